@@ -1,0 +1,590 @@
+//! The Petstore example upstream.
+//!
+//! A small HTTP server implementing `examples/petstore/openapi.yaml` under the
+//! base path `/v1`, backed by an in-memory store seeded with three pets. Every
+//! request it receives is recorded as it arrived on the wire (method, raw
+//! path, raw query, headers and body), so end-to-end tests can check exactly
+//! what a client sent.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let upstream = petstore_upstream::Upstream::start(0).await?;
+//! println!("serving {}", upstream.base_url());
+//! // ... send requests to upstream.base_url() ...
+//! for request in upstream.requests() {
+//!     println!("{} {}", request.method, request.path);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Besides the API, two helper routes outside `/v1` (no auth) exist for fault
+//! tests: `GET /__slow?ms=N` sleeps `N` milliseconds (at most 30 000) and
+//! answers `{"slept":N}`; `GET /__big?bytes=N` answers a JSON string whose
+//! encoded body is exactly `N` bytes (at least 2, at most 64 MiB).
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, serve};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+/// The base path of the API, as given by the spec's server URL.
+pub const BASE_PATH: &str = "/v1";
+
+/// Largest request body that is read and recorded.
+const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
+/// Longest sleep `/__slow` accepts, in milliseconds.
+const MAX_SLOW_MS: u64 = 30_000;
+/// Largest body `/__big` produces, in bytes.
+const MAX_BIG_BYTES: usize = 64 * 1024 * 1024;
+
+/// One request as the upstream received it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecordedRequest {
+    /// The request method, e.g. `"GET"`.
+    pub method: String,
+    /// Path as received on the wire, still percent-encoded (e.g. "/v1/pets/a%2Fb").
+    pub path: String,
+    /// Raw query string, if any, still encoded.
+    pub query: Option<String>,
+    /// Header names lower-cased, in arrival order; repeated headers kept.
+    ///
+    /// Repeated values of one name are kept in their order, grouped at the
+    /// position where that name first appeared. Values that are not valid
+    /// UTF-8 are converted lossily.
+    pub headers: Vec<(String, String)>,
+    /// The request body, byte for byte.
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The first value of the header `name`, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).next()
+    }
+
+    /// Every value of the header `name` (compared case-insensitively), in order.
+    pub fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// A running upstream on 127.0.0.1.
+///
+/// Dropping it asks the server to stop accepting connections; use
+/// [`Upstream::shutdown`] to also wait for it to finish.
+pub struct Upstream {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Upstream {
+    /// Binds 127.0.0.1:port (0 = ephemeral) and serves in a background tokio task.
+    pub async fn start(port: u16) -> io::Result<Upstream> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new());
+        let app = router(Arc::clone(&shared));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    // A dropped sender means the same as an explicit stop.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Upstream {
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL with the spec's base path, e.g. "http://127.0.0.1:PORT/v1".
+    pub fn base_url(&self) -> String {
+        format!("http://{}{BASE_PATH}", self.addr)
+    }
+
+    /// Everything received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.log.borrow().clone()
+    }
+
+    /// Waits until at least n requests have arrived (with a timeout), for tests.
+    ///
+    /// Returns everything received so far; on timeout that may be fewer than
+    /// `n` requests.
+    pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> Vec<RecordedRequest> {
+        let mut log = self.shared.log.subscribe();
+        let _ = tokio::time::timeout(timeout, log.wait_for(|requests| requests.len() >= n)).await;
+        self.requests()
+    }
+
+    /// Forgets every recorded request. The pet store is left as it is.
+    pub fn clear(&self) {
+        self.shared.log.send_modify(Vec::clear);
+    }
+
+    /// Stops accepting connections and waits for open ones to finish.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upstream")
+            .field("addr", &self.addr)
+            .field("recorded", &self.shared.log.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// State shared by the server task and its [`Upstream`] handle.
+struct Shared {
+    store: Mutex<Store>,
+    log: watch::Sender<Vec<RecordedRequest>>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            store: Mutex::new(Store::seeded()),
+            log: watch::Sender::new(Vec::new()),
+        }
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+type AppState = Arc<Shared>;
+
+/// A pet's status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    #[default]
+    Available,
+    Pending,
+    Sold,
+}
+
+/// A stored pet, serialised as the spec's `Pet`.
+#[derive(Debug, Clone, Serialize)]
+struct Pet {
+    id: String,
+    name: String,
+    tag: Option<String>,
+    status: Status,
+}
+
+/// The spec's `NewPet` request body.
+#[derive(Debug, Deserialize)]
+struct NewPet {
+    name: String,
+    #[serde(default)]
+    tag: Option<String>,
+    #[serde(default)]
+    status: Status,
+}
+
+/// The spec's `Error` response body.
+#[derive(Debug, Serialize)]
+struct ApiError {
+    code: u16,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code: status.as_u16(),
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn pet_not_found(id: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("pet {id} not found"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self)).into_response()
+    }
+}
+
+/// Counts of pets by status, in the spec's inventory shape.
+#[derive(Debug, Default, Serialize)]
+struct Inventory {
+    available: usize,
+    pending: usize,
+    sold: usize,
+}
+
+/// The in-memory pet store.
+struct Store {
+    pets: Vec<Pet>,
+    next_id: u64,
+}
+
+impl Store {
+    fn seeded() -> Self {
+        let pet = |id: &str, name: &str, tag: Option<&str>, status| Pet {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            tag: tag.map(str::to_owned),
+            status,
+        };
+        Store {
+            pets: vec![
+                pet("1", "Rex", Some("dog"), Status::Available),
+                pet("2", "Tom", Some("cat"), Status::Pending),
+                pet("3", "Nemo", None, Status::Sold),
+            ],
+            next_id: 4,
+        }
+    }
+
+    fn position(&self, id: &str) -> Option<usize> {
+        self.pets.iter().position(|pet| pet.id == id)
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/v1/pets", get(list_pets).post(create_pet))
+        .route(
+            "/v1/pets/{petId}",
+            get(get_pet).put(update_pet).delete(delete_pet),
+        )
+        .route("/v1/store/inventory", get(inventory))
+        .route_layer(middleware::from_fn(require_bearer));
+    let helpers = Router::new()
+        .route("/__slow", get(slow))
+        .route("/__big", get(big));
+    api.merge(helpers)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
+        .with_state(state)
+}
+
+/// Records the request exactly as received, then hands it on.
+async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_REQUEST_BODY).await;
+    let recorded = RecordedRequest {
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect(),
+        body: body
+            .as_ref()
+            .map(|bytes| bytes.to_vec())
+            .unwrap_or_default(),
+    };
+    state.log.send_modify(|log| log.push(recorded));
+    match body {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => ApiError::bad_request(format!(
+            "could not read the request body (at most {MAX_REQUEST_BODY} bytes are accepted)"
+        ))
+        .into_response(),
+    }
+}
+
+/// Rejects requests without `Authorization: Bearer <token>`.
+async fn require_bearer(request: Request, next: Next) -> Response {
+    if has_bearer_token(request.headers()) {
+        return next.run(request).await;
+    }
+    let mut response =
+        ApiError::new(StatusCode::UNAUTHORIZED, "missing or invalid bearer token").into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn has_bearer_token(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+        })
+}
+
+/// Decoded query pairs, repeated keys kept in order.
+type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+fn query_pairs(query: QueryPairs) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .map(|Query(pairs)| pairs)
+        .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+}
+
+/// The last value of `key`, if present.
+fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn pet_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(id)| id)
+        .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+}
+
+fn parse_new_pet(body: &[u8]) -> Result<NewPet, ApiError> {
+    let pet: NewPet = serde_json::from_slice(body)
+        .map_err(|err| ApiError::bad_request(format!("invalid pet: {err}")))?;
+    if pet.name.is_empty() {
+        return Err(ApiError::bad_request("invalid pet: name must not be empty"));
+    }
+    Ok(pet)
+}
+
+async fn list_pets(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let pairs = query_pairs(query)?;
+    let limit = match query_value(&pairs, "limit") {
+        None => None,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(limit @ 1..=100) => Some(limit),
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "limit must be an integer from 1 to 100, got {raw:?}"
+                )));
+            }
+        },
+    };
+    let tags: Vec<&str> = pairs
+        .iter()
+        .filter(|(key, _)| key == "tags")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    let pets: Vec<Pet> = state
+        .store()
+        .pets
+        .iter()
+        .filter(|pet| tags.is_empty() || pet.tag.as_deref().is_some_and(|tag| tags.contains(&tag)))
+        .take(limit.unwrap_or(usize::MAX))
+        .cloned()
+        .collect();
+    let mut response = Json(pets).into_response();
+    if let Some(request_id) = headers.get("x-request-id") {
+        response
+            .headers_mut()
+            .insert("x-request-id", request_id.clone());
+    }
+    Ok(response)
+}
+
+async fn create_pet(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Pet>), ApiError> {
+    let new = parse_new_pet(&body)?;
+    let mut store = state.store();
+    let pet = Pet {
+        id: store.next_id.to_string(),
+        name: new.name,
+        tag: new.tag,
+        status: new.status,
+    };
+    store.next_id += 1;
+    store.pets.push(pet.clone());
+    Ok((StatusCode::CREATED, Json(pet)))
+}
+
+async fn get_pet(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Pet>, ApiError> {
+    let id = pet_id(path)?;
+    let store = state.store();
+    store
+        .pets
+        .iter()
+        .find(|pet| pet.id == id)
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| ApiError::pet_not_found(&id))
+}
+
+async fn update_pet(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    query: QueryPairs,
+    body: Bytes,
+) -> Result<Json<Pet>, ApiError> {
+    let id = pet_id(path)?;
+    let pairs = query_pairs(query)?;
+    let new = parse_new_pet(&body)?;
+    let mut store = state.store();
+    let index = store
+        .position(&id)
+        .ok_or_else(|| ApiError::pet_not_found(&id))?;
+    let pet = &mut store.pets[index];
+    if let Some(expected) = query_value(&pairs, "name")
+        && expected != pet.name
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "pet {id} is named {:?}, not {expected:?}; not updated",
+                pet.name
+            ),
+        ));
+    }
+    pet.name = new.name;
+    pet.tag = new.tag;
+    pet.status = new.status;
+    Ok(Json(pet.clone()))
+}
+
+async fn delete_pet(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let id = pet_id(path)?;
+    let mut store = state.store();
+    let index = store
+        .position(&id)
+        .ok_or_else(|| ApiError::pet_not_found(&id))?;
+    store.pets.remove(index);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn inventory(State(state): State<AppState>) -> Json<Inventory> {
+    let mut counts = Inventory::default();
+    for pet in &state.store().pets {
+        match pet.status {
+            Status::Available => counts.available += 1,
+            Status::Pending => counts.pending += 1,
+            Status::Sold => counts.sold += 1,
+        }
+    }
+    Json(counts)
+}
+
+/// Parses a required non-negative integer query parameter.
+fn required_number(pairs: &[(String, String)], key: &str) -> Result<u64, ApiError> {
+    let raw = query_value(pairs, key)
+        .ok_or_else(|| ApiError::bad_request(format!("query parameter {key} is required")))?;
+    raw.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "query parameter {key} must be a non-negative integer, got {raw:?}"
+        ))
+    })
+}
+
+#[derive(Serialize)]
+struct Slept {
+    slept: u64,
+}
+
+async fn slow(query: QueryPairs) -> Result<Json<Slept>, ApiError> {
+    let ms = required_number(&query_pairs(query)?, "ms")?.min(MAX_SLOW_MS);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    Ok(Json(Slept { slept: ms }))
+}
+
+async fn big(query: QueryPairs) -> Result<Response, ApiError> {
+    let requested = required_number(&query_pairs(query)?, "bytes")?;
+    let len = usize::try_from(requested)
+        .unwrap_or(usize::MAX)
+        .clamp(2, MAX_BIG_BYTES);
+    let mut body = Vec::with_capacity(len);
+    body.push(b'"');
+    body.resize(len - 1, b'x');
+    body.push(b'"');
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no route for {method} {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("method {method} is not allowed on {}", uri.path()),
+    )
+}

@@ -1,0 +1,218 @@
+//! The static description of a generated server: its tools, what each one sends upstream, and
+//! the credentials it knows about. Generated code fills these tables with plain constant data, so
+//! that a spec with a thousand operations compiles as fast as a table of strings.
+
+/// Everything the runtime needs to know about one generated API.
+#[derive(Debug)]
+pub struct ApiDescriptor {
+    /// The server's name in `initialize` (the generated crate's name).
+    pub server_name: &'static str,
+    /// The server's version in `initialize` (the API document's `info.version`).
+    pub server_version: &'static str,
+    /// A human-readable title (the API document's `info.title`).
+    pub title: &'static str,
+    /// Instructions sent in `initialize`: what the API is and how it authenticates.
+    pub instructions: &'static str,
+    /// The first server URL of the document, used when no base URL is configured.
+    pub default_base_url: Option<&'static str>,
+    /// Prefix of the environment variables this server reads (`<PREFIX>_BASE_URL`, ...).
+    pub env_prefix: &'static str,
+    /// The security schemes operations refer to, by index.
+    pub security_schemes: &'static [SecuritySchemeDescriptor],
+    /// One entry per MCP tool.
+    pub tools: &'static [ToolDescriptor],
+}
+
+/// One MCP tool and the HTTP call behind it.
+#[derive(Debug)]
+pub struct ToolDescriptor {
+    /// Tool name, unique, matching `^[A-Za-z0-9_.-]{1,64}$`.
+    pub name: &'static str,
+    /// Short human-readable title (the operation's summary).
+    pub title: Option<&'static str>,
+    /// Description shown to the model.
+    pub description: &'static str,
+    /// Input JSON Schema (2020-12), as JSON text.
+    pub input_schema: &'static str,
+    /// Output JSON Schema (2020-12) of a successful answer, as JSON text, when it is JSON.
+    pub output_schema: Option<&'static str>,
+    /// Whether the successful JSON answer is wrapped as `{"result": <answer>}` in the
+    /// structured content (output schemas must be objects, answers need not be).
+    pub output_wrapped: bool,
+    /// Behaviour hints derived from the HTTP method.
+    pub hints: ToolHints,
+    /// The HTTP request this tool sends.
+    pub plan: CallPlan,
+}
+
+/// MCP tool annotations derived from the HTTP method.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolHints {
+    /// The call does not change anything (GET, HEAD, OPTIONS).
+    pub read_only: bool,
+    /// The call may destroy data (DELETE).
+    pub destructive: bool,
+    /// Repeating the call has no further effect (GET, HEAD, OPTIONS, PUT, DELETE).
+    pub idempotent: bool,
+}
+
+/// HTTP methods an operation can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+    /// OPTIONS
+    Options,
+    /// HEAD
+    Head,
+    /// PATCH
+    Patch,
+    /// TRACE
+    Trace,
+}
+
+impl HttpMethod {
+    /// The method as it goes on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Post => "POST",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Options => "OPTIONS",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Trace => "TRACE",
+        }
+    }
+}
+
+/// How to turn validated arguments into one HTTP request.
+#[derive(Debug)]
+pub struct CallPlan {
+    /// The method.
+    pub method: HttpMethod,
+    /// The path template relative to the base URL, e.g. `/pets/{petId}`.
+    pub path: &'static str,
+    /// Path, query, header and cookie parameters.
+    pub params: &'static [ParamPlan],
+    /// The request body, if the operation has one.
+    pub body: Option<BodyPlan>,
+    /// Security requirements: alternatives, each a set of indices into
+    /// [`ApiDescriptor::security_schemes`] that must all be applied. Empty means no auth; an
+    /// empty alternative means auth is optional.
+    pub security: &'static [&'static [usize]],
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// Substituted into the path template.
+    Path,
+    /// Added to the query string.
+    Query,
+    /// Sent as a request header.
+    Header,
+    /// Sent in the `Cookie` header.
+    Cookie,
+}
+
+/// OpenAPI serialisation styles for parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// `a,b` (path and header default).
+    Simple,
+    /// `.a.b` or `.a,b`.
+    Label,
+    /// `;id=a;id=b` or `;id=a,b`.
+    Matrix,
+    /// `id=a&id=b` or `id=a,b` (query and cookie default).
+    Form,
+    /// `id=a%20b`.
+    SpaceDelimited,
+    /// `id=a|b`.
+    PipeDelimited,
+    /// `id[k]=v`.
+    DeepObject,
+}
+
+/// One parameter of a call.
+#[derive(Debug)]
+pub struct ParamPlan {
+    /// The argument's name in the input schema (differs from `name` on collisions).
+    pub arg: &'static str,
+    /// The parameter's name on the wire.
+    pub name: &'static str,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// How it is serialised.
+    pub style: ParamStyle,
+    /// Whether arrays and objects are exploded into several values.
+    pub explode: bool,
+    /// Whether reserved characters are sent unencoded in the query.
+    pub allow_reserved: bool,
+    /// The value is sent as JSON text (the parameter uses `content: application/json`).
+    pub json: bool,
+}
+
+/// How the body is encoded on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// JSON (`application/json` or any `+json` type).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// Plain text; the argument is a string.
+    Text,
+}
+
+/// Where the body's value comes from in the arguments.
+#[derive(Debug, Clone, Copy)]
+pub enum BodyShape {
+    /// The body object's properties are top-level arguments with these names.
+    Flattened(&'static [&'static str]),
+    /// The whole body is the value of one argument.
+    Whole(&'static str),
+}
+
+/// The request body of a call.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyPlan {
+    /// The media type sent as `Content-Type`.
+    pub media_type: &'static str,
+    /// How the value is encoded.
+    pub encoding: BodyEncoding,
+    /// Where the value comes from.
+    pub shape: BodyShape,
+    /// Whether the operation requires a body.
+    pub required: bool,
+}
+
+/// A credential the upstream accepts.
+#[derive(Debug)]
+pub struct SecuritySchemeDescriptor {
+    /// The scheme's key under `components.securitySchemes`.
+    pub name: &'static str,
+    /// How the credential is sent.
+    pub kind: SecurityKind,
+    /// Environment variables holding the credential: one for a token or key, two (user name,
+    /// password) for basic auth.
+    pub env: &'static [&'static str],
+}
+
+/// How a credential is sent upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityKind {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic <base64(user:password)>`.
+    Basic,
+    /// An API key in a header, query parameter or cookie with this name.
+    ApiKey(ParamLocation, &'static str),
+}

@@ -1,0 +1,16 @@
+//! The runtime of a generated MCP server: the descriptor types that generated tables fill in,
+//! and the code that executes them. This module is self-contained (it names its siblings only
+//! through `super::`), so the generator can copy it verbatim into a standalone crate.
+
+pub mod credentials;
+pub mod descriptor;
+pub mod params;
+pub mod request;
+pub mod response;
+pub mod serve;
+pub mod server;
+pub mod validate;
+
+pub use descriptor::*;
+pub use serve::{ServeArgs, Transport, main};
+pub use server::{GeneratedServer, RuntimeConfig};

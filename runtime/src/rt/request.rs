@@ -1,0 +1,437 @@
+//! Builds the upstream HTTP request for a tool call from its [`CallPlan`] and validated
+//! arguments. Pure data in, data out: sending is the server's job, so this is tested without
+//! a network.
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Map, Value};
+
+use super::credentials::{Credential, is_mcp_header, sensitive_header};
+use super::descriptor::{
+    BodyEncoding, BodyShape, CallPlan, ParamLocation, SecurityKind, SecuritySchemeDescriptor,
+};
+use super::params;
+
+/// The configured upstream: every request goes to this origin and below this path.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    base: reqwest::Url,
+}
+
+impl Upstream {
+    /// Parses a base URL such as `https://api.example.com/v1`. Only http and https are
+    /// accepted, and the URL must not carry credentials, a query or a fragment.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let base = reqwest::Url::parse(text.trim())
+            .map_err(|e| format!("base URL `{text}` is not a valid URL: {e}"))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(format!("base URL `{text}` must use http or https"));
+        }
+        if base.host_str().is_none() {
+            return Err(format!("base URL `{text}` has no host"));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(format!(
+                "base URL must not contain credentials; configure them through the environment"
+            ));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(format!(
+                "base URL `{text}` must not have a query or fragment"
+            ));
+        }
+        Ok(Upstream { base })
+    }
+
+    /// The base URL as configured.
+    pub fn url(&self) -> &reqwest::Url {
+        &self.base
+    }
+
+    /// Whether `url` is on the configured upstream's origin.
+    pub fn same_origin(&self, url: &reqwest::Url) -> bool {
+        url.origin() == self.base.origin()
+    }
+
+    fn base_path(&self) -> &str {
+        self.base.path().trim_end_matches('/')
+    }
+}
+
+/// A request ready to send.
+#[derive(Debug)]
+pub struct PreparedRequest {
+    /// The method.
+    pub method: http::Method,
+    /// The full URL, on the upstream's origin.
+    pub url: reqwest::Url,
+    /// Headers, credentials marked sensitive.
+    pub headers: HeaderMap,
+    /// The body bytes, if any (the content type is among the headers).
+    pub body: Option<Vec<u8>>,
+}
+
+impl PreparedRequest {
+    /// `METHOD /path`, for messages: no query string, so that no API key can leak.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.method, self.url.path())
+    }
+}
+
+/// Builds the request for `plan` from `args`, which have already been validated against the
+/// tool's input schema. Errors are messages for the model: they say which argument is wrong.
+pub fn build(
+    plan: &CallPlan,
+    args: &Map<String, Value>,
+    upstream: &Upstream,
+    schemes: &[SecuritySchemeDescriptor],
+    credentials: &[(usize, Credential)],
+) -> Result<PreparedRequest, String> {
+    let mut path = String::with_capacity(plan.path.len() + 16);
+    path.push_str(upstream.base_path());
+    path.push_str(&expand_path(plan, args)?);
+
+    let mut query = Vec::new();
+    let mut headers = HeaderMap::new();
+    let mut cookies = Vec::new();
+    for param in plan.params {
+        let Some(value) = args.get(param.arg) else {
+            continue;
+        };
+        match param.location {
+            ParamLocation::Path => {}
+            ParamLocation::Query => params::push_query(&mut query, param, value),
+            ParamLocation::Header => {
+                let text = params::header_value(param, value);
+                let header = header_pair(param.name, &text).map_err(|why| {
+                    format!("argument `{}` cannot be sent as a header: {why}", param.arg)
+                })?;
+                headers.append(header.0, header.1);
+            }
+            ParamLocation::Cookie => cookies.extend(params::cookie_pairs(param, value)),
+        }
+    }
+
+    for (index, credential) in credentials {
+        let Some(scheme) = schemes.get(*index) else {
+            continue;
+        };
+        apply_credential(scheme, credential, &mut headers, &mut query, &mut cookies)?;
+    }
+
+    if !cookies.is_empty() {
+        let value = HeaderValue::from_str(&cookies.join("; "))
+            .map_err(|_| "a cookie value cannot be sent".to_owned())?;
+        headers.insert(http::header::COOKIE, value);
+    }
+
+    let body = match &plan.body {
+        Some(body) => encode_body(body, args)?,
+        None => None,
+    };
+    if let (Some(_), Some(plan_body)) = (&body, &plan.body) {
+        let content_type = HeaderValue::from_str(plan_body.media_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+        headers.insert(http::header::CONTENT_TYPE, content_type);
+    }
+
+    let mut url = upstream.base.clone();
+    url.set_path(&path);
+    if query.is_empty() {
+        url.set_query(None);
+    } else {
+        url.set_query(Some(&query.join("&")));
+    }
+    // The URL parser resolves `.` and `..` segments, including percent-encoded ones; make
+    // sure that what it produced still lies below the base path on the same origin.
+    if !upstream.same_origin(&url) || !url.path().starts_with(upstream.base_path()) {
+        return Err("the arguments would move the request outside the API".to_owned());
+    }
+    let method = http::Method::from_bytes(plan.method.as_str().as_bytes())
+        .map_err(|_| "unsupported HTTP method".to_owned())?;
+    Ok(PreparedRequest {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+fn expand_path(plan: &CallPlan, args: &Map<String, Value>) -> Result<String, String> {
+    let mut out = String::with_capacity(plan.path.len());
+    let mut rest = plan.path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('}') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let name = &rest[start + 1..start + len];
+        let param = plan
+            .params
+            .iter()
+            .find(|p| p.location == ParamLocation::Path && p.name == name);
+        match param.and_then(|p| args.get(p.arg).map(|v| (p, v))) {
+            Some((p, value)) => {
+                let text = params::path_value(p, value);
+                if text.is_empty() {
+                    return Err(format!("argument `{}` must not be empty", p.arg));
+                }
+                out.push_str(&text);
+            }
+            None => {
+                let arg = param.map_or(name, |p| p.arg);
+                return Err(format!("missing path argument `{arg}`"));
+            }
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    // Path parameters are percent-encoded, so only a whole segment of dots could still walk
+    // up the tree: refuse those rather than let URL normalisation resolve them.
+    for segment in out.split('/') {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        if decoded == "." || decoded == ".." {
+            return Err(format!(
+                "a path argument produced the segment `{segment}`, which is not allowed"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), &'static str> {
+    if value.contains(['\r', '\n', '\0']) {
+        return Err("header values must not contain line breaks or NUL");
+    }
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| "invalid header name")?;
+    if is_mcp_header(name.as_str()) || is_reserved_header(&name) {
+        return Err("this header is controlled by the server");
+    }
+    let value = HeaderValue::from_str(value).map_err(|_| "invalid characters for a header")?;
+    Ok((name, value))
+}
+
+/// Headers a parameter may not set, because the transport or the credential logic owns them.
+fn is_reserved_header(name: &HeaderName) -> bool {
+    use http::header::*;
+    [
+        HOST,
+        CONTENT_LENGTH,
+        TRANSFER_ENCODING,
+        CONNECTION,
+        AUTHORIZATION,
+        PROXY_AUTHORIZATION,
+        COOKIE,
+    ]
+    .contains(name)
+}
+
+fn apply_credential(
+    scheme: &SecuritySchemeDescriptor,
+    credential: &Credential,
+    headers: &mut HeaderMap,
+    query: &mut Vec<String>,
+    cookies: &mut Vec<String>,
+) -> Result<(), String> {
+    let invalid = || format!("the credential for `{}` is not a valid header value", scheme.name);
+    match (scheme.kind, credential) {
+        (SecurityKind::Bearer | SecurityKind::Basic, Credential::Authorization(secret)) => {
+            let value = sensitive_header(secret).ok_or_else(invalid)?;
+            headers.insert(http::header::AUTHORIZATION, value);
+        }
+        (SecurityKind::ApiKey(ParamLocation::Header, name), Credential::ApiKey(secret)) => {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            let value = sensitive_header(secret).ok_or_else(invalid)?;
+            headers.insert(name, value);
+        }
+        (SecurityKind::ApiKey(ParamLocation::Query, name), Credential::ApiKey(secret)) => {
+            query.push(format!(
+                "{}={}",
+                params::encode_component(name),
+                params::encode_component(secret.expose())
+            ));
+        }
+        (SecurityKind::ApiKey(ParamLocation::Cookie, name), Credential::ApiKey(secret)) => {
+            cookies.push(format!(
+                "{}={}",
+                params::encode_component(name),
+                params::encode_component(secret.expose())
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn encode_body(
+    body: &super::descriptor::BodyPlan,
+    args: &Map<String, Value>,
+) -> Result<Option<Vec<u8>>, String> {
+    let value = match body.shape {
+        BodyShape::Whole(arg) => args.get(arg).cloned(),
+        BodyShape::Flattened(props) => {
+            let object: Map<String, Value> = props
+                .iter()
+                .filter_map(|p| args.get(*p).map(|v| ((*p).to_owned(), v.clone())))
+                .collect();
+            (!object.is_empty() || body.required).then_some(Value::Object(object))
+        }
+    };
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let bytes = match body.encoding {
+        BodyEncoding::Json => serde_json::to_vec(&value).map_err(|e| e.to_string())?,
+        BodyEncoding::Text => params::scalar_text(&value).into_bytes(),
+        BodyEncoding::Form => {
+            let Value::Object(map) = &value else {
+                return Err("a form body must be an object".to_owned());
+            };
+            map.iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        params::encode_component(k),
+                        params::encode_component(&params::scalar_text(v))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+                .into_bytes()
+        }
+    };
+    Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::descriptor::{BodyPlan, HttpMethod, ParamPlan, ParamStyle};
+    use super::super::credentials::Secret;
+    use super::*;
+    use serde_json::json;
+
+    const PARAMS: &[ParamPlan] = &[
+        ParamPlan {
+            arg: "id",
+            name: "id",
+            location: ParamLocation::Path,
+            style: ParamStyle::Simple,
+            explode: false,
+            allow_reserved: false,
+            json: false,
+        },
+        ParamPlan {
+            arg: "id_query",
+            name: "id",
+            location: ParamLocation::Query,
+            style: ParamStyle::Form,
+            explode: true,
+            allow_reserved: false,
+            json: false,
+        },
+        ParamPlan {
+            arg: "trace",
+            name: "X-Trace",
+            location: ParamLocation::Header,
+            style: ParamStyle::Simple,
+            explode: false,
+            allow_reserved: false,
+            json: false,
+        },
+    ];
+
+    const PLAN: CallPlan = CallPlan {
+        method: HttpMethod::Put,
+        path: "/items/{id}",
+        params: PARAMS,
+        body: Some(BodyPlan {
+            media_type: "application/json",
+            encoding: BodyEncoding::Json,
+            shape: BodyShape::Flattened(&["name"]),
+            required: true,
+        }),
+        security: &[],
+    };
+
+    const SCHEMES: &[SecuritySchemeDescriptor] = &[SecuritySchemeDescriptor {
+        name: "key",
+        kind: SecurityKind::ApiKey(ParamLocation::Query, "api_key"),
+        env: &["K"],
+    }];
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn builds_path_query_header_and_body() {
+        let up = Upstream::parse("http://127.0.0.1:9/v1/").unwrap();
+        let req = build(
+            &PLAN,
+            &args(json!({"id": "a/b", "id_query": 7, "trace": "t", "name": "Rex"})),
+            &up,
+            SCHEMES,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(req.method, http::Method::PUT);
+        assert_eq!(req.url.as_str(), "http://127.0.0.1:9/v1/items/a%2Fb?id=7");
+        assert_eq!(req.headers["x-trace"], "t");
+        assert_eq!(req.headers["content-type"], "application/json");
+        assert_eq!(req.body.as_deref(), Some(&br#"{"name":"Rex"}"#[..]));
+        assert_eq!(req.describe(), "PUT /v1/items/a%2Fb");
+    }
+
+    #[test]
+    fn dot_segments_are_refused() {
+        let up = Upstream::parse("http://127.0.0.1:9/v1").unwrap();
+        for bad in ["..", ".", "%2e%2E"] {
+            let err = build(&PLAN, &args(json!({"id": bad})), &up, SCHEMES, &[]);
+            // `%2e` is itself encoded (to `%252e`), so only literal dots reach the check.
+            if bad.starts_with('%') {
+                assert!(err.is_ok());
+                assert!(err.unwrap().url.path().ends_with("/items/%252e%252E"));
+            } else {
+                assert!(err.unwrap_err().contains("not allowed"));
+            }
+        }
+    }
+
+    #[test]
+    fn header_injection_is_refused() {
+        let up = Upstream::parse("http://127.0.0.1:9").unwrap();
+        let err = build(
+            &PLAN,
+            &args(json!({"id": "1", "trace": "a\r\nX-Evil: 1"})),
+            &up,
+            SCHEMES,
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.contains("`trace`"), "{err}");
+    }
+
+    #[test]
+    fn query_api_key_is_added_but_not_described() {
+        let up = Upstream::parse("https://api.example.com").unwrap();
+        let req = build(
+            &PLAN,
+            &args(json!({"id": "1"})),
+            &up,
+            SCHEMES,
+            &[(0, Credential::ApiKey(Secret::new("s e&cret")))],
+        )
+        .unwrap();
+        assert_eq!(req.url.query(), Some("api_key=s%20e%26cret"));
+        assert!(!req.describe().contains("cret"));
+    }
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert!(Upstream::parse("ftp://x").is_err());
+        assert!(Upstream::parse("http://u:p@x").is_err());
+        assert!(Upstream::parse("http://x/?a=1").is_err());
+        assert!(Upstream::parse("not a url").is_err());
+    }
+}
