@@ -6,5 +6,7 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn server(_attr: TokenStream, item: TokenStream) -> TokenStream {
     let message = "#[mcpgen::server] is not available yet";
-    format!("compile_error!({message:?});").parse().unwrap_or(item)
+    format!("compile_error!({message:?});")
+        .parse()
+        .unwrap_or(item)
 }

@@ -64,7 +64,9 @@ impl EnvCredentials {
                     let password = scheme.env.get(1).and_then(get).unwrap_or_default();
                     let encoded = base64::engine::general_purpose::STANDARD
                         .encode(format!("{user}:{password}"));
-                    Some(Credential::Authorization(Secret(format!("Basic {encoded}"))))
+                    Some(Credential::Authorization(Secret(format!(
+                        "Basic {encoded}"
+                    ))))
                 }
                 SecurityKind::ApiKey(..) => scheme
                     .env

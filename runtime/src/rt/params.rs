@@ -92,13 +92,8 @@ pub fn path_value(param: &ParamPlan, value: &Value) -> String {
             .collect::<Vec<_>>()
             .join(sep)
     };
-    let join_list = |items: &[String], sep: &str| {
-        items
-            .iter()
-            .map(|s| enc(s))
-            .collect::<Vec<_>>()
-            .join(sep)
-    };
+    let join_list =
+        |items: &[String], sep: &str| items.iter().map(|s| enc(s)).collect::<Vec<_>>().join(sep);
     match (param.style, shape(value, param.json)) {
         (ParamStyle::Label, Shape::Scalar(s)) => format!(".{}", enc(&s)),
         (ParamStyle::Label, Shape::List(items)) => {
@@ -260,16 +255,36 @@ mod tests {
         let cases = [
             (ParamStyle::Simple, false, json!(5), "5"),
             (ParamStyle::Simple, false, arr.clone(), "3,4,5"),
-            (ParamStyle::Simple, false, obj.clone(), "role,admin,firstName,Alex"),
-            (ParamStyle::Simple, true, obj.clone(), "role=admin,firstName=Alex"),
+            (
+                ParamStyle::Simple,
+                false,
+                obj.clone(),
+                "role,admin,firstName,Alex",
+            ),
+            (
+                ParamStyle::Simple,
+                true,
+                obj.clone(),
+                "role=admin,firstName=Alex",
+            ),
             (ParamStyle::Label, false, json!(5), ".5"),
             (ParamStyle::Label, false, arr.clone(), ".3,4,5"),
             (ParamStyle::Label, true, arr.clone(), ".3.4.5"),
-            (ParamStyle::Label, true, obj.clone(), ".role=admin.firstName=Alex"),
+            (
+                ParamStyle::Label,
+                true,
+                obj.clone(),
+                ".role=admin.firstName=Alex",
+            ),
             (ParamStyle::Matrix, false, json!(5), ";id=5"),
             (ParamStyle::Matrix, false, arr.clone(), ";id=3,4,5"),
             (ParamStyle::Matrix, true, arr.clone(), ";id=3;id=4;id=5"),
-            (ParamStyle::Matrix, false, obj.clone(), ";id=role,admin,firstName,Alex"),
+            (
+                ParamStyle::Matrix,
+                false,
+                obj.clone(),
+                ";id=role,admin,firstName,Alex",
+            ),
             (ParamStyle::Matrix, true, obj, ";role=admin;firstName=Alex"),
         ];
         for (style, explode, value, want) in cases {

@@ -234,7 +234,12 @@ fn apply_credential(
     query: &mut Vec<String>,
     cookies: &mut Vec<String>,
 ) -> Result<(), String> {
-    let invalid = || format!("the credential for `{}` is not a valid header value", scheme.name);
+    let invalid = || {
+        format!(
+            "the credential for `{}` is not a valid header value",
+            scheme.name
+        )
+    };
     match (scheme.kind, credential) {
         (SecurityKind::Bearer | SecurityKind::Basic, Credential::Authorization(secret)) => {
             let value = sensitive_header(secret).ok_or_else(invalid)?;
@@ -306,8 +311,8 @@ fn encode_body(
 
 #[cfg(test)]
 mod tests {
-    use super::super::descriptor::{BodyPlan, HttpMethod, ParamPlan, ParamStyle};
     use super::super::credentials::Secret;
+    use super::super::descriptor::{BodyPlan, HttpMethod, ParamPlan, ParamStyle};
     use super::*;
     use serde_json::json;
 

@@ -156,15 +156,24 @@ mod tests {
 
     #[test]
     fn json_object_becomes_structured_content() {
-        let r = to_tool_result(&tool(true, false), &answer(200, Some("application/json"), br#"{"a":1}"#));
+        let r = to_tool_result(
+            &tool(true, false),
+            &answer(200, Some("application/json"), br#"{"a":1}"#),
+        );
         assert_eq!(r.is_error, Some(false));
         assert_eq!(r.structured_content, Some(serde_json::json!({"a": 1})));
     }
 
     #[test]
     fn arrays_are_wrapped() {
-        let r = to_tool_result(&tool(true, true), &answer(200, Some("application/json"), b"[1,2]"));
-        assert_eq!(r.structured_content, Some(serde_json::json!({"result": [1, 2]})));
+        let r = to_tool_result(
+            &tool(true, true),
+            &answer(200, Some("application/json"), b"[1,2]"),
+        );
+        assert_eq!(
+            r.structured_content,
+            Some(serde_json::json!({"result": [1, 2]}))
+        );
     }
 
     #[test]
@@ -176,7 +185,10 @@ mod tests {
         assert_eq!(r.is_error, Some(true));
         assert!(r.structured_content.is_none());
         let text = format!("{:?}", r.content);
-        assert!(text.contains("HTTP 404 Not Found") && text.contains("nope"), "{text}");
+        assert!(
+            text.contains("HTTP 404 Not Found") && text.contains("nope"),
+            "{text}"
+        );
     }
 
     #[test]

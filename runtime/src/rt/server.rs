@@ -72,9 +72,8 @@ struct State {
 impl GeneratedServer {
     /// Builds the server. Credentials are read from the process environment once, here.
     pub fn new(api: &'static ApiDescriptor, config: RuntimeConfig) -> Result<Self, String> {
-        let env_credentials = EnvCredentials::load(api.security_schemes, |name| {
-            std::env::var(name).ok()
-        });
+        let env_credentials =
+            EnvCredentials::load(api.security_schemes, |name| std::env::var(name).ok());
         Self::with_credentials(api, config, env_credentials)
     }
 
@@ -153,8 +152,9 @@ impl GeneratedServer {
         headers: Option<&http::HeaderMap>,
     ) -> CallToolResult {
         let args = Value::Object(arguments.unwrap_or_default());
-        let validator = self.state.validators[index]
-            .get_or_init(|| parse_schema(tool.input_schema).and_then(|s| ArgumentValidator::new(&s)));
+        let validator = self.state.validators[index].get_or_init(|| {
+            parse_schema(tool.input_schema).and_then(|s| ArgumentValidator::new(&s))
+        });
         match validator {
             Ok(validator) => {
                 if let Err(problems) = validator.check(&args) {
@@ -247,7 +247,11 @@ impl GeneratedServer {
                         }
                         _ => "",
                     };
-                    options.push(format!("set {} {how}", s.env.join(" and ")).trim().to_owned());
+                    options.push(
+                        format!("set {} {how}", s.env.join(" and "))
+                            .trim()
+                            .to_owned(),
+                    );
                 }
             }
         }

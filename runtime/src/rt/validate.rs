@@ -49,7 +49,9 @@ impl ArgumentValidator {
         if problems.is_empty() {
             // is_valid and iter_errors disagree only if the schema is odd; say so rather
             // than report success.
-            return Err(vec!["the arguments do not match the input schema".to_owned()]);
+            return Err(vec![
+                "the arguments do not match the input schema".to_owned(),
+            ]);
         }
         Err(problems)
     }
@@ -101,7 +103,11 @@ mod tests {
 
     #[test]
     fn valid_arguments_pass() {
-        assert!(validator().check(&json!({"id": "1", "tags": ["a"]})).is_ok());
+        assert!(
+            validator()
+                .check(&json!({"id": "1", "tags": ["a"]}))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -111,7 +117,10 @@ mod tests {
             .unwrap_err();
         let all = errs.join("\n");
         assert!(all.contains("\"id\" is a required property"), "{all}");
-        assert!(all.contains("`limit`: 1000 is greater than the maximum of 100"), "{all}");
+        assert!(
+            all.contains("`limit`: 1000 is greater than the maximum of 100"),
+            "{all}"
+        );
         assert!(all.contains("`tags[1]`"), "{all}");
         assert!(all.contains("bogus"), "{all}");
     }
@@ -119,7 +128,12 @@ mod tests {
     #[test]
     fn huge_values_are_not_echoed_whole() {
         let big = "x".repeat(10_000);
-        let errs = validator().check(&json!({"id": 1, "limit": big})).unwrap_err();
-        assert!(errs.iter().all(|e| e.chars().count() <= MAX_MESSAGE_CHARS + 20));
+        let errs = validator()
+            .check(&json!({"id": 1, "limit": big}))
+            .unwrap_err();
+        assert!(
+            errs.iter()
+                .all(|e| e.chars().count() <= MAX_MESSAGE_CHARS + 20)
+        );
     }
 }

@@ -1,0 +1,147 @@
+//! The generator behind `cargo mcpgen` and `#[mcpgen::server]`: reads an OpenAPI document
+//! (Swagger 2.0, OpenAPI 3.0 or 3.1; JSON or YAML), maps every operation to an MCP tool, and
+//! emits either a standalone server crate or the tokens of a tool table.
+//!
+//! The pipeline runs one way: [`load`] → [`upgrade`] → [`model`] → [`tools`] → [`emit`].
+
+pub mod emit;
+pub mod error;
+pub mod load;
+pub mod model;
+pub mod naming;
+pub mod schema;
+pub mod standalone;
+pub mod tools;
+pub mod upgrade;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{Error, Result};
+pub use standalone::{GeneratedCrate, GeneratedFile, RuntimeDependency};
+pub use tools::{ApiSpec, ToolSpec};
+
+/// Options of a generation run, shared by every front end.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    crate_name: Option<String>,
+    crate_version: Option<String>,
+    env_prefix: Option<String>,
+    skip_broken: bool,
+    runtime: RuntimeDependency,
+}
+
+impl Settings {
+    /// Default settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Name of the generated crate and server (default: from the API title, plus `-mcp`).
+    pub fn crate_name(mut self, name: impl Into<String>) -> Self {
+        self.crate_name = Some(name.into());
+        self
+    }
+    /// Version of the generated crate (default `0.1.0`).
+    pub fn crate_version(mut self, version: impl Into<String>) -> Self {
+        self.crate_version = Some(version.into());
+        self
+    }
+    /// Prefix of the server's environment variables (default: from the crate name).
+    pub fn env_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.env_prefix = Some(prefix.into());
+        self
+    }
+    /// Leave out operations that cannot be read, with a warning, instead of failing.
+    pub fn skip_broken(mut self, skip: bool) -> Self {
+        self.skip_broken = skip;
+        self
+    }
+    /// How the generated crate gets the runtime (inlined by default).
+    pub fn runtime(mut self, runtime: RuntimeDependency) -> Self {
+        self.runtime = runtime;
+        self
+    }
+}
+
+/// The result of reading and mapping a document.
+#[derive(Debug, Clone)]
+pub struct Mapped {
+    /// The spec file.
+    pub path: PathBuf,
+    /// Tools and everything else the emitters need.
+    pub api: ApiSpec,
+    /// Non-fatal problems, as `pointer: message`.
+    pub warnings: Vec<String>,
+    /// The crate name chosen.
+    pub crate_name: String,
+}
+
+/// Reads `spec` and maps it to tools.
+pub fn map_document(spec: &Path, settings: &Settings) -> Result<Mapped> {
+    let loaded = load::load_file(spec)?;
+    let mut doc = loaded.value;
+    let invalid = |pointer: String, message: String| Error::Invalid {
+        path: spec.to_owned(),
+        line: None,
+        pointer,
+        message,
+    };
+    let (_, upgrade_warnings) =
+        upgrade::upgrade_to_31(&mut doc).map_err(|e| invalid(e.pointer, e.message))?;
+    let api =
+        model::read_api(&doc, settings.skip_broken).map_err(|e| invalid(e.pointer, e.message))?;
+    let crate_name = settings
+        .crate_name
+        .clone()
+        .unwrap_or_else(|| default_crate_name(&api.title));
+    let env_prefix = settings.env_prefix.clone().unwrap_or_else(|| {
+        tools::upper_snake(crate_name.strip_suffix("-mcp").unwrap_or(&crate_name))
+    });
+    let options = tools::MappingOptions {
+        server_name: crate_name.clone(),
+        env_prefix,
+    };
+    let spec_api =
+        tools::build_api(&api, &doc, &options).map_err(|e| invalid(e.pointer, e.message))?;
+    let warnings = upgrade_warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.pointer, w.message))
+        .chain(
+            api.warnings
+                .iter()
+                .map(|w| format!("{}: {}", w.pointer, w.message)),
+        )
+        .collect();
+    Ok(Mapped {
+        path: spec.to_owned(),
+        api: spec_api,
+        warnings,
+        crate_name,
+    })
+}
+
+/// A crate name from an API title: `Swagger Petstore` → `swagger-petstore-mcp`.
+pub fn default_crate_name(title: &str) -> String {
+    let mut name = String::new();
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') && !name.is_empty() {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches('-');
+    let name = if name.is_empty() { "api" } else { name };
+    let name = if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("api-{name}")
+    } else {
+        name.to_owned()
+    };
+    let name: String = name.chars().take(48).collect();
+    format!("{}-mcp", name.trim_end_matches('-'))
+}
+
+/// Generates a standalone server crate for `spec`, in memory.
+pub fn generate_crate(spec: &Path, settings: &Settings) -> Result<GeneratedCrate> {
+    let mapped = map_document(spec, settings)?;
+    standalone::render(&mapped, settings)
+}

@@ -1,0 +1,166 @@
+//! Reads a JSON or YAML file into one `serde_json::Value`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Documents larger than this are refused before parsing: a spec this size is a mistake or an
+/// attack, and parsing it would hold several times its size in memory.
+pub const MAX_DOCUMENT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A parsed document and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    /// The file's path as given.
+    pub path: PathBuf,
+    /// The parsed content.
+    pub value: Value,
+}
+
+/// Reads and parses `path`. `.json` files are JSON; anything else is tried as JSON first, then
+/// as YAML (JSON is also YAML, but the JSON parser is faster and reports better positions).
+pub fn load_file(path: &Path) -> Result<LoadedFile> {
+    let read_err = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(read_err)?.len();
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(Error::Syntax {
+            path: path.to_owned(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "the file is {size} bytes; documents over {MAX_DOCUMENT_BYTES} bytes are refused"
+            ),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    let value = parse_text(path, &text)?;
+    Ok(LoadedFile {
+        path: path.to_owned(),
+        value,
+    })
+}
+
+/// Parses document text; `path` only names it in errors and chooses the first parser.
+pub fn parse_text(path: &Path, text: &str) -> Result<Value> {
+    let is_json = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let looks_json = text.trim_start().starts_with(['{', '[']);
+    if is_json || looks_json {
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => return Ok(v),
+            Err(e) if is_json => {
+                return Err(Error::Syntax {
+                    path: path.to_owned(),
+                    line: e.line(),
+                    column: e.column(),
+                    message: e.to_string(),
+                });
+            }
+            Err(_) => {}
+        }
+    }
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        Error::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: e.to_string(),
+        }
+    })?;
+    yaml_to_json(yaml).map_err(|message| Error::Syntax {
+        path: path.to_owned(),
+        line: 0,
+        column: 0,
+        message,
+    })
+}
+
+/// Converts YAML to JSON values. Mapping keys that are numbers or booleans (`200:` for a
+/// response code) become their text, as every OpenAPI tool treats them.
+fn yaml_to_json(value: serde_yaml_ng::Value) -> Result<Value, String> {
+    use serde_yaml_ng::Value as Y;
+    Ok(match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .ok_or_else(|| format!("the number {n} has no JSON equivalent"))?
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(yaml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
+        Y::Mapping(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    Y::Null => "null".to_owned(),
+                    other => {
+                        return Err(format!(
+                            "mapping keys must be strings, found {}",
+                            serde_yaml_ng::to_string(&other).unwrap_or_default().trim()
+                        ));
+                    }
+                };
+                out.insert(key, yaml_to_json(v)?);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(tagged) => yaml_to_json(tagged.value)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_numeric_keys_become_strings() {
+        let v = parse_text(
+            Path::new("a.yaml"),
+            "responses:\n  200:\n    description: ok\n",
+        )
+        .unwrap();
+        assert_eq!(v["responses"]["200"]["description"], "ok");
+    }
+
+    #[test]
+    fn json_errors_have_positions() {
+        let err = parse_text(Path::new("a.json"), "{\n  \"a\": ,\n}").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("a.json:2:"), "{text}");
+    }
+
+    #[test]
+    fn yaml_errors_have_positions() {
+        let err = parse_text(Path::new("a.yaml"), "a: b\n  c: [\n").unwrap_err();
+        assert!(err.to_string().starts_with("a.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_yaml_keys_are_an_error() {
+        assert!(parse_text(Path::new("a.yaml"), "a: 1\na: 2\n").is_err());
+    }
+}

@@ -1,0 +1,789 @@
+//! Reads an OpenAPI 3.1 document (as a JSON value) into the operations, parameters, bodies,
+//! responses and security schemes the tool builder works with. References to components are
+//! followed here; schemas stay as they are (the schema module converts them).
+
+use serde_json::{Map, Value};
+
+use crate::error::pointer_push;
+use crate::schema::{fragment_pointer, kind};
+
+/// A problem found while reading the document, located by JSON pointer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelError {
+    /// Where.
+    pub pointer: String,
+    /// What.
+    pub message: String,
+}
+
+fn err(pointer: &str, message: impl Into<String>) -> ModelError {
+    ModelError {
+        pointer: pointer.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The parts of an API document the generator uses.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// Absolute server URLs, variables filled with their defaults.
+    pub servers: Vec<String>,
+    /// `components.securitySchemes`, in document order.
+    pub security_schemes: Vec<SecurityScheme>,
+    /// Every operation, in document order.
+    pub operations: Vec<Operation>,
+    /// Things that were skipped or simplified, for the user.
+    pub warnings: Vec<ModelError>,
+}
+
+/// How a security scheme sends its credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// A bearer token in `Authorization` (http bearer, and the access token of oauth2 and
+    /// openIdConnect schemes).
+    Bearer,
+    /// http basic.
+    Basic,
+    /// An API key in a header, query parameter or cookie.
+    ApiKey {
+        /// Where.
+        location: Location,
+        /// The header, parameter or cookie name.
+        name: String,
+    },
+}
+
+/// One entry of `components.securitySchemes`.
+#[derive(Debug, Clone)]
+pub struct SecurityScheme {
+    /// Its key.
+    pub key: String,
+    /// How it is sent.
+    pub kind: SchemeKind,
+}
+
+/// Parameter locations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Location {
+    /// In the path.
+    Path,
+    /// In the query string.
+    Query,
+    /// A header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+impl Location {
+    /// The name OpenAPI uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+        }
+    }
+}
+
+/// An operation: one method on one path.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Pointer to the operation object.
+    pub pointer: String,
+    /// Lower-case method.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// `operationId`.
+    pub operation_id: Option<String>,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `tags`.
+    pub tags: Vec<String>,
+    /// `deprecated`.
+    pub deprecated: bool,
+    /// Path-level and operation-level parameters, merged.
+    pub params: Vec<Param>,
+    /// The request body, if any.
+    pub body: Option<Body>,
+    /// The JSON schema of the first successful response, if it has one.
+    pub response: Option<ResponseSchema>,
+    /// Security alternatives: each a list of scheme keys that apply together.
+    pub security: Vec<Vec<String>>,
+}
+
+/// A parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Pointer to the parameter object (after following its `$ref`).
+    pub pointer: String,
+    /// Wire name.
+    pub name: String,
+    /// Location.
+    pub location: Location,
+    /// `required` (always true for path parameters).
+    pub required: bool,
+    /// `description`.
+    pub description: Option<String>,
+    /// `deprecated`.
+    pub deprecated: bool,
+    /// The schema, or `{}` when none is given.
+    pub schema: Value,
+    /// Pointer of the schema, for errors.
+    pub schema_pointer: String,
+    /// `style`, defaulted by location.
+    pub style: String,
+    /// `explode`, defaulted by style.
+    pub explode: bool,
+    /// `allowReserved`.
+    pub allow_reserved: bool,
+    /// Serialised as JSON text (`content: application/json`).
+    pub json: bool,
+}
+
+/// How a body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// JSON.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// Text sent as given.
+    Text,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// Pointer of the chosen media type object.
+    pub pointer: String,
+    /// The chosen media type.
+    pub media_type: String,
+    /// Its encoding.
+    pub encoding: BodyEncoding,
+    /// The schema (`{}` when none).
+    pub schema: Value,
+    /// `required`.
+    pub required: bool,
+    /// `description`.
+    pub description: Option<String>,
+}
+
+/// The schema of a successful JSON response.
+#[derive(Debug, Clone)]
+pub struct ResponseSchema {
+    /// The status code key (`200`, `2XX`, ...).
+    pub status: String,
+    /// The schema.
+    pub schema: Value,
+    /// Pointer of the schema.
+    pub pointer: String,
+}
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Reads the document. Only structural problems that make the whole document unusable are
+/// errors; an operation that cannot be read is an error too unless `skip_broken` is set, in
+/// which case it is left out with a warning.
+pub fn read_api(doc: &Value, skip_broken: bool) -> Result<Api, ModelError> {
+    let root = doc.as_object().ok_or_else(|| {
+        err(
+            "",
+            format!("the document must be an object, found {}", kind(doc)),
+        )
+    })?;
+    let info = root.get("info").and_then(Value::as_object);
+    let text = |o: Option<&Map<String, Value>>, key: &str| {
+        o.and_then(|o| o.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut warnings = Vec::new();
+    let title = text(info, "title").unwrap_or_else(|| "API".to_owned());
+    let version = text(info, "version").unwrap_or_else(|| "0.0.0".to_owned());
+    let description = text(info, "description");
+    let servers = read_servers(root.get("servers"));
+    let security_schemes = read_security_schemes(doc, &mut warnings);
+    let global_security = match root.get("security") {
+        Some(s) => read_security(s, "/security", &security_schemes, &mut warnings)?,
+        None => Vec::new(),
+    };
+
+    let mut operations = Vec::new();
+    match root.get("paths") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(paths)) => {
+            for (path, item) in paths {
+                let item_at = pointer_push("/paths", path);
+                if path.starts_with("x-") {
+                    continue;
+                }
+                let result = read_path_item(
+                    doc,
+                    path,
+                    item,
+                    &item_at,
+                    &global_security,
+                    &security_schemes,
+                    &mut warnings,
+                    skip_broken,
+                );
+                match result {
+                    Ok(ops) => operations.extend(ops),
+                    Err(e) if skip_broken => warnings.push(e),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Some(other) => {
+            return Err(err(
+                "/paths",
+                format!("`paths` must be an object, found {}", kind(other)),
+            ));
+        }
+    }
+    Ok(Api {
+        title,
+        version,
+        description,
+        servers,
+        security_schemes,
+        operations,
+        warnings,
+    })
+}
+
+fn read_servers(servers: Option<&Value>) -> Vec<String> {
+    let Some(Value::Array(list)) = servers else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|server| {
+            let mut url = server.get("url")?.as_str()?.to_owned();
+            if let Some(Value::Object(vars)) = server.get("variables") {
+                for (name, var) in vars {
+                    let default = var
+                        .get("default")
+                        .map(|d| match d {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .unwrap_or_default();
+                    url = url.replace(&format!("{{{name}}}"), &default);
+                }
+            }
+            Some(url)
+        })
+        .collect()
+}
+
+fn read_security_schemes(doc: &Value, warnings: &mut Vec<ModelError>) -> Vec<SecurityScheme> {
+    let Some(Value::Object(schemes)) = doc.pointer("/components/securitySchemes") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, scheme) in schemes {
+        let at = pointer_push("/components/securitySchemes", key);
+        let (scheme, at) = match follow(doc, scheme, &at) {
+            Ok(found) => found,
+            Err(e) => {
+                warnings.push(e);
+                continue;
+            }
+        };
+        let field = |k: &str| scheme.get(k).and_then(Value::as_str).unwrap_or_default();
+        let kind = match field("type") {
+            "http" if field("scheme").eq_ignore_ascii_case("bearer") => Some(SchemeKind::Bearer),
+            "http" if field("scheme").eq_ignore_ascii_case("basic") => Some(SchemeKind::Basic),
+            "oauth2" | "openIdConnect" => Some(SchemeKind::Bearer),
+            "apiKey" => {
+                let location = match field("in") {
+                    "header" => Some(Location::Header),
+                    "query" => Some(Location::Query),
+                    "cookie" => Some(Location::Cookie),
+                    _ => None,
+                };
+                match (location, field("name")) {
+                    (Some(location), name) if !name.is_empty() => Some(SchemeKind::ApiKey {
+                        location,
+                        name: name.to_owned(),
+                    }),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match kind {
+            Some(kind) => out.push(SecurityScheme {
+                key: key.clone(),
+                kind,
+            }),
+            None => warnings.push(err(
+                &at,
+                "this security scheme is not supported; operations that need it are called \
+                 without it",
+            )),
+        }
+    }
+    out
+}
+
+fn read_security(
+    value: &Value,
+    at: &str,
+    schemes: &[SecurityScheme],
+    warnings: &mut Vec<ModelError>,
+) -> Result<Vec<Vec<String>>, ModelError> {
+    let Value::Array(list) = value else {
+        return Err(err(
+            at,
+            format!("`security` must be an array, found {}", kind(value)),
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, requirement) in list.iter().enumerate() {
+        let here = pointer_push(at, &i.to_string());
+        let Value::Object(map) = requirement else {
+            return Err(err(&here, "a security requirement must be an object"));
+        };
+        let keys: Vec<String> = map.keys().cloned().collect();
+        if let Some(unknown) = keys.iter().find(|k| !schemes.iter().any(|s| &s.key == *k)) {
+            warnings.push(err(
+                &here,
+                format!("security scheme `{unknown}` is not defined or not supported; this alternative is ignored"),
+            ));
+            continue;
+        }
+        out.push(keys);
+    }
+    Ok(out)
+}
+
+/// Follows a `$ref` chain from `value` within the document.
+pub fn follow<'v>(
+    doc: &'v Value,
+    value: &'v Value,
+    at: &str,
+) -> Result<(&'v Value, String), ModelError> {
+    let mut current = value;
+    let mut pointer = at.to_owned();
+    for _ in 0..32 {
+        let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
+            return Ok((current, pointer));
+        };
+        if !reference.starts_with('#') {
+            return Err(err(
+                &pointer_push(&pointer, "$ref"),
+                format!(
+                    "$ref `{reference}` points into another document; only references within the document are supported"
+                ),
+            ));
+        }
+        let target = fragment_pointer(reference).ok_or_else(|| {
+            err(
+                &pointer,
+                format!("$ref `{reference}` is not a valid JSON pointer"),
+            )
+        })?;
+        current = doc.pointer(&target).ok_or_else(|| {
+            err(
+                &pointer_push(&pointer, "$ref"),
+                format!("$ref `{reference}` points to nothing"),
+            )
+        })?;
+        pointer = target;
+    }
+    Err(err(at, "a loop of references"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_path_item(
+    doc: &Value,
+    path: &str,
+    item: &Value,
+    at: &str,
+    global_security: &[Vec<String>],
+    schemes: &[SecurityScheme],
+    warnings: &mut Vec<ModelError>,
+    skip_broken: bool,
+) -> Result<Vec<Operation>, ModelError> {
+    let (item, item_at) = follow(doc, item, at)?;
+    let Value::Object(item) = item else {
+        return Err(err(
+            &item_at,
+            format!("a path item must be an object, found {}", kind(item)),
+        ));
+    };
+    let shared = match item.get("parameters") {
+        Some(p) => read_params(doc, p, &pointer_push(&item_at, "parameters"))?,
+        None => Vec::new(),
+    };
+    let mut ops = Vec::new();
+    for method in METHODS {
+        let Some(op) = item.get(*method) else {
+            continue;
+        };
+        let op_at = pointer_push(&item_at, method);
+        match read_operation(
+            doc,
+            path,
+            method,
+            op,
+            &op_at,
+            &shared,
+            global_security,
+            schemes,
+            warnings,
+        ) {
+            Ok(op) => ops.push(op),
+            Err(e) if skip_broken => warnings.push(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ops)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_operation(
+    doc: &Value,
+    path: &str,
+    method: &str,
+    op: &Value,
+    at: &str,
+    shared: &[Param],
+    global_security: &[Vec<String>],
+    schemes: &[SecurityScheme],
+    warnings: &mut Vec<ModelError>,
+) -> Result<Operation, ModelError> {
+    let Value::Object(o) = op else {
+        return Err(err(
+            at,
+            format!("an operation must be an object, found {}", kind(op)),
+        ));
+    };
+    let text = |key: &str| o.get(key).and_then(Value::as_str).map(str::to_owned);
+    let own = match o.get("parameters") {
+        Some(p) => read_params(doc, p, &pointer_push(at, "parameters"))?,
+        None => Vec::new(),
+    };
+    // Operation-level parameters override path-level ones with the same name and location.
+    let mut params: Vec<Param> = shared
+        .iter()
+        .filter(|s| {
+            !own.iter()
+                .any(|p| p.name == s.name && p.location == s.location)
+        })
+        .cloned()
+        .collect();
+    params.extend(own);
+    for name in template_names(path) {
+        if !params
+            .iter()
+            .any(|p| p.location == Location::Path && p.name == name)
+        {
+            // Real documents forget these; the call cannot work without the value, so make it
+            // a required string argument rather than refusing the operation.
+            warnings.push(err(
+                at,
+                format!("path parameter `{name}` is used in the path but not declared; treating it as a required string"),
+            ));
+            params.push(Param {
+                pointer: at.to_owned(),
+                name: name.clone(),
+                location: Location::Path,
+                required: true,
+                description: None,
+                deprecated: false,
+                schema: serde_json::json!({"type": "string"}),
+                schema_pointer: at.to_owned(),
+                style: "simple".to_owned(),
+                explode: false,
+                allow_reserved: false,
+                json: false,
+            });
+        }
+    }
+    let body = match o.get("requestBody") {
+        Some(b) => read_body(doc, b, &pointer_push(at, "requestBody"), warnings)?,
+        None => None,
+    };
+    let response = match o.get("responses") {
+        Some(r) => read_response(doc, r, &pointer_push(at, "responses"))?,
+        None => None,
+    };
+    let security = match o.get("security") {
+        Some(s) => read_security(s, &pointer_push(at, "security"), schemes, warnings)?,
+        None => global_security.to_vec(),
+    };
+    let tags = o
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Operation {
+        pointer: at.to_owned(),
+        method: method.to_owned(),
+        path: path.to_owned(),
+        operation_id: text("operationId").filter(|s| !s.trim().is_empty()),
+        summary: text("summary").filter(|s| !s.trim().is_empty()),
+        description: text("description").filter(|s| !s.trim().is_empty()),
+        tags,
+        deprecated: o
+            .get("deprecated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        params,
+        body,
+        response,
+        security,
+    })
+}
+
+/// The `{name}`s of a path template, in order.
+pub fn template_names(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push(rest[start + 1..start + len].to_owned());
+        rest = &rest[start + len + 1..];
+    }
+    out
+}
+
+fn read_params(doc: &Value, list: &Value, at: &str) -> Result<Vec<Param>, ModelError> {
+    let Value::Array(list) = list else {
+        return Err(err(
+            at,
+            format!("`parameters` must be an array, found {}", kind(list)),
+        ));
+    };
+    let mut out: Vec<Param> = Vec::with_capacity(list.len());
+    for (i, p) in list.iter().enumerate() {
+        let (p, p_at) = follow(doc, p, &pointer_push(at, &i.to_string()))?;
+        let Value::Object(o) = p else {
+            return Err(err(
+                &p_at,
+                format!("a parameter must be an object, found {}", kind(p)),
+            ));
+        };
+        let field = |k: &str| o.get(k).and_then(Value::as_str);
+        let name = field("name")
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| err(&p_at, "a parameter needs a non-empty `name`"))?
+            .to_owned();
+        let location = match field("in") {
+            Some("path") => Location::Path,
+            Some("query") => Location::Query,
+            Some("header") => Location::Header,
+            Some("cookie") => Location::Cookie,
+            other => {
+                return Err(err(
+                    &pointer_push(&p_at, "in"),
+                    format!("`in` must be path, query, header or cookie, found {other:?}"),
+                ));
+            }
+        };
+        // OpenAPI says these header parameters are ignored: the transport sets them.
+        if location == Location::Header
+            && ["accept", "content-type", "authorization"]
+                .contains(&name.to_ascii_lowercase().as_str())
+        {
+            continue;
+        }
+        let (mut schema, mut schema_pointer, mut json) =
+            (serde_json::json!({}), pointer_push(&p_at, "schema"), false);
+        if let Some(s) = o.get("schema") {
+            schema = s.clone();
+        } else if let Some(Value::Object(content)) = o.get("content") {
+            if let Some((media, m)) = content.iter().next() {
+                schema_pointer = pointer_push(
+                    &pointer_push(&pointer_push(&p_at, "content"), media),
+                    "schema",
+                );
+                schema = m
+                    .get("schema")
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::json!({}));
+                json = media.contains("json");
+            }
+        }
+        let default_style = match location {
+            Location::Path | Location::Header => "simple",
+            Location::Query | Location::Cookie => "form",
+        };
+        let style = field("style").unwrap_or(default_style).to_owned();
+        let explode = o
+            .get("explode")
+            .and_then(Value::as_bool)
+            .unwrap_or(style == "form");
+        let param = Param {
+            pointer: p_at.clone(),
+            name,
+            location,
+            required: location == Location::Path
+                || o.get("required").and_then(Value::as_bool).unwrap_or(false),
+            description: field("description").map(str::to_owned),
+            deprecated: o
+                .get("deprecated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            schema,
+            schema_pointer,
+            style,
+            explode,
+            allow_reserved: o
+                .get("allowReserved")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            json,
+        };
+        // A later duplicate (same name and location) replaces the earlier one.
+        out.retain(|q| !(q.name == param.name && q.location == param.location));
+        out.push(param);
+    }
+    Ok(out)
+}
+
+fn is_json_media(media: &str) -> bool {
+    let m = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    m == "application/json" || m.ends_with("+json") || m == "*/*" || m == "application/*"
+}
+
+fn read_body(
+    doc: &Value,
+    body: &Value,
+    at: &str,
+    warnings: &mut Vec<ModelError>,
+) -> Result<Option<Body>, ModelError> {
+    let (body, body_at) = follow(doc, body, at)?;
+    let Value::Object(o) = body else {
+        return Err(err(
+            &body_at,
+            format!("a request body must be an object, found {}", kind(body)),
+        ));
+    };
+    let Some(Value::Object(content)) = o.get("content") else {
+        return Ok(None);
+    };
+    // JSON first, then forms, then text: the order in which models produce correct values.
+    let ranked = content.iter().min_by_key(|(media, _)| {
+        let m = media.to_ascii_lowercase();
+        if is_json_media(&m) && m != "*/*" {
+            0
+        } else if m.starts_with("application/x-www-form-urlencoded") {
+            1
+        } else if m.starts_with("text/plain") {
+            2
+        } else if m == "*/*" {
+            3
+        } else {
+            4
+        }
+    });
+    let Some((media, media_object)) = ranked else {
+        return Ok(None);
+    };
+    let m = media.to_ascii_lowercase();
+    let encoding = if is_json_media(&m) {
+        BodyEncoding::Json
+    } else if m.starts_with("application/x-www-form-urlencoded") {
+        BodyEncoding::Form
+    } else {
+        if !m.starts_with("text/") {
+            warnings.push(err(
+                &body_at,
+                format!("request bodies of type `{media}` are sent as text given by the caller"),
+            ));
+        }
+        BodyEncoding::Text
+    };
+    let media_at = pointer_push(&pointer_push(&body_at, "content"), media);
+    let schema = match encoding {
+        BodyEncoding::Text => serde_json::json!({"type": "string"}),
+        _ => media_object
+            .get("schema")
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({})),
+    };
+    Ok(Some(Body {
+        pointer: media_at,
+        media_type: if media == "*/*" {
+            "application/json".to_owned()
+        } else {
+            media.clone()
+        },
+        encoding,
+        schema,
+        required: o.get("required").and_then(Value::as_bool).unwrap_or(false),
+        description: o
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    }))
+}
+
+fn read_response(
+    doc: &Value,
+    responses: &Value,
+    at: &str,
+) -> Result<Option<ResponseSchema>, ModelError> {
+    let Value::Object(map) = responses else {
+        return Err(err(
+            at,
+            format!("`responses` must be an object, found {}", kind(responses)),
+        ));
+    };
+    let mut codes: Vec<&String> = map
+        .keys()
+        .filter(|k| k.starts_with('2') && k.len() == 3)
+        .collect();
+    // Explicit codes before ranges (`2XX`), lowest first.
+    codes.sort_by_key(|k| (k.contains(['X', 'x']), (*k).clone()));
+    let Some(code) = codes.first() else {
+        return Ok(None);
+    };
+    let response_at = pointer_push(at, code);
+    let (response, response_at) = follow(doc, &map[*code], &response_at)?;
+    let Some(Value::Object(content)) = response.get("content") else {
+        return Ok(None);
+    };
+    let json = content
+        .iter()
+        .filter(|(m, _)| is_json_media(m))
+        .min_by_key(|(m, _)| (m.as_str() == "*/*", m.len()));
+    Ok(json.and_then(|(media, m)| {
+        m.get("schema").map(|schema| ResponseSchema {
+            status: (*code).clone(),
+            schema: schema.clone(),
+            pointer: pointer_push(
+                &pointer_push(&pointer_push(&response_at, "content"), media),
+                "schema",
+            ),
+        })
+    }))
+}

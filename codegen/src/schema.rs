@@ -1,0 +1,523 @@
+//! Turns OpenAPI 3.1 Schema Objects into self-contained JSON Schema 2020-12 documents for tool
+//! definitions: `$ref`s into the document become `#/$defs/...` entries (so cycles stay finite
+//! and shared schemas are written once per tool), and keywords only documentation generators
+//! read are dropped.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+
+use serde_json::{Map, Value};
+
+use crate::error::pointer_push;
+
+/// Schemas nested deeper than this are refused instead of risking the stack.
+pub const MAX_SCHEMA_DEPTH: usize = 64;
+
+/// A problem in a schema, located by JSON pointer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaError {
+    /// Where.
+    pub pointer: String,
+    /// What.
+    pub message: String,
+}
+
+/// A schema converted once and reused by every tool that refers to it.
+#[derive(Debug)]
+struct Converted {
+    value: Value,
+    /// Pointers of the document schemas this one refers to.
+    refs: Vec<String>,
+}
+
+/// A converted schema together with the document schemas it needs in `$defs`.
+#[derive(Debug, Clone)]
+pub struct ToolSchema {
+    /// The schema, refs rewritten to `#/$defs/<name>`.
+    pub value: Value,
+    /// Pointers of referenced document schemas.
+    pub refs: Vec<String>,
+}
+
+/// Converts schemas of one document, caching every referenced schema.
+pub struct SchemaSet<'d> {
+    doc: &'d Value,
+    cache: HashMap<String, Rc<Converted>>,
+    names: HashMap<String, String>,
+    taken: HashSet<String>,
+    in_progress: HashSet<String>,
+}
+
+/// Keywords whose value is one schema.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "items",
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "additionalItems",
+    "contentSchema",
+];
+/// Keywords whose value is a map of schemas.
+const SCHEMA_MAP_KEYWORDS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+];
+/// Keywords whose value is a list of schemas.
+const SCHEMA_LIST_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+/// Keywords dropped from tool schemas: they are for documentation generators or would change
+/// how the tool schema's own references resolve.
+const DROPPED_KEYWORDS: &[&str] = &[
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "example",
+    "nullable",
+    "$id",
+    "$schema",
+    "$comment",
+];
+
+impl<'d> SchemaSet<'d> {
+    /// A converter for schemas of `doc` (an OpenAPI 3.1 document).
+    pub fn new(doc: &'d Value) -> Self {
+        let mut taken = HashSet::new();
+        if let Some(Value::Object(schemas)) = doc.pointer("/components/schemas") {
+            taken.extend(schemas.keys().cloned());
+        }
+        SchemaSet {
+            doc,
+            cache: HashMap::new(),
+            names: HashMap::new(),
+            taken,
+            in_progress: HashSet::new(),
+        }
+    }
+
+    /// Converts the schema found at `at` (used in errors).
+    pub fn convert(&mut self, schema: &Value, at: &str) -> Result<ToolSchema, SchemaError> {
+        let mut refs = Vec::new();
+        let value = self.walk(schema, at, 0, &mut refs)?;
+        Ok(ToolSchema { value, refs })
+    }
+
+    /// Follows `$ref` chains from `schema` to the schema they finally point at, for questions
+    /// about its shape (is it an object? which properties?). Returns `None` on broken refs.
+    pub fn resolve<'s>(&self, mut schema: &'s Value) -> Option<&'s Value>
+    where
+        'd: 's,
+    {
+        for _ in 0..32 {
+            match schema.get("$ref").and_then(Value::as_str) {
+                Some(r) => schema = self.doc.pointer(&fragment_pointer(r)?)?,
+                None => return Some(schema),
+            }
+        }
+        None
+    }
+
+    /// The `$defs` a tool schema needs: every schema reachable from `refs`, by name, sorted.
+    pub fn defs_for(&mut self, refs: &[String]) -> Result<Map<String, Value>, SchemaError> {
+        let mut out = BTreeMap::new();
+        let mut queue: Vec<String> = refs.to_vec();
+        let mut seen = HashSet::new();
+        while let Some(pointer) = queue.pop() {
+            if !seen.insert(pointer.clone()) {
+                continue;
+            }
+            let converted = self.converted(&pointer)?;
+            queue.extend(converted.refs.iter().cloned());
+            out.insert(self.name_for(&pointer), converted.value.clone());
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// The `$defs` name of the document schema at `pointer`.
+    fn name_for(&mut self, pointer: &str) -> String {
+        if let Some(name) = self.names.get(pointer) {
+            return name.clone();
+        }
+        let name = match pointer.strip_prefix("/components/schemas/") {
+            Some(rest) if !rest.contains('/') => unescape_token(rest),
+            _ => {
+                let base: String = pointer
+                    .trim_start_matches('/')
+                    .replace("~1", "_")
+                    .replace("~0", "_")
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                let mut candidate = format!("ref_{base}");
+                let mut n = 2;
+                while self.taken.contains(&candidate) {
+                    candidate = format!("ref_{base}_{n}");
+                    n += 1;
+                }
+                candidate
+            }
+        };
+        self.taken.insert(name.clone());
+        self.names.insert(pointer.to_owned(), name.clone());
+        name
+    }
+
+    fn converted(&mut self, pointer: &str) -> Result<Rc<Converted>, SchemaError> {
+        if let Some(c) = self.cache.get(pointer) {
+            return Ok(c.clone());
+        }
+        let target = self.doc.pointer(pointer).ok_or_else(|| SchemaError {
+            pointer: pointer.to_owned(),
+            message: "a $ref points here, but nothing is there".to_owned(),
+        })?;
+        let mut refs = Vec::new();
+        let value = self.walk(target, pointer, 0, &mut refs)?;
+        let converted = Rc::new(Converted { value, refs });
+        self.cache.insert(pointer.to_owned(), converted.clone());
+        Ok(converted)
+    }
+
+    fn walk(
+        &mut self,
+        schema: &Value,
+        at: &str,
+        depth: usize,
+        refs: &mut Vec<String>,
+    ) -> Result<Value, SchemaError> {
+        if depth > MAX_SCHEMA_DEPTH {
+            return Err(SchemaError {
+                pointer: at.to_owned(),
+                message: format!(
+                    "schemas nested deeper than {MAX_SCHEMA_DEPTH} levels are not supported"
+                ),
+            });
+        }
+        let object = match schema {
+            Value::Bool(_) => return Ok(schema.clone()),
+            Value::Object(o) => o,
+            other => {
+                return Err(SchemaError {
+                    pointer: at.to_owned(),
+                    message: format!("expected a schema (an object), found {}", kind(other)),
+                });
+            }
+        };
+        let mut out = Map::with_capacity(object.len());
+        for (key, value) in object {
+            let here = pointer_push(at, key);
+            if key.starts_with("x-") || DROPPED_KEYWORDS.contains(&key.as_str()) {
+                continue;
+            }
+            let converted = if key == "$ref" {
+                let Some(reference) = value.as_str() else {
+                    return Err(SchemaError {
+                        pointer: here,
+                        message: "$ref must be a string".to_owned(),
+                    });
+                };
+                let target = self.final_target(reference, &here)?;
+                if !refs.contains(&target) {
+                    refs.push(target.clone());
+                }
+                let name = self.name_for(&target);
+                Value::String(format!("#/$defs/{}", escape_fragment(&name)))
+            } else if SCHEMA_KEYWORDS.contains(&key.as_str()) {
+                match value {
+                    // `items` as an array is the pre-2020 tuple form.
+                    Value::Array(list) if key == "items" => {
+                        out.insert(
+                            "prefixItems".to_owned(),
+                            self.walk_list(list, &here, depth, refs)?,
+                        );
+                        continue;
+                    }
+                    _ => self.walk(value, &here, depth + 1, refs)?,
+                }
+            } else if SCHEMA_MAP_KEYWORDS.contains(&key.as_str()) {
+                let Value::Object(map) = value else {
+                    return Err(SchemaError {
+                        pointer: here,
+                        message: format!("`{key}` must be an object of schemas"),
+                    });
+                };
+                let mut converted = Map::with_capacity(map.len());
+                for (name, sub) in map {
+                    let sub_at = pointer_push(&here, name);
+                    converted.insert(name.clone(), self.walk(sub, &sub_at, depth + 1, refs)?);
+                }
+                Value::Object(converted)
+            } else if SCHEMA_LIST_KEYWORDS.contains(&key.as_str()) {
+                let Value::Array(list) = value else {
+                    return Err(SchemaError {
+                        pointer: here,
+                        message: format!("`{key}` must be an array of schemas"),
+                    });
+                };
+                self.walk_list(list, &here, depth, refs)?
+            } else {
+                value.clone()
+            };
+            out.insert(key.clone(), converted);
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn walk_list(
+        &mut self,
+        list: &[Value],
+        at: &str,
+        depth: usize,
+        refs: &mut Vec<String>,
+    ) -> Result<Value, SchemaError> {
+        let mut items = Vec::with_capacity(list.len());
+        for (i, sub) in list.iter().enumerate() {
+            items.push(self.walk(sub, &pointer_push(at, &i.to_string()), depth + 1, refs)?);
+        }
+        Ok(Value::Array(items))
+    }
+
+    /// The pointer a `$ref` finally designates, following refs that are nothing but another
+    /// ref, so that aliases do not become `$defs` entries of their own.
+    fn final_target(&mut self, reference: &str, at: &str) -> Result<String, SchemaError> {
+        let mut pointer = self.local_pointer(reference, at)?;
+        let mut hops = 0;
+        loop {
+            let Some(target) = self.doc.pointer(&pointer) else {
+                return Err(SchemaError {
+                    pointer: at.to_owned(),
+                    message: format!("$ref `{reference}` points to nothing"),
+                });
+            };
+            match target.as_object() {
+                Some(o) if o.len() == 1 && o.contains_key("$ref") => {
+                    hops += 1;
+                    if hops > 32 || self.in_progress.contains(&pointer) {
+                        return Err(SchemaError {
+                            pointer: at.to_owned(),
+                            message: format!("$ref `{reference}` is a loop of references"),
+                        });
+                    }
+                    let next = o["$ref"].as_str().unwrap_or_default().to_owned();
+                    pointer = self.local_pointer(&next, &pointer)?;
+                }
+                _ => return Ok(pointer),
+            }
+        }
+    }
+
+    fn local_pointer(&self, reference: &str, at: &str) -> Result<String, SchemaError> {
+        if !reference.starts_with('#') {
+            return Err(SchemaError {
+                pointer: at.to_owned(),
+                message: format!(
+                    "$ref `{reference}` points into another document; only references within \
+                     the document are supported"
+                ),
+            });
+        }
+        fragment_pointer(reference).ok_or_else(|| SchemaError {
+            pointer: at.to_owned(),
+            message: format!("$ref `{reference}` is not a valid JSON pointer"),
+        })
+    }
+}
+
+/// Turns `#/a/b%20c` into the JSON pointer `/a/b c`.
+pub fn fragment_pointer(reference: &str) -> Option<String> {
+    let fragment = reference.strip_prefix('#')?;
+    let decoded = percent_decode(fragment)?;
+    if !(decoded.is_empty() || decoded.starts_with('/')) {
+        return None;
+    }
+    Some(decoded)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return Some(text.to_owned());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn unescape_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+/// Escapes a `$defs` name for use in a `#/$defs/...` URI fragment.
+pub fn escape_fragment(name: &str) -> String {
+    let token = name.replace('~', "~0").replace('/', "~1");
+    let mut out = String::with_capacity(token.len());
+    for b in token.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A short name for a JSON value's kind, for messages.
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Whether instances of `schema` (after following refs) are always JSON objects.
+pub fn is_object_schema(set: &SchemaSet<'_>, schema: &Value) -> bool {
+    let Some(schema) = set.resolve(schema) else {
+        return false;
+    };
+    match schema.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(_) => false,
+        None => {
+            schema.get("properties").is_some()
+                || schema.get("additionalProperties").is_some()
+                || schema
+                    .get("allOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(|all| all.iter().any(|s| is_object_schema(set, s)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc() -> Value {
+        json!({
+            "components": {"schemas": {
+                "Node": {"type": "object", "properties": {
+                    "next": {"$ref": "#/components/schemas/Node"},
+                    "xml": {"type": "string", "xml": {"name": "x"}},
+                    "tags": {"type": "array", "items": {"$ref": "#/components/schemas/Tag"}}
+                }, "x-internal": true, "discriminator": {"propertyName": "t"}},
+                "Tag": {"type": "string", "example": "a"},
+                "Alias": {"$ref": "#/components/schemas/Tag"},
+                "a/b": {"type": "integer"},
+                "Loop1": {"$ref": "#/components/schemas/Loop2"},
+                "Loop2": {"$ref": "#/components/schemas/Loop1"}
+            }}
+        })
+    }
+
+    #[test]
+    fn cycles_become_defs_and_doc_keywords_are_dropped() {
+        let d = doc();
+        let mut set = SchemaSet::new(&d);
+        let s = set
+            .convert(&json!({"$ref": "#/components/schemas/Node"}), "/x")
+            .unwrap();
+        assert_eq!(s.value, json!({"$ref": "#/$defs/Node"}));
+        let defs = set.defs_for(&s.refs).unwrap();
+        assert_eq!(
+            Value::Object(defs),
+            json!({
+                "Node": {"type": "object", "properties": {
+                    "next": {"$ref": "#/$defs/Node"},
+                    "xml": {"type": "string"},
+                    "tags": {"type": "array", "items": {"$ref": "#/$defs/Tag"}}
+                }},
+                "Tag": {"type": "string"}
+            })
+        );
+    }
+
+    #[test]
+    fn aliases_are_followed_and_names_escaped() {
+        let d = doc();
+        let mut set = SchemaSet::new(&d);
+        let s = set
+            .convert(&json!({"$ref": "#/components/schemas/Alias"}), "/x")
+            .unwrap();
+        assert_eq!(s.value, json!({"$ref": "#/$defs/Tag"}));
+        let s = set
+            .convert(&json!({"$ref": "#/components/schemas/a~1b"}), "/x")
+            .unwrap();
+        assert_eq!(s.value, json!({"$ref": "#/$defs/a~1b"}));
+        assert!(set.defs_for(&s.refs).unwrap().contains_key("a/b"));
+    }
+
+    #[test]
+    fn broken_refs_are_located_errors() {
+        let d = doc();
+        let mut set = SchemaSet::new(&d);
+        let e = set
+            .convert(&json!({"properties": {"a": {"$ref": "#/nope"}}}), "/s")
+            .unwrap_err();
+        assert_eq!(e.pointer, "/s/properties/a/$ref");
+        let e = set
+            .convert(&json!({"$ref": "#/components/schemas/Loop1"}), "/s")
+            .unwrap_err();
+        assert!(e.message.contains("loop"), "{e:?}");
+        let e = set
+            .convert(&json!({"$ref": "other.yaml#/A"}), "/s")
+            .unwrap_err();
+        assert!(e.message.contains("another document"), "{e:?}");
+        let e = set.convert(&json!({"items": 5}), "/s").unwrap_err();
+        assert_eq!(e.pointer, "/s/items");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflow() {
+        let mut s = json!({"type": "string"});
+        for _ in 0..5000 {
+            let mut wrapper = Map::new();
+            wrapper.insert("items".into(), s);
+            s = Value::Object(wrapper);
+        }
+        let d = json!({});
+        let e = SchemaSet::new(&d).convert(&s, "/s").unwrap_err();
+        assert!(e.message.contains("nested deeper"));
+        // Dropping a 5,000-level value recurses too; keep it out of the test's stack.
+        std::mem::forget(s);
+    }
+
+    #[test]
+    fn object_detection_follows_refs_and_allof() {
+        let d = json!({"components": {"schemas": {
+            "A": {"type": "object"},
+            "B": {"allOf": [{"$ref": "#/components/schemas/A"}]},
+            "C": {"type": ["object", "null"]}
+        }}});
+        let set = SchemaSet::new(&d);
+        assert!(is_object_schema(
+            &set,
+            &json!({"$ref": "#/components/schemas/B"})
+        ));
+        assert!(!is_object_schema(
+            &set,
+            &json!({"$ref": "#/components/schemas/C"})
+        ));
+        assert!(!is_object_schema(&set, &json!({"type": "array"})));
+    }
+}

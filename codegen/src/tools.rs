@@ -1,0 +1,724 @@
+//! Maps each operation to one MCP tool: its name, description, input and output schemas,
+//! annotations, and the call plan the runtime executes.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Api, Body, BodyEncoding, Location, Operation, Param, SchemeKind};
+use crate::naming::{self, NameAllocator};
+use crate::schema::{SchemaError, SchemaSet, escape_fragment, is_object_schema};
+
+/// Everything generated for one API.
+#[derive(Debug, Clone)]
+pub struct ApiSpec {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// The server name sent in `initialize`.
+    pub server_name: String,
+    /// Instructions sent in `initialize`.
+    pub instructions: String,
+    /// The first absolute server URL of the document.
+    pub default_base_url: Option<String>,
+    /// Prefix of the server's environment variables.
+    pub env_prefix: String,
+    /// Security schemes, indexed by the call plans.
+    pub schemes: Vec<SchemeSpec>,
+    /// One tool per operation.
+    pub tools: Vec<ToolSpec>,
+}
+
+/// A security scheme and the environment variables that configure it.
+#[derive(Debug, Clone)]
+pub struct SchemeSpec {
+    /// Its key in the document.
+    pub key: String,
+    /// How the credential is sent.
+    pub kind: SchemeKind,
+    /// Variable names: one, or two (user, password) for basic auth.
+    pub env: Vec<String>,
+}
+
+/// One MCP tool.
+#[derive(Debug, Clone)]
+pub struct ToolSpec {
+    /// Unique valid name.
+    pub name: String,
+    /// The operation's summary.
+    pub title: Option<String>,
+    /// What the model reads.
+    pub description: String,
+    /// Input JSON Schema.
+    pub input_schema: Value,
+    /// Output JSON Schema, when the success response is JSON.
+    pub output_schema: Option<Value>,
+    /// Whether the structured result is `{"result": <answer>}`.
+    pub output_wrapped: bool,
+    /// Behaviour hints.
+    pub hints: Hints,
+    /// The HTTP call.
+    pub plan: PlanSpec,
+    /// Tags of the operation, for documentation.
+    pub tags: Vec<String>,
+}
+
+/// Annotations derived from the method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hints {
+    /// GET, HEAD, OPTIONS, TRACE.
+    pub read_only: bool,
+    /// DELETE.
+    pub destructive: bool,
+    /// Safe methods, PUT and DELETE.
+    pub idempotent: bool,
+}
+
+/// The HTTP call behind a tool.
+#[derive(Debug, Clone)]
+pub struct PlanSpec {
+    /// Upper-case method.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// Parameters.
+    pub params: Vec<ParamSpec>,
+    /// Body.
+    pub body: Option<BodySpec>,
+    /// Security alternatives as scheme indices.
+    pub security: Vec<Vec<usize>>,
+}
+
+/// One parameter of the call.
+#[derive(Debug, Clone)]
+pub struct ParamSpec {
+    /// Argument name.
+    pub arg: String,
+    /// Wire name.
+    pub name: String,
+    /// Location.
+    pub location: Location,
+    /// OpenAPI style name.
+    pub style: String,
+    /// explode.
+    pub explode: bool,
+    /// allowReserved.
+    pub allow_reserved: bool,
+    /// JSON-encoded value.
+    pub json: bool,
+}
+
+/// Where the body comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyShapeSpec {
+    /// Top-level arguments with these names are the body's properties.
+    Flattened(Vec<String>),
+    /// This argument is the whole body.
+    Whole(String),
+}
+
+/// The request body of the call.
+#[derive(Debug, Clone)]
+pub struct BodySpec {
+    /// Content type.
+    pub media_type: String,
+    /// Encoding.
+    pub encoding: BodyEncoding,
+    /// Shape.
+    pub shape: BodyShapeSpec,
+    /// Required.
+    pub required: bool,
+}
+
+/// Options that change the mapping.
+#[derive(Debug, Clone)]
+pub struct MappingOptions {
+    /// Server name in `initialize`.
+    pub server_name: String,
+    /// Environment variable prefix.
+    pub env_prefix: String,
+}
+
+/// Builds every tool of `api`, whose schemas live in `doc`.
+pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<ApiSpec, SchemaError> {
+    let mut schemas = SchemaSet::new(doc);
+    let mut names = NameAllocator::new();
+    let schemes: Vec<SchemeSpec> = api
+        .security_schemes
+        .iter()
+        .map(|s| SchemeSpec {
+            key: s.key.clone(),
+            kind: s.kind.clone(),
+            env: env_names(&options.env_prefix, &s.key, &s.kind),
+        })
+        .collect();
+    let mut tools = Vec::with_capacity(api.operations.len());
+    for op in &api.operations {
+        let base = match &op.operation_id {
+            Some(id) => naming::sanitize(id, "operation"),
+            None => naming::from_method_and_path(&op.method, &op.path),
+        };
+        let name = names.allocate(&base);
+        tools.push(build_tool(op, name, &mut schemas, &schemes)?);
+    }
+    Ok(ApiSpec {
+        title: api.title.clone(),
+        version: api.version.clone(),
+        description: api.description.clone(),
+        server_name: options.server_name.clone(),
+        instructions: instructions(api, &schemes),
+        default_base_url: api
+            .servers
+            .iter()
+            .find(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .cloned(),
+        env_prefix: options.env_prefix.clone(),
+        schemes,
+        tools,
+    })
+}
+
+/// `bearerAuth` → `PREFIX_BEARER_AUTH_TOKEN`; basic auth gets `_USERNAME` and `_PASSWORD`.
+fn env_names(prefix: &str, key: &str, kind: &SchemeKind) -> Vec<String> {
+    let base = format!("{prefix}_{}", upper_snake(key));
+    let with = |suffix: &str| {
+        if base.ends_with(&format!("_{suffix}")) || base == suffix {
+            base.clone()
+        } else {
+            format!("{base}_{suffix}")
+        }
+    };
+    match kind {
+        SchemeKind::Bearer => vec![with("TOKEN")],
+        SchemeKind::Basic => vec![format!("{base}_USERNAME"), format!("{base}_PASSWORD")],
+        SchemeKind::ApiKey { .. } => vec![with("KEY")],
+    }
+}
+
+/// `bearerAuth` → `BEARER_AUTH`, `api-key` → `API_KEY`.
+pub fn upper_snake(text: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            if c.is_ascii_uppercase() && prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_uppercase());
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else {
+            if !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+            prev_lower = false;
+        }
+    }
+    let out = out.trim_matches('_').to_owned();
+    if out.is_empty() {
+        "API".to_owned()
+    } else {
+        out
+    }
+}
+
+fn instructions(api: &Api, schemes: &[SchemeSpec]) -> String {
+    let mut text = format!("Tools for the {} API (version {}).", api.title, api.version);
+    if let Some(d) = &api.description {
+        let paragraph = d.trim().split("\n\n").next().unwrap_or_default();
+        let first = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !first.is_empty() {
+            text.push(' ');
+            text.push_str(&first);
+            if !first.ends_with(['.', '!', '?']) {
+                text.push('.');
+            }
+        }
+    }
+    text.push_str(" Each tool is one HTTP operation; upstream errors come back as tool errors with the HTTP status and body.");
+    if !schemes.is_empty() {
+        text.push_str(
+            " Authentication is configured by the server's operator, not passed as tool arguments.",
+        );
+    }
+    text
+}
+
+fn hints(method: &str) -> Hints {
+    match method {
+        "get" | "head" | "options" | "trace" => Hints {
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+        },
+        "put" => Hints {
+            read_only: false,
+            destructive: false,
+            idempotent: true,
+        },
+        "delete" => Hints {
+            read_only: false,
+            destructive: true,
+            idempotent: true,
+        },
+        _ => Hints {
+            read_only: false,
+            destructive: false,
+            idempotent: false,
+        },
+    }
+}
+
+fn description(op: &Operation) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if let Some(s) = &op.summary {
+        parts.push(s.trim());
+    }
+    if let Some(d) = &op.description {
+        let d = d.trim();
+        if parts.first() != Some(&d) {
+            parts.push(d);
+        }
+    }
+    let mut text = parts.join("\n\n");
+    if text.is_empty() {
+        text = format!("{} {}", op.method.to_ascii_uppercase(), op.path);
+    }
+    if op.deprecated {
+        text = format!("Deprecated. {text}");
+    }
+    text
+}
+
+fn build_tool(
+    op: &Operation,
+    name: String,
+    schemas: &mut SchemaSet<'_>,
+    schemes: &[SchemeSpec],
+) -> Result<ToolSpec, SchemaError> {
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    let mut refs: Vec<String> = Vec::new();
+    let mut args = NameAllocator::new();
+    let mut params = Vec::with_capacity(op.params.len());
+
+    // Path parameters claim their names first, then query, header, cookie: a parameter that
+    // meets a name already taken is suffixed with its location (`id_query`).
+    let mut ordered: Vec<&Param> = op.params.iter().collect();
+    ordered.sort_by_key(|p| p.location);
+    for p in ordered {
+        let plain = naming::shorten(&naming::sanitize(&p.name, "param"), naming::MAX_NAME_LEN);
+        let arg = if args.contains(&plain) {
+            args.allocate(&format!("{plain}_{}", p.location.as_str()))
+        } else {
+            args.allocate(&plain)
+        };
+        let converted = schemas.convert(&p.schema, &p.schema_pointer)?;
+        refs.extend(converted.refs);
+        let mut schema = converted.value;
+        annotate(&mut schema, p.description.as_deref(), p.deprecated, |s| {
+            if p.name != arg {
+                format!(
+                    "{s} Sent as the {} parameter `{}`.",
+                    p.location.as_str(),
+                    p.name
+                )
+            } else {
+                s.to_owned()
+            }
+        });
+        if p.required {
+            required.push(Value::String(arg.clone()));
+        }
+        properties.insert(arg.clone(), schema);
+        params.push(ParamSpec {
+            arg,
+            name: p.name.clone(),
+            location: p.location,
+            style: p.style.clone(),
+            explode: p.explode,
+            allow_reserved: p.allow_reserved,
+            json: p.json,
+        });
+    }
+
+    let body = match &op.body {
+        Some(body) => Some(add_body(
+            body,
+            schemas,
+            &mut args,
+            &mut properties,
+            &mut required,
+            &mut refs,
+        )?),
+        None => None,
+    };
+
+    let mut input = Map::new();
+    input.insert("type".into(), json!("object"));
+    input.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        input.insert("required".into(), Value::Array(required));
+    }
+    // Unknown arguments are refused, so a misspelt optional argument is reported instead of
+    // silently dropped.
+    input.insert("additionalProperties".into(), json!(false));
+    let defs = schemas.defs_for(&refs)?;
+    if !defs.is_empty() {
+        input.insert("$defs".into(), Value::Object(defs));
+    }
+
+    let (output_schema, output_wrapped) = match &op.response {
+        Some(response) => {
+            let (schema, wrapped) = output_schema(&response.schema, &response.pointer, schemas)?;
+            (Some(schema), wrapped)
+        }
+        None => (None, false),
+    };
+
+    let security = op
+        .security
+        .iter()
+        .filter_map(|alternative| {
+            alternative
+                .iter()
+                .map(|key| schemes.iter().position(|s| &s.key == key))
+                .collect::<Option<Vec<usize>>>()
+        })
+        .collect();
+
+    Ok(ToolSpec {
+        name,
+        title: op.summary.clone(),
+        description: description(op),
+        input_schema: Value::Object(input),
+        output_schema,
+        output_wrapped,
+        hints: hints(&op.method),
+        plan: PlanSpec {
+            method: op.method.to_ascii_uppercase(),
+            path: op.path.clone(),
+            params,
+            body,
+            security,
+        },
+        tags: op.tags.clone(),
+    })
+}
+
+/// Adds a description (and `deprecated`) to a converted schema without overwriting one the
+/// schema already has.
+fn annotate(
+    schema: &mut Value,
+    description: Option<&str>,
+    deprecated: bool,
+    extend: impl Fn(&str) -> String,
+) {
+    let Value::Object(map) = schema else {
+        if let Some(d) = description {
+            *schema = json!({"description": extend(d)});
+        }
+        return;
+    };
+    if let Some(d) = description {
+        if !map.contains_key("description") {
+            map.insert("description".into(), Value::String(extend(d.trim())));
+        }
+    } else if let Some(Value::String(existing)) = map.get("description") {
+        let extended = extend(existing);
+        map.insert("description".into(), Value::String(extended));
+    } else {
+        let extended = extend("").trim().to_owned();
+        if !extended.is_empty() {
+            map.insert("description".into(), Value::String(extended));
+        }
+    }
+    if deprecated {
+        map.insert("deprecated".into(), json!(true));
+    }
+}
+
+fn add_body(
+    body: &Body,
+    schemas: &mut SchemaSet<'_>,
+    args: &mut NameAllocator,
+    properties: &mut Map<String, Value>,
+    required: &mut Vec<Value>,
+    refs: &mut Vec<String>,
+) -> Result<BodySpec, SchemaError> {
+    let schema_at = crate::error::pointer_push(&body.pointer, "schema");
+    // Flatten a plain object body into top-level arguments when nothing collides; otherwise
+    // the body is one argument, so that a parameter and a body property with the same name
+    // both survive.
+    if body.encoding != BodyEncoding::Text {
+        if let Some(props) = flattenable(schemas, &body.schema, args) {
+            let resolved = schemas.resolve(&body.schema).cloned().unwrap_or_default();
+            let body_required: Vec<String> = resolved
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut names = Vec::with_capacity(props.len());
+            for (prop, prop_schema) in props {
+                let converted = schemas
+                    .convert(&prop_schema, &crate::error::pointer_push(&schema_at, &prop))?;
+                refs.extend(converted.refs);
+                args.allocate(&prop);
+                if body.required && body_required.contains(&prop) {
+                    required.push(Value::String(prop.clone()));
+                }
+                properties.insert(prop.clone(), converted.value);
+                names.push(prop);
+            }
+            return Ok(BodySpec {
+                media_type: body.media_type.clone(),
+                encoding: body.encoding,
+                shape: BodyShapeSpec::Flattened(names),
+                required: body.required,
+            });
+        }
+    }
+    let arg = ["body", "request_body", "requestBody"]
+        .iter()
+        .find(|n| !args.contains(n))
+        .map(|n| args.allocate(n))
+        .unwrap_or_else(|| args.allocate("body"));
+    let converted = schemas.convert(&body.schema, &schema_at)?;
+    refs.extend(converted.refs);
+    let mut schema = converted.value;
+    let what = format!("The request body ({}).", body.media_type);
+    annotate(
+        &mut schema,
+        Some(body.description.as_deref().unwrap_or(&what)),
+        false,
+        |s| s.to_owned(),
+    );
+    if body.required {
+        required.push(Value::String(arg.clone()));
+    }
+    properties.insert(arg.clone(), schema);
+    Ok(BodySpec {
+        media_type: body.media_type.clone(),
+        encoding: body.encoding,
+        shape: BodyShapeSpec::Whole(arg),
+        required: body.required,
+    })
+}
+
+/// The body's properties, when the body is a plain object whose property names are valid,
+/// unclaimed argument names.
+fn flattenable(
+    schemas: &SchemaSet<'_>,
+    schema: &Value,
+    args: &NameAllocator,
+) -> Option<Vec<(String, Value)>> {
+    let resolved = schemas.resolve(schema)?;
+    let o = resolved.as_object()?;
+    if o.get("type").and_then(Value::as_str) != Some("object") {
+        return None;
+    }
+    let complex = [
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "patternProperties",
+        "discriminator",
+    ];
+    if complex.iter().any(|k| o.contains_key(*k)) {
+        return None;
+    }
+    if let Some(extra) = o.get("additionalProperties") {
+        if extra != &Value::Bool(false) {
+            return None;
+        }
+    }
+    let props = o.get("properties")?.as_object()?;
+    if props.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(props.len());
+    for (name, s) in props {
+        let valid = naming::sanitize(name, "") == *name && name.len() <= naming::MAX_NAME_LEN;
+        if !valid || args.contains(name) {
+            return None;
+        }
+        // Inputs never carry what the server alone writes.
+        if s.get("readOnly") == Some(&Value::Bool(true)) {
+            continue;
+        }
+        out.push((name.clone(), s.clone()));
+    }
+    Some(out)
+}
+
+/// The output schema: the response schema itself when it is always an object, else the
+/// schema wrapped as `{"result": ...}` (MCP output schemas must describe objects).
+fn output_schema(
+    schema: &Value,
+    at: &str,
+    schemas: &mut SchemaSet<'_>,
+) -> Result<(Value, bool), SchemaError> {
+    let converted = schemas.convert(schema, at)?;
+    let defs = schemas.defs_for(&converted.refs)?;
+    let object = is_object_schema(schemas, schema);
+    let mut root = if object {
+        // Put the object's own keywords at the root, so that clients see `type: object`
+        // without following a reference.
+        match converted.value.get("$ref").and_then(Value::as_str) {
+            Some(r) if converted.value.as_object().is_some_and(|o| o.len() == 1) => {
+                let name = r.trim_start_matches("#/$defs/");
+                defs.iter()
+                    .find(|(k, _)| escape_fragment(k) == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(converted.value.clone())
+            }
+            _ => converted.value.clone(),
+        }
+    } else {
+        json!({
+            "type": "object",
+            "properties": {"result": converted.value},
+            "required": ["result"]
+        })
+    };
+    if let Value::Object(map) = &mut root {
+        if object {
+            map.insert("type".into(), json!("object"));
+        }
+        if !defs.is_empty() {
+            map.insert("$defs".into(), Value::Object(defs));
+        }
+    }
+    Ok((root, !object))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::read_api;
+
+    fn spec(doc: &Value) -> ApiSpec {
+        let api = read_api(doc, false).unwrap();
+        build_api(
+            &api,
+            doc,
+            &MappingOptions {
+                server_name: "t".into(),
+                env_prefix: "T".into(),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn same_name_in_every_location_survives() {
+        let doc = json!({
+            "openapi": "3.1.0",
+            "paths": {"/items/{id}": {"post": {
+                "operationId": "make",
+                "parameters": [
+                    {"name": "id", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "id", "in": "header", "schema": {"type": "string"}},
+                    {"name": "id", "in": "cookie", "schema": {"type": "string"}}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["id"], "properties": {"id": {"type": "number"}}
+                }}}},
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        });
+        let tool = &spec(&doc).tools[0];
+        let props = tool.input_schema["properties"].as_object().unwrap();
+        let keys: Vec<&str> = props.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["id", "id_query", "id_header", "id_cookie", "body"]);
+        assert_eq!(tool.input_schema["required"], json!(["id", "body"]));
+        assert_eq!(props["body"]["properties"]["id"]["type"], "number");
+        let args: Vec<(&str, &str, Location)> = tool
+            .plan
+            .params
+            .iter()
+            .map(|p| (p.arg.as_str(), p.name.as_str(), p.location))
+            .collect();
+        assert_eq!(
+            args,
+            [
+                ("id", "id", Location::Path),
+                ("id_query", "id", Location::Query),
+                ("id_header", "id", Location::Header),
+                ("id_cookie", "id", Location::Cookie)
+            ]
+        );
+        assert_eq!(
+            tool.plan.body.as_ref().unwrap().shape,
+            BodyShapeSpec::Whole("body".into())
+        );
+    }
+
+    #[test]
+    fn plain_object_bodies_are_flattened() {
+        let doc = json!({
+            "openapi": "3.1.0",
+            "paths": {"/items": {"post": {
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["name"],
+                    "properties": {"name": {"type": "string"}, "id": {"type": "string", "readOnly": true}}
+                }}}},
+                "responses": {"201": {"description": "ok", "content": {"application/json": {
+                    "schema": {"type": "array", "items": {"type": "string"}}
+                }}}}
+            }}}
+        });
+        let tool = &spec(&doc).tools[0];
+        assert_eq!(tool.name, "post_items");
+        assert_eq!(
+            tool.input_schema["properties"],
+            json!({"name": {"type": "string"}})
+        );
+        assert_eq!(tool.input_schema["required"], json!(["name"]));
+        assert!(tool.output_wrapped);
+        assert_eq!(
+            tool.output_schema.as_ref().unwrap()["properties"]["result"]["type"],
+            "array"
+        );
+        assert_eq!(
+            tool.hints,
+            Hints {
+                read_only: false,
+                destructive: false,
+                idempotent: false
+            }
+        );
+    }
+
+    #[test]
+    fn env_names_read_well() {
+        assert_eq!(
+            env_names("PET", "bearerAuth", &SchemeKind::Bearer),
+            ["PET_BEARER_AUTH_TOKEN"]
+        );
+        assert_eq!(
+            env_names(
+                "PET",
+                "api_key",
+                &SchemeKind::ApiKey {
+                    location: Location::Header,
+                    name: "k".into()
+                }
+            ),
+            ["PET_API_KEY"]
+        );
+        assert_eq!(
+            env_names("PET", "basic", &SchemeKind::Basic),
+            ["PET_BASIC_USERNAME", "PET_BASIC_PASSWORD"]
+        );
+        assert_eq!(upper_snake("x-api-key"), "X_API_KEY");
+    }
+}
