@@ -614,18 +614,18 @@ fn read_params(doc: &Value, list: &Value, at: &str) -> Result<Vec<Param>, ModelE
             (serde_json::json!({}), pointer_push(&p_at, "schema"), false);
         if let Some(s) = o.get("schema") {
             schema = s.clone();
-        } else if let Some(Value::Object(content)) = o.get("content") {
-            if let Some((media, m)) = content.iter().next() {
-                schema_pointer = pointer_push(
-                    &pointer_push(&pointer_push(&p_at, "content"), media),
-                    "schema",
-                );
-                schema = m
-                    .get("schema")
-                    .cloned()
-                    .unwrap_or_else(|| serde_json::json!({}));
-                json = media.contains("json");
-            }
+        } else if let Some(Value::Object(content)) = o.get("content")
+            && let Some((media, m)) = content.iter().next()
+        {
+            schema_pointer = pointer_push(
+                &pointer_push(&pointer_push(&p_at, "content"), media),
+                "schema",
+            );
+            schema = m
+                .get("schema")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({}));
+            json = media.contains("json");
         }
         let default_style = match location {
             Location::Path | Location::Header => "simple",

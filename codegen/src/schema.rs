@@ -45,7 +45,6 @@ pub struct SchemaSet<'d> {
     cache: HashMap<String, Rc<Converted>>,
     names: HashMap<String, String>,
     taken: HashSet<String>,
-    in_progress: HashSet<String>,
 }
 
 /// Keywords whose value is one schema.
@@ -98,7 +97,6 @@ impl<'d> SchemaSet<'d> {
             cache: HashMap::new(),
             names: HashMap::new(),
             taken,
-            in_progress: HashSet::new(),
         }
     }
 
@@ -298,7 +296,7 @@ impl<'d> SchemaSet<'d> {
             match target.as_object() {
                 Some(o) if o.len() == 1 && o.contains_key("$ref") => {
                     hops += 1;
-                    if hops > 32 || self.in_progress.contains(&pointer) {
+                    if hops > 32 {
                         return Err(SchemaError {
                             pointer: at.to_owned(),
                             message: format!("$ref `{reference}` is a loop of references"),

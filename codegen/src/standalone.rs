@@ -138,14 +138,14 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         RuntimeDependency::Inline => (
             quote!(crate::mcpgen_runtime),
             format!(
-                "{header}\n// The runtime is a verbatim copy; not every item is used by every API.\n#[allow(dead_code, unused_imports)]\nmod mcpgen_runtime;\nmod tools;\n\nfn main() -> std::process::ExitCode {{\n    mcpgen_runtime::main(&tools::API)\n}}\n"
+                "{header}\n// The runtime is a verbatim copy; not every item is used by every API.\n#[allow(dead_code, unused_imports)]\n#[rustfmt::skip]\nmod mcpgen_runtime;\n#[rustfmt::skip]\nmod tools;\n\nfn main() -> std::process::ExitCode {{\n    mcpgen_runtime::main(&tools::API)\n}}\n"
             ),
             runtime_dependencies(),
         ),
         other => (
             quote!(::mcpgen),
             format!(
-                "{header}\nmod tools;\n\nfn main() -> std::process::ExitCode {{\n    mcpgen::main(&tools::API)\n}}\n"
+                "{header}\n#[rustfmt::skip]\nmod tools;\n\nfn main() -> std::process::ExitCode {{\n    mcpgen::main(&tools::API)\n}}\n"
             ),
             match other {
                 RuntimeDependency::Version(v) => format!(
@@ -315,11 +315,12 @@ fn runtime_dependencies() -> String {
 
 /// Drops the trailing `#[cfg(test)] mod tests { ... }` of a runtime file: generated crates
 /// do not need the runtime's own unit tests.
-fn strip_tests(source: &str) -> &str {
-    match source.find("\n#[cfg(test)]\nmod tests {") {
-        Some(i) => &source[..=i],
+fn strip_tests(source: &str) -> String {
+    let code = match source.find("\n#[cfg(test)]\nmod tests {") {
+        Some(i) => &source[..i],
         None => source,
-    }
+    };
+    format!("{}\n", code.trim_end())
 }
 
 /// A TOML basic string. JSON string syntax is a subset of it, escapes included.

@@ -450,38 +450,38 @@ fn add_body(
     // Flatten a plain object body into top-level arguments when nothing collides; otherwise
     // the body is one argument, so that a parameter and a body property with the same name
     // both survive.
-    if body.encoding != BodyEncoding::Text {
-        if let Some(props) = flattenable(schemas, &body.schema, args) {
-            let resolved = schemas.resolve(&body.schema).cloned().unwrap_or_default();
-            let body_required: Vec<String> = resolved
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut names = Vec::with_capacity(props.len());
-            for (prop, prop_schema) in props {
-                let converted = schemas
-                    .convert(&prop_schema, &crate::error::pointer_push(&schema_at, &prop))?;
-                refs.extend(converted.refs);
-                args.allocate(&prop);
-                if body.required && body_required.contains(&prop) {
-                    required.push(Value::String(prop.clone()));
-                }
-                properties.insert(prop.clone(), converted.value);
-                names.push(prop);
+    if body.encoding != BodyEncoding::Text
+        && let Some(props) = flattenable(schemas, &body.schema, args)
+    {
+        let resolved = schemas.resolve(&body.schema).cloned().unwrap_or_default();
+        let body_required: Vec<String> = resolved
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut names = Vec::with_capacity(props.len());
+        for (prop, prop_schema) in props {
+            let converted =
+                schemas.convert(&prop_schema, &crate::error::pointer_push(&schema_at, &prop))?;
+            refs.extend(converted.refs);
+            args.allocate(&prop);
+            if body.required && body_required.contains(&prop) {
+                required.push(Value::String(prop.clone()));
             }
-            return Ok(BodySpec {
-                media_type: body.media_type.clone(),
-                encoding: body.encoding,
-                shape: BodyShapeSpec::Flattened(names),
-                required: body.required,
-            });
+            properties.insert(prop.clone(), converted.value);
+            names.push(prop);
         }
+        return Ok(BodySpec {
+            media_type: body.media_type.clone(),
+            encoding: body.encoding,
+            shape: BodyShapeSpec::Flattened(names),
+            required: body.required,
+        });
     }
     let arg = ["body", "request_body", "requestBody"]
         .iter()
@@ -534,10 +534,10 @@ fn flattenable(
     if complex.iter().any(|k| o.contains_key(*k)) {
         return None;
     }
-    if let Some(extra) = o.get("additionalProperties") {
-        if extra != &Value::Bool(false) {
-            return None;
-        }
+    if o.get("additionalProperties")
+        .is_some_and(|extra| extra != &Value::Bool(false))
+    {
+        return None;
     }
     let props = o.get("properties")?.as_object()?;
     if props.is_empty() {

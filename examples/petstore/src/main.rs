@@ -3,7 +3,9 @@
 
 // The runtime is a verbatim copy; not every item is used by every API.
 #[allow(dead_code, unused_imports)]
+#[rustfmt::skip]
 mod mcpgen_runtime;
+#[rustfmt::skip]
 mod tools;
 
 fn main() -> std::process::ExitCode {

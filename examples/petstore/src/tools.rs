@@ -9,11 +9,13 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
     instructions: "Tools for the Petstore API (version 1.0.0). A small pet store API. Pets can be listed, created, read, updated and deleted; every call needs a bearer token. Each tool is one HTTP operation; upstream errors come back as tool errors with the HTTP status and body. Authentication is configured by the server's operator, not passed as tool arguments.",
     default_base_url: Some("http://127.0.0.1:8080/v1"),
     env_prefix: "PETSTORE",
-    security_schemes: &[crate::mcpgen_runtime::SecuritySchemeDescriptor {
-        name: "bearerAuth",
-        kind: crate::mcpgen_runtime::SecurityKind::Bearer,
-        env: &["PETSTORE_BEARER_AUTH_TOKEN"],
-    }],
+    security_schemes: &[
+        crate::mcpgen_runtime::SecuritySchemeDescriptor {
+            name: "bearerAuth",
+            kind: crate::mcpgen_runtime::SecurityKind::Bearer,
+            env: &["PETSTORE_BEARER_AUTH_TOKEN"],
+        },
+    ],
     tools: &[
         crate::mcpgen_runtime::ToolDescriptor {
             name: "listPets",
@@ -21,7 +23,7 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
             description: "List pets\n\nReturns the pets in the store, optionally filtered by tag.",
             input_schema: r#"{"type":"object","properties":{"limit":{"type":"integer","format":"int32","minimum":1,"maximum":100,"description":"How many pets to return at most."},"tags":{"type":"array","items":{"type":"string"},"description":"Only pets that carry one of these tags."},"X-Request-Id":{"type":"string","description":"A correlation id echoed back by the upstream."}},"additionalProperties":false}"#,
             output_schema: Some(
-                r##"{"type":"object","properties":{"result":{"type":"array","items":{"$ref":"#/$defs/Pet"}}},"required":["result"],"$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":"string","description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##,
+                r##"{"type":"object","properties":{"result":{"type":"array","items":{"$ref":"#/$defs/Pet"}}},"required":["result"],"$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##,
             ),
             output_wrapped: true,
             hints: crate::mcpgen_runtime::ToolHints {
@@ -69,9 +71,9 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
             name: "createPet",
             title: Some("Create a pet"),
             description: "Create a pet",
-            input_schema: r#"{"type":"object","properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":"string","description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}},"required":["name"],"additionalProperties":false}"#,
+            input_schema: r#"{"type":"object","properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}},"required":["name"],"additionalProperties":false}"#,
             output_schema: Some(
-                r##"{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}],"type":"object","$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":"string","description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##,
+                r##"{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}],"type":"object","$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##,
             ),
             output_wrapped: false,
             hints: crate::mcpgen_runtime::ToolHints {
@@ -86,7 +88,9 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
                 body: Some(crate::mcpgen_runtime::BodyPlan {
                     media_type: "application/json",
                     encoding: crate::mcpgen_runtime::BodyEncoding::Json,
-                    shape: crate::mcpgen_runtime::BodyShape::Flattened(&["name", "tag", "status"]),
+                    shape: crate::mcpgen_runtime::BodyShape::Flattened(
+                        &["name", "tag", "status"],
+                    ),
                     required: true,
                 }),
                 security: &[&[0usize]],
@@ -98,7 +102,7 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
             description: "Get a pet\n\nReturns one pet by its id.",
             input_schema: r#"{"type":"object","properties":{"petId":{"type":"string","description":"The id of the pet."}},"required":["petId"],"additionalProperties":false}"#,
             output_schema: Some(
-                r##"{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}],"type":"object","$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":"string","description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##,
+                r##"{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}],"type":"object","$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##,
             ),
             output_wrapped: false,
             hints: crate::mcpgen_runtime::ToolHints {
@@ -109,15 +113,17 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
             plan: crate::mcpgen_runtime::CallPlan {
                 method: crate::mcpgen_runtime::HttpMethod::Get,
                 path: "/pets/{petId}",
-                params: &[crate::mcpgen_runtime::ParamPlan {
-                    arg: "petId",
-                    name: "petId",
-                    location: crate::mcpgen_runtime::ParamLocation::Path,
-                    style: crate::mcpgen_runtime::ParamStyle::Simple,
-                    explode: false,
-                    allow_reserved: false,
-                    json: false,
-                }],
+                params: &[
+                    crate::mcpgen_runtime::ParamPlan {
+                        arg: "petId",
+                        name: "petId",
+                        location: crate::mcpgen_runtime::ParamLocation::Path,
+                        style: crate::mcpgen_runtime::ParamStyle::Simple,
+                        explode: false,
+                        allow_reserved: false,
+                        json: false,
+                    },
+                ],
                 body: None,
                 security: &[&[0usize]],
             },
@@ -126,9 +132,9 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
             name: "updatePet",
             title: Some("Update a pet"),
             description: "Update a pet\n\nReplaces a pet's name and tag. The `name` query parameter and the body's `name` are different things.",
-            input_schema: r##"{"type":"object","properties":{"petId":{"type":"string","description":"The id of the pet."},"name":{"type":"string","description":"Only update when the pet currently has this name (an optimistic check)."},"body":{"$ref":"#/$defs/NewPet","description":"The request body (application/json)."}},"required":["petId","body"],"additionalProperties":false,"$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":"string","description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}}}}"##,
+            input_schema: r##"{"type":"object","properties":{"petId":{"type":"string","description":"The id of the pet."},"name":{"type":"string","description":"Only update when the pet currently has this name (an optimistic check)."},"body":{"$ref":"#/$defs/NewPet","description":"The request body (application/json)."}},"required":["petId","body"],"additionalProperties":false,"$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}}}}"##,
             output_schema: Some(
-                r##"{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}],"type":"object","$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":"string","description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##,
+                r##"{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}],"type":"object","$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##,
             ),
             output_wrapped: false,
             hints: crate::mcpgen_runtime::ToolHints {
@@ -183,15 +189,17 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
             plan: crate::mcpgen_runtime::CallPlan {
                 method: crate::mcpgen_runtime::HttpMethod::Delete,
                 path: "/pets/{petId}",
-                params: &[crate::mcpgen_runtime::ParamPlan {
-                    arg: "petId",
-                    name: "petId",
-                    location: crate::mcpgen_runtime::ParamLocation::Path,
-                    style: crate::mcpgen_runtime::ParamStyle::Simple,
-                    explode: false,
-                    allow_reserved: false,
-                    json: false,
-                }],
+                params: &[
+                    crate::mcpgen_runtime::ParamPlan {
+                        arg: "petId",
+                        name: "petId",
+                        location: crate::mcpgen_runtime::ParamLocation::Path,
+                        style: crate::mcpgen_runtime::ParamStyle::Simple,
+                        explode: false,
+                        allow_reserved: false,
+                        json: false,
+                    },
+                ],
                 body: None,
                 security: &[&[0usize]],
             },
@@ -201,7 +209,9 @@ pub static API: crate::mcpgen_runtime::ApiDescriptor = crate::mcpgen_runtime::Ap
             title: Some("Count pets by status"),
             description: "Count pets by status\n\nReturns a map of status to the number of pets with that status.",
             input_schema: r#"{"type":"object","properties":{},"additionalProperties":false}"#,
-            output_schema: Some(r#"{"type":"object","additionalProperties":{"type":"integer"}}"#),
+            output_schema: Some(
+                r#"{"type":"object","additionalProperties":{"type":"integer"}}"#,
+            ),
             output_wrapped: false,
             hints: crate::mcpgen_runtime::ToolHints {
                 read_only: true,

@@ -4,7 +4,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-use super::descriptor::{ParamLocation, ParamPlan, ParamStyle};
+use super::descriptor::{ParamPlan, ParamStyle};
 
 /// Everything but RFC 3986 unreserved characters: what a path segment or query component
 /// value must encode so that it can never change the request's structure.
@@ -226,13 +226,9 @@ pub fn cookie_pairs(param: &ParamPlan, value: &Value) -> Vec<String> {
     }
 }
 
-/// Whether the parameter's location is one of the URL's.
-pub fn in_url(location: ParamLocation) -> bool {
-    matches!(location, ParamLocation::Path | ParamLocation::Query)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::descriptor::ParamLocation;
     use super::*;
     use serde_json::json;
 

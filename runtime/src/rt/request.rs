@@ -30,9 +30,10 @@ impl Upstream {
             return Err(format!("base URL `{text}` has no host"));
         }
         if !base.username().is_empty() || base.password().is_some() {
-            return Err(format!(
+            return Err(
                 "base URL must not contain credentials; configure them through the environment"
-            ));
+                    .to_owned(),
+            );
         }
         if base.query().is_some() || base.fragment().is_some() {
             return Err(format!(

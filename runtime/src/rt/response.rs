@@ -67,19 +67,19 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
 
     // Some APIs send JSON with no or a generic content type; try JSON whenever the tool
     // promises JSON or the type says so.
-    if is_json || tool.output_schema.is_some() || media.is_empty() {
-        if let Ok(value) = serde_json::from_slice::<Value>(answer.body) {
-            let text = String::from_utf8_lossy(answer.body).into_owned();
-            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-            if tool.output_schema.is_some() {
-                if tool.output_wrapped {
-                    result.structured_content = Some(serde_json::json!({ "result": value }));
-                } else if value.is_object() {
-                    result.structured_content = Some(value);
-                }
+    if (is_json || tool.output_schema.is_some() || media.is_empty())
+        && let Ok(value) = serde_json::from_slice::<Value>(answer.body)
+    {
+        let text = String::from_utf8_lossy(answer.body).into_owned();
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+        if tool.output_schema.is_some() {
+            if tool.output_wrapped {
+                result.structured_content = Some(serde_json::json!({ "result": value }));
+            } else if value.is_object() {
+                result.structured_content = Some(value);
             }
-            return result;
         }
+        return result;
     }
 
     CallToolResult::success(vec![ContentBlock::text(body_text(answer.body, &media))])

@@ -205,3 +205,45 @@ async fn shutdown_signal() {
         _ = term => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static NO_SERVER: ApiDescriptor = ApiDescriptor {
+        server_name: "t",
+        server_version: "1",
+        title: "T",
+        instructions: "",
+        default_base_url: None,
+        env_prefix: "MCPGEN_SERVE_TEST",
+        security_schemes: &[],
+        tools: &[],
+    };
+
+    #[test]
+    fn a_base_url_is_required_and_checked() {
+        let args = ServeArgs::parse_from(["server"]);
+        let err = config_from_args(&NO_SERVER, &args).unwrap_err();
+        assert!(
+            err.contains("--base-url") && err.contains("MCPGEN_SERVE_TEST_BASE_URL"),
+            "{err}"
+        );
+
+        let args = ServeArgs::parse_from(["server", "--base-url", "ftp://x"]);
+        assert!(config_from_args(&NO_SERVER, &args).is_err());
+
+        let args = ServeArgs::parse_from([
+            "server",
+            "--base-url",
+            "https://api.example.com/v2",
+            "--no-passthrough",
+            "--timeout-secs",
+            "5",
+        ]);
+        let config = config_from_args(&NO_SERVER, &args).unwrap();
+        assert_eq!(config.upstream.url().as_str(), "https://api.example.com/v2");
+        assert!(!config.passthrough);
+        assert_eq!(config.timeout, Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit, snapshot and end-to-end tests, and the demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace
+scripts/demo.sh --smoke
