@@ -4,6 +4,7 @@
 //!
 //! The pipeline runs one way: [`load`] → [`upgrade`] → [`model`] → [`tools`] → [`emit`].
 
+pub mod bundle;
 pub mod emit;
 pub mod error;
 pub mod load;
@@ -79,6 +80,18 @@ pub struct Mapped {
 pub fn map_document(spec: &Path, settings: &Settings) -> Result<Mapped> {
     let loaded = load::load_file(spec)?;
     let mut doc = loaded.value;
+    // Bundle before upgrading, so that schemas from other files are upgraded with the rest.
+    let version = upgrade::detect_version(&doc).map_err(|e| Error::Invalid {
+        path: spec.to_owned(),
+        line: None,
+        pointer: e.pointer,
+        message: e.message,
+    })?;
+    let home = match version {
+        upgrade::SourceVersion::Swagger2 => bundle::SchemaHome::Definitions,
+        _ => bundle::SchemaHome::Components,
+    };
+    bundle::bundle(spec, &mut doc, home)?;
     let invalid = |pointer: String, message: String| Error::Invalid {
         path: spec.to_owned(),
         line: None,

@@ -81,10 +81,10 @@ fn tool_snapshot(spec: &Path) -> String {
 
 #[test]
 fn fixture_snapshots() {
-    for name in ["swagger2.json", "openapi31.yaml"] {
+    for name in ["swagger2.json", "openapi31.yaml", "multi/openapi.yaml"] {
         let snapshot = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/snapshots")
-            .join(format!("{name}.tools.json"));
+            .join(format!("{}.tools.json", name.replace('/', "-")));
         expectorate::assert_contents(snapshot, &tool_snapshot(&fixture(name)));
     }
     let petstore = root().join("examples/petstore/openapi.yaml");
@@ -129,4 +129,21 @@ fn unreadable_and_unparsable_files_are_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("not-openapi.json"), "{err}");
+}
+
+#[test]
+fn remote_and_escaping_references_are_refused() {
+    let err = map_document(&fixture("remote-ref.yaml"), &Settings::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("remote reference"), "{err}");
+    assert!(
+        err.contains("/paths/~1a/get/responses/200/content/application~1json/schema/$ref"),
+        "{err}"
+    );
+
+    let err = map_document(&fixture("escape/openapi.yaml"), &Settings::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("outside the document's folder"), "{err}");
 }
