@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod emit;
 pub mod error;
 pub mod load;
+pub mod locate;
 pub mod model;
 pub mod naming;
 pub mod schema;
@@ -78,6 +79,33 @@ pub struct Mapped {
 
 /// Reads `spec` and maps it to tools.
 pub fn map_document(spec: &Path, settings: &Settings) -> Result<Mapped> {
+    map_document_unlocated(spec, settings).map_err(add_line)
+}
+
+/// Fills in the line of an [`Error::Invalid`] by finding its pointer in the file.
+fn add_line(error: Error) -> Error {
+    match error {
+        Error::Invalid {
+            path,
+            line: None,
+            pointer,
+            message,
+        } => {
+            let line = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| locate::line_of(&text, &pointer));
+            Error::Invalid {
+                path,
+                line,
+                pointer,
+                message,
+            }
+        }
+        other => other,
+    }
+}
+
+fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
     let loaded = load::load_file(spec)?;
     let mut doc = loaded.value;
     // Bundle before upgrading, so that schemas from other files are upgraded with the rest.
