@@ -6,3 +6,4 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace
 scripts/demo.sh --smoke
+scripts/conformance.sh

@@ -26,6 +26,41 @@ struct Cli {
 enum Command {
     /// Write a standalone MCP server crate for an OpenAPI document.
     Generate(GenerateArgs),
+    /// Show how the tools an agent sees change between two versions of a document.
+    Diff(DiffArgs),
+    /// Report how large the tool list of a document is, and what would shrink it most.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+struct InspectArgs {
+    /// The OpenAPI document.
+    spec: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The old document.
+    old: PathBuf,
+    /// The new document.
+    new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Exit with status 1 when a change may break existing callers.
+    #[arg(long)]
+    fail_on_breaking: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// One line per change.
+    Text,
+    /// A JSON object with `breaking` and `changes`.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +105,69 @@ fn main() -> ExitCode {
     let CargoCli::Mcpgen(cli) = CargoCli::parse_from(args);
     match cli.command {
         Command::Generate(args) => generate(args),
+        Command::Diff(args) => diff(args),
+        Command::Inspect(args) => inspect(args),
+    }
+}
+
+fn inspect(args: InspectArgs) -> ExitCode {
+    let mapped = match mcpgen_codegen::map_document(&args.spec, &Settings::new()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let budget = mcpgen_codegen::inspect::budget(&mapped.api, mapped.api.tools.len());
+    match args.format {
+        Format::Text => print!("{}", budget.to_text()),
+        Format::Json => println!("{:#}", budget.to_json()),
+    }
+    ExitCode::SUCCESS
+}
+
+/// At most this many lines of unified diff per stale file: enough to see what changed.
+const MAX_DIFF_LINES: usize = 60;
+
+/// Prints a short unified diff between the committed file and the generated one.
+fn print_diff(name: &str, committed: &str, generated: &str) {
+    let diff = similar::TextDiff::from_lines(committed, generated);
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    eprintln!("stale: {name}");
+    for line in lines.iter().take(MAX_DIFF_LINES) {
+        eprintln!("{line}");
+    }
+    if lines.len() > MAX_DIFF_LINES {
+        eprintln!("... {} more diff lines", lines.len() - MAX_DIFF_LINES);
+    }
+}
+
+fn diff(args: DiffArgs) -> ExitCode {
+    let settings = Settings::new();
+    let (old, new) = match (
+        mcpgen_codegen::map_document(&args.old, &settings),
+        mcpgen_codegen::map_document(&args.new, &settings),
+    ) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let changes = mcpgen_codegen::diff::diff(&old.api, &new.api);
+    match args.format {
+        Format::Text => print!("{}", mcpgen_codegen::diff::to_text(&changes)),
+        Format::Json => println!("{:#}", mcpgen_codegen::diff::to_json(&changes)),
+    }
+    if args.fail_on_breaking && changes.iter().any(|c| c.breaking) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -110,7 +208,14 @@ fn generate(args: GenerateArgs) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         for path in stale {
-            eprintln!("stale: {}", args.out.join(path).display());
+            let on_disk = std::fs::read_to_string(args.out.join(&path)).unwrap_or_default();
+            let wanted = generated
+                .files
+                .iter()
+                .find(|f| f.path == path)
+                .map(|f| f.contents.as_str())
+                .unwrap_or_default();
+            print_diff(&path.display().to_string(), &on_disk, wanted);
         }
         eprintln!(
             "the generated crate is out of date; run `cargo mcpgen generate {} --out {}`",

@@ -108,3 +108,116 @@ fn bad_input_exits_2_and_writes_nothing() {
     assert!(!out.exists(), "nothing is written for a bad document");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn diff_reports_breaking_changes() {
+    let dir = temp_dir("diff");
+    std::fs::create_dir_all(&dir).unwrap();
+    let old = std::fs::read_to_string(example_spec()).unwrap();
+    let new = old
+        // getPetById renamed (same operation), a required query argument added to listPets,
+        // deletePet removed, and the limit argument retyped.
+        .replace("operationId: getPetById", "operationId: fetchPet")
+        .replace("            type: integer\n            format: int32", "            type: string")
+        .replace(
+            "        - name: X-Request-Id\n          in: header",
+            "        - name: owner\n          in: query\n          required: true\n          schema: {type: string}\n        - name: X-Request-Id\n          in: header",
+        )
+        .replace("    delete:\n      operationId: deletePet", "    x-gone:\n      operationId: deletePet");
+    assert_ne!(old, new);
+    let new_path = dir.join("new.yaml");
+    std::fs::write(&new_path, new).unwrap();
+
+    let text = bin()
+        .arg("diff")
+        .arg(example_spec())
+        .arg(&new_path)
+        .output()
+        .unwrap();
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains("~ tool renamed getPetById -> fetchPet (GET /pets/{petId})  [breaking]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- tool deletePet removed (DELETE /pets/{petId})  [breaking]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("~ listPets: argument `owner` added (required)  [breaking]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("~ listPets: argument `limit`: integer -> string  [breaking]"),
+        "{out}"
+    );
+
+    let json = bin()
+        .args(["diff", "--format", "json", "--fail-on-breaking"])
+        .arg(example_spec())
+        .arg(&new_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        json.status.code(),
+        Some(1),
+        "breaking changes fail with --fail-on-breaking"
+    );
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["breaking"], true);
+    let kinds: Vec<&str> = value["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"tool_renamed") && kinds.contains(&"tool_removed"),
+        "{kinds:?}"
+    );
+
+    let same = bin()
+        .args(["diff", "--fail-on-breaking"])
+        .arg(example_spec())
+        .arg(example_spec())
+        .output()
+        .unwrap();
+    assert_eq!(same.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&same.stdout).contains("no changes"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn inspect_reports_the_tool_list_budget() {
+    let output = bin()
+        .args(["inspect", "--format", "json"])
+        .arg(example_spec())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["tools"], 6);
+    let bytes = report["listBytes"].as_u64().unwrap();
+    assert!(bytes > 1000, "{report}");
+    assert_eq!(
+        report["estimatedTokens"].as_u64().unwrap(),
+        bytes.div_ceil(4)
+    );
+    let heaviest = report["heaviest"].as_array().unwrap();
+    assert_eq!(heaviest.len(), 6);
+    let sizes: Vec<u64> = heaviest
+        .iter()
+        .map(|t| t["bytes"].as_u64().unwrap())
+        .collect();
+    assert!(
+        sizes.windows(2).all(|w| w[0] >= w[1]),
+        "heaviest first: {sizes:?}"
+    );
+    assert!(
+        report["suggestions"][0]["change"]
+            .as_str()
+            .unwrap()
+            .contains("pets")
+    );
+}

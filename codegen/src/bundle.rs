@@ -152,7 +152,7 @@ fn is_schema_position(tokens: &[String]) -> bool {
             // `properties/parameters` is a schema property that happens to be called so.
             let grandparent = tokens.len().checked_sub(3).map(|i| tokens[i].as_str());
             let under_properties = matches!(grandparent, Some("properties" | "patternProperties"));
-            !(NON_SCHEMA_MAPS.contains(&parent.as_str()) && !under_properties)
+            !NON_SCHEMA_MAPS.contains(&parent.as_str()) || under_properties
         }
         [_] => false,
     }
@@ -219,7 +219,7 @@ impl Bundler {
         reference: &str,
         object: &Map<String, Value>,
         file: &Path,
-        tokens: &mut Vec<String>,
+        tokens: &[String],
     ) -> Result<Value> {
         let at = pointer_push(&pointer_of(tokens), "$ref");
         let (target_file, fragment) = self.locate(reference, file, &at)?;

@@ -110,6 +110,13 @@ fn param_tokens(p: &ParamSpec, rt: &TokenStream) -> TokenStream {
     let explode = p.explode;
     let allow_reserved = p.allow_reserved;
     let json = p.json;
+    let fixed = match &p.fixed {
+        Some(value) => {
+            let text = value.to_string();
+            quote!(Some(#text))
+        }
+        None => quote!(None),
+    };
     quote! {
         #rt::ParamPlan {
             arg: #arg,
@@ -119,6 +126,7 @@ fn param_tokens(p: &ParamSpec, rt: &TokenStream) -> TokenStream {
             explode: #explode,
             allow_reserved: #allow_reserved,
             json: #json,
+            fixed: #fixed,
         }
     }
 }
@@ -163,6 +171,8 @@ fn tool_tokens(tool: &ToolSpec, rt: &TokenStream) -> TokenStream {
                     BodyEncoding::Json => "Json",
                     BodyEncoding::Form => "Form",
                     BodyEncoding::Text => "Text",
+                    BodyEncoding::Multipart => "Multipart",
+                    BodyEncoding::Binary => "Binary",
                 }
             );
             let shape = match &body.shape {
@@ -172,12 +182,14 @@ fn tool_tokens(tool: &ToolSpec, rt: &TokenStream) -> TokenStream {
                 BodyShapeSpec::Whole(arg) => quote!(#rt::BodyShape::Whole(#arg)),
             };
             let required = body.required;
+            let file_fields = &body.file_fields;
             quote! {
                 Some(#rt::BodyPlan {
                     media_type: #media_type,
                     encoding: #rt::BodyEncoding::#encoding,
                     shape: #shape,
                     required: #required,
+                    file_fields: &[#(#file_fields),*],
                 })
             }
         }

@@ -38,6 +38,16 @@ pub enum Error {
         /// What is wrong, and what would be right.
         message: String,
     },
+    /// A setting does not fit the document (a selector that names nothing, a bad prefix).
+    #[error("{}: {setting}: {message}", path.display())]
+    Settings {
+        /// The spec file.
+        path: PathBuf,
+        /// The setting at fault, by its name in the macro attribute and the builder.
+        setting: &'static str,
+        /// What is wrong, and what would be right.
+        message: String,
+    },
     /// Output could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Write {

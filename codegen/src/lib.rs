@@ -5,20 +5,28 @@
 //! The pipeline runs one way: [`load`] → [`upgrade`] → [`model`] → [`tools`] → [`emit`].
 
 pub mod bundle;
+pub mod diff;
+pub mod embed;
 pub mod emit;
 pub mod error;
+pub mod extension;
+pub mod inspect;
 pub mod load;
 pub mod locate;
 pub mod model;
 pub mod naming;
+pub mod overrides;
 pub mod schema;
+pub mod select;
 pub mod standalone;
 pub mod tools;
 pub mod upgrade;
 
 use std::path::{Path, PathBuf};
 
+pub use embed::{Builder, ExtraToolSpec, ServerModule};
 pub use error::{Error, Result};
+pub use select::Selection;
 pub use standalone::{GeneratedCrate, GeneratedFile, RuntimeDependency};
 pub use tools::{ApiSpec, ToolSpec};
 
@@ -30,6 +38,10 @@ pub struct Settings {
     env_prefix: Option<String>,
     skip_broken: bool,
     runtime: RuntimeDependency,
+    selection: Selection,
+    tool_prefix: Option<String>,
+    base_url: Option<String>,
+    descriptions: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -60,6 +72,57 @@ impl Settings {
     /// How the generated crate gets the runtime (inlined by default).
     pub fn runtime(mut self, runtime: RuntimeDependency) -> Self {
         self.runtime = runtime;
+        self
+    }
+    /// Keep only operations with one of these tags (see [`Selection`]).
+    pub fn include_tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
+        self.selection
+            .include_tags
+            .extend(tags.into_iter().map(Into::into));
+        self
+    }
+    /// Leave out operations with any of these tags.
+    pub fn exclude_tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
+        self.selection
+            .exclude_tags
+            .extend(tags.into_iter().map(Into::into));
+        self
+    }
+    /// Keep only these operations (by `operationId` or `METHOD /path`) and those of the
+    /// included tags.
+    pub fn include_operations<S: Into<String>>(mut self, ops: impl IntoIterator<Item = S>) -> Self {
+        self.selection
+            .include_operations
+            .extend(ops.into_iter().map(Into::into));
+        self
+    }
+    /// Leave out these operations (by `operationId` or `METHOD /path`).
+    pub fn exclude_operations<S: Into<String>>(mut self, ops: impl IntoIterator<Item = S>) -> Self {
+        self.selection
+            .exclude_operations
+            .extend(ops.into_iter().map(Into::into));
+        self
+    }
+    /// Put this prefix before every tool name (at most 24 characters of `[A-Za-z0-9_.-]`).
+    pub fn tool_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.tool_prefix = Some(prefix.into());
+        self
+    }
+    /// Upstream base URL used when neither `--base-url` nor `<PREFIX>_BASE_URL` is given
+    /// (default: the document's first absolute server URL).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    /// Replace the description of the tool behind an operation (by `operationId` or
+    /// `METHOD /path`).
+    pub fn describe(
+        mut self,
+        operation: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        self.descriptions
+            .push((operation.into(), description.into()));
         self
     }
 }
@@ -128,8 +191,14 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
     };
     let (_, upgrade_warnings) =
         upgrade::upgrade_to_31(&mut doc).map_err(|e| invalid(e.pointer, e.message))?;
-    let api =
+    let mut api =
         model::read_api(&doc, settings.skip_broken).map_err(|e| invalid(e.pointer, e.message))?;
+    let settings_err = |e: select::SelectionError| Error::Settings {
+        path: spec.to_owned(),
+        setting: e.setting,
+        message: e.message,
+    };
+    select::select_operations(&mut api, &settings.selection).map_err(settings_err)?;
     let crate_name = settings
         .crate_name
         .clone()
@@ -141,8 +210,9 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         server_name: crate_name.clone(),
         env_prefix,
     };
-    let spec_api =
+    let mut spec_api =
         tools::build_api(&api, &doc, &options).map_err(|e| invalid(e.pointer, e.message))?;
+    overrides::apply(&mut spec_api, &api.operations, settings).map_err(settings_err)?;
     let warnings = upgrade_warnings
         .iter()
         .map(|w| format!("{}: {}", w.pointer, w.message))

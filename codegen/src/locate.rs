@@ -118,7 +118,10 @@ mod tests {
         let text = "openapi: 3.0.0\npaths:\n  /pets:\n    get:\n      parameters:\n        - name: a\n          in: query\n        - name: b\n";
         assert_eq!(line_of(text, "/paths/~1pets/get"), Some(4));
         assert_eq!(line_of(text, "/paths/~1pets/get/parameters/1"), Some(8));
-        assert_eq!(line_of(text, "/paths/~1pets/get/parameters/1/name"), Some(8));
+        assert_eq!(
+            line_of(text, "/paths/~1pets/get/parameters/1/name"),
+            Some(8)
+        );
         assert_eq!(line_of(text, "/paths/~1pets/get/parameters/0/in"), Some(7));
         assert_eq!(line_of(text, "/nope"), None);
     }

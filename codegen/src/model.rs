@@ -120,6 +120,8 @@ pub struct Operation {
     pub response: Option<ResponseSchema>,
     /// Security alternatives: each a list of scheme keys that apply together.
     pub security: Vec<Vec<String>>,
+    /// The `x-mcpgen` settings of the operation and its path item.
+    pub extension: crate::extension::Extension,
 }
 
 /// A parameter.
@@ -160,6 +162,10 @@ pub enum BodyEncoding {
     Form,
     /// Text sent as given.
     Text,
+    /// `multipart/form-data`, file fields as base64.
+    Multipart,
+    /// Raw bytes given as base64 or a data URI.
+    Binary,
 }
 
 /// A request body.
@@ -430,13 +436,14 @@ fn read_path_item(
         Some(p) => read_params(doc, p, &pointer_push(&item_at, "parameters"))?,
         None => Vec::new(),
     };
+    let item_extension = crate::extension::read(item, &item_at)?;
     let mut ops = Vec::new();
     for method in METHODS {
         let Some(op) = item.get(*method) else {
             continue;
         };
         let op_at = pointer_push(&item_at, method);
-        match read_operation(
+        let result = read_operation(
             doc,
             path,
             method,
@@ -446,7 +453,24 @@ fn read_path_item(
             global_security,
             schemes,
             warnings,
-        ) {
+        )
+        .and_then(|mut op| {
+            let own = match doc.pointer(&op_at).and_then(Value::as_object) {
+                Some(o) => crate::extension::read(o, &op_at)?,
+                None => Default::default(),
+            };
+            op.extension = item_extension.merged_with(own);
+            let unknown = op.extension.unknown_params(&op.params);
+            if let Some(first) = unknown.first() {
+                return Err(err(
+                    &pointer_push(&pointer_push(&op_at, crate::extension::KEY), "parameters"),
+                    format!("`{first}` names no parameter of this operation"),
+                ));
+            }
+            Ok(op)
+        });
+        match result {
+            Ok(op) if op.extension.exclude => {}
             Ok(op) => ops.push(op),
             Err(e) if skip_broken => warnings.push(e),
             Err(e) => return Err(e),
@@ -553,6 +577,7 @@ fn read_operation(
         body,
         response,
         security,
+        extension: Default::default(),
     })
 }
 
@@ -674,6 +699,45 @@ fn is_json_media(media: &str) -> bool {
     m == "application/json" || m.ends_with("+json") || m == "*/*" || m == "application/*"
 }
 
+fn media_rank(m: &str) -> u8 {
+    if is_json_media(m) && m != "*/*" {
+        0
+    } else if m.starts_with("application/x-www-form-urlencoded") {
+        1
+    } else if m.starts_with("multipart/form-data") {
+        2
+    } else if m.starts_with("text/plain") {
+        3
+    } else if m == "*/*" {
+        4
+    } else if body_encoding(m) == BodyEncoding::Text {
+        5
+    } else {
+        6
+    }
+}
+
+/// How a request body of media type `m` (lower case) is encoded.
+fn body_encoding(m: &str) -> BodyEncoding {
+    if is_json_media(m) {
+        BodyEncoding::Json
+    } else if m.starts_with("application/x-www-form-urlencoded") {
+        BodyEncoding::Form
+    } else if m.starts_with("multipart/") {
+        BodyEncoding::Multipart
+    } else if m.starts_with("text/")
+        || m.contains("xml")
+        || m.contains("yaml")
+        || m.contains("javascript")
+        || m.contains("graphql")
+        || m.contains("csv")
+    {
+        BodyEncoding::Text
+    } else {
+        BodyEncoding::Binary
+    }
+}
+
 fn read_body(
     doc: &Value,
     body: &Value,
@@ -690,41 +754,25 @@ fn read_body(
     let Some(Value::Object(content)) = o.get("content") else {
         return Ok(None);
     };
-    // JSON first, then forms, then text: the order in which models produce correct values.
-    let ranked = content.iter().min_by_key(|(media, _)| {
-        let m = media.to_ascii_lowercase();
-        if is_json_media(&m) && m != "*/*" {
-            0
-        } else if m.starts_with("application/x-www-form-urlencoded") {
-            1
-        } else if m.starts_with("text/plain") {
-            2
-        } else if m == "*/*" {
-            3
-        } else {
-            4
-        }
-    });
+    // JSON first, then forms, then text, then raw bytes: the order in which models produce
+    // correct values most easily.
+    let ranked = content
+        .iter()
+        .min_by_key(|(media, _)| (media_rank(&media.to_ascii_lowercase()), media.len()));
     let Some((media, media_object)) = ranked else {
         return Ok(None);
     };
     let m = media.to_ascii_lowercase();
-    let encoding = if is_json_media(&m) {
-        BodyEncoding::Json
-    } else if m.starts_with("application/x-www-form-urlencoded") {
-        BodyEncoding::Form
-    } else {
-        if !m.starts_with("text/") {
-            warnings.push(err(
-                &body_at,
-                format!("request bodies of type `{media}` are sent as text given by the caller"),
-            ));
-        }
-        BodyEncoding::Text
-    };
+    let encoding = body_encoding(&m);
+    let _ = warnings;
     let media_at = pointer_push(&pointer_push(&body_at, "content"), media);
     let schema = match encoding {
         BodyEncoding::Text => serde_json::json!({"type": "string"}),
+        BodyEncoding::Binary => serde_json::json!({
+            "type": "string",
+            "contentEncoding": "base64",
+            "description": format!("The {media} content: base64, or a data URI (data:<type>;base64,<data>).")
+        }),
         _ => media_object
             .get("schema")
             .cloned()

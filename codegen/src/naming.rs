@@ -166,3 +166,40 @@ mod tests {
         assert!(got.iter().all(|n| valid(n)), "{got:?}");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn valid(name: &str) -> bool {
+        !name.is_empty()
+            && name.len() <= MAX_NAME_LEN
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_gives_a_valid_name(raw in "\\PC{0,200}") {
+            let mut names = NameAllocator::new();
+            prop_assert!(valid(&names.allocate(&raw)));
+        }
+
+        #[test]
+        fn allocated_names_are_unique_and_valid(raws in proptest::collection::vec("[a-zA-Z_/{} -]{0,90}", 1..40)) {
+            let mut names = NameAllocator::new();
+            let got: Vec<String> = raws.iter().map(|r| names.allocate(r)).collect();
+            let unique: std::collections::HashSet<&String> = got.iter().collect();
+            prop_assert_eq!(unique.len(), got.len());
+            prop_assert!(got.iter().all(|n| valid(n)));
+        }
+
+        #[test]
+        fn fallback_names_are_valid(method in "(get|put|post|delete)", path in "(/[a-z{}_.]{0,12}){0,12}") {
+            let mut names = NameAllocator::new();
+            prop_assert!(valid(&names.allocate(&from_method_and_path(&method, &path))));
+        }
+    }
+}

@@ -46,32 +46,7 @@ pub struct GeneratedCrate {
 }
 
 /// The runtime's source files, copied into standalone crates.
-const RUNTIME_FILES: &[(&str, &str)] = &[
-    ("mod.rs", include_str!("../../runtime/src/rt/mod.rs")),
-    (
-        "credentials.rs",
-        include_str!("../../runtime/src/rt/credentials.rs"),
-    ),
-    (
-        "descriptor.rs",
-        include_str!("../../runtime/src/rt/descriptor.rs"),
-    ),
-    ("params.rs", include_str!("../../runtime/src/rt/params.rs")),
-    (
-        "request.rs",
-        include_str!("../../runtime/src/rt/request.rs"),
-    ),
-    (
-        "response.rs",
-        include_str!("../../runtime/src/rt/response.rs"),
-    ),
-    ("serve.rs", include_str!("../../runtime/src/rt/serve.rs")),
-    ("server.rs", include_str!("../../runtime/src/rt/server.rs")),
-    (
-        "validate.rs",
-        include_str!("../../runtime/src/rt/validate.rs"),
-    ),
-];
+const RUNTIME_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
 
 /// The runtime's manifest: its `[dependencies]` are what a standalone crate needs.
 const RUNTIME_MANIFEST: &str = include_str!("../../runtime/Cargo.toml");

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::extension::ParamOverride;
 use crate::model::{Api, Body, BodyEncoding, Location, Operation, Param, SchemeKind};
 use crate::naming::{self, NameAllocator};
 use crate::schema::{SchemaError, SchemaSet, escape_fragment, is_object_schema};
@@ -107,6 +108,8 @@ pub struct ParamSpec {
     pub allow_reserved: bool,
     /// JSON-encoded value.
     pub json: bool,
+    /// A value fixed by `x-mcpgen`: always sent, not an argument.
+    pub fixed: Option<Value>,
 }
 
 /// Where the body comes from.
@@ -129,6 +132,8 @@ pub struct BodySpec {
     pub shape: BodyShapeSpec,
     /// Required.
     pub required: bool,
+    /// Multipart fields that are files.
+    pub file_fields: Vec<String>,
 }
 
 /// Options that change the mapping.
@@ -155,9 +160,10 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         .collect();
     let mut tools = Vec::with_capacity(api.operations.len());
     for op in &api.operations {
-        let base = match &op.operation_id {
-            Some(id) => naming::sanitize(id, "operation"),
-            None => naming::from_method_and_path(&op.method, &op.path),
+        let base = match (&op.extension.name, &op.operation_id) {
+            (Some(name), _) => naming::sanitize(name, "operation"),
+            (None, Some(id)) => naming::sanitize(id, "operation"),
+            (None, None) => naming::from_method_and_path(&op.method, &op.path),
         };
         let name = names.allocate(&base);
         tools.push(build_tool(op, name, &mut schemas, &schemes)?);
@@ -270,6 +276,9 @@ fn hints(method: &str) -> Hints {
 }
 
 fn description(op: &Operation) -> String {
+    if let Some(d) = &op.extension.description {
+        return d.trim().to_owned();
+    }
     let mut parts: Vec<&str> = Vec::new();
     if let Some(s) = &op.summary {
         parts.push(s.trim());
@@ -307,6 +316,34 @@ fn build_tool(
     let mut ordered: Vec<&Param> = op.params.iter().collect();
     ordered.sort_by_key(|p| p.location);
     for p in ordered {
+        let fixed = match op.extension.for_param(p) {
+            Some(ParamOverride::Fixed(value)) => Some(value.clone()),
+            Some(ParamOverride::Hide) if p.required => {
+                return Err(SchemaError {
+                    pointer: p.pointer.clone(),
+                    message: format!(
+                        "`{}` is required, so it cannot be hidden; give it a fixed `value` in `x-mcpgen` instead",
+                        p.name
+                    ),
+                });
+            }
+            Some(ParamOverride::Hide) => continue,
+            None => None,
+        };
+        if let Some(value) = fixed {
+            // Not an argument: the value the document's author chose is always sent.
+            params.push(ParamSpec {
+                arg: String::new(),
+                name: p.name.clone(),
+                location: p.location,
+                style: p.style.clone(),
+                explode: p.explode,
+                allow_reserved: p.allow_reserved,
+                json: p.json,
+                fixed: Some(value),
+            });
+            continue;
+        }
         let plain = naming::shorten(&naming::sanitize(&p.name, "param"), naming::MAX_NAME_LEN);
         let arg = if args.contains(&plain) {
             args.allocate(&format!("{plain}_{}", p.location.as_str()))
@@ -339,6 +376,7 @@ fn build_tool(
             explode: p.explode,
             allow_reserved: p.allow_reserved,
             json: p.json,
+            fixed: None,
         });
     }
 
@@ -447,33 +485,44 @@ fn add_body(
     refs: &mut Vec<String>,
 ) -> Result<BodySpec, SchemaError> {
     let schema_at = crate::error::pointer_push(&body.pointer, "schema");
+    let multipart = body.encoding == BodyEncoding::Multipart;
+    let mut file_fields = Vec::new();
+    let object_like = matches!(
+        body.encoding,
+        BodyEncoding::Json | BodyEncoding::Form | BodyEncoding::Multipart
+    );
+    let body_required: Vec<String> = schemas
+        .resolve(&body.schema)
+        .and_then(|r| r.get("required"))
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+
     // Flatten a plain object body into top-level arguments when nothing collides; otherwise
     // the body is one argument, so that a parameter and a body property with the same name
     // both survive.
-    if body.encoding != BodyEncoding::Text
-        && let Some(props) = flattenable(schemas, &body.schema, args)
-    {
-        let resolved = schemas.resolve(&body.schema).cloned().unwrap_or_default();
-        let body_required: Vec<String> = resolved
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+    if object_like && let Some(props) = flattenable(schemas, &body.schema, args, false) {
         let mut names = Vec::with_capacity(props.len());
         for (prop, prop_schema) in props {
-            let converted =
-                schemas.convert(&prop_schema, &crate::error::pointer_push(&schema_at, &prop))?;
-            refs.extend(converted.refs);
+            let at = crate::error::pointer_push(&schema_at, &prop);
+            let value = if multipart && let Some(file) = file_schema(schemas, &prop_schema) {
+                file_fields.push(prop.clone());
+                file
+            } else {
+                let converted = schemas.convert(&prop_schema, &at)?;
+                refs.extend(converted.refs);
+                converted.value
+            };
             args.allocate(&prop);
             if body.required && body_required.contains(&prop) {
                 required.push(Value::String(prop.clone()));
             }
-            properties.insert(prop.clone(), converted.value);
+            properties.insert(prop.clone(), value);
             names.push(prop);
         }
         return Ok(BodySpec {
@@ -481,6 +530,7 @@ fn add_body(
             encoding: body.encoding,
             shape: BodyShapeSpec::Flattened(names),
             required: body.required,
+            file_fields,
         });
     }
     let arg = ["body", "request_body", "requestBody"]
@@ -488,9 +538,43 @@ fn add_body(
         .find(|n| !args.contains(n))
         .map(|n| args.allocate(n))
         .unwrap_or_else(|| args.allocate("body"));
-    let converted = schemas.convert(&body.schema, &schema_at)?;
-    refs.extend(converted.refs);
-    let mut schema = converted.value;
+    let mut schema = match (
+        multipart,
+        flattenable(schemas, &body.schema, &NameAllocator::new(), true),
+    ) {
+        // A multipart body that cannot be flattened is still an object of fields, some of
+        // them files: spell it out so the file fields get their content schema.
+        (true, Some(props)) => {
+            let mut fields = Map::new();
+            for (prop, prop_schema) in props {
+                let value = match file_schema(schemas, &prop_schema) {
+                    Some(file) => {
+                        file_fields.push(prop.clone());
+                        file
+                    }
+                    None => {
+                        let at = crate::error::pointer_push(&schema_at, &prop);
+                        let converted = schemas.convert(&prop_schema, &at)?;
+                        refs.extend(converted.refs);
+                        converted.value
+                    }
+                };
+                fields.insert(prop, value);
+            }
+            let mut object = Map::new();
+            object.insert("type".into(), json!("object"));
+            object.insert("properties".into(), Value::Object(fields));
+            if !body_required.is_empty() {
+                object.insert("required".into(), json!(body_required));
+            }
+            Value::Object(object)
+        }
+        _ => {
+            let converted = schemas.convert(&body.schema, &schema_at)?;
+            refs.extend(converted.refs);
+            converted.value
+        }
+    };
     let what = format!("The request body ({}).", body.media_type);
     annotate(
         &mut schema,
@@ -507,7 +591,52 @@ fn add_body(
         encoding: body.encoding,
         shape: BodyShapeSpec::Whole(arg),
         required: body.required,
+        file_fields,
     })
+}
+
+/// The argument schema of a multipart file field, when `schema` describes file content (a
+/// binary string, or an array of them).
+fn file_schema(schemas: &SchemaSet<'_>, schema: &Value) -> Option<Value> {
+    let resolved = schemas.resolve(schema)?;
+    let is_file = |s: &Value| {
+        let s = schemas.resolve(s).unwrap_or(s);
+        s.get("format").and_then(Value::as_str) == Some("binary")
+            || s.get("contentMediaType").is_some()
+            || s.get("contentEncoding").is_some()
+    };
+    let description = resolved.get("description").and_then(Value::as_str);
+    let file = |description: Option<&str>| {
+        let mut file = json!({
+            "type": "object",
+            "properties": {
+                "content": {
+                    "type": "string",
+                    "description": "The file's bytes: base64, or a data URI (data:<type>;base64,<data>)."
+                },
+                "filename": {"type": "string", "description": "The file name sent upstream."},
+                "contentType": {"type": "string", "description": "The file's media type (default: from the data URI, else application/octet-stream)."}
+            },
+            "required": ["content"],
+            "additionalProperties": false
+        });
+        if let Some(d) = description {
+            file["description"] = Value::String(d.to_owned());
+        }
+        file
+    };
+    if is_file(resolved) {
+        return Some(file(description));
+    }
+    let items = resolved.get("items")?;
+    if resolved.get("type").and_then(Value::as_str) == Some("array") && is_file(items) {
+        let mut array = json!({"type": "array", "items": file(None)});
+        if let Some(d) = description {
+            array["description"] = Value::String(d.to_owned());
+        }
+        return Some(array);
+    }
+    None
 }
 
 /// The body's properties, when the body is a plain object whose property names are valid,
@@ -516,6 +645,7 @@ fn flattenable(
     schemas: &SchemaSet<'_>,
     schema: &Value,
     args: &NameAllocator,
+    any_names: bool,
 ) -> Option<Vec<(String, Value)>> {
     let resolved = schemas.resolve(schema)?;
     let o = resolved.as_object()?;
@@ -546,7 +676,7 @@ fn flattenable(
     let mut out = Vec::with_capacity(props.len());
     for (name, s) in props {
         let valid = naming::sanitize(name, "") == *name && name.len() <= naming::MAX_NAME_LEN;
-        if !valid || args.contains(name) {
+        if !any_names && (!valid || args.contains(name)) {
             return None;
         }
         // Inputs never carry what the server alone writes.

@@ -99,7 +99,10 @@ fn broken_refs_name_the_file_and_pointer() {
     let err = map_document(&fixture("broken-ref.yaml"), &Settings::new())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("broken-ref.yaml:12: "), "the line of the node is named: {err}");
+    assert!(
+        err.contains("broken-ref.yaml:12: "),
+        "the line of the node is named: {err}"
+    );
     assert!(
         err.contains("/paths/~1a/get/responses/200/content/application~1json/schema/$ref"),
         "{err}"

@@ -15,6 +15,8 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+pub mod chaos;
+
 pub use petstore_upstream::{RecordedRequest, Upstream};
 
 /// A connected MCP client.
@@ -65,6 +67,28 @@ pub fn petstore_binary() -> &'static Path {
         build_generated_server(
             &workspace_root().join("examples/petstore/openapi.yaml"),
             "petstore-mcp",
+        )
+    })
+}
+
+/// The server generated from `tests/fixtures/kitchen-sink.yaml`, built once.
+pub fn kitchen_sink_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        build_generated_server(
+            &workspace_root().join("tests/fixtures/kitchen-sink.yaml"),
+            "kitchen-sink-mcp",
+        )
+    })
+}
+
+/// The server generated from `tests/fixtures/faults.yaml`, built once.
+pub fn faults_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        build_generated_server(
+            &workspace_root().join("tests/fixtures/faults.yaml"),
+            "faults-mcp",
         )
     })
 }

@@ -382,3 +382,46 @@ async fn http_refuses_foreign_hosts_and_origins() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn http_endpoint_token_is_required_and_never_forwarded() {
+    let up = upstream().await;
+    let server = HttpServer::start(
+        petstore_binary(),
+        &["--base-url", &up.base_url()],
+        &[
+            ("PETSTORE_BEARER_AUTH_TOKEN", ENV_TOKEN),
+            ("PETSTORE_MCP_TOKEN", "mcp-endpoint-secret"),
+        ],
+    )
+    .await;
+    let raw = reqwest::Client::new()
+        .post(&server.url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 401);
+    let wrong = reqwest::Client::new()
+        .post(&server.url)
+        .bearer_auth("mcp-endpoint-secreT")
+        .header("content-type", "application/json")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    let client = server.client(Some("mcp-endpoint-secret")).await;
+    let r = call(&client, "getPetById", json!({"petId": "1"})).await;
+    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_eq!(
+        up.requests()[0].header("authorization"),
+        Some(format!("Bearer {ENV_TOKEN}").as_str()),
+        "the endpoint token is consumed, the upstream gets its own credential"
+    );
+    client.cancel().await.ok();
+    server.stop().await;
+}

@@ -19,7 +19,8 @@
 //! ```
 //!
 //! Besides the API, two helper routes outside `/v1` (no auth) exist for fault
-//! tests: `GET /__slow?ms=N` sleeps `N` milliseconds (at most 30 000) and
+//! tests: `/__echo/...` answers any method with 200 and a JSON summary of the request;
+//! `GET /__slow?ms=N` sleeps `N` milliseconds (at most 30 000) and
 //! answers `{"slept":N}`; `GET /__big?bytes=N` answers a JSON string whose
 //! encoded body is exactly `N` bytes (at least 2, at most 64 MiB).
 
@@ -36,7 +37,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, serve};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -310,7 +311,9 @@ fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(require_bearer));
     let helpers = Router::new()
         .route("/__slow", get(slow))
-        .route("/__big", get(big));
+        .route("/__big", get(big))
+        .route("/__echo", any(echo))
+        .route("/__echo/{*rest}", any(echo));
     api.merge(helpers)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -573,6 +576,16 @@ async fn big(query: QueryPairs) -> Result<Response, ApiError> {
         body,
     )
         .into_response())
+}
+
+/// Answers any request with 200 and a JSON summary of it; the full request is recorded.
+async fn echo(method: Method, uri: Uri) -> Response {
+    let summary = serde_json::json!({
+        "method": method.as_str(),
+        "path": uri.path(),
+        "query": uri.query(),
+    });
+    axum::Json(summary).into_response()
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

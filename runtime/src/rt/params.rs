@@ -241,6 +241,7 @@ mod tests {
             explode,
             allow_reserved: false,
             json: false,
+            fixed: None,
         }
     }
 

@@ -13,6 +13,7 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
 use super::descriptor::ApiDescriptor;
+use super::extra::ExtraTool;
 use super::request::Upstream;
 use super::server::{GeneratedServer, RuntimeConfig};
 
@@ -57,6 +58,10 @@ pub struct ServeArgs {
     /// At most this many upstream calls at once.
     #[arg(long, default_value_t = 64)]
     pub max_concurrent_calls: usize,
+    /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
+    /// from the API, not the command line.
+    #[arg(skip)]
+    pub env_prefix: String,
     /// Log level on stderr: error, warn, info, debug or trace.
     #[arg(long, default_value = "warn")]
     pub log_level: tracing::Level,
@@ -64,6 +69,14 @@ pub struct ServeArgs {
 
 /// Parses the command line and serves `api` until the client goes away or a signal arrives.
 pub fn main(api: &'static ApiDescriptor) -> ExitCode {
+    main_with_extra_tools(api, Vec::new)
+}
+
+/// [`main`], serving the hand-written tools `extra_tools` returns beside the generated ones.
+pub fn main_with_extra_tools(
+    api: &'static ApiDescriptor,
+    extra_tools: fn() -> Vec<ExtraTool>,
+) -> ExitCode {
     let args = ServeArgs::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -75,7 +88,7 @@ pub fn main(api: &'static ApiDescriptor) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(api, args)) {
+    match runtime.block_on(serve_with_extra_tools(api, args, extra_tools())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -107,15 +120,33 @@ pub fn config_from_args(api: &ApiDescriptor, args: &ServeArgs) -> Result<Runtime
     Ok(config)
 }
 
+/// The runtime configuration from the environment alone: what the command line gives when no
+/// option is passed (`<PREFIX>_BASE_URL`, else the document's server; default limits).
+pub fn config_from_env(api: &ApiDescriptor) -> Result<RuntimeConfig, String> {
+    config_from_args(api, &ServeArgs::parse_from([api.server_name]))
+}
+
 /// Serves `api` with the given options.
 pub async fn serve(api: &'static ApiDescriptor, args: ServeArgs) -> Result<(), String> {
-    tracing_subscriber::fmt()
+    serve_with_extra_tools(api, args, Vec::new()).await
+}
+
+/// [`serve`], with hand-written tools beside the generated ones.
+pub async fn serve_with_extra_tools(
+    api: &'static ApiDescriptor,
+    args: ServeArgs,
+    extra_tools: Vec<ExtraTool>,
+) -> Result<(), String> {
+    // A program that embeds the server may have installed its own subscriber; keep it.
+    let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_max_level(args.log_level)
-        .init();
+        .try_init();
+    let mut args = args;
+    args.env_prefix = api.env_prefix.to_owned();
     let config = config_from_args(api, &args)?;
-    let server = GeneratedServer::new(api, config)?;
+    let server = GeneratedServer::new(api, config)?.with_extra_tools(extra_tools)?;
     match args.transport {
         Transport::Stdio => serve_stdio(server).await,
         Transport::Http => serve_http(server, &args).await,
@@ -124,6 +155,7 @@ pub async fn serve(api: &'static ApiDescriptor, args: ServeArgs) -> Result<(), S
 
 /// Serves one client on stdin/stdout until it disconnects or a signal arrives.
 pub async fn serve_stdio(server: GeneratedServer) -> Result<(), String> {
+    let shutdown = shutdown_signal();
     let running = server
         .serve(rmcp::transport::stdio_pipes())
         .await
@@ -133,42 +165,55 @@ pub async fn serve_stdio(server: GeneratedServer) -> Result<(), String> {
         result = running.waiting() => {
             result.map_err(|e| format!("stdio session ended with an error: {e}"))?;
         }
-        _ = shutdown_signal() => cancel.cancel(),
+        _ = shutdown => cancel.cancel(),
     }
     Ok(())
 }
 
 /// Serves streamable HTTP at `/mcp` until a signal arrives.
 pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(), String> {
-    let cancel = CancellationToken::new();
-    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    hosts.extend(args.allowed_hosts.iter().cloned());
-    let mut http_config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
-        .with_cancellation_token(cancel.child_token())
-        .with_max_request_body_bytes(4 * 1024 * 1024);
-    if !args.allowed_origins.is_empty() {
-        http_config = http_config.with_allowed_origins(args.allowed_origins.clone());
-    } else {
-        // A browser page on another site must not drive this server: with no origin
-        // configured, any request that carries an Origin header is refused.
-        http_config = http_config.enforce_origin_validation();
-    }
-    let service = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        http_config,
-    );
-    let router = axum::Router::new().nest_service("/mcp", service);
+    let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let cancel = CancellationToken::new();
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    hosts.extend(args.allowed_hosts.iter().cloned());
+    // Browsers send Origin; a page on another site (or another local port) must not drive
+    // this server. Its own loopback origins and those named with --allow-origin are accepted.
+    let port = local.port();
+    let mut origins: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .map(|host| format!("http://{host}:{port}"))
+        .collect();
+    origins.extend(args.allowed_origins.iter().cloned());
+    let http_config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(origins)
+        .enforce_origin_validation()
+        .with_cancellation_token(cancel.child_token())
+        .with_max_request_body_bytes(4 * 1024 * 1024);
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        http_config,
+    );
+    let mut router = axum::Router::new().nest_service("/mcp", service);
+    let token_env = format!("{}_MCP_TOKEN", args.env_prefix);
+    if let Some(token) = std::env::var(&token_env).ok().filter(|t| !t.is_empty()) {
+        // The MCP endpoint's own credential: checked here and removed, so it can never be
+        // mistaken for an upstream credential and passed through.
+        let token: Arc<str> = Arc::from(token);
+        router = router.layer(axum::middleware::from_fn(move |request, next| {
+            require_token(token.clone(), request, next)
+        }));
+    }
     eprintln!("MCP server listening on http://{local}/mcp");
     // Responses go out as several small writes (head, then SSE events); with Nagle's
     // algorithm on, every other call would wait for a delayed ACK.
@@ -177,32 +222,82 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
     });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            shutdown.await;
             cancel.cancel();
         })
         .await
         .map_err(|e| format!("HTTP server failed: {e}"))
 }
 
+/// Lets a request through only with `Authorization: Bearer <token>`, which it then removes.
+async fn require_token(
+    token: Arc<str>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let presented = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("bearer "))
+                .map(|_| &v[7..])
+        })
+        .map(str::trim);
+    let ok = presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes()));
+    if !ok {
+        return axum::response::IntoResponse::into_response((
+            http::StatusCode::UNAUTHORIZED,
+            [(http::header::WWW_AUTHENTICATE, "Bearer")],
+            "this MCP endpoint requires `Authorization: Bearer <token>`",
+        ));
+    }
+    request.headers_mut().remove(http::header::AUTHORIZATION);
+    next.run(request).await
+}
+
+/// Compares without an early exit, so the time taken says nothing about where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    // The handlers are installed now, not when the future is first polled: a signal that
+    // arrives while the handshake is still going on must not kill the process outright.
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let handlers = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut term, mut int) = handlers;
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term.take()) => {},
+                _ = wait(int.take()) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

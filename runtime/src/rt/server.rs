@@ -19,6 +19,7 @@ use tokio::sync::Semaphore;
 
 use super::credentials::{Credential, EnvCredentials, passed_through};
 use super::descriptor::{ApiDescriptor, SecurityKind, ToolDescriptor};
+use super::extra::{ExtraTool, ExtraTools, ToolContext};
 use super::request::{self, PreparedRequest, Upstream};
 use super::response::{UpstreamAnswer, to_tool_result};
 use super::validate::ArgumentValidator;
@@ -67,6 +68,7 @@ struct State {
     tools: OnceLock<Vec<Tool>>,
     validators: Box<[OnceLock<Result<ArgumentValidator, String>>]>,
     permits: Semaphore,
+    extra_tools: ExtraTools,
 }
 
 impl GeneratedServer {
@@ -120,15 +122,33 @@ impl GeneratedServer {
                 tools: OnceLock::new(),
                 validators,
                 permits,
+                extra_tools: ExtraTools::default(),
             }),
         })
     }
 
+    /// Adds hand-written tools, listed after the generated ones. Fails when a name is invalid
+    /// or taken, or when the server has already been cloned (add them before serving).
+    pub fn with_extra_tools(mut self, tools: Vec<ExtraTool>) -> Result<Self, String> {
+        let state = Arc::get_mut(&mut self.state)
+            .ok_or("extra tools must be added before the server is cloned or served")?;
+        state.extra_tools = ExtraTools::new(tools, state.api.tools.iter().map(|t| t.name))?;
+        state.tools = OnceLock::new();
+        Ok(self)
+    }
+
     /// The tool list, built once.
     pub fn tools(&self) -> &[Tool] {
-        self.state
-            .tools
-            .get_or_init(|| self.state.api.tools.iter().map(mcp_tool).collect())
+        self.state.tools.get_or_init(|| {
+            let extra = self.state.extra_tools.iter().map(|t| t.tool().clone());
+            self.state
+                .api
+                .tools
+                .iter()
+                .map(mcp_tool)
+                .chain(extra)
+                .collect()
+        })
     }
 
     /// Executes one call. `headers` are the caller's HTTP request headers, when the call came
@@ -139,7 +159,11 @@ impl GeneratedServer {
         arguments: Option<JsonObject>,
         headers: Option<&http::HeaderMap>,
     ) -> Option<CallToolResult> {
-        let index = *self.state.by_name.get(name)?;
+        let Some(&index) = self.state.by_name.get(name) else {
+            let extra = self.state.extra_tools.get(name)?;
+            let context = ToolContext::new(self.clone(), headers.cloned());
+            return Some(extra.call(arguments, context).await);
+        };
         let tool = &self.state.api.tools[index];
         Some(self.call_tool_at(index, tool, arguments, headers).await)
     }
@@ -398,8 +422,10 @@ impl ServerHandler for GeneratedServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        let index = *self.state.by_name.get(name)?;
-        self.tools().get(index).cloned()
+        match self.state.by_name.get(name) {
+            Some(&index) => self.tools().get(index).cloned(),
+            None => self.state.extra_tools.get(name).map(|t| t.tool().clone()),
+        }
     }
 
     async fn call_tool(

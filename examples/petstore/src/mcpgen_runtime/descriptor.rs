@@ -161,6 +161,8 @@ pub struct ParamPlan {
     pub allow_reserved: bool,
     /// The value is sent as JSON text (the parameter uses `content: application/json`).
     pub json: bool,
+    /// A value fixed by the document's author (JSON text): always sent, not an argument.
+    pub fixed: Option<&'static str>,
 }
 
 /// How the body is encoded on the wire.
@@ -172,6 +174,10 @@ pub enum BodyEncoding {
     Form,
     /// Plain text; the argument is a string.
     Text,
+    /// `multipart/form-data`: each property is a part; file fields carry base64 content.
+    Multipart,
+    /// Raw bytes (`application/octet-stream`, images, ...), given as base64 or a data URI.
+    Binary,
 }
 
 /// Where the body's value comes from in the arguments.
@@ -194,6 +200,9 @@ pub struct BodyPlan {
     pub shape: BodyShape,
     /// Whether the operation requires a body.
     pub required: bool,
+    /// Multipart fields that are files: their argument is `{content, filename, contentType}`
+    /// (or an array of those), `content` being base64 or a data URI.
+    pub file_fields: &'static [&'static str],
 }
 
 /// A credential the upstream accepts.

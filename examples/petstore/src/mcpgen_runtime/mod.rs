@@ -6,6 +6,8 @@
 
 pub mod credentials;
 pub mod descriptor;
+pub mod extra;
+pub mod files;
 pub mod params;
 pub mod request;
 pub mod response;
@@ -14,5 +16,6 @@ pub mod server;
 pub mod validate;
 
 pub use descriptor::*;
-pub use serve::{ServeArgs, Transport, main};
+pub use extra::{ExtraTool, IntoToolResult, ToolContext};
+pub use serve::{ServeArgs, Transport, main, main_with_extra_tools};
 pub use server::{GeneratedServer, RuntimeConfig};

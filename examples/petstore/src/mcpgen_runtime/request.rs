@@ -9,8 +9,10 @@ use serde_json::{Map, Value};
 
 use super::credentials::{Credential, is_mcp_header, sensitive_header};
 use super::descriptor::{
-    BodyEncoding, BodyShape, CallPlan, ParamLocation, SecurityKind, SecuritySchemeDescriptor,
+    BodyEncoding, BodyShape, CallPlan, ParamLocation, ParamPlan, SecurityKind,
+    SecuritySchemeDescriptor,
 };
+use super::files;
 use super::params;
 
 /// The configured upstream: every request goes to this origin and below this path.
@@ -97,9 +99,10 @@ pub fn build(
     let mut headers = HeaderMap::new();
     let mut cookies = Vec::new();
     for param in plan.params {
-        let Some(value) = args.get(param.arg) else {
+        let Some(value) = param_value(param, args) else {
             continue;
         };
+        let value = value.as_ref();
         match param.location {
             ParamLocation::Path => {}
             ParamLocation::Query => params::push_query(&mut query, param, value),
@@ -131,11 +134,15 @@ pub fn build(
         Some(body) => encode_body(body, args)?,
         None => None,
     };
-    if let (Some(_), Some(plan_body)) = (&body, &plan.body) {
-        let content_type = HeaderValue::from_str(plan_body.media_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-        headers.insert(http::header::CONTENT_TYPE, content_type);
-    }
+    let body = match body {
+        Some((bytes, content_type)) => {
+            let value = HeaderValue::from_str(&content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            headers.insert(http::header::CONTENT_TYPE, value);
+            Some(bytes)
+        }
+        None => None,
+    };
 
     let mut url = upstream.base.clone();
     url.set_path(&path);
@@ -174,9 +181,9 @@ fn expand_path(plan: &CallPlan, args: &Map<String, Value>) -> Result<String, Str
             .params
             .iter()
             .find(|p| p.location == ParamLocation::Path && p.name == name);
-        match param.and_then(|p| args.get(p.arg).map(|v| (p, v))) {
+        match param.and_then(|p| param_value(p, args).map(|v| (p, v))) {
             Some((p, value)) => {
-                let text = params::path_value(p, value);
+                let text = params::path_value(p, value.as_ref());
                 if text.is_empty() {
                     return Err(format!("argument `{}` must not be empty", p.arg));
                 }
@@ -201,6 +208,17 @@ fn expand_path(plan: &CallPlan, args: &Map<String, Value>) -> Result<String, Str
         }
     }
     Ok(out)
+}
+
+/// The value a parameter sends: its fixed value, else its argument.
+fn param_value<'a>(
+    param: &ParamPlan,
+    args: &'a Map<String, Value>,
+) -> Option<std::borrow::Cow<'a, Value>> {
+    match param.fixed {
+        Some(text) => serde_json::from_str(text).ok().map(std::borrow::Cow::Owned),
+        None => args.get(param.arg).map(std::borrow::Cow::Borrowed),
+    }
 }
 
 fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), &'static str> {
@@ -272,10 +290,11 @@ fn apply_credential(
     Ok(())
 }
 
+/// The body bytes and their content type.
 fn encode_body(
     body: &super::descriptor::BodyPlan,
     args: &Map<String, Value>,
-) -> Result<Option<Vec<u8>>, String> {
+) -> Result<Option<(Vec<u8>, String)>, String> {
     let value = match body.shape {
         BodyShape::Whole(arg) => args.get(arg).cloned(),
         BodyShape::Flattened(props) => {
@@ -289,25 +308,53 @@ fn encode_body(
     let Some(value) = value else {
         return Ok(None);
     };
-    let bytes = match body.encoding {
-        BodyEncoding::Json => serde_json::to_vec(&value).map_err(|e| e.to_string())?,
-        BodyEncoding::Text => params::scalar_text(&value).into_bytes(),
+    let media_type = body.media_type.to_owned();
+    let encoded = match body.encoding {
+        BodyEncoding::Json => (
+            serde_json::to_vec(&value).map_err(|e| e.to_string())?,
+            media_type,
+        ),
+        BodyEncoding::Text => (params::scalar_text(&value).into_bytes(), media_type),
         BodyEncoding::Form => {
             let Value::Object(map) = &value else {
                 return Err("a form body must be an object".to_owned());
             };
-            map.iter()
-                .map(|(k, v)| {
-                    format!(
+            let mut pairs = Vec::with_capacity(map.len());
+            for (k, v) in map {
+                let values: Vec<&Value> = match v {
+                    Value::Array(items) => items.iter().collect(),
+                    other => vec![other],
+                };
+                for v in values {
+                    pairs.push(format!(
                         "{}={}",
                         params::encode_component(k),
                         params::encode_component(&params::scalar_text(v))
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("&")
-                .into_bytes()
+                    ));
+                }
+            }
+            (pairs.join("&").into_bytes(), media_type)
+        }
+        BodyEncoding::Multipart => {
+            let Value::Object(map) = &value else {
+                return Err("a multipart body must be an object".to_owned());
+            };
+            files::multipart(map, body.file_fields)?
+        }
+        BodyEncoding::Binary => {
+            let Value::String(text) = &value else {
+                return Err("a binary body must be a base64 string or a data URI".to_owned());
+            };
+            let decoded = files::decode_content(text)?;
+            // A data URI's own media type wins over a generic one from the document.
+            let media_type = match decoded.media_type {
+                Some(m) if media_type.contains('*') || media_type == "application/octet-stream" => {
+                    m
+                }
+                _ => media_type,
+            };
+            (decoded.bytes, media_type)
         }
     };
-    Ok(Some(bytes))
+    Ok(Some(encoded))
 }

@@ -5,7 +5,7 @@
 //! (`isError`) that carries the status and a bounded piece of the body.
 
 use base64::Engine as _;
-use rmcp::model::{CallToolResult, ContentBlock};
+use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
 use super::descriptor::ToolDescriptor;
@@ -59,12 +59,23 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
     if answer.truncated {
         let mut text = body_text(answer.body, &media);
         text.push_str(&truncation_notice(answer.body.len()));
+        if tool.output_schema.is_some() {
+            // A cut JSON document cannot be the structured result the tool promises.
+            return CallToolResult::error(vec![ContentBlock::text(format!(
+                "{} The response is too large to return as a structured result.\n{text}",
+                performed(answer, &status_line)
+            ))]);
+        }
         return CallToolResult::success(vec![ContentBlock::text(text)]);
     }
 
     if media.starts_with("image/") {
         let data = base64::engine::general_purpose::STANDARD.encode(answer.body);
         return CallToolResult::success(vec![ContentBlock::image(data, media)]);
+    }
+    if media.starts_with("audio/") {
+        let data = base64::engine::general_purpose::STANDARD.encode(answer.body);
+        return CallToolResult::success(vec![ContentBlock::audio(data, media)]);
     }
 
     // Some APIs send JSON with no or a generic content type; try JSON whenever the tool
@@ -79,12 +90,101 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
                 result.structured_content = Some(serde_json::json!({ "result": value }));
             } else if value.is_object() {
                 result.structured_content = Some(value);
+            } else {
+                return CallToolResult::error(vec![ContentBlock::text(format!(
+                    "{} The API documents a JSON object, but the body is {}:\n{}",
+                    performed(answer, &status_line),
+                    json_kind(&value),
+                    body_text(answer.body, &media)
+                ))]);
             }
         }
         return result;
     }
 
+    if tool.output_schema.is_some() {
+        let what = if is_json || media.is_empty() {
+            "the body is not valid JSON".to_owned()
+        } else {
+            format!("the body is {media}, not JSON")
+        };
+        return CallToolResult::error(vec![ContentBlock::text(format!(
+            "{} The API documents a JSON response, but {what}:\n{}",
+            performed(answer, &status_line),
+            excerpt(&body_text(answer.body, &media))
+        ))]);
+    }
+
+    if !is_textual(&media) && std::str::from_utf8(answer.body).is_err() {
+        // Other binary content travels as an embedded resource the client can save or show.
+        let blob = base64::engine::general_purpose::STANDARD.encode(answer.body);
+        let uri = format!(
+            "mcpgen://response{}",
+            answer.request.split_once(' ').map_or("", |(_, p)| p)
+        );
+        return CallToolResult::success(vec![
+            ContentBlock::text(format!(
+                "The call succeeded with {} bytes of {}.",
+                answer.body.len(),
+                if media.is_empty() {
+                    "binary content"
+                } else {
+                    &media
+                }
+            )),
+            ContentBlock::resource(ResourceContents::BlobResourceContents {
+                uri,
+                mime_type: Some(if media.is_empty() {
+                    "application/octet-stream".to_owned()
+                } else {
+                    media
+                }),
+                blob,
+                meta: None,
+            }),
+        ]);
+    }
+
     CallToolResult::success(vec![ContentBlock::text(body_text(answer.body, &media))])
+}
+
+fn is_textual(media: &str) -> bool {
+    media.starts_with("text/")
+        || media.contains("json")
+        || media.contains("xml")
+        || media.contains("javascript")
+        || media.contains("yaml")
+        || media == "application/x-www-form-urlencoded"
+}
+
+/// Says that the request itself went through, so that a model does not blindly repeat a call
+/// that changed something.
+fn performed(answer: &UpstreamAnswer<'_>, status_line: &str) -> String {
+    format!(
+        "The upstream API answered {status_line} to {}: the request was carried out, but its \
+         answer cannot be returned as documented.",
+        answer.request
+    )
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The first 2,000 characters of a body, for messages about unexpected answers.
+fn excerpt(text: &str) -> String {
+    if text.chars().count() <= 2000 {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(2000).collect();
+    format!("{cut}…")
 }
 
 fn status_line(status: http::StatusCode) -> String {
@@ -95,12 +195,7 @@ fn status_line(status: http::StatusCode) -> String {
 }
 
 fn body_text(body: &[u8], media: &str) -> String {
-    let textual = media.is_empty()
-        || media.starts_with("text/")
-        || media.contains("json")
-        || media.contains("xml")
-        || media.contains("javascript")
-        || media == "application/x-www-form-urlencoded";
+    let textual = media.is_empty() || is_textual(media);
     match std::str::from_utf8(body) {
         Ok(text) if textual || !text.contains('\0') => text.to_owned(),
         _ => format!(

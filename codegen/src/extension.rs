@@ -1,0 +1,176 @@
+//! The `x-mcpgen` vendor extension: lets the author of a document (or an Overlay applied to
+//! it) shape the tool an operation becomes, without touching the operation itself.
+//!
+//! ```yaml
+//! paths:
+//!   /pets/{petId}:
+//!     x-mcpgen: {exclude: false}        # on a path item: applies to every operation below
+//!     get:
+//!       x-mcpgen:
+//!         name: fetch_pet               # the tool name
+//!         description: Fetch one pet.   # replaces summary and description
+//!         parameters:
+//!           X-Tenant: {value: acme}     # not an argument; always sent with this value
+//!           header:X-Debug: {hide: true} # not an argument and never sent
+//!     delete:
+//!       x-mcpgen: {exclude: true}       # no tool for this operation
+//! ```
+//!
+//! A parameter is named by its name, or by `<in>:<name>` when several locations use it.
+
+use serde_json::Value;
+
+use crate::error::pointer_push;
+use crate::model::{ModelError, Param};
+use crate::schema::kind;
+
+/// The name of the extension.
+pub const KEY: &str = "x-mcpgen";
+
+/// What `x-mcpgen` says about one operation (path-item settings merged in).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extension {
+    /// Make no tool of the operation.
+    pub exclude: bool,
+    /// The tool's name.
+    pub name: Option<String>,
+    /// The tool's description.
+    pub description: Option<String>,
+    /// Parameter overrides, keyed `name` or `in:name`.
+    pub parameters: Vec<(String, ParamOverride)>,
+}
+
+/// What happens to one parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamOverride {
+    /// Not an argument and never sent.
+    Hide,
+    /// Not an argument; always sent with this value.
+    Fixed(Value),
+}
+
+fn err(pointer: &str, message: impl Into<String>) -> ModelError {
+    ModelError {
+        pointer: pointer.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Reads the `x-mcpgen` member of `object` (a path item or an operation), at pointer `at`.
+pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extension, ModelError> {
+    let Some(value) = object.get(KEY) else {
+        return Ok(Extension::default());
+    };
+    let at = pointer_push(at, KEY);
+    let Value::Object(map) = value else {
+        return Err(err(
+            &at,
+            format!("`{KEY}` must be an object, found {}", kind(value)),
+        ));
+    };
+    let mut out = Extension::default();
+    for (key, value) in map {
+        let here = pointer_push(&at, key);
+        match key.as_str() {
+            "exclude" => {
+                out.exclude = value
+                    .as_bool()
+                    .ok_or_else(|| err(&here, "`exclude` must be true or false"))?;
+            }
+            "name" => {
+                let name = value
+                    .as_str()
+                    .filter(|n| !n.trim().is_empty())
+                    .ok_or_else(|| err(&here, "`name` must be a non-empty string"))?;
+                out.name = Some(name.to_owned());
+            }
+            "description" => {
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| err(&here, "`description` must be a string"))?;
+                out.description = Some(text.to_owned());
+            }
+            "parameters" => {
+                let Value::Object(params) = value else {
+                    return Err(err(
+                        &here,
+                        "`parameters` must be an object keyed by parameter name",
+                    ));
+                };
+                for (name, setting) in params {
+                    let p_at = pointer_push(&here, name);
+                    let Value::Object(setting) = setting else {
+                        return Err(err(&p_at, "expected `{hide: true}` or `{value: ...}`"));
+                    };
+                    let hide = setting.get("hide").and_then(Value::as_bool) == Some(true);
+                    let over = match (hide, setting.get("value")) {
+                        (true, None) => ParamOverride::Hide,
+                        (false, Some(v)) => ParamOverride::Fixed(v.clone()),
+                        _ => {
+                            return Err(err(
+                                &p_at,
+                                "expected exactly one of `hide: true` or `value: ...`",
+                            ));
+                        }
+                    };
+                    if let Some(unknown) = setting.keys().find(|k| *k != "hide" && *k != "value") {
+                        return Err(err(
+                            &p_at,
+                            format!("unknown setting `{unknown}`; expected `hide` or `value`"),
+                        ));
+                    }
+                    out.parameters.push((name.clone(), over));
+                }
+            }
+            other => {
+                return Err(err(
+                    &here,
+                    format!(
+                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description or parameters"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Extension {
+    /// This extension with `specific`'s settings taking precedence.
+    pub fn merged_with(&self, specific: Extension) -> Extension {
+        let mut parameters = self.parameters.clone();
+        for (k, v) in specific.parameters {
+            parameters.retain(|(existing, _)| existing != &k);
+            parameters.push((k, v));
+        }
+        Extension {
+            exclude: self.exclude || specific.exclude,
+            name: specific.name.or_else(|| self.name.clone()),
+            description: specific.description.or_else(|| self.description.clone()),
+            parameters,
+        }
+    }
+
+    /// The override for `param`, by `in:name` first, then by name.
+    pub fn for_param(&self, param: &Param) -> Option<&ParamOverride> {
+        let qualified = format!("{}:{}", param.location.as_str(), param.name);
+        self.parameters
+            .iter()
+            .find(|(k, _)| *k == qualified)
+            .or_else(|| self.parameters.iter().find(|(k, _)| *k == param.name))
+            .map(|(_, v)| v)
+    }
+
+    /// Keys that name no parameter of the operation: a typo the author should hear about.
+    pub fn unknown_params<'a>(&'a self, params: &[Param]) -> Vec<&'a str> {
+        self.parameters
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| {
+                !params
+                    .iter()
+                    .any(|p| p.name == *k || format!("{}:{}", p.location.as_str(), p.name) == *k)
+            })
+            .collect()
+    }
+}

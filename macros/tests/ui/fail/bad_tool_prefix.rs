@@ -1,0 +1,4 @@
+#[mcpgen::server(spec = "specs/petstore.yaml", tool_prefix = "pet store ")]
+pub mod petstore {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mcpgen::server(spec = "specs/bad.yaml")]
+pub mod broken {}
+
+fn main() {}

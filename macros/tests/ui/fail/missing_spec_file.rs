@@ -1,0 +1,4 @@
+#[mcpgen::server(spec = "specs/no-such-file.yaml")]
+pub mod petstore {}
+
+fn main() {}

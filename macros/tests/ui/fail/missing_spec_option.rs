@@ -1,0 +1,4 @@
+#[mcpgen::server]
+pub mod petstore {}
+
+fn main() {}

