@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write a standalone MCP server crate for an OpenAPI document.
-    Generate(GenerateArgs),
+    Generate(Box<GenerateArgs>),
     /// Show how the tools an agent sees change between two versions of a document.
     Diff(DiffArgs),
     /// Report how large the tool list of a document is, and what would shrink it most.
@@ -82,6 +82,24 @@ struct GenerateArgs {
     /// Leave out operations that cannot be read, with a warning, instead of failing.
     #[arg(long)]
     skip_broken: bool,
+    /// Apply this OpenAPI Overlay 1.0 document first (repeatable, applied in order).
+    #[arg(long, value_name = "FILE")]
+    overlay: Vec<PathBuf>,
+    /// Keep only operations with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    include_tag: Vec<String>,
+    /// Leave out operations with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    exclude_tag: Vec<String>,
+    /// Keep only this operation: an operationId or `METHOD /path` (repeatable).
+    #[arg(long, value_name = "OPERATION")]
+    include_operation: Vec<String>,
+    /// Leave out this operation: an operationId or `METHOD /path` (repeatable).
+    #[arg(long, value_name = "OPERATION")]
+    exclude_operation: Vec<String>,
+    /// Prefix every tool name with this (at most 24 characters of `[A-Za-z0-9_.-]`).
+    #[arg(long)]
+    tool_prefix: Option<String>,
     /// Depend on the published `mcpgen` runtime at this version instead of inlining it.
     #[arg(long, conflicts_with = "runtime_path")]
     runtime_version: Option<String>,
@@ -104,7 +122,7 @@ fn main() -> ExitCode {
     }
     let CargoCli::Mcpgen(cli) = CargoCli::parse_from(args);
     match cli.command {
-        Command::Generate(args) => generate(args),
+        Command::Generate(args) => generate(*args),
         Command::Diff(args) => diff(args),
         Command::Inspect(args) => inspect(args),
     }
@@ -181,6 +199,17 @@ fn generate(args: GenerateArgs) -> ExitCode {
     }
     if let Some(prefix) = args.env_prefix {
         settings = settings.env_prefix(prefix);
+    }
+    for overlay in args.overlay {
+        settings = settings.overlay(overlay);
+    }
+    settings = settings
+        .include_tags(args.include_tag)
+        .exclude_tags(args.exclude_tag)
+        .include_operations(args.include_operation)
+        .exclude_operations(args.exclude_operation);
+    if let Some(prefix) = args.tool_prefix {
+        settings = settings.tool_prefix(prefix);
     }
     if let Some(v) = args.runtime_version {
         settings = settings.runtime(RuntimeDependency::Version(v));

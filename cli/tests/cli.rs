@@ -221,3 +221,43 @@ fn inspect_reports_the_tool_list_budget() {
             .contains("pets")
     );
 }
+
+#[test]
+fn selection_and_prefix_flags() {
+    let out = temp_dir("select");
+    let output = bin()
+        .arg("generate")
+        .arg(example_spec())
+        .args([
+            "--exclude-operation",
+            "deletePet",
+            "--include-tag",
+            "pets",
+            "--tool-prefix",
+            "pet_",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("(4 tools)"), "{}", stderr(&output));
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("name: \"pet_listPets\""), "prefixed names");
+    assert!(!tools.contains("deletePet") && !tools.contains("get_store_inventory"));
+
+    let bad = bin()
+        .arg("generate")
+        .arg(example_spec())
+        .args(["--include-operation", "listPet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("no operation is named `listPet`"),
+        "{}",
+        stderr(&bad)
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

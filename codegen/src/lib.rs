@@ -15,6 +15,7 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod naming;
+pub mod overlay;
 pub mod overrides;
 pub mod schema;
 pub mod select;
@@ -42,6 +43,7 @@ pub struct Settings {
     tool_prefix: Option<String>,
     base_url: Option<String>,
     descriptions: Vec<(String, String)>,
+    overlays: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -62,6 +64,12 @@ impl Settings {
     /// Prefix of the server's environment variables (default: from the crate name).
     pub fn env_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.env_prefix = Some(prefix.into());
+        self
+    }
+    /// Applies an OpenAPI Overlay 1.0 document to the spec before anything else; several
+    /// overlays apply in the order given.
+    pub fn overlay(mut self, path: impl Into<PathBuf>) -> Self {
+        self.overlays.push(path.into());
         self
     }
     /// Leave out operations that cannot be read, with a warning, instead of failing.
@@ -171,6 +179,9 @@ fn add_line(error: Error) -> Error {
 fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
     let loaded = load::load_file(spec)?;
     let mut doc = loaded.value;
+    for overlay_path in &settings.overlays {
+        overlay::apply(&mut doc, overlay_path)?;
+    }
     // Bundle before upgrading, so that schemas from other files are upgraded with the rest.
     let version = upgrade::detect_version(&doc).map_err(|e| Error::Invalid {
         path: spec.to_owned(),
@@ -209,19 +220,26 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
     let options = tools::MappingOptions {
         server_name: crate_name.clone(),
         env_prefix,
+        skip_broken: settings.skip_broken,
     };
     let mut spec_api =
         tools::build_api(&api, &doc, &options).map_err(|e| invalid(e.pointer, e.message))?;
     overrides::apply(&mut spec_api, &api.operations, settings).map_err(settings_err)?;
-    let warnings = upgrade_warnings
+    let mut warnings: Vec<String> = upgrade_warnings
         .iter()
         .map(|w| format!("{}: {}", w.pointer, w.message))
-        .chain(
-            api.warnings
-                .iter()
-                .map(|w| format!("{}: {}", w.pointer, w.message)),
-        )
         .collect();
+    warnings.extend(
+        api.warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.pointer, w.message)),
+    );
+    warnings.extend(
+        spec_api
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.pointer, w.message)),
+    );
     Ok(Mapped {
         path: spec.to_owned(),
         api: spec_api,

@@ -45,7 +45,18 @@ pub struct SchemaSet<'d> {
     cache: HashMap<String, Rc<Converted>>,
     names: HashMap<String, String>,
     taken: HashSet<String>,
+    patterns: HashMap<String, bool>,
+    /// Keywords left out because their value was invalid, by pointer.
+    pub warnings: Vec<SchemaError>,
 }
+
+/// At most this many schema warnings are kept per document.
+const MAX_WARNINGS: usize = 1_000;
+
+/// The values `type` may take.
+const TYPES: &[&str] = &[
+    "null", "boolean", "object", "array", "number", "string", "integer",
+];
 
 /// Keywords whose value is one schema.
 const SCHEMA_KEYWORDS: &[&str] = &[
@@ -97,6 +108,8 @@ impl<'d> SchemaSet<'d> {
             cache: HashMap::new(),
             names: HashMap::new(),
             taken,
+            patterns: HashMap::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -248,6 +261,10 @@ impl<'d> SchemaSet<'d> {
                 let mut converted = Map::with_capacity(map.len());
                 for (name, sub) in map {
                     let sub_at = pointer_push(&here, name);
+                    if key == "patternProperties" && !self.pattern_compiles(name) {
+                        self.warn(&sub_at, format!("pattern `{name}` is not a regular expression the validator accepts; it is left out"));
+                        continue;
+                    }
                     converted.insert(name.clone(), self.walk(sub, &sub_at, depth + 1, refs)?);
                 }
                 Value::Object(converted)
@@ -260,11 +277,117 @@ impl<'d> SchemaSet<'d> {
                 };
                 self.walk_list(list, &here, depth, refs)?
             } else {
-                value.clone()
+                match self.checked_keyword(key, value, &here) {
+                    Some(v) => v,
+                    None => continue,
+                }
             };
             out.insert(key.clone(), converted);
         }
+        // Draft-04 boolean bounds (left in documents that declare an old `$schema`) become
+        // the numeric form 2020-12 requires.
+        for (exclusive, bound) in [
+            ("exclusiveMinimum", "minimum"),
+            ("exclusiveMaximum", "maximum"),
+        ] {
+            if let Some(Value::Bool(flag)) = out.get(exclusive).cloned() {
+                out.remove(exclusive);
+                if flag && let Some(limit) = out.remove(bound) {
+                    out.insert(exclusive.to_owned(), limit);
+                }
+            }
+        }
         Ok(Value::Object(out))
+    }
+
+    /// Checks the value of a keyword whose value is not a schema, returning what the tool
+    /// schema keeps: the value, a repaired value, or nothing (with a warning) when the
+    /// document's value is not valid JSON Schema. Real documents carry such mistakes
+    /// (`required: true` on a property, `pattern: 0`, an `examples` map); copying them would
+    /// make the whole tool schema invalid.
+    fn checked_keyword(&mut self, key: &str, value: &Value, here: &str) -> Option<Value> {
+        let keep = match key {
+            "type" => match value {
+                Value::String(t) => TYPES.contains(&t.as_str()),
+                Value::Array(ts) => {
+                    !ts.is_empty()
+                        && ts
+                            .iter()
+                            .all(|t| t.as_str().is_some_and(|t| TYPES.contains(&t)))
+                }
+                _ => false,
+            },
+            "required" => value
+                .as_array()
+                .is_some_and(|r| r.iter().all(Value::is_string)),
+            "enum" => value.is_array(),
+            "pattern" => match value.as_str() {
+                Some(p) if self.pattern_compiles(p) => true,
+                Some(p) => {
+                    self.warn(here, format!("pattern `{p}` is not a regular expression the validator accepts; it is left out"));
+                    return None;
+                }
+                None => false,
+            },
+            "examples" => {
+                return match value {
+                    Value::Array(_) => Some(value.clone()),
+                    // An OpenAPI `examples` map ({name: {value}}) in a schema: keep the values.
+                    Value::Object(map) => Some(Value::Array(
+                        map.values()
+                            .map(|e| e.get("value").cloned().unwrap_or_else(|| e.clone()))
+                            .collect(),
+                    )),
+                    _ => None,
+                };
+            }
+            "minimum" | "maximum" => value.is_number(),
+            // Booleans are converted once the whole schema is read.
+            "exclusiveMinimum" | "exclusiveMaximum" => value.is_number() || value.is_boolean(),
+            "multipleOf" => value.as_f64().is_some_and(|n| n > 0.0),
+            "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties"
+            | "maxProperties" | "minContains" | "maxContains" => value.as_u64().is_some(),
+            "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" => value.is_boolean(),
+            "title" | "description" | "format" | "contentMediaType" | "contentEncoding" => {
+                value.is_string()
+            }
+            "dependentRequired" => value.as_object().is_some_and(|m| {
+                m.values()
+                    .all(|v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+            }),
+            _ => true,
+        };
+        if keep {
+            Some(value.clone())
+        } else {
+            self.warn(
+                here,
+                format!(
+                    "`{key}` has an invalid value ({}); it is left out",
+                    kind(value)
+                ),
+            );
+            None
+        }
+    }
+
+    /// Whether the runtime's validator accepts `pattern`; checked once per distinct pattern.
+    fn pattern_compiles(&mut self, pattern: &str) -> bool {
+        if let Some(ok) = self.patterns.get(pattern) {
+            return *ok;
+        }
+        let ok = jsonschema::draft202012::new(&serde_json::json!({ "pattern": pattern })).is_ok();
+        self.patterns.insert(pattern.to_owned(), ok);
+        ok
+    }
+
+    fn warn(&mut self, pointer: &str, message: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(SchemaError {
+                pointer: pointer.to_owned(),
+                message,
+            });
+        }
     }
 
     fn walk_list(

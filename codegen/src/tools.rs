@@ -29,6 +29,8 @@ pub struct ApiSpec {
     pub schemes: Vec<SchemeSpec>,
     /// One tool per operation.
     pub tools: Vec<ToolSpec>,
+    /// Schema keywords left out and operations skipped, by pointer.
+    pub warnings: Vec<SchemaError>,
 }
 
 /// A security scheme and the environment variables that configure it.
@@ -143,6 +145,8 @@ pub struct MappingOptions {
     pub server_name: String,
     /// Environment variable prefix.
     pub env_prefix: String,
+    /// Leave out, with a warning, an operation whose schemas cannot be converted.
+    pub skip_broken: bool,
 }
 
 /// Builds every tool of `api`, whose schemas live in `doc`.
@@ -159,6 +163,7 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         })
         .collect();
     let mut tools = Vec::with_capacity(api.operations.len());
+    let mut skipped = Vec::new();
     for op in &api.operations {
         let base = match (&op.extension.name, &op.operation_id) {
             (Some(name), _) => naming::sanitize(name, "operation"),
@@ -166,8 +171,22 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
             (None, None) => naming::from_method_and_path(&op.method, &op.path),
         };
         let name = names.allocate(&base);
-        tools.push(build_tool(op, name, &mut schemas, &schemes)?);
+        match build_tool(op, name, &mut schemas, &schemes) {
+            Ok(tool) => tools.push(tool),
+            Err(e) if options.skip_broken => skipped.push(SchemaError {
+                pointer: e.pointer,
+                message: format!(
+                    "{} (operation {} {} left out)",
+                    e.message,
+                    op.method.to_ascii_uppercase(),
+                    op.path
+                ),
+            }),
+            Err(e) => return Err(e),
+        }
     }
+    let mut warnings = skipped;
+    warnings.append(&mut schemas.warnings);
     Ok(ApiSpec {
         title: api.title.clone(),
         version: api.version.clone(),
@@ -182,6 +201,7 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         env_prefix: options.env_prefix.clone(),
         schemes,
         tools,
+        warnings,
     })
 }
 
@@ -742,6 +762,7 @@ mod tests {
             &MappingOptions {
                 server_name: "t".into(),
                 env_prefix: "T".into(),
+                skip_broken: false,
             },
         )
         .unwrap()

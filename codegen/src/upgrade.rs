@@ -591,6 +591,14 @@ fn upgrade_30_to_31(doc: &mut Value, warnings: &mut Vec<UpgradeError>) -> Result
 }
 
 fn visit_31(schema: &mut Object, loc: &Loc<'_>, warnings: &mut Vec<UpgradeError>) -> bool {
+    // In 3.0 the siblings of `$ref` are ignored; in 3.1 they would start to count (and some
+    // documents put invalid values there). Keep only the annotations 3.1 allows beside a ref.
+    if schema.contains_key("$ref") {
+        schema.retain(|k, _| {
+            matches!(k.as_str(), "$ref" | "description" | "summary" | "nullable")
+                || k.starts_with("x-")
+        });
+    }
     convert_exclusive_bound(schema, "exclusiveMinimum", "minimum", loc, warnings);
     convert_exclusive_bound(schema, "exclusiveMaximum", "maximum", loc, warnings);
     convert_example(schema, loc, warnings);

@@ -42,7 +42,12 @@ fn generation_is_deterministic() {
 
 /// The tool surface of a spec as reviewable JSON.
 fn tool_snapshot(spec: &Path) -> String {
-    let mapped = map_document(spec, &Settings::new()).unwrap();
+    let mut settings = Settings::new().skip_broken(true);
+    let overlay = spec.with_extension("overlay.yaml");
+    if overlay.exists() {
+        settings = settings.overlay(overlay);
+    }
+    let mapped = map_document(spec, &settings).unwrap();
     let tools: Vec<Value> = mapped
         .api
         .tools
@@ -82,6 +87,12 @@ fn tool_snapshot(spec: &Path) -> String {
 #[test]
 fn fixture_snapshots() {
     for name in ["swagger2.json", "openapi31.yaml", "multi/openapi.yaml"] {
+        let snapshot = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots")
+            .join(format!("{}.tools.json", name.replace('/', "-")));
+        expectorate::assert_contents(snapshot, &tool_snapshot(&fixture(name)));
+    }
+    for name in ["quirks.yaml", "extension.yaml"] {
         let snapshot = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/snapshots")
             .join(format!("{}.tools.json", name.replace('/', "-")));
@@ -149,4 +160,93 @@ fn remote_and_escaping_references_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("outside the document's folder"), "{err}");
+}
+
+/// Every tool schema generated from the fixtures is valid JSON Schema 2020-12 and compiles in
+/// the validator the runtime uses, whatever mistakes the document made.
+#[test]
+fn fixture_tool_schemas_are_valid_json_schema() {
+    for name in [
+        "quirks.yaml",
+        "swagger2.json",
+        "openapi31.yaml",
+        "multi/openapi.yaml",
+        "extension.yaml",
+    ] {
+        let mapped = map_document(&fixture(name), &Settings::new().skip_broken(true)).unwrap();
+        for tool in &mapped.api.tools {
+            for schema in std::iter::once(&tool.input_schema).chain(tool.output_schema.as_ref()) {
+                assert!(
+                    jsonschema::meta::is_valid(schema),
+                    "{name} {}: {schema:#}",
+                    tool.name
+                );
+                jsonschema::draft202012::new(schema)
+                    .unwrap_or_else(|e| panic!("{name} {}: {e}", tool.name));
+            }
+        }
+    }
+}
+
+#[test]
+fn quirks_are_warnings_and_broken_operations_are_skipped_only_when_asked() {
+    let mapped = map_document(&fixture("quirks.yaml"), &Settings::new().skip_broken(true)).unwrap();
+    let names: Vec<&str> = mapped.api.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["listThings"]);
+    let warnings = mapped.warnings.join("\n");
+    for expected in [
+        "\\p{XDigit}",
+        "`pattern` has an invalid value",
+        "`required` has an invalid value",
+        "`type` has an invalid value",
+        "operation GET /broken left out",
+    ] {
+        assert!(
+            warnings.contains(expected),
+            "missing `{expected}` in:\n{warnings}"
+        );
+    }
+    let err = map_document(&fixture("quirks.yaml"), &Settings::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("quirks.yaml:43: /paths/~1broken/get/responses/200/content/application~1json/schema/allOf"), "{err}");
+}
+
+#[test]
+fn x_mcpgen_and_overlays_shape_the_tools() {
+    let settings = Settings::new().overlay(fixture("extension.overlay.yaml"));
+    let mapped = map_document(&fixture("extension.yaml"), &settings).unwrap();
+    let names: Vec<&str> = mapped.api.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["fetch_pet", "listPets"],
+        "deletePet is excluded, getPet renamed"
+    );
+    let fetch = &mapped.api.tools[0];
+    let args: Vec<&String> = fetch.input_schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        args,
+        ["petId"],
+        "the fixed header and the hidden query parameter are not arguments"
+    );
+    let tenant = fetch
+        .plan
+        .params
+        .iter()
+        .find(|p| p.name == "X-Tenant")
+        .unwrap();
+    assert_eq!(tenant.fixed, Some(json!("acme")));
+    assert!(fetch.plan.params.iter().all(|p| p.name != "debug"));
+    assert_eq!(
+        fetch.description, "GET /pets/{petId}",
+        "the overlay removed the summary"
+    );
+    assert_eq!(
+        mapped.api.tools[1].description,
+        "Every pet in the store, newest first."
+    );
 }
