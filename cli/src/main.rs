@@ -32,10 +32,67 @@ enum Command {
     Inspect(InspectArgs),
 }
 
+/// What to expose and how compactly: shared by `generate` and `inspect`.
+#[derive(Debug, Args)]
+struct ShapeArgs {
+    /// Apply this OpenAPI Overlay 1.0 document first (repeatable, applied in order).
+    #[arg(long, value_name = "FILE")]
+    overlay: Vec<PathBuf>,
+    /// Keep only operations with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    include_tag: Vec<String>,
+    /// Leave out operations with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    exclude_tag: Vec<String>,
+    /// Keep only this operation: an operationId or `METHOD /path` (repeatable).
+    #[arg(long, value_name = "OPERATION")]
+    include_operation: Vec<String>,
+    /// Leave out this operation: an operationId or `METHOD /path` (repeatable).
+    #[arg(long, value_name = "OPERATION")]
+    exclude_operation: Vec<String>,
+    /// Prefix every tool name with this (at most 24 characters of `[A-Za-z0-9_.-]`).
+    #[arg(long)]
+    tool_prefix: Option<String>,
+    /// Cut tool and schema descriptions to this many characters.
+    #[arg(long, value_name = "N")]
+    max_description_chars: Option<usize>,
+    /// Inline `$ref`s in tool schemas, for clients that reject references (recursive schemas
+    /// keep theirs).
+    #[arg(long)]
+    inline_refs: bool,
+    /// Leave out output schemas: smaller tool lists, no structured results promised.
+    #[arg(long)]
+    no_output_schemas: bool,
+}
+
+impl ShapeArgs {
+    fn apply(self, mut settings: Settings) -> Settings {
+        for overlay in self.overlay {
+            settings = settings.overlay(overlay);
+        }
+        settings = settings
+            .include_tags(self.include_tag)
+            .exclude_tags(self.exclude_tag)
+            .include_operations(self.include_operation)
+            .exclude_operations(self.exclude_operation)
+            .compaction(mcpgen_codegen::compact::Compaction {
+                max_description_chars: self.max_description_chars,
+                inline_refs: self.inline_refs,
+                no_output_schemas: self.no_output_schemas,
+            });
+        if let Some(prefix) = self.tool_prefix {
+            settings = settings.tool_prefix(prefix);
+        }
+        settings
+    }
+}
+
 #[derive(Debug, Args)]
 struct InspectArgs {
     /// The OpenAPI document.
     spec: PathBuf,
+    #[command(flatten)]
+    shape: ShapeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -82,24 +139,8 @@ struct GenerateArgs {
     /// Leave out operations that cannot be read, with a warning, instead of failing.
     #[arg(long)]
     skip_broken: bool,
-    /// Apply this OpenAPI Overlay 1.0 document first (repeatable, applied in order).
-    #[arg(long, value_name = "FILE")]
-    overlay: Vec<PathBuf>,
-    /// Keep only operations with this tag (repeatable).
-    #[arg(long, value_name = "TAG")]
-    include_tag: Vec<String>,
-    /// Leave out operations with this tag (repeatable).
-    #[arg(long, value_name = "TAG")]
-    exclude_tag: Vec<String>,
-    /// Keep only this operation: an operationId or `METHOD /path` (repeatable).
-    #[arg(long, value_name = "OPERATION")]
-    include_operation: Vec<String>,
-    /// Leave out this operation: an operationId or `METHOD /path` (repeatable).
-    #[arg(long, value_name = "OPERATION")]
-    exclude_operation: Vec<String>,
-    /// Prefix every tool name with this (at most 24 characters of `[A-Za-z0-9_.-]`).
-    #[arg(long)]
-    tool_prefix: Option<String>,
+    #[command(flatten)]
+    shape: ShapeArgs,
     /// Depend on the published `mcpgen` runtime at this version instead of inlining it.
     #[arg(long, conflicts_with = "runtime_path")]
     runtime_version: Option<String>,
@@ -129,7 +170,8 @@ fn main() -> ExitCode {
 }
 
 fn inspect(args: InspectArgs) -> ExitCode {
-    let mapped = match mcpgen_codegen::map_document(&args.spec, &Settings::new()) {
+    let settings = args.shape.apply(Settings::new());
+    let mapped = match mcpgen_codegen::map_document(&args.spec, &settings) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
@@ -200,17 +242,7 @@ fn generate(args: GenerateArgs) -> ExitCode {
     if let Some(prefix) = args.env_prefix {
         settings = settings.env_prefix(prefix);
     }
-    for overlay in args.overlay {
-        settings = settings.overlay(overlay);
-    }
-    settings = settings
-        .include_tags(args.include_tag)
-        .exclude_tags(args.exclude_tag)
-        .include_operations(args.include_operation)
-        .exclude_operations(args.exclude_operation);
-    if let Some(prefix) = args.tool_prefix {
-        settings = settings.tool_prefix(prefix);
-    }
+    settings = args.shape.apply(settings);
     if let Some(v) = args.runtime_version {
         settings = settings.runtime(RuntimeDependency::Version(v));
     } else if let Some(p) = args.runtime_path {

@@ -5,6 +5,7 @@
 //! The pipeline runs one way: [`load`] → [`upgrade`] → [`model`] → [`tools`] → [`emit`].
 
 pub mod bundle;
+pub mod compact;
 pub mod diff;
 pub mod embed;
 pub mod emit;
@@ -44,6 +45,7 @@ pub struct Settings {
     base_url: Option<String>,
     descriptions: Vec<(String, String)>,
     overlays: Vec<PathBuf>,
+    compaction: compact::Compaction,
 }
 
 impl Settings {
@@ -70,6 +72,11 @@ impl Settings {
     /// overlays apply in the order given.
     pub fn overlay(mut self, path: impl Into<PathBuf>) -> Self {
         self.overlays.push(path.into());
+        self
+    }
+    /// Lossy schema compaction beyond the default (which loses no argument information).
+    pub fn compaction(mut self, compaction: compact::Compaction) -> Self {
+        self.compaction = compaction;
         self
     }
     /// Leave out operations that cannot be read, with a warning, instead of failing.
@@ -224,6 +231,9 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
     };
     let mut spec_api =
         tools::build_api(&api, &doc, &options).map_err(|e| invalid(e.pointer, e.message))?;
+    for tool in &mut spec_api.tools {
+        compact::compact_tool(tool, &settings.compaction);
+    }
     overrides::apply(&mut spec_api, &api.operations, settings).map_err(settings_err)?;
     let mut warnings: Vec<String> = upgrade_warnings
         .iter()
