@@ -46,6 +46,7 @@ pub struct SchemaSet<'d> {
     names: HashMap<String, String>,
     taken: HashSet<String>,
     patterns: HashMap<String, bool>,
+    sizes: HashMap<String, usize>,
     /// Keywords left out because their value was invalid, by pointer.
     pub warnings: Vec<SchemaError>,
 }
@@ -109,6 +110,7 @@ impl<'d> SchemaSet<'d> {
             names: HashMap::new(),
             taken,
             patterns: HashMap::new(),
+            sizes: HashMap::new(),
             warnings: Vec::new(),
         }
     }
@@ -137,18 +139,55 @@ impl<'d> SchemaSet<'d> {
 
     /// The `$defs` a tool schema needs: every schema reachable from `refs`, by name, sorted.
     pub fn defs_for(&mut self, refs: &[String]) -> Result<Map<String, Value>, SchemaError> {
+        self.defs_within(refs, usize::MAX).map(|(defs, _)| defs)
+    }
+
+    /// Like [`SchemaSet::defs_for`], but stops adding definitions once they take `budget`
+    /// bytes: definitions are taken breadth first (nearest the root first), and those left
+    /// out are returned so that references to them can be replaced by open schemas. This
+    /// bounds the size of tools over richly interlinked schemas (a 20 MB document can
+    /// otherwise give every tool megabytes of `$defs`).
+    pub fn defs_within(
+        &mut self,
+        refs: &[String],
+        budget: usize,
+    ) -> Result<(Map<String, Value>, LeftOut), SchemaError> {
         let mut out = BTreeMap::new();
-        let mut queue: Vec<String> = refs.to_vec();
-        let mut seen = HashSet::new();
-        while let Some(pointer) = queue.pop() {
-            if !seen.insert(pointer.clone()) {
-                continue;
+        let mut left_out = LeftOut::new();
+        let mut level: Vec<String> = refs.to_vec();
+        level.sort();
+        level.dedup();
+        let mut seen: HashSet<String> = level.iter().cloned().collect();
+        let mut used = 0usize;
+        while !level.is_empty() {
+            let mut next = Vec::new();
+            for pointer in level {
+                let converted = self.converted(&pointer)?;
+                let name = self.name_for(&pointer);
+                let size = *self.sizes.entry(pointer.clone()).or_insert_with(|| {
+                    serde_json::to_string(&converted.value).map_or(0, |t| t.len())
+                });
+                if used.saturating_add(size) > budget {
+                    left_out.insert(escape_fragment(&name), name);
+                    continue;
+                }
+                used += size;
+                for r in &converted.refs {
+                    if seen.insert(r.clone()) {
+                        next.push(r.clone());
+                    }
+                }
+                out.insert(name, converted.value.clone());
             }
-            let converted = self.converted(&pointer)?;
-            queue.extend(converted.refs.iter().cloned());
-            out.insert(self.name_for(&pointer), converted.value.clone());
+            next.sort();
+            level = next;
         }
-        Ok(out.into_iter().collect())
+        if !left_out.is_empty() {
+            for value in out.values_mut() {
+                open_refs(value, &left_out, 0);
+            }
+        }
+        Ok((out.into_iter().collect(), left_out))
     }
 
     /// The `$defs` name of the document schema at `pointer`.
@@ -447,6 +486,41 @@ impl<'d> SchemaSet<'d> {
             pointer: at.to_owned(),
             message: format!("$ref `{reference}` is not a valid JSON pointer"),
         })
+    }
+}
+
+/// Definitions left out of a tool schema: escaped name (as in `#/$defs/...`) → name.
+pub type LeftOut = BTreeMap<String, String>;
+
+/// Replaces references to the definitions in `left_out` (escaped name → name) by an open
+/// schema that says what it stands for.
+pub fn open_refs(value: &mut Value, left_out: &LeftOut, depth: usize) {
+    if depth > 4 * MAX_SCHEMA_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let target = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .and_then(|name| left_out.get(name));
+            if let Some(name) = target {
+                let note = format!("A `{name}` (its schema is left out to keep this tool small).");
+                map.shift_remove("$ref");
+                map.entry("description").or_insert(Value::String(note));
+                return;
+            }
+            for child in map.values_mut() {
+                open_refs(child, left_out, depth + 1);
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                open_refs(child, left_out, depth + 1);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -6,7 +6,14 @@ use serde_json::{Map, Value, json};
 use crate::extension::ParamOverride;
 use crate::model::{Api, Body, BodyEncoding, Location, Operation, Param, SchemeKind};
 use crate::naming::{self, NameAllocator};
-use crate::schema::{SchemaError, SchemaSet, escape_fragment, is_object_schema};
+use crate::schema::{SchemaError, SchemaSet, escape_fragment, is_object_schema, open_refs};
+
+/// Bytes of `$defs` an input schema may carry: far more than any real request body needs,
+/// so nothing a caller must send is left out in practice; it only stops pathological growth.
+pub const INPUT_DEFS_BUDGET: usize = 256 * 1024;
+/// Bytes of `$defs` an output schema may carry. Output schemas document answers; beyond this,
+/// nested objects are described by name only, which keeps `tools/list` of large APIs usable.
+pub const OUTPUT_DEFS_BUDGET: usize = 32 * 1024;
 
 /// Everything generated for one API.
 #[derive(Debug, Clone)]
@@ -421,9 +428,13 @@ fn build_tool(
     // Unknown arguments are refused, so a misspelt optional argument is reported instead of
     // silently dropped.
     input.insert("additionalProperties".into(), json!(false));
-    let defs = schemas.defs_for(&refs)?;
+    let (defs, left_out) = schemas.defs_within(&refs, INPUT_DEFS_BUDGET)?;
     if !defs.is_empty() {
         input.insert("$defs".into(), Value::Object(defs));
+    }
+    let mut input = Value::Object(input);
+    if !left_out.is_empty() {
+        open_refs(&mut input, &left_out, 0);
     }
 
     let (output_schema, output_wrapped) = match &op.response {
@@ -449,7 +460,7 @@ fn build_tool(
         name,
         title: op.summary.clone(),
         description: description(op),
-        input_schema: Value::Object(input),
+        input_schema: input,
         output_schema,
         output_wrapped,
         hints: hints(&op.method),
@@ -716,7 +727,7 @@ fn output_schema(
     schemas: &mut SchemaSet<'_>,
 ) -> Result<(Value, bool), SchemaError> {
     let converted = schemas.convert(schema, at)?;
-    let defs = schemas.defs_for(&converted.refs)?;
+    let (defs, left_out) = schemas.defs_within(&converted.refs, OUTPUT_DEFS_BUDGET)?;
     let object = is_object_schema(schemas, schema);
     let mut root = if object {
         // Put the object's own keywords at the root, so that clients see `type: object`
@@ -745,6 +756,9 @@ fn output_schema(
         if !defs.is_empty() {
             map.insert("$defs".into(), Value::Object(defs));
         }
+    }
+    if !left_out.is_empty() {
+        open_refs(&mut root, &left_out, 0);
     }
     Ok((root, !object))
 }
