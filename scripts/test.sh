@@ -7,3 +7,4 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace
 scripts/demo.sh --smoke
 scripts/conformance.sh
+scripts/corpus-ci.sh
