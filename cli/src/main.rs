@@ -35,6 +35,10 @@ enum Command {
 /// What to expose and how compactly: shared by `generate` and `inspect`.
 #[derive(Debug, Args)]
 struct ShapeArgs {
+    /// Settings file (default: `mcpgen.toml` next to the spec, when there is one); flags
+    /// given on the command line win over it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Apply this OpenAPI Overlay 1.0 document first (repeatable, applied in order).
     #[arg(long, value_name = "FILE")]
     overlay: Vec<PathBuf>,
@@ -66,6 +70,21 @@ struct ShapeArgs {
 }
 
 impl ShapeArgs {
+    /// The settings of the config file (if any) for `spec`, then those of the flags.
+    fn settings_for(self, spec: &std::path::Path, settings: Settings) -> Result<Settings, String> {
+        let file = self
+            .config
+            .clone()
+            .or_else(|| mcpgen_codegen::config::beside(spec));
+        let settings = match file {
+            Some(path) => {
+                mcpgen_codegen::config::apply_file(&path, settings).map_err(|e| e.to_string())?
+            }
+            None => settings,
+        };
+        Ok(self.apply(settings))
+    }
+
     fn apply(self, mut settings: Settings) -> Settings {
         for overlay in self.overlay {
             settings = settings.overlay(overlay);
@@ -74,12 +93,16 @@ impl ShapeArgs {
             .include_tags(self.include_tag)
             .exclude_tags(self.exclude_tag)
             .include_operations(self.include_operation)
-            .exclude_operations(self.exclude_operation)
-            .compaction(mcpgen_codegen::compact::Compaction {
-                max_description_chars: self.max_description_chars,
-                inline_refs: self.inline_refs,
-                no_output_schemas: self.no_output_schemas,
-            });
+            .exclude_operations(self.exclude_operation);
+        if let Some(n) = self.max_description_chars {
+            settings = settings.max_description_chars(n);
+        }
+        if self.inline_refs {
+            settings = settings.inline_refs(true);
+        }
+        if self.no_output_schemas {
+            settings = settings.no_output_schemas(true);
+        }
         if let Some(prefix) = self.tool_prefix {
             settings = settings.tool_prefix(prefix);
         }
@@ -130,9 +153,9 @@ struct GenerateArgs {
     /// Crate and server name (default: from the API title, plus `-mcp`).
     #[arg(long)]
     name: Option<String>,
-    /// Version of the generated crate.
-    #[arg(long, default_value = "0.1.0")]
-    crate_version: String,
+    /// Version of the generated crate (default 0.1.0).
+    #[arg(long)]
+    crate_version: Option<String>,
     /// Prefix of the server's environment variables (default: from the crate name).
     #[arg(long)]
     env_prefix: Option<String>,
@@ -170,7 +193,13 @@ fn main() -> ExitCode {
 }
 
 fn inspect(args: InspectArgs) -> ExitCode {
-    let settings = args.shape.apply(Settings::new());
+    let settings = match args.shape.settings_for(&args.spec, Settings::new()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mapped = match mcpgen_codegen::map_document(&args.spec, &settings) {
         Ok(m) => m,
         Err(e) => {
@@ -233,16 +262,25 @@ fn diff(args: DiffArgs) -> ExitCode {
 
 fn generate(args: GenerateArgs) -> ExitCode {
     let started = Instant::now();
-    let mut settings = Settings::new()
-        .crate_version(args.crate_version)
-        .skip_broken(args.skip_broken);
+    let mut settings = match args.shape.settings_for(&args.spec, Settings::new()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(version) = args.crate_version {
+        settings = settings.crate_version(version);
+    }
+    if args.skip_broken {
+        settings = settings.skip_broken(true);
+    }
     if let Some(name) = args.name {
         settings = settings.crate_name(name);
     }
     if let Some(prefix) = args.env_prefix {
         settings = settings.env_prefix(prefix);
     }
-    settings = args.shape.apply(settings);
     if let Some(v) = args.runtime_version {
         settings = settings.runtime(RuntimeDependency::Version(v));
     } else if let Some(p) = args.runtime_path {

@@ -261,3 +261,62 @@ fn selection_and_prefix_flags() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn mcpgen_toml_beside_the_spec_is_read_and_flags_win() {
+    let dir = temp_dir("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("openapi.yaml");
+    std::fs::copy(example_spec(), &spec).unwrap();
+    std::fs::write(
+        dir.join("mcpgen.toml"),
+        "crate_name = \"from-config\"\nexclude_tags = [\"pets\"]\n[descriptions]\n\"GET /store/inventory\" = \"Counts by status.\"\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let output = bin()
+        .arg("generate")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("from-config (1 tools)"),
+        "{}",
+        stderr(&output)
+    );
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("Counts by status."));
+
+    let output = bin()
+        .arg("generate")
+        .arg(&spec)
+        .args(["--name", "from-flag", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&output).contains("from-flag (1 tools)"),
+        "{}",
+        stderr(&output)
+    );
+
+    std::fs::write(dir.join("mcpgen.toml"), "exclude_tag = [\"pets\"]\n").unwrap();
+    let bad = bin()
+        .arg("generate")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("mcpgen.toml:1")
+            && stderr(&bad).contains("unknown setting `exclude_tag`"),
+        "{}",
+        stderr(&bad)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

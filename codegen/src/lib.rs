@@ -6,6 +6,7 @@
 
 pub mod bundle;
 pub mod compact;
+pub mod config;
 pub mod diff;
 pub mod embed;
 pub mod emit;
@@ -77,6 +78,21 @@ impl Settings {
     /// Lossy schema compaction beyond the default (which loses no argument information).
     pub fn compaction(mut self, compaction: compact::Compaction) -> Self {
         self.compaction = compaction;
+        self
+    }
+    /// Cut tool and schema descriptions to this many characters.
+    pub fn max_description_chars(mut self, n: usize) -> Self {
+        self.compaction.max_description_chars = Some(n);
+        self
+    }
+    /// Inline `$ref`s in tool schemas (recursive schemas keep theirs).
+    pub fn inline_refs(mut self, inline: bool) -> Self {
+        self.compaction.inline_refs = inline;
+        self
+    }
+    /// Leave out output schemas.
+    pub fn no_output_schemas(mut self, none: bool) -> Self {
+        self.compaction.no_output_schemas = none;
         self
     }
     /// Leave out operations that cannot be read, with a warning, instead of failing.

@@ -648,6 +648,31 @@ mod tests {
     }
 
     #[test]
+    fn defs_beyond_the_budget_become_open_schemas() {
+        let d = json!({"components": {"schemas": {
+            "A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+            "B": {"type": "object", "properties": {"c": {"$ref": "#/components/schemas/C"}}},
+            "C": {"type": "string", "description": "a long description that makes C large enough to exceed the budget"}
+        }}});
+        let mut set = SchemaSet::new(&d);
+        let s = set
+            .convert(&json!({"$ref": "#/components/schemas/A"}), "/x")
+            .unwrap();
+        let (all, none_left) = set.defs_within(&s.refs, usize::MAX).unwrap();
+        assert_eq!(all.len(), 3);
+        assert!(none_left.is_empty());
+        // A and B fit, C does not: B's reference to C becomes an open schema naming it.
+        let budget = all["A"].to_string().len() + all["B"].to_string().len();
+        let (some, left) = set.defs_within(&s.refs, budget).unwrap();
+        assert_eq!(some.keys().collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(left.values().collect::<Vec<_>>(), ["C"]);
+        assert_eq!(
+            some["B"]["properties"]["c"],
+            json!({"description": "A `C` (its schema is left out to keep this tool small)."})
+        );
+    }
+
+    #[test]
     fn aliases_are_followed_and_names_escaped() {
         let d = doc();
         let mut set = SchemaSet::new(&d);
