@@ -162,6 +162,15 @@ struct GenerateArgs {
     /// Leave out operations that cannot be read, with a warning, instead of failing.
     #[arg(long)]
     skip_broken: bool,
+    /// How the server offers operations: `tools` (one tool each), `search` (three tools that
+    /// find, describe and call them) or `mixed` (the included operations as tools, the rest
+    /// through search). The server's own `--mode` flag can override it.
+    #[arg(long, value_name = "tools|search|mixed")]
+    mode: Option<mcpgen_codegen::Mode>,
+    /// Do not embed the API document, which the server otherwise serves as the resource
+    /// `openapi://spec`.
+    #[arg(long)]
+    no_openapi_resource: bool,
     #[command(flatten)]
     shape: ShapeArgs,
     /// Depend on the published `mcpgen` runtime at this version instead of inlining it.
@@ -280,6 +289,12 @@ fn generate(args: GenerateArgs) -> ExitCode {
     }
     if let Some(prefix) = args.env_prefix {
         settings = settings.env_prefix(prefix);
+    }
+    if let Some(mode) = args.mode {
+        settings = settings.mode(mode);
+    }
+    if args.no_openapi_resource {
+        settings = settings.embed_openapi(false);
     }
     if let Some(v) = args.runtime_version {
         settings = settings.runtime(RuntimeDependency::Version(v));

@@ -320,3 +320,77 @@ fn mcpgen_toml_beside_the_spec_is_read_and_flags_win() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mode_flags_and_settings() {
+    let dir = temp_dir("mode");
+    let out = dir.join("out");
+    let generate = |extra: &[&str]| {
+        bin()
+            .arg("generate")
+            .arg(example_spec())
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let search = generate(&["--mode", "search"]);
+    assert!(search.status.success(), "{}", stderr(&search));
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("ServeMode::Search"));
+    assert!(tools.contains("openapi: Some("), "the document is embedded");
+
+    let mixed = generate(&["--mode", "mixed", "--include-operation", "getPetById"]);
+    assert!(mixed.status.success(), "{}", stderr(&mixed));
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("ServeMode::Mixed"));
+    assert_eq!(tools.matches("search_only: true").count(), 5);
+
+    let no_includes = generate(&["--mode", "mixed"]);
+    assert_eq!(no_includes.status.code(), Some(2));
+    assert!(
+        stderr(&no_includes).contains("mixed mode needs include_tags or include_operations"),
+        "{}",
+        stderr(&no_includes)
+    );
+    let bad = generate(&["--mode", "everything"]);
+    assert_eq!(bad.status.code(), Some(2));
+
+    let bare = generate(&["--no-openapi-resource"]);
+    assert!(bare.status.success(), "{}", stderr(&bare));
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("openapi: None"));
+
+    // mcpgen.toml can choose the mode too; the flag wins.
+    let spec_dir = dir.join("spec");
+    std::fs::create_dir_all(&spec_dir).unwrap();
+    let spec = spec_dir.join("openapi.yaml");
+    std::fs::copy(example_spec(), &spec).unwrap();
+    std::fs::write(spec_dir.join("mcpgen.toml"), "mode = \"search\"\n").unwrap();
+    let from_file = bin()
+        .arg("generate")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("ServeMode::Search"));
+    std::fs::write(spec_dir.join("mcpgen.toml"), "mode = \"lots\"\n").unwrap();
+    let bad_file = bin()
+        .arg("generate")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(bad_file.status.code(), Some(2));
+    assert!(
+        stderr(&bad_file).contains("not a mode"),
+        "{}",
+        stderr(&bad_file)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,6 +15,8 @@
 //! max_description_chars = 300
 //! inline_refs = false
 //! no_output_schemas = false
+//! mode = "search"                          # tools, search or mixed
+//! embed_openapi = true                     # serve the document as openapi://spec
 //!
 //! [descriptions]
 //! getPetById = "Fetch one pet by its id."
@@ -119,6 +121,8 @@ pub fn apply_file(path: &Path, mut settings: Settings) -> Result<Settings> {
             }
             "inline_refs" => settings.inline_refs(boolean(key, value)?),
             "no_output_schemas" => settings.no_output_schemas(boolean(key, value)?),
+            "mode" => settings.mode(string(key, value)?.parse().map_err(|e| invalid(key, e))?),
+            "embed_openapi" => settings.embed_openapi(boolean(key, value)?),
             "descriptions" => {
                 let Some(map) = value.as_table() else {
                     return Err(invalid(

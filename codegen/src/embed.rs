@@ -113,6 +113,15 @@ pub fn check_extra_tools(
         if let Some(prefix) = &settings.tool_prefix {
             tool.name = prefixed_name(prefix, &tool.name);
         }
+        if mapped.api.mode != crate::Mode::Tools
+            && crate::mode::DISCOVERY_TOOLS.contains(&tool.name.as_str())
+        {
+            return Err(fail(format!(
+                "the tool name `{}` belongs to a search tool in {} mode; give this tool another \
+                 `name`",
+                tool.name, mapped.api.mode
+            )));
+        }
         if taken.contains(&tool.name) {
             return Err(fail(format!(
                 "the tool name `{}` is already taken{}; give this tool another `name`",
@@ -245,6 +254,30 @@ pub fn server_items(mapped: &Mapped, module: &ServerModule, rt: &TokenStream) ->
                 context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
             ) -> ::std::result::Result<#model::CallToolResponse, #rt::rmcp::ErrorData> {
                 <#rt::GeneratedServer as #handler>::call_tool(&self.0, request, context).await
+            }
+
+            async fn list_resources(
+                &self,
+                request: ::std::option::Option<#model::PaginatedRequestParams>,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<#model::ListResourcesResult, #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::list_resources(&self.0, request, context).await
+            }
+
+            async fn list_resource_templates(
+                &self,
+                request: ::std::option::Option<#model::PaginatedRequestParams>,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<#model::ListResourceTemplatesResult, #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::list_resource_templates(&self.0, request, context).await
+            }
+
+            async fn read_resource(
+                &self,
+                request: #model::ReadResourceRequestParams,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<#model::ReadResourceResponse, #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::read_resource(&self.0, request, context).await
             }
         }
 

@@ -4,6 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use crate::mode::Mode;
 use crate::model::{BodyEncoding, Location, SchemeKind};
 use crate::tools::{ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolSpec};
 
@@ -18,6 +19,21 @@ pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
     let env_prefix = &api.env_prefix;
     let schemes = api.schemes.iter().map(|s| scheme_tokens(s, rt));
     let tools = api.tools.iter().map(|t| tool_tokens(t, rt));
+    let mode = format_ident!(
+        "{}",
+        match api.mode {
+            Mode::Tools => "Tools",
+            Mode::Search => "Search",
+            Mode::Mixed => "Mixed",
+        }
+    );
+    let openapi = match &api.openapi {
+        Some(text) => {
+            let lit = raw_str(text);
+            quote!(Some(#lit))
+        }
+        None => quote!(None),
+    };
     quote! {
         /// The generated API table.
         pub static API: #rt::ApiDescriptor = #rt::ApiDescriptor {
@@ -29,6 +45,8 @@ pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
             env_prefix: #env_prefix,
             security_schemes: &[#(#schemes),*],
             tools: &[#(#tools),*],
+            mode: #rt::ServeMode::#mode,
+            openapi: #openapi,
         };
     }
 }
@@ -80,6 +98,9 @@ fn scheme_tokens(scheme: &SchemeSpec, rt: &TokenStream) -> TokenStream {
         SchemeKind::ApiKey { location, name } => {
             let location = location_tokens(*location, rt);
             quote!(#rt::SecurityKind::ApiKey(#location, #name))
+        }
+        SchemeKind::OAuth2ClientCredentials { token_url, .. } => {
+            quote!(#rt::SecurityKind::OAuth2ClientCredentials { token_url: #token_url })
         }
     };
     quote! {
@@ -196,6 +217,9 @@ fn tool_tokens(tool: &ToolSpec, rt: &TokenStream) -> TokenStream {
         None => quote!(None),
     };
     let security = tool.plan.security.iter().map(|alt| quote!(&[#(#alt),*]));
+    let oauth_scopes = &tool.plan.oauth_scopes;
+    let tags = &tool.tags;
+    let search_only = tool.search_only;
     quote! {
         #rt::ToolDescriptor {
             name: #name,
@@ -215,7 +239,10 @@ fn tool_tokens(tool: &ToolSpec, rt: &TokenStream) -> TokenStream {
                 params: &[#(#params),*],
                 body: #body,
                 security: &[#(#security),*],
+                oauth_scopes: &[#(#oauth_scopes),*],
             },
+            tags: &[#(#tags),*],
+            search_only: #search_only,
         }
     }
 }

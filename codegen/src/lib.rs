@@ -15,6 +15,7 @@ pub mod extension;
 pub mod inspect;
 pub mod load;
 pub mod locate;
+pub mod mode;
 pub mod model;
 pub mod naming;
 pub mod overlay;
@@ -29,12 +30,13 @@ use std::path::{Path, PathBuf};
 
 pub use embed::{Builder, ExtraToolSpec, ServerModule};
 pub use error::{Error, Result};
+pub use mode::Mode;
 pub use select::Selection;
 pub use standalone::{GeneratedCrate, GeneratedFile, RuntimeDependency};
 pub use tools::{ApiSpec, ToolSpec};
 
 /// Options of a generation run, shared by every front end.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     crate_name: Option<String>,
     crate_version: Option<String>,
@@ -47,6 +49,28 @@ pub struct Settings {
     descriptions: Vec<(String, String)>,
     overlays: Vec<PathBuf>,
     compaction: compact::Compaction,
+    mode: Mode,
+    embed_openapi: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            crate_name: None,
+            crate_version: None,
+            env_prefix: None,
+            skip_broken: false,
+            runtime: RuntimeDependency::default(),
+            selection: Selection::default(),
+            tool_prefix: None,
+            base_url: None,
+            descriptions: Vec::new(),
+            overlays: Vec::new(),
+            compaction: compact::Compaction::default(),
+            mode: Mode::Tools,
+            embed_openapi: true,
+        }
+    }
 }
 
 impl Settings {
@@ -145,6 +169,20 @@ impl Settings {
         self.base_url = Some(url.into());
         self
     }
+    /// How the server offers its operations (see [`Mode`]): one tool each (the default),
+    /// through three search tools, or the selected ones as tools and the rest through search.
+    /// In mixed mode the includes choose the tools of their own and the excludes remove
+    /// operations altogether.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Embed the API document (limited to the server's operations) so that the server serves
+    /// it as the resource `openapi://spec` (default: on).
+    pub fn embed_openapi(mut self, embed: bool) -> Self {
+        self.embed_openapi = embed;
+        self
+    }
     /// Replace the description of the tool behind an operation (by `operationId` or
     /// `METHOD /path`).
     pub fn describe(
@@ -232,7 +270,8 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         setting: e.setting,
         message: e.message,
     };
-    select::select_operations(&mut api, &settings.selection).map_err(settings_err)?;
+    let search_only =
+        mode::select(&mut api, &settings.selection, settings.mode).map_err(settings_err)?;
     let crate_name = settings
         .crate_name
         .clone()
@@ -251,6 +290,12 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         compact::compact_tool(tool, &settings.compaction);
     }
     overrides::apply(&mut spec_api, &api.operations, settings).map_err(settings_err)?;
+    mode::apply(&mut spec_api, settings.mode, &search_only).map_err(settings_err)?;
+    if settings.embed_openapi {
+        let selected = mode::selected_document(&doc, &api.operations);
+        spec_api.openapi =
+            Some(serde_json::to_string(&selected).map_err(|e| Error::Internal(e.to_string()))?);
+    }
     let mut warnings: Vec<String> = upgrade_warnings
         .iter()
         .map(|w| format!("{}: {}", w.pointer, w.message))

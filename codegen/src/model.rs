@@ -45,9 +45,17 @@ pub struct Api {
 /// How a security scheme sends its credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SchemeKind {
-    /// A bearer token in `Authorization` (http bearer, and the access token of oauth2 and
-    /// openIdConnect schemes).
+    /// A bearer token in `Authorization` (http bearer, and the access token of oauth2 schemes
+    /// without a client-credentials flow and of openIdConnect schemes).
     Bearer,
+    /// An oauth2 scheme with a `clientCredentials` flow: the server fetches its access token
+    /// from the token URL with a client id and secret, and sends it as a bearer token.
+    OAuth2ClientCredentials {
+        /// The flow's `tokenUrl` (may be relative to the server URL).
+        token_url: String,
+        /// The scopes the flow declares.
+        scopes: Vec<String>,
+    },
     /// http basic.
     Basic,
     /// An API key in a header, query parameter or cookie.
@@ -58,6 +66,10 @@ pub enum SchemeKind {
         name: String,
     },
 }
+
+/// One security alternative: the keys of the schemes that apply together, each with the
+/// scopes it asks for (scopes mean something only to oauth2 and openIdConnect schemes).
+pub type Requirement = Vec<(String, Vec<String>)>;
 
 /// One entry of `components.securitySchemes`.
 #[derive(Debug, Clone)]
@@ -118,8 +130,8 @@ pub struct Operation {
     pub body: Option<Body>,
     /// The JSON schema of the first successful response, if it has one.
     pub response: Option<ResponseSchema>,
-    /// Security alternatives: each a list of scheme keys that apply together.
-    pub security: Vec<Vec<String>>,
+    /// Security alternatives: each the schemes that apply together.
+    pub security: Vec<Requirement>,
     /// The `x-mcpgen` settings of the operation and its path item.
     pub extension: crate::extension::Extension,
 }
@@ -313,7 +325,8 @@ fn read_security_schemes(doc: &Value, warnings: &mut Vec<ModelError>) -> Vec<Sec
         let kind = match field("type") {
             "http" if field("scheme").eq_ignore_ascii_case("bearer") => Some(SchemeKind::Bearer),
             "http" if field("scheme").eq_ignore_ascii_case("basic") => Some(SchemeKind::Basic),
-            "oauth2" | "openIdConnect" => Some(SchemeKind::Bearer),
+            "oauth2" => Some(oauth2_kind(scheme)),
+            "openIdConnect" => Some(SchemeKind::Bearer),
             "apiKey" => {
                 let location = match field("in") {
                     "header" => Some(Location::Header),
@@ -346,12 +359,34 @@ fn read_security_schemes(doc: &Value, warnings: &mut Vec<ModelError>) -> Vec<Sec
     out
 }
 
+/// An oauth2 scheme's kind: client credentials when it has that flow with a token URL (the
+/// only flow a server can run on its own), else a bearer token supplied by the operator.
+fn oauth2_kind(scheme: &Value) -> SchemeKind {
+    let flow = scheme.pointer("/flows/clientCredentials");
+    let token_url = flow
+        .and_then(|f| f.get("tokenUrl"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    match token_url {
+        Some(token_url) => SchemeKind::OAuth2ClientCredentials {
+            token_url: token_url.to_owned(),
+            scopes: flow
+                .and_then(|f| f.get("scopes"))
+                .and_then(Value::as_object)
+                .map(|s| s.keys().cloned().collect())
+                .unwrap_or_default(),
+        },
+        None => SchemeKind::Bearer,
+    }
+}
+
 fn read_security(
     value: &Value,
     at: &str,
     schemes: &[SecurityScheme],
     warnings: &mut Vec<ModelError>,
-) -> Result<Vec<Vec<String>>, ModelError> {
+) -> Result<Vec<Requirement>, ModelError> {
     let Value::Array(list) = value else {
         return Err(err(
             at,
@@ -364,15 +399,29 @@ fn read_security(
         let Value::Object(map) = requirement else {
             return Err(err(&here, "a security requirement must be an object"));
         };
-        let keys: Vec<String> = map.keys().cloned().collect();
-        if let Some(unknown) = keys.iter().find(|k| !schemes.iter().any(|s| &s.key == *k)) {
+        if let Some(unknown) = map.keys().find(|k| !schemes.iter().any(|s| &s.key == *k)) {
             warnings.push(err(
                 &here,
                 format!("security scheme `{unknown}` is not defined or not supported; this alternative is ignored"),
             ));
             continue;
         }
-        out.push(keys);
+        let requirement = map
+            .iter()
+            .map(|(key, scopes)| {
+                let scopes = scopes
+                    .as_array()
+                    .map(|list| {
+                        list.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (key.clone(), scopes)
+            })
+            .collect();
+        out.push(requirement);
     }
     Ok(out)
 }
@@ -420,7 +469,7 @@ fn read_path_item(
     path: &str,
     item: &Value,
     at: &str,
-    global_security: &[Vec<String>],
+    global_security: &[Requirement],
     schemes: &[SecurityScheme],
     warnings: &mut Vec<ModelError>,
     skip_broken: bool,
@@ -487,7 +536,7 @@ fn read_operation(
     op: &Value,
     at: &str,
     shared: &[Param],
-    global_security: &[Vec<String>],
+    global_security: &[Requirement],
     schemes: &[SecurityScheme],
     warnings: &mut Vec<ModelError>,
 ) -> Result<Operation, ModelError> {

@@ -73,6 +73,7 @@ struct SchemeRow {
 struct ToolRow {
     name: String,
     operation: String,
+    arguments: String,
     summary: String,
 }
 
@@ -89,6 +90,8 @@ struct ReadmeTemplate<'a> {
     env_prefix: &'a str,
     schemes: Vec<SchemeRow>,
     tools: Vec<ToolRow>,
+    /// How the tools below are offered, when not one tool each; empty otherwise.
+    mode_note: String,
     stdio_config: String,
     binary_path: String,
 }
@@ -203,6 +206,11 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
             sent_as: match &s.kind {
                 SchemeKind::Bearer => "`Authorization: Bearer <token>`".to_owned(),
                 SchemeKind::Basic => "`Authorization: Basic <user:password>`".to_owned(),
+                SchemeKind::OAuth2ClientCredentials { token_url, .. } => format!(
+                    "`Authorization: Bearer <token>`, fetched from `{}` with the client id and \
+                     secret (or given ready)",
+                    cell(token_url)
+                ),
                 SchemeKind::ApiKey { location, name } => format!(
                     "{} `{}`",
                     match location {
@@ -228,6 +236,7 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
         .map(|t| ToolRow {
             name: t.name.clone(),
             operation: format!("{} {}", t.plan.method, cell(&t.plan.path)),
+            arguments: argument_list(&t.input_schema),
             summary: cell(&first_sentence(&t.description)),
         })
         .collect();
@@ -259,12 +268,44 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
         env_prefix: &api.env_prefix,
         schemes,
         tools,
+        mode_note: mode_note(api),
         stdio_config,
         binary_path,
     }
     .render()
     .map(|text| text + "\n")
     .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The README's words on how operations are offered in search and mixed mode.
+fn mode_note(api: &crate::ApiSpec) -> String {
+    let tools = "`search_operations` (find operations for a task), `describe_operation` (their \
+                 arguments) and `call_operation` (run one)";
+    match api.mode {
+        crate::Mode::Tools => String::new(),
+        crate::Mode::Search => format!(
+            "The server runs in search mode: it lists only {tools}, which reach every operation \
+             below. Start it with `--mode tools` to list each operation as a tool instead.\n\n"
+        ),
+        crate::Mode::Mixed => {
+            let direct: Vec<String> = api
+                .tools
+                .iter()
+                .filter(|t| !t.search_only)
+                .map(|t| format!("`{}`", t.name))
+                .collect();
+            let own = if direct.len() == 1 {
+                "is a tool of its own"
+            } else {
+                "are tools of their own"
+            };
+            format!(
+                "The server runs in mixed mode: {} {own}; {tools} reach the other operations \
+                 below.\n\n",
+                direct.join(", ")
+            )
+        }
+    }
 }
 
 /// The dependency lines of the runtime's manifest, less the macro re-export.
@@ -314,6 +355,36 @@ fn first_sentence(text: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// `name*`, `limit`, ... for a README table: required arguments are starred.
+fn argument_list(schema: &serde_json::Value) -> String {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(serde_json::Value::as_array)
+        .map(|r| r.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    let names: Vec<String> = schema
+        .get("properties")
+        .and_then(serde_json::Value::as_object)
+        .map(|p| {
+            p.keys()
+                .map(|k| {
+                    let star = if required.contains(&k.as_str()) {
+                        "*"
+                    } else {
+                        ""
+                    };
+                    format!("`{}`{star}", cell(k))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        "–".to_owned()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// Text safe inside a Markdown table cell.

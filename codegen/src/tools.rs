@@ -38,6 +38,11 @@ pub struct ApiSpec {
     pub tools: Vec<ToolSpec>,
     /// Schema keywords left out and operations skipped, by pointer.
     pub warnings: Vec<SchemaError>,
+    /// How the server offers its operations.
+    pub mode: crate::mode::Mode,
+    /// The document the tools come from, limited to their operations, as compact JSON: the
+    /// server's `openapi://spec` resource.
+    pub openapi: Option<String>,
 }
 
 /// A security scheme and the environment variables that configure it.
@@ -70,8 +75,10 @@ pub struct ToolSpec {
     pub hints: Hints,
     /// The HTTP call.
     pub plan: PlanSpec,
-    /// Tags of the operation, for documentation.
+    /// Tags of the operation, for documentation and operation search.
     pub tags: Vec<String>,
+    /// Reached only through the search tools (mixed mode: not among the selected operations).
+    pub search_only: bool,
 }
 
 /// Annotations derived from the method.
@@ -98,6 +105,8 @@ pub struct PlanSpec {
     pub body: Option<BodySpec>,
     /// Security alternatives as scheme indices.
     pub security: Vec<Vec<usize>>,
+    /// Scopes the security requirements ask of OAuth 2.0 client-credentials schemes.
+    pub oauth_scopes: Vec<String>,
 }
 
 /// One parameter of the call.
@@ -209,6 +218,8 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         schemes,
         tools,
         warnings,
+        mode: crate::mode::Mode::Tools,
+        openapi: None,
     })
 }
 
@@ -226,6 +237,11 @@ fn env_names(prefix: &str, key: &str, kind: &SchemeKind) -> Vec<String> {
         SchemeKind::Bearer => vec![with("TOKEN")],
         SchemeKind::Basic => vec![format!("{base}_USERNAME"), format!("{base}_PASSWORD")],
         SchemeKind::ApiKey { .. } => vec![with("KEY")],
+        SchemeKind::OAuth2ClientCredentials { .. } => vec![
+            with("TOKEN"),
+            format!("{base}_CLIENT_ID"),
+            format!("{base}_CLIENT_SECRET"),
+        ],
     }
 }
 
@@ -451,10 +467,23 @@ fn build_tool(
         .filter_map(|alternative| {
             alternative
                 .iter()
-                .map(|key| schemes.iter().position(|s| &s.key == key))
+                .map(|(key, _)| schemes.iter().position(|s| &s.key == key))
                 .collect::<Option<Vec<usize>>>()
         })
         .collect();
+    let mut oauth_scopes: Vec<String> = Vec::new();
+    for (key, scopes) in op.security.iter().flatten() {
+        let client_credentials = schemes
+            .iter()
+            .any(|s| &s.key == key && matches!(s.kind, SchemeKind::OAuth2ClientCredentials { .. }));
+        if client_credentials {
+            for scope in scopes {
+                if !oauth_scopes.contains(scope) {
+                    oauth_scopes.push(scope.clone());
+                }
+            }
+        }
+    }
 
     Ok(ToolSpec {
         name,
@@ -470,8 +499,10 @@ fn build_tool(
             params,
             body,
             security,
+            oauth_scopes,
         },
         tags: op.tags.clone(),
+        search_only: false,
     })
 }
 

@@ -64,6 +64,9 @@ use syn::{Attribute, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 ///   title, plus `-mcp`).
 /// - `env_prefix = "PETSTORE"`: prefix of the environment variables (default: from the server
 ///   name).
+/// - `mode = "search"`: how operations are offered: `"tools"` (one each, the default),
+///   `"search"` (three tools that find, describe and call them) or `"mixed"` (the included
+///   operations as tools, the others through search). The server's `--mode` flag overrides it.
 ///
 /// # Hand-written tools
 ///
@@ -129,7 +132,7 @@ pub fn extra_tool(
 
 const OPTIONS: &str = "spec, base_url, include_tags, exclude_tags, include_operations, \
                        exclude_operations, tool_prefix, describe, server_type, server_name, \
-                       env_prefix";
+                       env_prefix, mode";
 
 /// The parsed attribute.
 #[derive(Default)]
@@ -146,6 +149,7 @@ struct ServerArgs {
     server_type: Option<LitStr>,
     server_name: Option<LitStr>,
     env_prefix: Option<LitStr>,
+    mode: Option<LitStr>,
 }
 
 /// `"a"` or `["a", "b"]`.
@@ -248,6 +252,14 @@ impl Parse for ServerArgs {
                     "server_type" => string(&mut args.server_type)?,
                     "server_name" => string(&mut args.server_name)?,
                     "env_prefix" => string(&mut args.env_prefix)?,
+                    "mode" => {
+                        string(&mut args.mode)?;
+                        if let Some(mode) = &args.mode
+                            && let Err(message) = mode.value().parse::<mcpgen_codegen::Mode>()
+                        {
+                            return Err(syn::Error::new(mode.span(), message));
+                        }
+                    }
                     "include_tags" => list(&mut args.include_tags)?,
                     "exclude_tags" => list(&mut args.exclude_tags)?,
                     "include_operations" => list(&mut args.include_operations)?,
@@ -296,6 +308,9 @@ impl ServerArgs {
         for (selector, text) in &self.describe {
             settings = settings.describe(selector.value(), text.value());
         }
+        if let Some(mode) = self.mode.as_ref().and_then(|m| m.value().parse().ok()) {
+            settings = settings.mode(mode);
+        }
         settings
     }
 
@@ -310,6 +325,7 @@ impl ServerArgs {
             "exclude_operations" => list(&self.exclude_operations),
             "tool_prefix" => lit(&self.tool_prefix),
             "base_url" => lit(&self.base_url),
+            "mode" => lit(&self.mode),
             "describe" => self.describe_span,
             _ => None,
         }

@@ -149,3 +149,70 @@ fn a_spec_alone_gives_the_standalone_tools() {
     assert_eq!(server.inner().tools().len(), 6);
     assert!(minimal::extra_tools().is_empty());
 }
+
+#[mcpgen::server(
+    spec = "../examples/petstore/openapi.yaml",
+    mode = "mixed",
+    include_operations = ["getPetById"],
+    exclude_operations = ["deletePet"],
+    server_type = "SearchingServer",
+)]
+pub mod searching {
+    /// Answers pong.
+    #[mcpgen::extra_tool(read_only)]
+    async fn ping(_args: serde_json::Value) -> String {
+        "pong".to_owned()
+    }
+}
+
+#[tokio::test]
+async fn the_mode_option_embeds_a_searching_server() {
+    assert_eq!(searching::API.mode, mcpgen::ServeMode::Mixed);
+    let search_only: Vec<&str> = searching::API
+        .tools
+        .iter()
+        .filter(|t| t.search_only)
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(
+        search_only,
+        ["listPets", "createPet", "updatePet", "get_store_inventory"],
+        "excluded operations are left out altogether"
+    );
+    let spec: Value = serde_json::from_str(searching::API.openapi.expect("embedded"))
+        .expect("the document is JSON");
+    assert!(spec["paths"]["/pets/{petId}"]["delete"].is_null());
+    assert!(spec["paths"]["/pets/{petId}"]["get"].is_object());
+
+    let server = searching::SearchingServer::from_env().expect("the server builds");
+    let names: Vec<String> = server
+        .inner()
+        .tools()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "getPetById",
+            "search_operations",
+            "describe_operation",
+            "call_operation",
+            "ping"
+        ]
+    );
+    let found = server
+        .inner()
+        .call(
+            "search_operations",
+            json!({"query": "inventory"}).as_object().cloned(),
+            None,
+        )
+        .await
+        .expect("a tool");
+    assert_eq!(
+        found.structured_content.unwrap()["operations"][0]["name"],
+        "get_store_inventory"
+    );
+    assert!(server.get_info().capabilities.resources.is_some());
+}

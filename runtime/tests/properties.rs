@@ -52,6 +52,7 @@ const PLAN: CallPlan = CallPlan {
         file_fields: &[],
     }),
     security: &[],
+    oauth_scopes: &[],
 };
 
 fn args(id: &str, q: &str, h: &str) -> Map<String, Value> {

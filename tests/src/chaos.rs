@@ -1,5 +1,6 @@
 //! An upstream that misbehaves on purpose, written on raw TCP so that it can do what no
-//! well-behaved HTTP server does: reset connections, lie about lengths, stall.
+//! well-behaved HTTP server does: reset connections, lie about lengths, stall. Some paths fail
+//! only their first few requests (`/flaky-N` fails N times with 503), to exercise retries.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -55,7 +56,27 @@ async fn serve(
     }
     let head = String::from_utf8_lossy(&buffer[..read]).into_owned();
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-    heads.lock().unwrap().push(head);
+    let path = path.split('?').next().unwrap_or("/").to_owned();
+    // How many requests for this path came before this one.
+    let earlier = {
+        let mut heads = heads.lock().unwrap();
+        let earlier = heads
+            .iter()
+            .filter(|h| {
+                h.split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.split('?').next())
+                    == Some(&path)
+            })
+            .count();
+        heads.push(head);
+        earlier
+    };
+    let status = |code: &str, extra: &str| {
+        format!(
+            "HTTP/1.1 {code}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n{extra}connection: close\r\n\r\n{{}}"
+        )
+    };
     let json = |body: &str| {
         format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -75,6 +96,42 @@ async fn serve(
             return Ok(());
         }
         "/bad-json" => stream.write_all(json("{not json").as_bytes()).await?,
+        // 503 once, then success: a retry succeeds.
+        "/flaky" | "/flaky-put" if earlier == 0 => {
+            stream
+                .write_all(status("503 Service Unavailable", "").as_bytes())
+                .await?
+        }
+        "/flaky" | "/flaky-put" => stream.write_all(json(r#"{"ok":true}"#).as_bytes()).await?,
+        // 429 with Retry-After in seconds, then success.
+        "/rate-limited" if earlier == 0 => {
+            stream
+                .write_all(status("429 Too Many Requests", "retry-after: 1\r\n").as_bytes())
+                .await?
+        }
+        "/rate-limited" => stream.write_all(json(r#"{"ok":true}"#).as_bytes()).await?,
+        // 503 with Retry-After as an HTTP date, then success. The date has whole seconds, so
+        // two seconds ahead is a wait of one to two seconds.
+        "/retry-at" if earlier == 0 => {
+            let at = std::time::SystemTime::now() + Duration::from_secs(2);
+            let header = format!("retry-after: {}\r\n", httpdate::fmt_http_date(at));
+            stream
+                .write_all(status("503 Service Unavailable", &header).as_bytes())
+                .await?
+        }
+        "/retry-at" => stream.write_all(json(r#"{"ok":true}"#).as_bytes()).await?,
+        // Always unavailable, asking for a wait far beyond any retry budget.
+        "/retry-much-later" => {
+            stream
+                .write_all(status("503 Service Unavailable", "retry-after: 3600\r\n").as_bytes())
+                .await?
+        }
+        // Always a gateway error.
+        "/always-502" | "/post-502" => {
+            stream
+                .write_all(status("502 Bad Gateway", "").as_bytes())
+                .await?
+        }
         "/mid-body" => {
             stream
                 .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"partial\":")

@@ -34,11 +34,16 @@ pub fn workspace_root() -> PathBuf {
 /// it would be taken for an unlisted member), builds it with cargo into a target folder shared
 /// by every test run, and returns the binary. Runs once per process and spec.
 pub fn build_generated_server(spec: &Path, crate_name: &str) -> PathBuf {
+    build_generated_server_with(spec, mcpgen_codegen::Settings::new().crate_name(crate_name))
+}
+
+/// [`build_generated_server`] with the given settings, which must name the crate.
+pub fn build_generated_server_with(spec: &Path, settings: mcpgen_codegen::Settings) -> PathBuf {
     let root = workspace_root();
-    let out = std::env::temp_dir().join(format!("mcpgen-e2e-{crate_name}"));
-    let settings = mcpgen_codegen::Settings::new().crate_name(crate_name);
     let generated = mcpgen_codegen::generate_crate(spec, &settings)
         .unwrap_or_else(|e| panic!("generation failed: {e}"));
+    let crate_name = generated.crate_name.as_str();
+    let out = std::env::temp_dir().join(format!("mcpgen-e2e-{crate_name}"));
     mcpgen_codegen::standalone::write_crate(&generated, &out)
         .unwrap_or_else(|e| panic!("writing the crate failed: {e}"));
     let target = root.join("target").join("e2e");
@@ -78,6 +83,22 @@ pub fn kitchen_sink_binary() -> &'static Path {
         build_generated_server(
             &workspace_root().join("tests/fixtures/kitchen-sink.yaml"),
             "kitchen-sink-mcp",
+        )
+    })
+}
+
+/// The server generated from `tests/fixtures/oauth.yaml` (OAuth 2.0 client credentials) in
+/// mixed mode: `getPetById` is a tool of its own, the other operations are reached through
+/// search. Built once.
+pub fn oauth_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        build_generated_server_with(
+            &workspace_root().join("tests/fixtures/oauth.yaml"),
+            mcpgen_codegen::Settings::new()
+                .crate_name("oauth-pets-mcp")
+                .mode(mcpgen_codegen::Mode::Mixed)
+                .include_operations(["getPetById"]),
         )
     })
 }

@@ -205,3 +205,41 @@ async fn raw_text_and_non_object_json_bodies() {
     assert_eq!(req.body, b"[1,2]");
     client.cancel().await.ok();
 }
+
+#[tokio::test]
+async fn x_mcpgen_fixed_and_hidden_parameters() {
+    let (up, client) = setup().await;
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(tools.iter().all(|t| t.name != "tenantScoped"), "renamed");
+    let tool = tools
+        .iter()
+        .find(|t| t.name == "tenant_item")
+        .expect("the renamed tool");
+    assert_eq!(
+        tool.description.as_deref(),
+        Some("One item of the configured tenant.")
+    );
+    let props: Vec<&String> = tool.input_schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(props, ["id"]);
+    assert_eq!(
+        tools.iter().filter(|t| t.name.contains("tenant")).count(),
+        1,
+        "DELETE is excluded"
+    );
+
+    let req = one_request(&up, &client, "tenant_item", json!({"id": "7"})).await;
+    assert_eq!(req.path, "/__echo/tenant/7");
+    assert_eq!(req.header("x-tenant"), Some("acme corp"));
+    assert_eq!(req.query, None, "the hidden parameter is never sent");
+    let refused = call(&client, "tenant_item", json!({"id": "7", "debug": true})).await;
+    assert_eq!(
+        refused.is_error,
+        Some(true),
+        "hidden parameters are not arguments"
+    );
+    client.cancel().await.ok();
+}

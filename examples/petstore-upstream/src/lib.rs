@@ -23,12 +23,21 @@
 //! `GET /__slow?ms=N` sleeps `N` milliseconds (at most 30 000) and
 //! answers `{"slept":N}`; `GET /__big?bytes=N` answers a JSON string whose
 //! encoded body is exactly `N` bytes (at least 2, at most 64 MiB).
+//!
+//! `POST /oauth/token` is an OAuth 2.0 token endpoint for the client-credentials grant
+//! (RFC 6749, section 4.4): the client [`OAUTH_CLIENT_ID`] with [`OAUTH_CLIENT_SECRET`],
+//! authenticated with HTTP basic or in the form body, gets `oauth-token-N`. The API refuses
+//! such a token once it has expired or been revoked ([`Upstream::revoke_tokens`]); other
+//! bearer tokens are accepted as they are.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -53,6 +62,13 @@ const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
 const MAX_SLOW_MS: u64 = 30_000;
 /// Largest body `/__big` produces, in bytes.
 const MAX_BIG_BYTES: usize = 64 * 1024 * 1024;
+
+/// The client id the token endpoint accepts.
+pub const OAUTH_CLIENT_ID: &str = "petstore-client";
+/// The client secret the token endpoint accepts.
+pub const OAUTH_CLIENT_SECRET: &str = "petstore-secret";
+/// The prefix of the access tokens the token endpoint issues.
+const OAUTH_TOKEN_PREFIX: &str = "oauth-token-";
 
 /// One request as the upstream received it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -148,6 +164,35 @@ impl Upstream {
         self.requests()
     }
 
+    /// Sets the lifetime (`expires_in`) of the access tokens issued from now on; `None` issues
+    /// tokens without one, which never expire. The default is one hour.
+    pub fn set_token_lifetime(&self, seconds: Option<u64>) {
+        self.shared.oauth().lifetime = seconds;
+    }
+
+    /// Makes every access token issued so far invalid: the API answers 401 to them.
+    pub fn revoke_tokens(&self) {
+        let mut oauth = self.shared.oauth();
+        let issued: Vec<String> = oauth.issued.iter().map(|(t, _)| t.clone()).collect();
+        oauth.revoked.extend(issued);
+    }
+
+    /// When set, the token endpoint refuses HTTP basic client authentication and accepts only
+    /// the client id and secret in the form body (`client_secret_post`).
+    pub fn require_client_secret_in_body(&self, body_only: bool) {
+        self.shared.oauth().body_only = body_only;
+    }
+
+    /// The access tokens issued so far, in order.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared
+            .oauth()
+            .issued
+            .iter()
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+
     /// Forgets every recorded request. The pet store is left as it is.
     pub fn clear(&self) {
         self.shared.log.send_modify(Vec::clear);
@@ -186,6 +231,16 @@ impl fmt::Debug for Upstream {
 struct Shared {
     store: Mutex<Store>,
     log: watch::Sender<Vec<RecordedRequest>>,
+    oauth: Mutex<OAuthState>,
+}
+
+/// The token endpoint's state.
+struct OAuthState {
+    /// Issued tokens and when each expires.
+    issued: Vec<(String, Option<Instant>)>,
+    revoked: HashSet<String>,
+    lifetime: Option<u64>,
+    body_only: bool,
 }
 
 impl Shared {
@@ -193,11 +248,21 @@ impl Shared {
         Shared {
             store: Mutex::new(Store::seeded()),
             log: watch::Sender::new(Vec::new()),
+            oauth: Mutex::new(OAuthState {
+                issued: Vec::new(),
+                revoked: HashSet::new(),
+                lifetime: Some(3600),
+                body_only: false,
+            }),
         }
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn oauth(&self) -> MutexGuard<'_, OAuthState> {
+        self.oauth.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -308,12 +373,16 @@ fn router(state: AppState) -> Router {
             get(get_pet).put(update_pet).delete(delete_pet),
         )
         .route("/v1/store/inventory", get(inventory))
-        .route_layer(middleware::from_fn(require_bearer));
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            require_bearer,
+        ));
     let helpers = Router::new()
         .route("/__slow", get(slow))
         .route("/__big", get(big))
         .route("/__echo", any(echo))
-        .route("/__echo/{*rest}", any(echo));
+        .route("/__echo/{*rest}", any(echo))
+        .route("/oauth/token", axum::routing::post(issue_token));
     api.merge(helpers)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -355,9 +424,10 @@ async fn record(State(state): State<AppState>, request: Request, next: Next) -> 
     }
 }
 
-/// Rejects requests without `Authorization: Bearer <token>`.
-async fn require_bearer(request: Request, next: Next) -> Response {
-    if has_bearer_token(request.headers()) {
+/// Rejects requests without `Authorization: Bearer <token>`, and with a token of the token
+/// endpoint that has expired, been revoked or was never issued.
+async fn require_bearer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if has_bearer_token(request.headers()) && oauth_token_valid(&state, request.headers()) {
         return next.run(request).await;
     }
     let mut response =
@@ -376,6 +446,140 @@ fn has_bearer_token(headers: &HeaderMap) -> bool {
         .is_some_and(|(scheme, token)| {
             scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
         })
+}
+
+fn oauth_token_valid(state: &Shared, headers: &HeaderMap) -> bool {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .map(|(_, token)| token.trim())
+        .unwrap_or_default();
+    if !token.starts_with(OAUTH_TOKEN_PREFIX) {
+        return true;
+    }
+    let oauth = state.oauth();
+    if oauth.revoked.contains(token) {
+        return false;
+    }
+    oauth
+        .issued
+        .iter()
+        .find(|(t, _)| t == token)
+        .is_some_and(|(_, expires)| expires.is_none_or(|at| Instant::now() < at))
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded.
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let decode = |text: &str| {
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' => match text
+                    .get(i + 1..i + 3)
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                },
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+/// An OAuth 2.0 error answer (RFC 6749, section 5.2).
+fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({"error": code, "error_description": description})),
+    )
+        .into_response()
+}
+
+/// The token endpoint: the client-credentials grant, client authentication by HTTP basic or
+/// in the form body.
+async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = form_pairs(&body);
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let body_only = state.oauth().body_only;
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+        })
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(id, secret)| (id.to_owned(), secret.to_owned()))
+        });
+    let client = match (basic, field("client_id"), field("client_secret")) {
+        (Some(_), _, _) if body_only => None,
+        (Some(pair), _, _) => Some(pair),
+        (None, Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
+        _ => None,
+    };
+    if client
+        .as_ref()
+        .map(|(id, secret)| (id.as_str(), secret.as_str()))
+        != Some((OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET))
+    {
+        let mut response = oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+        return response;
+    }
+    if field("grant_type") != Some("client_credentials") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only client_credentials is supported",
+        );
+    }
+    let mut oauth = state.oauth();
+    let token = format!("{OAUTH_TOKEN_PREFIX}{}", oauth.issued.len() + 1);
+    let lifetime = oauth.lifetime;
+    oauth.issued.push((
+        token.clone(),
+        lifetime.map(|secs| Instant::now() + Duration::from_secs(secs)),
+    ));
+    let mut answer = serde_json::json!({"access_token": token, "token_type": "Bearer"});
+    if let Some(secs) = lifetime {
+        answer["expires_in"] = secs.into();
+    }
+    if let Some(scope) = field("scope") {
+        answer["scope"] = scope.into();
+    }
+    Json(answer).into_response()
 }
 
 /// Decoded query pairs, repeated keys kept in order.

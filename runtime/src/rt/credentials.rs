@@ -2,6 +2,8 @@
 //! from the MCP caller's own HTTP request (the streamable HTTP case). A credential only ever
 //! goes to the configured upstream, and is never formatted into logs or messages.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use http::HeaderValue;
 
@@ -35,6 +37,18 @@ pub enum Credential {
     Authorization(Secret),
     /// An API key for a header, query parameter or cookie.
     ApiKey(Secret),
+    /// An OAuth 2.0 client id and secret, exchanged for an access token before a request is
+    /// sent (never sent to the upstream itself).
+    ClientCredentials(Arc<ClientCredentials>),
+}
+
+/// An OAuth 2.0 client's id and secret.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// The client id.
+    pub client_id: Secret,
+    /// The client secret.
+    pub client_secret: Secret,
 }
 
 /// Credentials configured through the environment, one slot per security scheme.
@@ -73,6 +87,22 @@ impl EnvCredentials {
                     .first()
                     .and_then(get)
                     .map(|key| Credential::ApiKey(Secret(key))),
+                // A ready access token wins; otherwise the client id and secret fetch one.
+                SecurityKind::OAuth2ClientCredentials { .. } => {
+                    match scheme.env.first().and_then(get) {
+                        Some(token) => {
+                            Some(Credential::Authorization(Secret(format!("Bearer {token}"))))
+                        }
+                        None => {
+                            let client_id = scheme.env.get(1).and_then(get)?;
+                            let client_secret = scheme.env.get(2).and_then(get)?;
+                            Some(Credential::ClientCredentials(Arc::new(ClientCredentials {
+                                client_id: Secret(client_id),
+                                client_secret: Secret(client_secret),
+                            })))
+                        }
+                    }
+                }
             })
             .collect();
         EnvCredentials { slots }
@@ -105,9 +135,11 @@ pub fn passed_through(
             .filter(|v| !v.is_empty())
     };
     match scheme.kind {
-        SecurityKind::Bearer | SecurityKind::Basic => {
+        SecurityKind::Bearer
+        | SecurityKind::Basic
+        | SecurityKind::OAuth2ClientCredentials { .. } => {
             let value = text("authorization")?;
-            let wanted = if scheme.kind == SecurityKind::Bearer {
+            let wanted = if scheme.kind.is_bearer() {
                 "bearer "
             } else {
                 "basic "
@@ -161,7 +193,58 @@ mod tests {
             kind: SecurityKind::ApiKey(ParamLocation::Header, "X-Api-Key"),
             env: &["X_KEY"],
         },
+        SecuritySchemeDescriptor {
+            name: "oauth",
+            kind: SecurityKind::OAuth2ClientCredentials {
+                token_url: "/oauth/token",
+            },
+            env: &[
+                "X_OAUTH_TOKEN",
+                "X_OAUTH_CLIENT_ID",
+                "X_OAUTH_CLIENT_SECRET",
+            ],
+        },
     ];
+
+    #[test]
+    fn oauth_client_credentials_or_a_ready_token() {
+        let env = EnvCredentials::load(SCHEMES, |name| match name {
+            "X_OAUTH_CLIENT_ID" => Some("id".into()),
+            "X_OAUTH_CLIENT_SECRET" => Some("very-secret".into()),
+            _ => None,
+        });
+        match env.get(3) {
+            Some(Credential::ClientCredentials(c)) => {
+                assert_eq!(c.client_id.expose(), "id");
+                assert_eq!(c.client_secret.expose(), "very-secret");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!format!("{env:?}").contains("very-secret"));
+        let env = EnvCredentials::load(SCHEMES, |name| match name {
+            "X_OAUTH_TOKEN" => Some("ready".into()),
+            "X_OAUTH_CLIENT_ID" => Some("id".into()),
+            "X_OAUTH_CLIENT_SECRET" => Some("s".into()),
+            _ => None,
+        });
+        assert!(matches!(
+            env.get(3),
+            Some(Credential::Authorization(s)) if s.expose() == "Bearer ready"
+        ));
+        let env = EnvCredentials::load(SCHEMES, |name| {
+            (name == "X_OAUTH_CLIENT_ID").then(|| "id".to_owned())
+        });
+        assert!(
+            env.get(3).is_none(),
+            "an id without a secret is no credential"
+        );
+        let mut headers = http::HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("Bearer caller"));
+        assert!(matches!(
+            passed_through(&SCHEMES[3], &headers),
+            Some(Credential::Authorization(s)) if s.expose() == "Bearer caller"
+        ));
+    }
 
     #[test]
     fn environment_credentials_are_read_per_scheme() {

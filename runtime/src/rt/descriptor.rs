@@ -19,8 +19,59 @@ pub struct ApiDescriptor {
     pub env_prefix: &'static str,
     /// The security schemes operations refer to, by index.
     pub security_schemes: &'static [SecuritySchemeDescriptor],
-    /// One entry per MCP tool.
+    /// One entry per operation: a tool of its own, or one reached through search (see
+    /// [`ToolDescriptor::search_only`]).
     pub tools: &'static [ToolDescriptor],
+    /// How operations are offered to the model, unless the command line says otherwise.
+    pub mode: ServeMode,
+    /// The API document the tools come from (OpenAPI 3.1, limited to the operations of this
+    /// table), as compact JSON text: served as the resource `openapi://spec`.
+    pub openapi: Option<&'static str>,
+}
+
+/// How a server offers its operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServeMode {
+    /// One tool per operation.
+    Tools,
+    /// Three tools (`search_operations`, `describe_operation`, `call_operation`) reach every
+    /// operation: the tool list stays small however large the API is.
+    Search,
+    /// Operations not marked [`ToolDescriptor::search_only`] are tools of their own; the
+    /// three search tools reach the others.
+    Mixed,
+}
+
+impl ServeMode {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServeMode::Tools => "tools",
+            ServeMode::Search => "search",
+            ServeMode::Mixed => "mixed",
+        }
+    }
+}
+
+impl std::str::FromStr for ServeMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "tools" => Ok(ServeMode::Tools),
+            "search" => Ok(ServeMode::Search),
+            "mixed" => Ok(ServeMode::Mixed),
+            other => Err(format!(
+                "`{other}` is not a mode: use tools, search or mixed"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for ServeMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One MCP tool and the HTTP call behind it.
@@ -43,6 +94,11 @@ pub struct ToolDescriptor {
     pub hints: ToolHints,
     /// The HTTP request this tool sends.
     pub plan: CallPlan,
+    /// The operation's tags, which operation search matches.
+    pub tags: &'static [&'static str],
+    /// In [`ServeMode::Mixed`], the operation is reached only through the search tools (it
+    /// was not among the operations selected as tools of their own).
+    pub search_only: bool,
 }
 
 /// MCP tool annotations derived from the HTTP method.
@@ -91,6 +147,19 @@ impl HttpMethod {
             HttpMethod::Trace => "TRACE",
         }
     }
+
+    /// Whether sending the request twice has the effect of sending it once, so that a failed
+    /// attempt may be repeated (RFC 9110, section 9.2.2).
+    pub fn is_idempotent(self) -> bool {
+        matches!(
+            self,
+            HttpMethod::Get
+                | HttpMethod::Head
+                | HttpMethod::Put
+                | HttpMethod::Delete
+                | HttpMethod::Options
+        )
+    }
 }
 
 /// How to turn validated arguments into one HTTP request.
@@ -108,6 +177,9 @@ pub struct CallPlan {
     /// [`ApiDescriptor::security_schemes`] that must all be applied. Empty means no auth; an
     /// empty alternative means auth is optional.
     pub security: &'static [&'static [usize]],
+    /// The scopes the operation's security requirements ask of OAuth 2.0 client-credentials
+    /// schemes (their union), requested with the access token.
+    pub oauth_scopes: &'static [&'static str],
 }
 
 /// Where a parameter goes.
@@ -211,7 +283,8 @@ pub struct SecuritySchemeDescriptor {
     /// How the credential is sent.
     pub kind: SecurityKind,
     /// Environment variables holding the credential: one for a token or key, two (user name,
-    /// password) for basic auth.
+    /// password) for basic auth, three (token, client id, client secret) for OAuth 2.0 client
+    /// credentials.
     pub env: &'static [&'static str],
 }
 
@@ -224,4 +297,20 @@ pub enum SecurityKind {
     Basic,
     /// An API key in a header, query parameter or cookie with this name.
     ApiKey(ParamLocation, &'static str),
+    /// OAuth 2.0 client credentials: an access token fetched from the token URL with the
+    /// client id and secret, sent as `Authorization: Bearer <token>`.
+    OAuth2ClientCredentials {
+        /// The flow's `tokenUrl`, possibly relative to the upstream base URL.
+        token_url: &'static str,
+    },
+}
+
+impl SecurityKind {
+    /// Whether the credential travels as `Authorization: Bearer <token>`.
+    pub fn is_bearer(self) -> bool {
+        matches!(
+            self,
+            SecurityKind::Bearer | SecurityKind::OAuth2ClientCredentials { .. }
+        )
+    }
 }

@@ -4,11 +4,16 @@
 
 pub mod credentials;
 pub mod descriptor;
+pub mod discovery;
 pub mod extra;
+pub mod fields;
 pub mod files;
+pub mod oauth;
 pub mod params;
 pub mod request;
 pub mod response;
+pub mod retry;
+pub mod search;
 pub mod serve;
 pub mod server;
 pub mod validate;

@@ -260,7 +260,12 @@ fn apply_credential(
         )
     };
     match (scheme.kind, credential) {
-        (SecurityKind::Bearer | SecurityKind::Basic, Credential::Authorization(secret)) => {
+        (
+            SecurityKind::Bearer
+            | SecurityKind::Basic
+            | SecurityKind::OAuth2ClientCredentials { .. },
+            Credential::Authorization(secret),
+        ) => {
             let value = sensitive_header(secret).ok_or_else(invalid)?;
             headers.insert(http::header::AUTHORIZATION, value);
         }
@@ -409,6 +414,7 @@ mod tests {
             file_fields: &[],
         }),
         security: &[],
+        oauth_scopes: &[],
     };
 
     const SCHEMES: &[SecuritySchemeDescriptor] = &[SecuritySchemeDescriptor {

@@ -235,7 +235,10 @@ mod tests {
                 params: &[],
                 body: None,
                 security: &[],
+                oauth_scopes: &[],
             },
+            tags: &[],
+            search_only: false,
         }
     }
 

@@ -12,9 +12,11 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
-use super::descriptor::ApiDescriptor;
+use super::descriptor::{ApiDescriptor, ServeMode};
 use super::extra::ExtraTool;
+use super::oauth::TokenUrlOverride;
 use super::request::Upstream;
+use super::retry::RetryPolicy;
 use super::server::{GeneratedServer, RuntimeConfig};
 
 /// Which transport to serve.
@@ -58,6 +60,33 @@ pub struct ServeArgs {
     /// At most this many upstream calls at once.
     #[arg(long, default_value_t = 64)]
     pub max_concurrent_calls: usize,
+    /// How operations are offered: `tools` (one tool each), `search` (three tools that find,
+    /// describe and call operations) or `mixed`. Default: the mode the server was generated
+    /// with.
+    #[arg(long, value_name = "tools|search|mixed")]
+    pub mode: Option<ServeMode>,
+    /// Repeat a failed GET, HEAD, PUT, DELETE or OPTIONS request at most this many times (on
+    /// 429, 502, 503, 504 or a failure to connect; 0 turns retries off).
+    #[arg(long, default_value_t = 2)]
+    pub retries: u32,
+    /// No retry starts later than this many seconds after the first attempt; a longer
+    /// `Retry-After` ends the retries.
+    #[arg(long, default_value_t = 10)]
+    pub retry_budget_secs: u64,
+    /// Do not offer the `_fields` argument, which selects fields of JSON answers.
+    #[arg(long)]
+    pub no_field_selection: bool,
+    /// Also serve GET operations that need no argument as MCP resources
+    /// (`operation://<tool>`).
+    #[arg(long)]
+    pub get_resources: bool,
+    /// Token URL of the OAuth 2.0 client-credentials schemes (`URL` for all, or
+    /// `SCHEME=URL`), replacing the document's.
+    #[arg(long = "oauth-token-url", value_name = "[SCHEME=]URL")]
+    pub oauth_token_urls: Vec<TokenUrlOverride>,
+    /// An extra form field of every OAuth 2.0 token request, e.g. `audience=https://api`.
+    #[arg(long = "oauth-param", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub oauth_params: Vec<(String, String)>,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -117,7 +146,26 @@ pub fn config_from_args(api: &ApiDescriptor, args: &ServeArgs) -> Result<Runtime
     config.max_response_bytes = args.max_response_bytes.max(1);
     config.max_concurrent_calls = args.max_concurrent_calls.max(1);
     config.passthrough = !args.no_passthrough;
+    config.mode = args.mode;
+    config.retry = RetryPolicy {
+        max_retries: args.retries,
+        budget: Duration::from_secs(args.retry_budget_secs),
+    };
+    config.field_selection = !args.no_field_selection;
+    config.get_resources = args.get_resources;
+    config.oauth_token_urls = args.oauth_token_urls.clone();
+    config.oauth_params = args.oauth_params.clone();
     Ok(config)
+}
+
+/// `NAME=VALUE`.
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
 }
 
 /// The runtime configuration from the environment alone: what the command line gives when no
@@ -314,6 +362,8 @@ mod tests {
         env_prefix: "MCPGEN_SERVE_TEST",
         security_schemes: &[],
         tools: &[],
+        mode: ServeMode::Tools,
+        openapi: None,
     };
 
     #[test]
@@ -340,5 +390,36 @@ mod tests {
         assert_eq!(config.upstream.url().as_str(), "https://api.example.com/v2");
         assert!(!config.passthrough);
         assert_eq!(config.timeout, Duration::from_secs(5));
+        assert_eq!(config.retry, RetryPolicy::default());
+        assert_eq!(config.mode, None);
+
+        let args = ServeArgs::parse_from([
+            "server",
+            "--base-url",
+            "https://api.example.com",
+            "--mode",
+            "search",
+            "--retries",
+            "0",
+            "--retry-budget-secs",
+            "3",
+            "--oauth-token-url",
+            "oauth=https://auth.example.com/token",
+            "--oauth-param",
+            "audience=https://api.example.com",
+            "--no-field-selection",
+            "--get-resources",
+        ]);
+        let config = config_from_args(&NO_SERVER, &args).unwrap();
+        assert_eq!(config.mode, Some(ServeMode::Search));
+        assert_eq!(config.retry.max_retries, 0);
+        assert_eq!(config.retry.budget, Duration::from_secs(3));
+        assert_eq!(config.oauth_token_urls[0].scheme.as_deref(), Some("oauth"));
+        assert_eq!(
+            config.oauth_params,
+            [("audience".to_owned(), "https://api.example.com".to_owned())]
+        );
+        assert!(!config.field_selection && config.get_resources);
+        assert!(ServeArgs::try_parse_from(["server", "--mode", "lots"]).is_err());
     }
 }

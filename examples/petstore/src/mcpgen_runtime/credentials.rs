@@ -4,6 +4,8 @@
 //! from the MCP caller's own HTTP request (the streamable HTTP case). A credential only ever
 //! goes to the configured upstream, and is never formatted into logs or messages.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use http::HeaderValue;
 
@@ -37,6 +39,18 @@ pub enum Credential {
     Authorization(Secret),
     /// An API key for a header, query parameter or cookie.
     ApiKey(Secret),
+    /// An OAuth 2.0 client id and secret, exchanged for an access token before a request is
+    /// sent (never sent to the upstream itself).
+    ClientCredentials(Arc<ClientCredentials>),
+}
+
+/// An OAuth 2.0 client's id and secret.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// The client id.
+    pub client_id: Secret,
+    /// The client secret.
+    pub client_secret: Secret,
 }
 
 /// Credentials configured through the environment, one slot per security scheme.
@@ -75,6 +89,22 @@ impl EnvCredentials {
                     .first()
                     .and_then(get)
                     .map(|key| Credential::ApiKey(Secret(key))),
+                // A ready access token wins; otherwise the client id and secret fetch one.
+                SecurityKind::OAuth2ClientCredentials { .. } => {
+                    match scheme.env.first().and_then(get) {
+                        Some(token) => {
+                            Some(Credential::Authorization(Secret(format!("Bearer {token}"))))
+                        }
+                        None => {
+                            let client_id = scheme.env.get(1).and_then(get)?;
+                            let client_secret = scheme.env.get(2).and_then(get)?;
+                            Some(Credential::ClientCredentials(Arc::new(ClientCredentials {
+                                client_id: Secret(client_id),
+                                client_secret: Secret(client_secret),
+                            })))
+                        }
+                    }
+                }
             })
             .collect();
         EnvCredentials { slots }
@@ -107,9 +137,11 @@ pub fn passed_through(
             .filter(|v| !v.is_empty())
     };
     match scheme.kind {
-        SecurityKind::Bearer | SecurityKind::Basic => {
+        SecurityKind::Bearer
+        | SecurityKind::Basic
+        | SecurityKind::OAuth2ClientCredentials { .. } => {
             let value = text("authorization")?;
-            let wanted = if scheme.kind == SecurityKind::Bearer {
+            let wanted = if scheme.kind.is_bearer() {
                 "bearer "
             } else {
                 "basic "

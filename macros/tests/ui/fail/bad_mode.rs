@@ -1,0 +1,4 @@
+#[mcpgen::server(spec = "specs/petstore.yaml", mode = "lots")]
+pub mod petstore {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[mcpgen::server(spec = "specs/petstore.yaml", mode = "mixed")]
+pub mod petstore {}
+
+fn main() {}
