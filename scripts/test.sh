@@ -8,3 +8,4 @@ cargo test --workspace
 scripts/demo.sh --smoke
 scripts/conformance.sh
 scripts/corpus-ci.sh
+scripts/bench.sh --quick

@@ -160,7 +160,8 @@ fn inline_refs(schema: &mut Value) {
         return;
     };
     let mut stack = Vec::new();
-    inline_in(schema, &defs, &mut stack, 0);
+    let mut budget = MAX_INLINED_BYTES;
+    inline_in(schema, &defs, &mut stack, &mut budget, 0);
     // Keep only the definitions still referenced (from cycles).
     let mut used = std::collections::BTreeSet::new();
     collect_refs(schema, &mut used, 0);
@@ -190,7 +191,18 @@ fn def_name(reference: &str) -> Option<String> {
     Some(decoded[1..].replace("~1", "/").replace("~0", "~"))
 }
 
-fn inline_in(value: &mut Value, defs: &Map<String, Value>, stack: &mut Vec<String>, depth: usize) {
+/// At most this much schema text (as JSON) is copied in place of references in one schema:
+/// beyond it references stay references, so that definitions referring to each other many
+/// times over cannot make the copies grow exponentially.
+const MAX_INLINED_BYTES: usize = 1 << 20;
+
+fn inline_in(
+    value: &mut Value,
+    defs: &Map<String, Value>,
+    stack: &mut Vec<String>,
+    budget: &mut usize,
+    depth: usize,
+) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -199,10 +211,12 @@ fn inline_in(value: &mut Value, defs: &Map<String, Value>, stack: &mut Vec<Strin
             if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(def_name)
                 && !stack.contains(&name)
                 && let Some(Value::Object(target)) = defs.get(&name)
+                && let Some(left) = budget.checked_sub(target_size(target))
             {
+                *budget = left;
                 let mut replacement = Value::Object(target.clone());
                 stack.push(name);
-                inline_in(&mut replacement, defs, stack, depth + 1);
+                inline_in(&mut replacement, defs, stack, budget, depth + 1);
                 stack.pop();
                 map.shift_remove("$ref");
                 if let Value::Object(inner) = replacement {
@@ -214,17 +228,21 @@ fn inline_in(value: &mut Value, defs: &Map<String, Value>, stack: &mut Vec<Strin
             }
             for (key, child) in map.iter_mut() {
                 if key != "$defs" {
-                    inline_in(child, defs, stack, depth + 1);
+                    inline_in(child, defs, stack, budget, depth + 1);
                 }
             }
         }
         Value::Array(items) => {
             for child in items {
-                inline_in(child, defs, stack, depth + 1);
+                inline_in(child, defs, stack, budget, depth + 1);
             }
         }
         _ => {}
     }
+}
+
+fn target_size(target: &Map<String, Value>) -> usize {
+    serde_json::to_vec(target).map_or(usize::MAX, |text| text.len())
 }
 
 fn collect_refs(value: &Value, used: &mut std::collections::BTreeSet<String>, depth: usize) {

@@ -586,9 +586,25 @@ pub fn kind(value: &Value) -> &'static str {
 
 /// Whether instances of `schema` (after following refs) are always JSON objects.
 pub fn is_object_schema(set: &SchemaSet<'_>, schema: &Value) -> bool {
+    object_schema(set, schema, 0, &mut HashSet::new())
+}
+
+/// `allOf` members are visited once each and at most [`MAX_SCHEMA_DEPTH`] deep: a schema that
+/// is its own `allOf` member would otherwise recurse forever, and shared members would be
+/// visited exponentially often. A member met again answered `false` the first time, or is
+/// being answered (a cycle, which says nothing about objects).
+fn object_schema(
+    set: &SchemaSet<'_>,
+    schema: &Value,
+    depth: usize,
+    seen: &mut HashSet<*const Value>,
+) -> bool {
     let Some(schema) = set.resolve(schema) else {
         return false;
     };
+    if depth > MAX_SCHEMA_DEPTH || !seen.insert(schema as *const Value) {
+        return false;
+    }
     match schema.get("type") {
         Some(Value::String(t)) => t == "object",
         Some(_) => false,
@@ -598,7 +614,7 @@ pub fn is_object_schema(set: &SchemaSet<'_>, schema: &Value) -> bool {
                 || schema
                     .get("allOf")
                     .and_then(Value::as_array)
-                    .is_some_and(|all| all.iter().any(|s| is_object_schema(set, s)))
+                    .is_some_and(|all| all.iter().any(|s| object_schema(set, s, depth + 1, seen)))
         }
     }
 }
