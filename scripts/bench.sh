@@ -6,15 +6,18 @@
 # loopback in one run; the figures are printed and written to target/bench/results.md
 # (BENCHMARKS.md at the repository root holds the latest ones, with the analysis).
 #
-#   scripts/bench.sh            the full run (about 15 minutes on 2 cores once dependencies
-#                               are built; the first run also builds the GitHub crate's)
+#   scripts/bench.sh            the full run (about 2 minutes on 2 cores once dependencies are
+#                               built; the first run also builds the GitHub crate's, ~10 more)
 #   scripts/bench.sh --quick    a short run for CI: the example server only, a 500-call load
 #                               test; exits non-zero when anything fails (target/bench/results-quick.md)
 #   scripts/bench.sh --profile  where a tool call's instructions go: the example server under
 #                               valgrind's callgrind (target/bench/profile.md)
 #
 # Other arguments go to mcpgen-bench (`target/release/mcpgen-bench --help`), e.g.
-# --no-release-build. GitHub's OpenAPI document comes from the pinned npm package
+# --no-release-build, or for experiments --overhead-only, --server-env NAME=VALUE and
+# --server-bin PATH; `mcpgen-bench profile --perf` samples with perf instead of callgrind.
+# Figures are only comparable on a quiet machine: the report warns when other work kept CPUs
+# busy during a timed run. GitHub's OpenAPI document comes from the pinned npm package
 # @octokit/openapi@23.0.2, installed into $BENCH_NPM_DIR (default target/bench-npm) on the
 # first full run; without npm the GitHub figures are skipped.
 set -euo pipefail

@@ -101,6 +101,10 @@ struct BenchArgs {
     /// The whole run stops after this many minutes (default 90, or 10 with --quick).
     #[arg(long)]
     deadline_minutes: Option<u64>,
+    /// The example server binary to measure (default: ROOT/target/release/petstore-mcp), e.g.
+    /// one built with another profile.
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
     /// Measure the tool-call overhead only (for experiments with --server-env).
     #[arg(long)]
     overhead_only: bool,
@@ -184,7 +188,10 @@ impl Context {
         std::fs::create_dir_all(out_dir.join("logs"))
             .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
         let release = root.join("target").join("release");
-        let server_bin = release.join("petstore-mcp");
+        let server_bin = args
+            .server_bin
+            .clone()
+            .unwrap_or_else(|| release.join("petstore-mcp"));
         let cli_bin = release.join("cargo-mcpgen");
         for bin in [&server_bin, &cli_bin] {
             if !bin.exists() {
@@ -342,6 +349,11 @@ async fn run_bench(args: BenchArgs) -> Result<bool, String> {
                 "--overhead-only"
             }
         )),
+    }
+    if let Some(bin) = &ctx.args.server_bin {
+        results
+            .notes
+            .push(format!("The example server binary was {}.", bin.display()));
     }
     for (name, value) in &ctx.args.server_env {
         results
