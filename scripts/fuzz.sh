@@ -7,19 +7,18 @@
 # turn). RUNS is a number of executions per target (default 1000000), or a time limit per
 # target such as 600s. Installs cargo-fuzz into the cargo bin directory when it is missing.
 #
-# cargo-fuzz drives libFuzzer and passes -Z flags (the address sanitizer, coverage
-# instrumentation) that only nightly compilers accept; RUSTC_BOOTSTRAP=1 lets the stable
-# toolchain accept them, so no nightly is needed.
-#
-# The targets are built without a sanitizer by default: the code under test is safe Rust, and the
-# address sanitizer halves the speed and enlarges stack frames (so recursion depth findings would
-# not match a real build). FUZZ_SANITIZER=address turns it on, e.g. for the unsafe YAML scanner.
+# cargo-fuzz drives libFuzzer. The targets are built without a sanitizer by default, which the
+# stable toolchain builds as it is (coverage instrumentation uses stable -C flags): the code under
+# test is safe Rust, and the address sanitizer halves the speed and enlarges stack frames (so
+# recursion depth findings would not match a real build). FUZZ_SANITIZER=address turns it on,
+# e.g. for the unsafe YAML scanner; its -Zsanitizer flag is nightly-only, so RUSTC_BOOTSTRAP=1
+# is set for that case and the stable toolchain accepts it.
 #
 # The corpus grows in fuzz/corpus/TARGET (seeded with the example and fixture documents);
 # crashes, hangs and out-of-memory inputs land in fuzz/artifacts/TARGET. To reproduce one:
-#   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz -O -a -s none TARGET fuzz/artifacts/TARGET/crash-...
+#   cargo fuzz run --fuzz-dir fuzz -O -a -s none TARGET fuzz/artifacts/TARGET/crash-...
 # and to shrink it:
-#   RUSTC_BOOTSTRAP=1 cargo fuzz tmin --fuzz-dir fuzz -O -a -s none TARGET fuzz/artifacts/TARGET/crash-...
+#   cargo fuzz tmin --fuzz-dir fuzz -O -a -s none TARGET fuzz/artifacts/TARGET/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,8 +27,9 @@ target="${1:-all}"
 runs="${2:-1000000}"
 CARGO_FUZZ_VERSION=0.13.2
 sanitizer="${FUZZ_SANITIZER:-none}"
-
-export RUSTC_BOOTSTRAP=1
+if [[ "$sanitizer" != none ]]; then
+    export RUSTC_BOOTSTRAP=1
+fi
 
 if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]]; then
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
