@@ -394,3 +394,52 @@ fn mode_flags_and_settings() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn runtime_can_be_a_dependency_instead_of_a_copy() {
+    let out = temp_dir("runtime-dep");
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    let output = bin()
+        .arg("generate")
+        .arg(example_spec())
+        .arg("--runtime-path")
+        .arg(&runtime)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    let expected = format!(
+        "mcpgen = {{ path = {}, default-features = false }}",
+        serde_json::Value::String(runtime.to_string_lossy().into_owned())
+    );
+    assert!(manifest.contains(&expected), "{manifest}");
+    assert!(
+        !manifest.contains("rmcp"),
+        "the runtime brings its own dependencies: {manifest}"
+    );
+    assert!(
+        !out.join("src/mcpgen_runtime").exists(),
+        "no copy of the runtime"
+    );
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("::mcpgen::ApiDescriptor"));
+
+    let versioned = temp_dir("runtime-version");
+    let output = bin()
+        .arg("generate")
+        .arg(example_spec())
+        .args(["--runtime-version", "0.1", "--out"])
+        .arg(&versioned)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest = std::fs::read_to_string(versioned.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("mcpgen = { version = \"0.1\", default-features = false }"),
+        "{manifest}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&versioned);
+}

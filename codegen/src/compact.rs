@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::schema::{SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS};
 use crate::tools::ToolSpec;
 
 /// How far to compact.
@@ -101,31 +102,19 @@ fn compact(schema: &mut Value, side: Side, options: &Compaction, depth: usize) {
         *d = cut(d, max);
     }
     for (key, value) in map.iter_mut() {
-        match key.as_str() {
-            "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
-                if let Value::Object(children) = value {
-                    for child in children.values_mut() {
-                        compact(child, side, options, depth + 1);
-                    }
+        let key = key.as_str();
+        match value {
+            Value::Object(children) if SCHEMA_MAP_KEYWORDS.contains(&key) => {
+                for child in children.values_mut() {
+                    compact(child, side, options, depth + 1);
                 }
             }
-            "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
-                if let Value::Array(children) = value {
-                    for child in children {
-                        compact(child, side, options, depth + 1);
-                    }
+            Value::Array(children) if SCHEMA_LIST_KEYWORDS.contains(&key) => {
+                for child in children {
+                    compact(child, side, options, depth + 1);
                 }
             }
-            "items"
-            | "additionalProperties"
-            | "not"
-            | "if"
-            | "then"
-            | "else"
-            | "contains"
-            | "propertyNames"
-            | "unevaluatedItems"
-            | "unevaluatedProperties" => compact(value, side, options, depth + 1),
+            child if SCHEMA_KEYWORDS.contains(&key) => compact(child, side, options, depth + 1),
             _ => {}
         }
     }

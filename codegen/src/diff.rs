@@ -130,16 +130,9 @@ fn properties(schema: &Value) -> BTreeMap<String, Value> {
 }
 
 fn required(schema: &Value) -> BTreeSet<String> {
-    schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| {
-            r.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::schema::string_list(schema.get("required"))
+        .into_iter()
+        .collect()
 }
 
 /// A short description of a schema's type, following one `$ref` level.

@@ -60,7 +60,7 @@ const TYPES: &[&str] = &[
 ];
 
 /// Keywords whose value is one schema.
-const SCHEMA_KEYWORDS: &[&str] = &[
+pub const SCHEMA_KEYWORDS: &[&str] = &[
     "items",
     "additionalProperties",
     "not",
@@ -75,7 +75,7 @@ const SCHEMA_KEYWORDS: &[&str] = &[
     "contentSchema",
 ];
 /// Keywords whose value is a map of schemas.
-const SCHEMA_MAP_KEYWORDS: &[&str] = &[
+pub const SCHEMA_MAP_KEYWORDS: &[&str] = &[
     "properties",
     "patternProperties",
     "$defs",
@@ -83,7 +83,7 @@ const SCHEMA_MAP_KEYWORDS: &[&str] = &[
     "dependentSchemas",
 ];
 /// Keywords whose value is a list of schemas.
-const SCHEMA_LIST_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+pub const SCHEMA_LIST_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Keywords dropped from tool schemas: they are for documentation generators or would change
 /// how the tool schema's own references resolve.
 const DROPPED_KEYWORDS: &[&str] = &[
@@ -570,6 +570,20 @@ pub fn escape_fragment(name: &str) -> String {
         }
     }
     out
+}
+
+/// The strings of a JSON array (`required`, `enum` of names, ...); anything else gives none.
+pub fn string_list(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A short name for a JSON value's kind, for messages.

@@ -553,17 +553,11 @@ fn add_body(
         body.encoding,
         BodyEncoding::Json | BodyEncoding::Form | BodyEncoding::Multipart
     );
-    let body_required: Vec<String> = schemas
-        .resolve(&body.schema)
-        .and_then(|r| r.get("required"))
-        .and_then(Value::as_array)
-        .map(|r| {
-            r.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let body_required = crate::schema::string_list(
+        schemas
+            .resolve(&body.schema)
+            .and_then(|r| r.get("required")),
+    );
 
     // Flatten a plain object body into top-level arguments when nothing collides; otherwise
     // the body is one argument, so that a parameter and a body property with the same name

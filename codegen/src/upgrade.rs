@@ -150,21 +150,10 @@ fn root_error(doc: &Value) -> UpgradeError {
     UpgradeError::new("", expected("the document root to be an object", doc))
 }
 
-fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// One wording for every type mismatch, so the same problem seen by several
 /// passes deduplicates into one warning.
 fn expected(what: &str, found: &Value) -> String {
-    format!("expected {what}, found {}", describe(found))
+    format!("expected {what}, found {}", crate::schema::kind(found))
 }
 
 /// Rendering a pointer costs its depth, so a deep document with a problem at

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use mcpgen_codegen::ToolSpec;
+use mcpgen_codegen::schema::{SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS, kind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -147,34 +148,6 @@ fn pointer_or_root(location: &impl std::fmt::Display) -> String {
     }
 }
 
-/// Keywords whose value is one subschema.
-const SCHEMA_KEYWORDS: &[&str] = &[
-    "additionalItems",
-    "additionalProperties",
-    "contains",
-    "contentSchema",
-    "else",
-    "if",
-    "items",
-    "not",
-    "propertyNames",
-    "then",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-];
-
-/// Keywords whose value is an array of subschemas.
-const SCHEMA_ARRAY_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
-
-/// Keywords whose value is an object of subschemas.
-const SCHEMA_MAP_KEYWORDS: &[&str] = &[
-    "$defs",
-    "definitions",
-    "dependentSchemas",
-    "patternProperties",
-    "properties",
-];
-
 /// Every `$ref` and `$dynamicRef` in `schema` that does not resolve to a schema inside it, as
 /// `pointer: message`. Only schema positions are searched, so a `$ref` key inside an `enum`,
 /// `const`, `default` or `examples` value is data, not a reference.
@@ -211,7 +184,7 @@ fn walk(root: &Value, node: &Value, at: String, out: &mut Vec<String>) {
             walk(root, sub, child(key), out);
         }
     }
-    for &key in SCHEMA_ARRAY_KEYWORDS {
+    for &key in SCHEMA_LIST_KEYWORDS {
         if let Some(Value::Array(items)) = map.get(key) {
             walk_array(root, items, &child(key), out);
         }
@@ -237,17 +210,6 @@ fn walk_map(root: &Value, entries: &Map<String, Value>, at: &str, out: &mut Vec<
 
 fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Resolves a reference against the schema that contains it: `#`, `#/json/pointer` (percent-

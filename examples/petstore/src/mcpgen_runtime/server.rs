@@ -494,6 +494,11 @@ impl GeneratedServer {
             };
         }
         let described = format!("{} {}", tool.plan.method.as_str(), tool.plan.path);
+        let denied = matches!(
+            &exchange,
+            Exchange::Answer { status, .. }
+                if *status == http::StatusCode::UNAUTHORIZED || *status == http::StatusCode::FORBIDDEN
+        );
         let (mut result, retry_after) = match &exchange {
             Exchange::Answer {
                 request,
@@ -530,7 +535,7 @@ impl GeneratedServer {
                     wait.as_secs()
                 )));
             }
-            if credentials.applied.is_empty() {
+            if denied && credentials.applied.is_empty() {
                 self.add_credential_hint(tool, &mut result);
             }
         } else if let Some(paths) = selection {
@@ -607,16 +612,9 @@ impl GeneratedServer {
         Ok(ChosenCredentials { applied, fetched })
     }
 
+    /// Tells the model, after a 401 or 403 to a call sent without credentials, which ones the
+    /// operator can configure.
     fn add_credential_hint(&self, tool: &ToolDescriptor, result: &mut CallToolResult) {
-        let text = result
-            .content
-            .first()
-            .and_then(|c| c.as_text())
-            .map(|t| t.text.as_str())
-            .unwrap_or_default();
-        if !(text.contains("HTTP 401") || text.contains("HTTP 403")) {
-            return;
-        }
         let schemes = self.state.api.security_schemes;
         let mut options: Vec<String> = Vec::new();
         for alternative in tool.plan.security {
