@@ -55,6 +55,10 @@ pub fn build_generated_server_with(spec: &Path, settings: mcpgen_codegen::Settin
         .arg("--target-dir")
         .arg(&target)
         .env("CARGO_TERM_COLOR", "never")
+        // The workspace's own profile: the generated crate has none, and with cargo's default
+        // its dependencies carry full debug info, gigabytes on disk.
+        .args(["--config", "profile.dev.debug=\"line-tables-only\""])
+        .args(["--config", "profile.dev.package.\"*\".debug=false"])
         .output()
         .expect("cargo runs");
     assert!(
