@@ -16,6 +16,7 @@ pub mod retry;
 pub mod search;
 pub mod serve;
 pub mod server;
+pub mod stdio;
 pub mod validate;
 
 pub use descriptor::*;

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::credentials::{ClientCredentials, Secret};
 use super::descriptor::{SecurityKind, SecuritySchemeDescriptor};
 use super::params;
-use super::request::Upstream;
+use super::request::{Upstream, client_builder};
 
 /// An access token ready for the `Authorization` header, and when to stop using it.
 #[derive(Clone)]
@@ -140,15 +140,6 @@ impl OAuthTokens {
         extra_params: Vec<(String, String)>,
         timeout: Duration,
     ) -> Result<Self, String> {
-        // Never follow a redirect from the token endpoint: it would carry the client secret to
-        // wherever it points.
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mcpgen-server/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client for OAuth: {e}"))?;
         for o in overrides {
             if let Some(name) = &o.scheme
                 && !schemes.iter().any(|s| {
@@ -179,7 +170,18 @@ impl OAuthTokens {
                     slots: Mutex::new(HashMap::new()),
                 })
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // Never follow a redirect from the token endpoint: it would carry the client secret to
+        // wherever it points. Certificates are loaded only when a token URL needs them.
+        let tls = schemes.iter().flatten().any(|s| {
+            s.token_url
+                .as_ref()
+                .is_ok_and(|url| url.scheme() == "https")
+        });
+        let client = client_builder(timeout, tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client for OAuth: {e}"))?;
         Ok(OAuthTokens {
             client,
             schemes,

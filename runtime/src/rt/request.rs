@@ -13,6 +13,22 @@ use super::descriptor::{
 use super::files;
 use super::params;
 
+/// An HTTP client builder with the server's timeouts and user agent. Without `tls` the client
+/// trusts no certificate at all, so building it skips reading and parsing the system's
+/// certificate store (most of a server's start-up): right for an `http` upstream, which is
+/// never left for another origin.
+pub fn client_builder(timeout: std::time::Duration, tls: bool) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(std::time::Duration::from_secs(10)))
+        .user_agent(concat!("mcpgen-server/", env!("CARGO_PKG_VERSION")));
+    if tls {
+        builder
+    } else {
+        builder.tls_certs_only(std::iter::empty())
+    }
+}
+
 /// The configured upstream: every request goes to this origin and below this path.
 #[derive(Debug, Clone)]
 pub struct Upstream {
@@ -48,6 +64,11 @@ impl Upstream {
     /// The base URL as configured.
     pub fn url(&self) -> &reqwest::Url {
         &self.base
+    }
+
+    /// Whether requests go over TLS.
+    pub fn is_https(&self) -> bool {
+        self.base.scheme() == "https"
     }
 
     /// Whether `url` is on the configured upstream's origin.

@@ -18,6 +18,7 @@ use super::oauth::TokenUrlOverride;
 use super::request::Upstream;
 use super::retry::RetryPolicy;
 use super::server::{GeneratedServer, RuntimeConfig};
+use super::stdio::StdioTransport;
 
 /// Which transport to serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,10 +108,13 @@ pub fn main_with_extra_tools(
     extra_tools: fn() -> Vec<ExtraTool>,
 ) -> ExitCode {
     let args = ServeArgs::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // One client over stdio is served on one thread: handing each call between worker
+    // threads costs more than the call's own work. HTTP serves many clients at once.
+    let mut builder = match args.transport {
+        Transport::Stdio => tokio::runtime::Builder::new_current_thread(),
+        Transport::Http => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -204,8 +208,10 @@ pub async fn serve_with_extra_tools(
 /// Serves one client on stdin/stdout until it disconnects or a signal arrives.
 pub async fn serve_stdio(server: GeneratedServer) -> Result<(), String> {
     let shutdown = shutdown_signal();
+    let (read, write) = rmcp::transport::stdio_pipes();
+    let transport = StdioTransport::new(read, write, server.clone());
     let running = server
-        .serve(rmcp::transport::stdio_pipes())
+        .serve(transport)
         .await
         .map_err(|e| format!("MCP initialisation over stdio failed: {e}"))?;
     let cancel = running.cancellation_token();

@@ -26,7 +26,7 @@ use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::{ExtraTool, ExtraTools, ToolContext};
 use super::fields::{self, FIELDS_ARG, FieldPath};
 use super::oauth::{OAuthTokens, TokenUrlOverride};
-use super::request::{self, PreparedRequest, Upstream};
+use super::request::{self, PreparedRequest, Upstream, client_builder};
 use super::response::{UpstreamAnswer, to_tool_result};
 use super::retry::{self, RetryPolicy};
 use super::validate::ArgumentValidator;
@@ -84,10 +84,20 @@ pub struct GeneratedServer {
     state: Arc<State>,
 }
 
-/// The tools as listed, and where each name leads.
-struct Listing {
-    tools: Vec<Tool>,
-    by_name: HashMap<String, usize>,
+/// Marks a `tools/list` request whose answer the transport completes with
+/// [`GeneratedServer::tools_json`]: the handler answers it with an empty list.
+#[derive(Debug, Clone, Copy)]
+pub struct SpliceTools;
+
+/// What a listed tool name leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listed {
+    /// The generated operation at this index.
+    Operation(usize),
+    /// One of the search tools (search and mixed modes).
+    Discovery(usize),
+    /// A hand-written tool.
+    Extra,
 }
 
 struct State {
@@ -100,7 +110,12 @@ struct State {
     by_name: HashMap<&'static str, usize>,
     /// Per operation: whether it takes the `_fields` argument.
     offers_fields: Box<[bool]>,
-    listing: OnceLock<Listing>,
+    /// Per operation: its tool as listed, built when first asked for alone.
+    listed_tools: Box<[OnceLock<Tool>]>,
+    /// The search tools, in search and mixed modes.
+    discovery_tools: Vec<Tool>,
+    /// The listed tools as JSON text, built once (see [`GeneratedServer::tools_json`]).
+    tools_json: OnceLock<Option<Box<str>>>,
     validators: Box<[OnceLock<Result<ArgumentValidator, String>>]>,
     output_validators: Box<[OnceLock<Result<ArgumentValidator, String>>]>,
     index: OnceLock<OperationIndex>,
@@ -160,11 +175,8 @@ impl GeneratedServer {
                 attempt.stop()
             }
         });
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+        let client = client_builder(config.timeout, config.upstream.is_https())
             .redirect(redirect)
-            .user_agent(concat!("mcpgen-server/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let oauth = OAuthTokens::new(
@@ -210,7 +222,13 @@ impl GeneratedServer {
                 oauth,
                 by_name,
                 offers_fields,
-                listing: OnceLock::new(),
+                listed_tools: api.tools.iter().map(|_| OnceLock::new()).collect(),
+                discovery_tools: if mode == ServeMode::Tools {
+                    Vec::new()
+                } else {
+                    discovery::discovery_tools(api.title)
+                },
+                tools_json: OnceLock::new(),
                 validators,
                 output_validators,
                 index: OnceLock::new(),
@@ -238,7 +256,7 @@ impl GeneratedServer {
             .map(|t| t.name)
             .chain(reserved.iter().copied());
         state.extra_tools = ExtraTools::new(tools, taken)?;
-        state.listing = OnceLock::new();
+        state.tools_json = OnceLock::new();
         Ok(self)
     }
 
@@ -247,33 +265,69 @@ impl GeneratedServer {
         self.state.mode
     }
 
-    /// The tool list, built once.
-    pub fn tools(&self) -> &[Tool] {
-        &self.listing().tools
+    /// The tools as listed, built afresh: generated operations (those that are tools of their
+    /// own in this mode), then the search tools, then the hand-written ones.
+    pub fn tools(&self) -> Vec<Tool> {
+        let mut tools = Vec::new();
+        self.each_tool(|tool| tools.push(tool.clone()));
+        tools
     }
 
-    fn listing(&self) -> &Listing {
-        self.state.listing.get_or_init(|| {
-            let state = &self.state;
-            let mut tools: Vec<Tool> = state
-                .api
-                .tools
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| self.is_direct(t))
-                .map(|(i, t)| mcp_tool(t, state.offers_fields[i]))
-                .collect();
-            if state.mode != ServeMode::Tools {
-                tools.extend(discovery::discovery_tools(state.api.title));
+    /// Calls `f` with every listed tool in order, building (and dropping) one operation's
+    /// tool at a time, so that a 1,000-operation API never holds all its parsed schemas.
+    fn each_tool(&self, mut f: impl FnMut(&Tool)) {
+        let state = &self.state;
+        for (i, t) in state.api.tools.iter().enumerate() {
+            if self.is_direct(t) {
+                match state.listed_tools[i].get() {
+                    Some(tool) => f(tool),
+                    None => f(&mcp_tool(t, state.offers_fields[i])),
+                }
             }
-            tools.extend(state.extra_tools.iter().map(|t| t.tool().clone()));
-            let by_name = tools
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.name.to_string(), i))
-                .collect();
-            Listing { tools, by_name }
-        })
+        }
+        state.discovery_tools.iter().for_each(&mut f);
+        state.extra_tools.iter().for_each(|t| f(t.tool()));
+    }
+
+    /// The listed tools as a JSON array, exactly what serialising [`Self::tools`] gives; built
+    /// once, tool by tool, and kept as text: the parsed schemas of a large API take ten times
+    /// the memory of their text. `None` when some output schema's root is not an object, which
+    /// rmcp drops for clients of older protocol versions: such a list cannot be shared by all.
+    pub fn tools_json(&self) -> Option<&str> {
+        self.state
+            .tools_json
+            .get_or_init(|| {
+                let mut out = String::from("[");
+                let mut shareable = true;
+                self.each_tool(|tool| {
+                    shareable &= tool.output_schema.as_ref().is_none_or(|schema| {
+                        schema.get("type").and_then(Value::as_str) == Some("object")
+                    });
+                    if out.len() > 1 {
+                        out.push(',');
+                    }
+                    // A `Tool` is plain data with string keys; serialising it cannot fail.
+                    out.push_str(&serde_json::to_string(tool).unwrap_or_default());
+                });
+                out.push(']');
+                shareable.then(|| out.into_boxed_str())
+            })
+            .as_deref()
+    }
+
+    /// What a listed tool name leads to; `None` for names that are not listed (unknown, or
+    /// reached only through search).
+    fn listed(&self, name: &str) -> Option<Listed> {
+        let state = &self.state;
+        if let Some(&i) = state.by_name.get(name) {
+            return self
+                .is_direct(&state.api.tools[i])
+                .then_some(Listed::Operation(i));
+        }
+        if let Some(i) = state.discovery_tools.iter().position(|t| t.name == name) {
+            return Some(Listed::Discovery(i));
+        }
+        state.extra_tools.get(name).map(|_| Listed::Extra)
     }
 
     /// Whether an operation is a tool of its own in the current mode.
@@ -1067,18 +1121,27 @@ impl ServerHandler for GeneratedServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.tools().to_vec()))
+        // The stdio transport puts the tools into the answer itself, from `tools_json`.
+        if context.extensions.get::<SpliceTools>().is_some() {
+            return Ok(ListToolsResult::with_all_items(Vec::new()));
+        }
+        // Built for this answer and dropped with it.
+        Ok(ListToolsResult::with_all_items(self.tools()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        let listing = self.listing();
-        listing
-            .by_name
-            .get(name)
-            .and_then(|&i| listing.tools.get(i))
-            .cloned()
+        let state = &self.state;
+        match self.listed(name)? {
+            Listed::Operation(i) => Some(
+                state.listed_tools[i]
+                    .get_or_init(|| mcp_tool(&state.api.tools[i], state.offers_fields[i]))
+                    .clone(),
+            ),
+            Listed::Discovery(i) => state.discovery_tools.get(i).cloned(),
+            Listed::Extra => state.extra_tools.get(name).map(|t| t.tool().clone()),
+        }
     }
 
     async fn call_tool(
@@ -1092,13 +1155,15 @@ impl ServerHandler for GeneratedServer {
             .map(|parts| &parts.headers);
         // Only listed tools may be called directly; operations reached through search are
         // called with call_operation.
-        if !self.listing().by_name.contains_key(request.name.as_ref()) {
+        if self.listed(&request.name).is_none() {
             return Err(McpError::invalid_params(
                 format!("unknown tool `{}`", request.name),
                 None,
             ));
         }
-        match self.call(&request.name, request.arguments, headers).await {
+        // Boxed: rmcp spawns a task per request around this future, and tokio moves a task's
+        // future several times; a pointer is cheaper to move than the whole call's state.
+        match Box::pin(self.call(&request.name, request.arguments, headers)).await {
             Some(result) => Ok(result.into()),
             None => Err(McpError::invalid_params(
                 format!("unknown tool `{}`", request.name),
@@ -1260,6 +1325,10 @@ mod tests {
         );
         let server = GeneratedServer::new(&PLAIN, config(None)).unwrap();
         let listed = &server.tools()[0];
+        assert_eq!(
+            server.tools_json(),
+            Some(serde_json::to_string(&server.tools()).unwrap().as_str())
+        );
         assert!(listed.input_schema["properties"]["_fields"].is_object());
     }
 
