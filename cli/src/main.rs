@@ -171,6 +171,10 @@ struct GenerateArgs {
     /// `openapi://spec`.
     #[arg(long)]
     no_openapi_resource: bool,
+    /// Leave `[profile.release]` out of the crate's Cargo.toml: for a crate inside a cargo
+    /// workspace, whose root holds the profiles.
+    #[arg(long)]
+    no_release_profile: bool,
     #[command(flatten)]
     shape: ShapeArgs,
     /// Depend on the published `mcpgen` runtime at this version instead of inlining it.
@@ -295,6 +299,9 @@ fn generate(args: GenerateArgs) -> ExitCode {
     }
     if args.no_openapi_resource {
         settings = settings.embed_openapi(false);
+    }
+    if args.no_release_profile {
+        settings = settings.release_profile(false);
     }
     if let Some(v) = args.runtime_version {
         settings = settings.runtime(RuntimeDependency::Version(v));

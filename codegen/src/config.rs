@@ -17,6 +17,7 @@
 //! no_output_schemas = false
 //! mode = "search"                          # tools, search or mixed
 //! embed_openapi = true                     # serve the document as openapi://spec
+//! release_profile = true                   # write [profile.release] into Cargo.toml
 //!
 //! [descriptions]
 //! getPetById = "Fetch one pet by its id."
@@ -123,6 +124,7 @@ pub fn apply_file(path: &Path, mut settings: Settings) -> Result<Settings> {
             "no_output_schemas" => settings.no_output_schemas(boolean(key, value)?),
             "mode" => settings.mode(string(key, value)?.parse().map_err(|e| invalid(key, e))?),
             "embed_openapi" => settings.embed_openapi(boolean(key, value)?),
+            "release_profile" => settings.release_profile(boolean(key, value)?),
             "descriptions" => {
                 let Some(map) = value.as_table() else {
                     return Err(invalid(

@@ -1,254 +1,941 @@
 //! Writes the tool table as Rust: plain constant data (names, schemas as JSON text, call
 //! plans) that the runtime executes, so that generated code stays small and compiles fast.
+//!
+//! The table is described once, as an [`Expr`] tree, by [`api_expr`]; the tree has two
+//! printers: [`Expr::to_tokens`] for the attribute macro and [`Expr::to_text`] for the file of a
+//! standalone crate, written directly as formatted Rust (no parse and re-print of megabytes of
+//! tokens). Every string of the tree is printed as a literal, escaped as Rust requires (or as a
+//! raw string when that is safe), so text from a document never becomes code.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream};
+use quote::{TokenStreamExt, quote};
 
 use crate::mode::Mode;
 use crate::model::{BodyEncoding, Location, SchemeKind};
 use crate::tools::{ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolSpec};
 
-/// The `ApiDescriptor` static named `API`, with runtime types named through `rt` (e.g.
-/// `crate::mcpgen_runtime` in a standalone crate, `::mcpgen` for the macro).
-pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
-    let server_name = &api.server_name;
-    let server_version = &api.version;
-    let title = &api.title;
-    let instructions = &api.instructions;
-    let default_base_url = option_str(api.default_base_url.as_deref());
-    let env_prefix = &api.env_prefix;
-    let schemes = api.schemes.iter().map(|s| scheme_tokens(s, rt));
-    let tools = api.tools.iter().map(|t| tool_tokens(t, rt));
-    let mode = format_ident!(
-        "{}",
-        match api.mode {
-            Mode::Tools => "Tools",
-            Mode::Search => "Search",
-            Mode::Mixed => "Mixed",
-        }
-    );
-    let openapi = match &api.openapi {
-        Some(text) => {
-            let lit = raw_str(text);
-            quote!(Some(#lit))
-        }
-        None => quote!(None),
-    };
-    quote! {
-        /// The generated API table.
-        pub static API: #rt::ApiDescriptor = #rt::ApiDescriptor {
-            server_name: #server_name,
-            server_version: #server_version,
-            title: #title,
-            instructions: #instructions,
-            default_base_url: #default_base_url,
-            env_prefix: #env_prefix,
-            security_schemes: &[#(#schemes),*],
-            tools: &[#(#tools),*],
-            mode: #rt::ServeMode::#mode,
-            openapi: #openapi,
-        };
-    }
+/// A constant Rust expression of the tool table. Paths are relative to the runtime module
+/// (`"ParamLocation::Query"` prints as `<rt>::ParamLocation::Query`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr<'a> {
+    /// A string literal, escaped.
+    Str(Cow<'a, str>),
+    /// A string literal printed raw, `r#"..."#`; only [`text_literal`] makes one.
+    RawStr(RawText),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A `usize` literal (`0usize`).
+    Usize(usize),
+    /// A runtime path: a unit variant or a constant.
+    Path(&'static str),
+    /// `None`.
+    None,
+    /// `Some(..)`.
+    Some(Box<Expr<'a>>),
+    /// A tuple-variant call, `<rt>::Path(a, b)`.
+    Call(&'static str, Vec<Expr<'a>>),
+    /// A struct literal with named fields, `<rt>::Path { a: .., b: .. }`.
+    Struct(&'static str, Vec<(&'static str, Expr<'a>)>),
+    /// A slice, `&[..]`.
+    Slice(Vec<Expr<'a>>),
 }
 
-/// A raw string literal (`r#"..."#`) for JSON text, which is far easier to read in review
-/// than an escaped one. The hash count is one more than the longest `"#...` run in the text.
-fn raw_str(text: &str) -> TokenStream {
-    let mut longest = 0;
-    for (i, _) in text.match_indices('"') {
-        let run = text[i + 1..].bytes().take_while(|b| *b == b'#').count();
-        longest = longest.max(run);
-    }
-    let hashes = "#".repeat(longest + 1);
-    // JSON text never holds a bare carriage return (serde_json escapes control characters),
-    // the one character a raw string literal cannot contain.
-    let literal = format!("r{hashes}\"{text}\"{hashes}");
-    match literal.parse::<proc_macro2::Literal>() {
-        Ok(lit) => quote!(#lit),
-        Err(_) => quote!(#text),
-    }
+/// Text that a raw string literal can hold, with the number of `#` it needs around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawText {
+    text: String,
+    hashes: usize,
 }
 
-fn option_str(value: Option<&str>) -> TokenStream {
-    match value {
-        Some(v) => quote!(Some(#v)),
-        None => quote!(None),
+/// Slices of plain values at most this long stay on one line in text.
+const INLINE_SLICE_WIDTH: usize = 60;
+
+impl<'a> Expr<'a> {
+    fn str(text: &'a str) -> Self {
+        Expr::Str(Cow::Borrowed(text))
     }
-}
 
-fn location_tokens(location: Location, rt: &TokenStream) -> TokenStream {
-    let ident = format_ident!(
-        "{}",
-        match location {
-            Location::Path => "Path",
-            Location::Query => "Query",
-            Location::Header => "Header",
-            Location::Cookie => "Cookie",
-        }
-    );
-    quote!(#rt::ParamLocation::#ident)
-}
+    fn some(value: Expr<'a>) -> Self {
+        Expr::Some(Box::new(value))
+    }
 
-fn scheme_tokens(scheme: &SchemeSpec, rt: &TokenStream) -> TokenStream {
-    let name = &scheme.key;
-    let env = &scheme.env;
-    let kind = match &scheme.kind {
-        SchemeKind::Bearer => quote!(#rt::SecurityKind::Bearer),
-        SchemeKind::Basic => quote!(#rt::SecurityKind::Basic),
-        SchemeKind::ApiKey { location, name } => {
-            let location = location_tokens(*location, rt);
-            quote!(#rt::SecurityKind::ApiKey(#location, #name))
-        }
-        SchemeKind::OAuth2ClientCredentials { token_url, .. } => {
-            quote!(#rt::SecurityKind::OAuth2ClientCredentials { token_url: #token_url })
-        }
-    };
-    quote! {
-        #rt::SecuritySchemeDescriptor {
-            name: #name,
-            kind: #kind,
-            env: &[#(#env),*],
+    fn option_str(value: Option<&'a str>) -> Self {
+        match value {
+            Some(v) => Expr::some(Expr::str(v)),
+            None => Expr::None,
         }
     }
-}
 
-fn param_tokens(p: &ParamSpec, rt: &TokenStream) -> TokenStream {
-    let arg = &p.arg;
-    let name = &p.name;
-    let location = location_tokens(p.location, rt);
-    let style = format_ident!(
-        "{}",
-        match p.style.as_str() {
-            "label" => "Label",
-            "matrix" => "Matrix",
-            "form" => "Form",
-            "spaceDelimited" => "SpaceDelimited",
-            "pipeDelimited" => "PipeDelimited",
-            "deepObject" => "DeepObject",
-            _ => "Simple",
-        }
-    );
-    let explode = p.explode;
-    let allow_reserved = p.allow_reserved;
-    let json = p.json;
-    let fixed = match &p.fixed {
-        Some(value) => {
-            let text = value.to_string();
-            quote!(Some(#text))
-        }
-        None => quote!(None),
-    };
-    quote! {
-        #rt::ParamPlan {
-            arg: #arg,
-            name: #name,
-            location: #location,
-            style: #rt::ParamStyle::#style,
-            explode: #explode,
-            allow_reserved: #allow_reserved,
-            json: #json,
-            fixed: #fixed,
-        }
+    fn strs(values: &'a [String]) -> Self {
+        Expr::Slice(values.iter().map(|v| Expr::str(v)).collect())
     }
-}
 
-fn tool_tokens(tool: &ToolSpec, rt: &TokenStream) -> TokenStream {
-    let name = &tool.name;
-    let title = option_str(tool.title.as_deref());
-    let description = &tool.description;
-    let input_schema = raw_str(&tool.input_schema.to_string());
-    let output_schema = match &tool.output_schema {
-        Some(schema) => {
-            let lit = raw_str(&schema.to_string());
-            quote!(Some(#lit))
-        }
-        None => quote!(None),
-    };
-    let output_wrapped = tool.output_wrapped;
-    let read_only = tool.hints.read_only;
-    let destructive = tool.hints.destructive;
-    let idempotent = tool.hints.idempotent;
-    let method = format_ident!(
-        "{}",
-        match tool.plan.method.as_str() {
-            "GET" => "Get",
-            "PUT" => "Put",
-            "POST" => "Post",
-            "DELETE" => "Delete",
-            "OPTIONS" => "Options",
-            "HEAD" => "Head",
-            "PATCH" => "Patch",
-            _ => "Trace",
-        }
-    );
-    let path = &tool.plan.path;
-    let params = tool.plan.params.iter().map(|p| param_tokens(p, rt));
-    let body = match &tool.plan.body {
-        Some(body) => {
-            let media_type = &body.media_type;
-            let encoding = format_ident!(
-                "{}",
-                match body.encoding {
-                    BodyEncoding::Json => "Json",
-                    BodyEncoding::Form => "Form",
-                    BodyEncoding::Text => "Text",
-                    BodyEncoding::Multipart => "Multipart",
-                    BodyEncoding::Binary => "Binary",
+    /// Tokens, with runtime paths under `rt` (e.g. `::mcpgen`).
+    pub fn to_tokens(&self, rt: &TokenStream) -> TokenStream {
+        let mut out = TokenStream::new();
+        self.tokens_into(rt, &mut out);
+        out
+    }
+
+    fn tokens_into(&self, rt: &TokenStream, out: &mut TokenStream) {
+        match self {
+            Expr::Str(text) => out.append(Literal::string(text)),
+            Expr::RawStr(raw) => match raw_literal(&raw.text, raw.hashes).parse::<Literal>() {
+                Ok(lit) => out.append(lit),
+                // Unreachable: `text_literal` only builds raw strings that lex.
+                Err(_) => out.append(Literal::string(&raw.text)),
+            },
+            Expr::Bool(value) => out.append(Ident::new(
+                if *value { "true" } else { "false" },
+                Span::call_site(),
+            )),
+            Expr::Usize(value) => out.append(Literal::usize_suffixed(*value)),
+            Expr::Path(path) => path_tokens(rt, path, out),
+            Expr::None => out.append(Ident::new("None", Span::call_site())),
+            Expr::Some(value) => {
+                out.append(Ident::new("Some", Span::call_site()));
+                out.append(Group::new(Delimiter::Parenthesis, value.to_tokens(rt)));
+            }
+            Expr::Call(path, args) => {
+                path_tokens(rt, path, out);
+                out.append(Group::new(Delimiter::Parenthesis, list_tokens(rt, args)));
+            }
+            Expr::Struct(path, fields) => {
+                path_tokens(rt, path, out);
+                let mut inner = TokenStream::new();
+                for (name, value) in fields {
+                    inner.append(Ident::new(name, Span::call_site()));
+                    inner.append(Punct::new(':', Spacing::Alone));
+                    value.tokens_into(rt, &mut inner);
+                    inner.append(Punct::new(',', Spacing::Alone));
                 }
-            );
-            let shape = match &body.shape {
-                BodyShapeSpec::Flattened(names) => {
-                    quote!(#rt::BodyShape::Flattened(&[#(#names),*]))
-                }
-                BodyShapeSpec::Whole(arg) => quote!(#rt::BodyShape::Whole(#arg)),
-            };
-            let required = body.required;
-            let file_fields = &body.file_fields;
-            quote! {
-                Some(#rt::BodyPlan {
-                    media_type: #media_type,
-                    encoding: #rt::BodyEncoding::#encoding,
-                    shape: #shape,
-                    required: #required,
-                    file_fields: &[#(#file_fields),*],
-                })
+                out.append(Group::new(Delimiter::Brace, inner));
+            }
+            Expr::Slice(items) => {
+                out.append(Punct::new('&', Spacing::Alone));
+                out.append(Group::new(Delimiter::Bracket, list_tokens(rt, items)));
             }
         }
-        None => quote!(None),
-    };
-    let security = tool.plan.security.iter().map(|alt| quote!(&[#(#alt),*]));
-    let oauth_scopes = &tool.plan.oauth_scopes;
-    let tags = &tool.tags;
-    let search_only = tool.search_only;
-    quote! {
-        #rt::ToolDescriptor {
-            name: #name,
-            title: #title,
-            description: #description,
-            input_schema: #input_schema,
-            output_schema: #output_schema,
-            output_wrapped: #output_wrapped,
-            hints: #rt::ToolHints {
-                read_only: #read_only,
-                destructive: #destructive,
-                idempotent: #idempotent,
-            },
-            plan: #rt::CallPlan {
-                method: #rt::HttpMethod::#method,
-                path: #path,
-                params: &[#(#params),*],
-                body: #body,
-                security: &[#(#security),*],
-                oauth_scopes: &[#(#oauth_scopes),*],
-            },
-            tags: &[#(#tags),*],
-            search_only: #search_only,
+    }
+
+    /// Formatted Rust text at indentation level `indent` (four spaces each), with runtime paths
+    /// under `rt` (e.g. `crate::mcpgen_runtime`): one struct field per line, trailing commas,
+    /// short slices of plain values on one line.
+    pub fn to_text(&self, rt: &str, indent: usize) -> String {
+        let mut out = String::new();
+        self.text_into(rt, indent, &mut out);
+        out
+    }
+
+    fn text_into(&self, rt: &str, indent: usize, out: &mut String) {
+        match self {
+            Expr::Str(text) => push_str_literal(text, out),
+            Expr::RawStr(raw) => push_raw_literal(&raw.text, raw.hashes, out),
+            Expr::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
+            Expr::Usize(value) => {
+                let _ = write!(out, "{value}usize");
+            }
+            Expr::Path(path) => push_path(rt, path, out),
+            Expr::None => out.push_str("None"),
+            Expr::Some(value) => {
+                out.push_str("Some(");
+                value.text_into(rt, indent, out);
+                out.push(')');
+            }
+            Expr::Call(path, args) => {
+                push_path(rt, path, out);
+                out.push('(');
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    arg.text_into(rt, indent, out);
+                }
+                out.push(')');
+            }
+            Expr::Struct(path, fields) => {
+                push_path(rt, path, out);
+                if fields.is_empty() {
+                    out.push_str(" {}");
+                    return;
+                }
+                out.push_str(" {\n");
+                for (name, value) in fields {
+                    push_indent(indent + 1, out);
+                    out.push_str(name);
+                    out.push_str(": ");
+                    value.text_into(rt, indent + 1, out);
+                    out.push_str(",\n");
+                }
+                push_indent(indent, out);
+                out.push('}');
+            }
+            Expr::Slice(items) => {
+                if items.is_empty() {
+                    out.push_str("&[]");
+                    return;
+                }
+                if items.iter().all(Expr::is_plain) {
+                    let start = out.len();
+                    out.push_str("&[");
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        item.text_into(rt, indent, out);
+                    }
+                    out.push(']');
+                    if out.len() - start <= INLINE_SLICE_WIDTH {
+                        return;
+                    }
+                    out.truncate(start);
+                }
+                out.push_str("&[\n");
+                for item in items {
+                    push_indent(indent + 1, out);
+                    item.text_into(rt, indent + 1, out);
+                    out.push_str(",\n");
+                }
+                push_indent(indent, out);
+                out.push(']');
+            }
         }
     }
+
+    /// About how long the text is (indentation counted roughly).
+    fn text_size_hint(&self, rt: &str) -> usize {
+        let path = |p: &str| rt.len() + 2 + p.len();
+        match self {
+            Expr::Str(text) => text.len() + 2,
+            Expr::RawStr(raw) => raw.text.len() + 3 + 2 * raw.hashes,
+            Expr::Bool(_) => 5,
+            Expr::Usize(_) => 8,
+            Expr::Path(p) => path(p),
+            Expr::None => 4,
+            Expr::Some(value) => 6 + value.text_size_hint(rt),
+            Expr::Call(p, args) => {
+                path(p) + 2 + args.iter().map(|a| a.text_size_hint(rt) + 2).sum::<usize>()
+            }
+            Expr::Struct(p, fields) => {
+                path(p)
+                    + 4
+                    + fields
+                        .iter()
+                        .map(|(name, value)| name.len() + 24 + value.text_size_hint(rt))
+                        .sum::<usize>()
+            }
+            Expr::Slice(items) => {
+                4 + items
+                    .iter()
+                    .map(|i| i.text_size_hint(rt) + 24)
+                    .sum::<usize>()
+            }
+        }
+    }
+
+    /// Whether this is a value that may share a line with others in a slice.
+    fn is_plain(&self) -> bool {
+        match self {
+            Expr::Str(_) | Expr::Bool(_) | Expr::Usize(_) | Expr::Path(_) | Expr::None => true,
+            Expr::Slice(items) => items.iter().all(Expr::is_plain),
+            Expr::RawStr(..) | Expr::Some(_) | Expr::Call(..) | Expr::Struct(..) => false,
+        }
+    }
+}
+
+fn path_tokens(rt: &TokenStream, path: &str, out: &mut TokenStream) {
+    out.extend(rt.clone());
+    for segment in path.split("::") {
+        out.append(Punct::new(':', Spacing::Joint));
+        out.append(Punct::new(':', Spacing::Alone));
+        out.append(Ident::new(segment, Span::call_site()));
+    }
+}
+
+fn list_tokens(rt: &TokenStream, items: &[Expr<'_>]) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.append(Punct::new(',', Spacing::Alone));
+        }
+        item.tokens_into(rt, &mut out);
+    }
+    out
+}
+
+fn push_path(rt: &str, path: &str, out: &mut String) {
+    out.push_str(rt);
+    out.push_str("::");
+    out.push_str(path);
+}
+
+fn push_indent(level: usize, out: &mut String) {
+    for _ in 0..level {
+        out.push_str("    ");
+    }
+}
+
+/// Appends `text` as a Rust string literal, escaped exactly as `proc_macro2::Literal::string`
+/// does (so both printers agree): `char::escape_debug` for every character but `'` (left as is)
+/// and NUL (`\0`, or `\x00` before an octal digit).
+fn push_str_literal(text: &str, out: &mut String) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let mut plain = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        // Printable ASCII other than `"` and `\` stands for itself; copy runs of it at once.
+        if (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\' {
+            continue;
+        }
+        if byte >= 0x80 && !text.is_char_boundary(i) {
+            continue;
+        }
+        out.push_str(&text[plain..i]);
+        let ch = text[i..].chars().next().unwrap_or_default();
+        if ch == '\0' {
+            let octal_next = text[i + 1..].starts_with(|c: char| ('0'..='7').contains(&c));
+            out.push_str(if octal_next { "\\x00" } else { "\\0" });
+        } else {
+            out.extend(ch.escape_debug());
+        }
+        plain = i + ch.len_utf8();
+    }
+    out.push_str(&text[plain..]);
+    out.push('"');
+}
+
+fn push_raw_literal(text: &str, hashes: usize, out: &mut String) {
+    out.reserve(text.len() + 3 + 2 * hashes);
+    out.push('r');
+    push_hashes(hashes, out);
+    out.push('"');
+    out.push_str(text);
+    out.push('"');
+    push_hashes(hashes, out);
+}
+
+fn push_hashes(count: usize, out: &mut String) {
+    for _ in 0..count {
+        out.push('#');
+    }
+}
+
+fn raw_literal(text: &str, hashes: usize) -> String {
+    let mut out = String::new();
+    push_raw_literal(text, hashes, &mut out);
+    out
+}
+
+/// Whether `bytes` hold a Unicode character that changes the direction of text: U+202A to
+/// U+202E or U+2066 to U+2069, all starting with the byte 0xE2 in UTF-8. Only the chunks that
+/// hold that (rare) byte are looked at closely.
+fn has_text_flow_control(bytes: &[u8]) -> bool {
+    const CHUNK: usize = 4096;
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = (start + CHUNK).min(bytes.len());
+        if bytes[start..end].contains(&0xE2) {
+            // The windows that start in this chunk.
+            let window_end = (end + 2).min(bytes.len());
+            if bytes[start..window_end]
+                .windows(3)
+                .any(|w| matches!(w, [0xE2, 0x80, 0xAA..=0xAE] | [0xE2, 0x81, 0xA6..=0xA9]))
+            {
+                return true;
+            }
+        }
+        start = end;
+    }
+    false
+}
+
+/// The number of `#` a raw string literal of `text` needs (one more than the longest run of
+/// `#` after a `"`), or `None` when `text` cannot be one: it holds a carriage return, or a
+/// Unicode character that changes the direction of text (rustc refuses those unescaped in any
+/// literal: `text_direction_codepoint_in_literal`), or needs more than 255 `#`. Schemas are
+/// megabytes of JSON with a `"` every few bytes, so each scan looks for a rare byte (`memchr`).
+fn raw_hashes(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.contains(&b'\r') {
+        return None;
+    }
+    if has_text_flow_control(bytes) {
+        return None;
+    }
+    let mut longest = 0;
+    for (i, _) in text.match_indices('#') {
+        // The first `#` of a run after a `"`.
+        if i > 0 && bytes[i - 1] == b'"' {
+            let run = bytes[i..].iter().take_while(|b| **b == b'#').count();
+            longest = longest.max(run);
+        }
+    }
+    (longest < 255).then_some(longest + 1)
+}
+
+/// A literal of JSON text: a raw string (`r#"..."#`), far easier to read in review than an
+/// escaped one, when the text can be one (see [`raw_hashes`]); an escaped string otherwise.
+/// JSON text from serde_json never holds a control character (they are escaped).
+pub fn text_literal(text: String) -> Expr<'static> {
+    match raw_hashes(&text) {
+        Some(hashes) => Expr::RawStr(RawText { text, hashes }),
+        None => Expr::Str(Cow::Owned(text)),
+    }
+}
+
+/// The `ApiDescriptor` static named `API` as tokens, with runtime types named through `rt`
+/// (`::mcpgen` for the macro).
+pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
+    let table = api_expr(api).to_tokens(rt);
+    quote! {
+        /// The generated API table.
+        pub static API: #rt::ApiDescriptor = #table;
+    }
+}
+
+/// The `ApiDescriptor` static named `API` as formatted Rust, with runtime types named through
+/// `rt` (e.g. `crate::mcpgen_runtime` in a standalone crate, `::mcpgen` for a dependency).
+pub fn api_text(api: &ApiSpec, rt: &str) -> String {
+    let mut out = String::new();
+    write_api_text(api, rt, &mut out);
+    out
+}
+
+/// [`api_text`], appended to `out` (after a file header, say: megabytes are not copied again).
+pub fn write_api_text(api: &ApiSpec, rt: &str, out: &mut String) {
+    let table = api_expr(api);
+    // One allocation for megabytes of text: an estimate with some room to spare.
+    out.reserve(table.text_size_hint(rt) / 8 * 9 + 256);
+    out.push_str("/// The generated API table.\npub static API: ");
+    push_path(rt, "ApiDescriptor", out);
+    out.push_str(" = ");
+    table.text_into(rt, 0, out);
+    out.push_str(";\n");
+}
+
+/// The table of `api`, described once for both printers.
+pub fn api_expr(api: &ApiSpec) -> Expr<'_> {
+    let mode = match api.mode {
+        Mode::Tools => "ServeMode::Tools",
+        Mode::Search => "ServeMode::Search",
+        Mode::Mixed => "ServeMode::Mixed",
+    };
+    Expr::Struct(
+        "ApiDescriptor",
+        vec![
+            ("server_name", Expr::str(&api.server_name)),
+            ("server_version", Expr::str(&api.version)),
+            ("title", Expr::str(&api.title)),
+            ("instructions", Expr::str(&api.instructions)),
+            (
+                "default_base_url",
+                Expr::option_str(api.default_base_url.as_deref()),
+            ),
+            ("env_prefix", Expr::str(&api.env_prefix)),
+            (
+                "security_schemes",
+                Expr::Slice(api.schemes.iter().map(scheme_expr).collect()),
+            ),
+            (
+                "tools",
+                Expr::Slice(api.tools.iter().map(tool_expr).collect()),
+            ),
+            ("mode", Expr::Path(mode)),
+            (
+                "openapi",
+                match &api.openapi {
+                    Some(text) => Expr::some(text_literal(text.clone())),
+                    None => Expr::None,
+                },
+            ),
+        ],
+    )
+}
+
+fn location_expr(location: Location) -> Expr<'static> {
+    Expr::Path(match location {
+        Location::Path => "ParamLocation::Path",
+        Location::Query => "ParamLocation::Query",
+        Location::Header => "ParamLocation::Header",
+        Location::Cookie => "ParamLocation::Cookie",
+    })
+}
+
+fn scheme_expr(scheme: &SchemeSpec) -> Expr<'_> {
+    let kind = match &scheme.kind {
+        SchemeKind::Bearer => Expr::Path("SecurityKind::Bearer"),
+        SchemeKind::Basic => Expr::Path("SecurityKind::Basic"),
+        SchemeKind::ApiKey { location, name } => Expr::Call(
+            "SecurityKind::ApiKey",
+            vec![location_expr(*location), Expr::str(name)],
+        ),
+        SchemeKind::OAuth2ClientCredentials { token_url, .. } => Expr::Struct(
+            "SecurityKind::OAuth2ClientCredentials",
+            vec![("token_url", Expr::str(token_url))],
+        ),
+    };
+    Expr::Struct(
+        "SecuritySchemeDescriptor",
+        vec![
+            ("name", Expr::str(&scheme.key)),
+            ("kind", kind),
+            ("env", Expr::strs(&scheme.env)),
+        ],
+    )
+}
+
+fn param_expr(p: &ParamSpec) -> Expr<'_> {
+    let style = match p.style.as_str() {
+        "label" => "ParamStyle::Label",
+        "matrix" => "ParamStyle::Matrix",
+        "form" => "ParamStyle::Form",
+        "spaceDelimited" => "ParamStyle::SpaceDelimited",
+        "pipeDelimited" => "ParamStyle::PipeDelimited",
+        "deepObject" => "ParamStyle::DeepObject",
+        _ => "ParamStyle::Simple",
+    };
+    Expr::Struct(
+        "ParamPlan",
+        vec![
+            ("arg", Expr::str(&p.arg)),
+            ("name", Expr::str(&p.name)),
+            ("location", location_expr(p.location)),
+            ("style", Expr::Path(style)),
+            ("explode", Expr::Bool(p.explode)),
+            ("allow_reserved", Expr::Bool(p.allow_reserved)),
+            ("json", Expr::Bool(p.json)),
+            (
+                "fixed",
+                match &p.fixed {
+                    Some(value) => Expr::some(Expr::Str(Cow::Owned(json_text(value)))),
+                    None => Expr::None,
+                },
+            ),
+        ],
+    )
+}
+
+/// Compact JSON text: what `value.to_string()` gives, written straight into a byte buffer
+/// rather than through `fmt::Write` (megabytes of schemas, in small pieces).
+fn json_text(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+}
+
+fn tool_expr(tool: &ToolSpec) -> Expr<'_> {
+    let method = match tool.plan.method.as_str() {
+        "GET" => "HttpMethod::Get",
+        "PUT" => "HttpMethod::Put",
+        "POST" => "HttpMethod::Post",
+        "DELETE" => "HttpMethod::Delete",
+        "OPTIONS" => "HttpMethod::Options",
+        "HEAD" => "HttpMethod::Head",
+        "PATCH" => "HttpMethod::Patch",
+        _ => "HttpMethod::Trace",
+    };
+    let body = match &tool.plan.body {
+        Some(body) => {
+            let encoding = match body.encoding {
+                BodyEncoding::Json => "BodyEncoding::Json",
+                BodyEncoding::Form => "BodyEncoding::Form",
+                BodyEncoding::Text => "BodyEncoding::Text",
+                BodyEncoding::Multipart => "BodyEncoding::Multipart",
+                BodyEncoding::Binary => "BodyEncoding::Binary",
+            };
+            let shape = match &body.shape {
+                BodyShapeSpec::Flattened(names) => {
+                    Expr::Call("BodyShape::Flattened", vec![Expr::strs(names)])
+                }
+                BodyShapeSpec::Whole(arg) => Expr::Call("BodyShape::Whole", vec![Expr::str(arg)]),
+            };
+            Expr::some(Expr::Struct(
+                "BodyPlan",
+                vec![
+                    ("media_type", Expr::str(&body.media_type)),
+                    ("encoding", Expr::Path(encoding)),
+                    ("shape", shape),
+                    ("required", Expr::Bool(body.required)),
+                    ("file_fields", Expr::strs(&body.file_fields)),
+                ],
+            ))
+        }
+        None => Expr::None,
+    };
+    let security = tool
+        .plan
+        .security
+        .iter()
+        .map(|alt| Expr::Slice(alt.iter().map(|i| Expr::Usize(*i)).collect()))
+        .collect();
+    Expr::Struct(
+        "ToolDescriptor",
+        vec![
+            ("name", Expr::str(&tool.name)),
+            ("title", Expr::option_str(tool.title.as_deref())),
+            ("description", Expr::str(&tool.description)),
+            ("input_schema", text_literal(json_text(&tool.input_schema))),
+            (
+                "output_schema",
+                match &tool.output_schema {
+                    Some(schema) => Expr::some(text_literal(json_text(schema))),
+                    None => Expr::None,
+                },
+            ),
+            ("output_wrapped", Expr::Bool(tool.output_wrapped)),
+            (
+                "hints",
+                Expr::Struct(
+                    "ToolHints",
+                    vec![
+                        ("read_only", Expr::Bool(tool.hints.read_only)),
+                        ("destructive", Expr::Bool(tool.hints.destructive)),
+                        ("idempotent", Expr::Bool(tool.hints.idempotent)),
+                    ],
+                ),
+            ),
+            (
+                "plan",
+                Expr::Struct(
+                    "CallPlan",
+                    vec![
+                        ("method", Expr::Path(method)),
+                        ("path", Expr::str(&tool.plan.path)),
+                        (
+                            "params",
+                            Expr::Slice(tool.plan.params.iter().map(param_expr).collect()),
+                        ),
+                        ("body", body),
+                        ("security", Expr::Slice(security)),
+                        ("oauth_scopes", Expr::strs(&tool.plan.oauth_scopes)),
+                    ],
+                ),
+            ),
+            ("tags", Expr::strs(&tool.tags)),
+            ("search_only", Expr::Bool(tool.search_only)),
+        ],
+    )
 }
 
 /// Formats tokens as a Rust file.
 pub fn format_file(tokens: TokenStream) -> Result<String, crate::Error> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| crate::Error::Internal(e.to_string()))?;
     Ok(prettyplease::unparse(&file))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use proc_macro2::TokenTree;
+    use quote::ToTokens;
+
+    use super::*;
+    use crate::{Settings, map_document};
+
+    /// Strings that would end a literal, a comment or a raw string early, or open code, if
+    /// they were pasted into the text unescaped.
+    const HOSTILE: &[&str] = &[
+        "\"",
+        "\\",
+        "\\\"",
+        "\"#",
+        "\"##",
+        "\"#######",
+        "#\"#",
+        "*/",
+        "/*",
+        "//",
+        "#[",
+        "#![allow(warnings)]",
+        "{{",
+        "}}",
+        "{}",
+        "line\nbreak",
+        "carriage\rreturn",
+        "crlf\r\n",
+        "nul\0end",
+        "nul\x007 before a digit",
+        "tab\there",
+        "\u{2028}\u{2029}\u{85}",
+        "bidi \u{202E}dlrow\u{202C} \u{2066}x\u{2069}",
+        "combining \u{301} and zero width \u{200B}\u{FEFF}",
+        "escape \u{1b}[31m bell \u{7}",
+        "emoji 🦀 and ü and 中文",
+        "]\n[x]",
+        "\"), bad(), (\"",
+        "\"; fn main() {} //",
+        "r#\"raw\"#",
+        "'",
+        "''",
+        "",
+    ];
+
+    fn repo(path: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    }
+
+    /// The value of every string literal, in order.
+    fn string_literals(tokens: TokenStream, out: &mut Vec<String>) {
+        for tree in tokens {
+            match tree {
+                TokenTree::Group(group) => string_literals(group.stream(), out),
+                TokenTree::Literal(lit) => {
+                    if let syn::Lit::Str(s) = syn::Lit::new(lit) {
+                        out.push(s.value());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Tokens with the trailing comma of every group dropped: the text has them where the
+    /// tokens do not.
+    fn without_trailing_commas(tokens: TokenStream) -> TokenStream {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut out = TokenStream::new();
+        let last = trees.len().saturating_sub(1);
+        for (i, tree) in trees.into_iter().enumerate() {
+            match tree {
+                TokenTree::Punct(p) if p.as_char() == ',' && i == last => {}
+                TokenTree::Group(g) => out.append(Group::new(
+                    g.delimiter(),
+                    without_trailing_commas(g.stream()),
+                )),
+                other => out.append(other),
+            }
+        }
+        out
+    }
+
+    /// The static of a file without its attributes (the doc comment's literal is raw in
+    /// tokens, plain in text), and the values of its doc attributes.
+    fn split_static(file: &syn::File) -> (TokenStream, Vec<String>) {
+        let [syn::Item::Static(item)] = file.items.as_slice() else {
+            panic!("one static");
+        };
+        let mut item = item.clone();
+        let docs = item
+            .attrs
+            .drain(..)
+            .map(|attr| match &attr.meta {
+                syn::Meta::NameValue(syn::MetaNameValue {
+                    path,
+                    value:
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(doc),
+                            ..
+                        }),
+                    ..
+                }) if path.is_ident("doc") => doc.value(),
+                _ => panic!("only doc attributes"),
+            })
+            .collect();
+        (without_trailing_commas(item.to_token_stream()), docs)
+    }
+
+    /// Parses the text as a Rust file and checks it is token for token what the tokens
+    /// printer makes; returns the values of its string literals.
+    fn check_printers_agree(api: &ApiSpec) -> Vec<String> {
+        let text = api_text(api, "::mcpgen");
+        let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
+        let (from_text, text_docs) = split_static(&file);
+        let tokens = api_tokens(api, &quote!(::mcpgen));
+        let (from_tokens, token_docs) = split_static(&syn::parse2(tokens.clone()).unwrap());
+        assert_eq!(text_docs, [" The generated API table."]);
+        assert_eq!(text_docs, token_docs);
+        let (a, b) = (from_text.to_string(), from_tokens.to_string());
+        if a != b {
+            let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+            let window = |s: &str| {
+                let start = (0..=at.saturating_sub(80))
+                    .rev()
+                    .find(|i| s.is_char_boundary(*i))
+                    .unwrap_or(0);
+                s[start..].chars().take(200).collect::<String>()
+            };
+            panic!(
+                "the printers differ:\ntext:   {}\ntokens: {}",
+                window(&a),
+                window(&b)
+            );
+        }
+
+        let mut text_values = Vec::new();
+        string_literals(text.parse().unwrap(), &mut text_values);
+        let mut token_values = Vec::new();
+        string_literals(tokens, &mut token_values);
+        assert_eq!(text_values, token_values);
+        text_values
+    }
+
+    #[test]
+    fn string_literals_escape_like_proc_macro2() {
+        for text in HOSTILE {
+            let mut out = String::new();
+            push_str_literal(text, &mut out);
+            assert_eq!(out, Literal::string(text).to_string(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_strings_stay_literals() {
+        let mut fields = Vec::new();
+        let mut expected = Vec::new();
+        for text in HOSTILE {
+            fields.push(("plain", Expr::str(text)));
+            fields.push(("json", text_literal((*text).to_owned())));
+            fields.push(("option", Expr::some(Expr::str(text))));
+            fields.push((
+                "call",
+                Expr::Call("Kind::Pair", vec![Expr::str(text), Expr::str(text)]),
+            ));
+            fields.push(("slice", Expr::Slice(vec![Expr::str(text), Expr::str("x")])));
+            expected.extend([*text; 6]);
+            expected.push("x");
+        }
+        let table = Expr::Struct("Table", fields);
+        let text = format!("static T: Table = {};\n", table.to_text("crate::rt", 0));
+        syn::parse_file(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
+        let mut values = Vec::new();
+        string_literals(text.parse().unwrap(), &mut values);
+        assert_eq!(values, expected);
+        // JSON text is raw when it can be, escaped when it cannot.
+        assert_eq!(
+            text_literal("{\"a\":\"#\"}".to_owned()).to_text("rt", 0),
+            "r##\"{\"a\":\"#\"}\"##"
+        );
+        assert!(matches!(text_literal("a\rb".to_owned()), Expr::Str(_)));
+        assert!(matches!(text_literal("\u{202E}".to_owned()), Expr::Str(_)));
+        assert_eq!(raw_hashes("a\"##b\"#"), Some(3));
+        assert_eq!(raw_hashes("##\" #"), Some(1));
+        assert_eq!(raw_hashes("#"), Some(1));
+        let hashes = format!("\"{}", "#".repeat(254));
+        assert!(matches!(
+            text_literal(hashes.clone()),
+            Expr::RawStr(RawText { hashes: 255, .. })
+        ));
+        assert!(matches!(text_literal(hashes + "#"), Expr::Str(_)));
+        // Across the chunks the scan is split into.
+        for at in 4090..4100 {
+            let text = format!("{}\u{202E}{}", "a".repeat(at), "b".repeat(10));
+            assert_eq!(raw_hashes(&text), None, "{at}");
+        }
+        for ch in '\u{2000}'..='\u{2FFF}' {
+            let flow = matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            assert_eq!(raw_hashes(&format!("a{ch}b")).is_none(), flow, "{ch:?}");
+        }
+
+        // The same through the whole table: every string the document gives.
+        let spec = repo("examples/petstore/openapi.yaml");
+        let mut api = map_document(&spec, &Settings::new()).unwrap().api;
+        let all: Vec<String> = HOSTILE.iter().map(|s| (*s).to_owned()).collect();
+        let joined = all.concat();
+        api.title = joined.clone();
+        api.version = joined.clone();
+        api.server_name = joined.clone();
+        api.instructions = joined.clone();
+        api.env_prefix = joined.clone();
+        api.default_base_url = Some(joined.clone());
+        api.openapi =
+            Some(serde_json::json!({ "info": { "title": joined }, "x": all }).to_string());
+        api.schemes[0].key = joined.clone();
+        api.schemes[0].env = all.clone();
+        api.schemes.push(SchemeSpec {
+            key: joined.clone(),
+            kind: SchemeKind::ApiKey {
+                location: Location::Header,
+                name: joined.clone(),
+            },
+            env: all.clone(),
+        });
+        for (tool, text) in api.tools.iter_mut().zip(HOSTILE.iter().cycle()) {
+            tool.name = (*text).to_owned();
+            tool.title = Some(joined.clone());
+            tool.description = joined.clone();
+            tool.input_schema = serde_json::json!({ "description": text, *text: all });
+            tool.tags = all.clone();
+            tool.plan.path = joined.clone();
+            tool.plan.oauth_scopes = all.clone();
+            for p in &mut tool.plan.params {
+                p.arg = (*text).to_owned();
+                p.name = joined.clone();
+                p.fixed = Some(serde_json::json!(all));
+            }
+        }
+        let values = check_printers_agree(&api);
+        for text in &all {
+            assert!(values.contains(text), "{text:?} is a literal");
+        }
+        assert!(values.contains(&joined));
+        for tool in &api.tools {
+            assert!(values.contains(&tool.input_schema.to_string()));
+        }
+    }
+
+    #[test]
+    fn printers_agree_on_fixtures() {
+        for path in [
+            "examples/petstore/openapi.yaml",
+            "tests/fixtures/kitchen-sink.yaml",
+            "tests/fixtures/oauth.yaml",
+            "tests/fixtures/search.yaml",
+            "tests/fixtures/faults.yaml",
+        ] {
+            let api = map_document(&repo(path), &Settings::new()).unwrap().api;
+            check_printers_agree(&api);
+        }
+    }
+
+    #[test]
+    fn text_layout() {
+        let y = "y".repeat(40);
+        let table = Expr::Struct(
+            "Table",
+            vec![
+                ("name", Expr::str("a")),
+                ("short", Expr::Slice(vec![Expr::str("x"), Expr::Usize(1)])),
+                ("empty", Expr::Slice(Vec::new())),
+                (
+                    "nested",
+                    Expr::Slice(vec![Expr::Slice(vec![Expr::Usize(0)])]),
+                ),
+                (
+                    "long",
+                    Expr::Call(
+                        "Shape::Flattened",
+                        vec![Expr::Slice(vec![Expr::str(&y); 2])],
+                    ),
+                ),
+                (
+                    "inner",
+                    Expr::some(Expr::Struct("Inner", vec![("on", Expr::Bool(true))])),
+                ),
+                ("unit", Expr::Path("Mode::Tools")),
+                ("none", Expr::None),
+            ],
+        );
+        assert_eq!(
+            table.to_text("rt", 0),
+            format!(
+                "rt::Table {{
+    name: \"a\",
+    short: &[\"x\", 1usize],
+    empty: &[],
+    nested: &[&[0usize]],
+    long: rt::Shape::Flattened(&[
+        \"{y}\",
+        \"{y}\",
+    ]),
+    inner: Some(rt::Inner {{
+        on: true,
+    }}),
+    unit: rt::Mode::Tools,
+    none: None,
+}}"
+            )
+        );
+    }
 }

@@ -24,11 +24,48 @@ fn fixture(name: &str) -> PathBuf {
 #[test]
 fn example_crate_matches_committed_output() {
     let spec = root().join("examples/petstore/openapi.yaml");
-    let generated = generate_crate(&spec, &Settings::new().crate_name("petstore-mcp")).unwrap();
+    // The settings `cargo mcpgen generate` uses: the flags of scripts/demo.sh and the
+    // mcpgen.toml beside the spec.
+    let settings = mcpgen_codegen::config::apply_file(
+        &mcpgen_codegen::config::beside(&spec).expect("examples/petstore/mcpgen.toml"),
+        Settings::new().crate_name("petstore-mcp"),
+    )
+    .unwrap();
+    let generated = generate_crate(&spec, &settings).unwrap();
     for file in &generated.files {
         let path = root().join("examples/petstore").join(&file.path);
         expectorate::assert_contents(path, &file.contents);
     }
+}
+
+/// Generated crates carry a release profile; the workspace root carries the same one, so the
+/// example server (a workspace member, which cannot carry its own) is built as users build it.
+#[test]
+fn the_workspace_builds_releases_as_generated_crates_do() {
+    let spec = root().join("examples/petstore/openapi.yaml");
+    let profile = |manifest: &str| -> toml::Value {
+        let table: toml::Table = manifest.parse().unwrap();
+        table["profile"]["release"].clone()
+    };
+    let generated = generate_crate(&spec, &Settings::new()).unwrap();
+    let manifest = &generated
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("Cargo.toml"))
+        .unwrap()
+        .contents;
+    let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert_eq!(profile(manifest), profile(&workspace));
+    assert_eq!(profile(manifest)["lto"].as_str(), Some("fat"));
+
+    let without = generate_crate(&spec, &Settings::new().release_profile(false)).unwrap();
+    let manifest = &without
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("Cargo.toml"))
+        .unwrap()
+        .contents;
+    assert!(!manifest.contains("[profile"), "{manifest}");
 }
 
 #[test]

@@ -125,7 +125,7 @@ fn a_hundred_thousand_operations_generate() {
 
 #[test]
 fn spec_text_never_becomes_code() {
-    let hostile = r#"\" */ #[cfg(any())] {{ x }} {% if %} ] \n[workspace]\n"#;
+    let hostile = "\\\" */ #[cfg(any())] {{ x }} {% if %} {%- endif %} ] \\n[workspace]\n\r\u{202E}\u{2066}\0";
     let doc = serde_json::json!({
         "openapi": "3.0.0",
         "info": {"title": format!("T{hostile}"), "version": hostile, "description": hostile},
@@ -160,10 +160,22 @@ fn spec_text_never_becomes_code() {
         "no table was injected: {manifest}"
     );
     assert_eq!(
-        parsed.len(),
-        3,
-        "package, bin and dependencies only: {manifest}"
+        parsed.keys().collect::<Vec<_>>(),
+        ["bin", "dependencies", "package", "profile"],
+        "no table was injected: {manifest}"
     );
+    // rustc refuses bidirectional-override characters in comments.
+    for file in &generated.files {
+        for line in file.contents.lines() {
+            if line.trim_start().starts_with("//") {
+                assert!(
+                    !line.contains(['\u{202E}', '\u{2066}']),
+                    "{}: {line}",
+                    file.path.display()
+                );
+            }
+        }
+    }
     let tools = &generated
         .files
         .iter()
