@@ -253,6 +253,44 @@ async fn stdio_empty_body_and_unreachable_upstream() {
     client.cancel().await.ok();
 }
 
+/// Both transports answer `tools/list` from the pre-serialised list; what a client reads must
+/// be the same list, whole.
+#[tokio::test]
+async fn http_and_stdio_list_the_same_tools() {
+    let up = upstream().await;
+    let over_stdio = stdio(&up).await;
+    let server = HttpServer::start(petstore_binary(), &["--base-url", &up.base_url()], &[]).await;
+    let over_http = server.client(None).await;
+    let as_json = |tools: Vec<rmcp::model::Tool>| serde_json::to_value(tools).unwrap();
+    let listed = as_json(
+        over_stdio
+            .list_all_tools()
+            .await
+            .expect("tools/list over stdio"),
+    );
+    // Twice over HTTP: the list is built once and then reused.
+    for _ in 0..2 {
+        let over = as_json(
+            over_http
+                .list_all_tools()
+                .await
+                .expect("tools/list over HTTP"),
+        );
+        assert_eq!(over, listed);
+    }
+    assert_eq!(listed.as_array().map(Vec::len), Some(6));
+    assert!(
+        listed[2]["inputSchema"]["properties"]["petId"].is_object(),
+        "{listed}"
+    );
+    // Calls still work after the lists.
+    let r = call(&over_http, "listPets", json!({})).await;
+    assert_eq!(r.is_error, Some(true), "no credential: {}", text(&r));
+    over_stdio.cancel().await.ok();
+    over_http.cancel().await.ok();
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn http_passes_the_callers_authorization_through() {
     let up = upstream().await;

@@ -1123,8 +1123,13 @@ impl ServerHandler for GeneratedServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        // The stdio transport puts the tools into the answer itself, from `tools_json`.
-        if context.extensions.get::<SpliceTools>().is_some() {
+        // The transport (stdio, or the HTTP layer) puts the tools into the answer itself,
+        // from `tools_json`.
+        let over_http = context
+            .extensions
+            .get::<http::request::Parts>()
+            .is_some_and(|parts| parts.extensions.get::<SpliceTools>().is_some());
+        if over_http || context.extensions.get::<SpliceTools>().is_some() {
             return Ok(ListToolsResult::with_all_items(Vec::new()));
         }
         // Built for this answer and dropped with it.

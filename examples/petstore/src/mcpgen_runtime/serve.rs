@@ -19,8 +19,8 @@ use super::extra::ExtraTool;
 use super::oauth::TokenUrlOverride;
 use super::request::Upstream;
 use super::retry::RetryPolicy;
-use super::server::{GeneratedServer, RuntimeConfig};
-use super::stdio::StdioTransport;
+use super::server::{GeneratedServer, RuntimeConfig, SpliceTools};
+use super::stdio::{StdioTransport, is_tools_list, splice_tools};
 
 /// Which transport to serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -254,13 +254,19 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
         .with_allowed_origins(origins)
         .enforce_origin_validation()
         .with_cancellation_token(cancel.child_token())
-        .with_max_request_body_bytes(4 * 1024 * 1024);
+        .with_max_request_body_bytes(MAX_REQUEST_BYTES);
+    let lists = server.clone();
     let service = StreamableHttpService::new(
         move || Ok(server.clone()),
         Arc::new(LocalSessionManager::default()),
         http_config,
     );
-    let mut router = axum::Router::new().nest_service("/mcp", service);
+    let mut router =
+        axum::Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn(move |request, next| {
+                splice_tool_list(lists.clone(), request, next)
+            }));
     let token_env = format!("{}_MCP_TOKEN", args.env_prefix);
     if let Some(token) = std::env::var(&token_env).ok().filter(|t| !t.is_empty()) {
         // The MCP endpoint's own credential: checked here and removed, so it can never be
@@ -283,6 +289,62 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
         })
         .await
         .map_err(|e| format!("HTTP server failed: {e}"))
+}
+
+/// The largest MCP request body accepted over HTTP.
+const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// Answers `tools/list` over HTTP from the server's pre-serialised list, as the stdio transport
+/// does: the request is marked [`SpliceTools`], rmcp answers it with an empty list (shaped for
+/// the session's protocol version, framed as JSON or as an SSE event), and the tools are put
+/// into that answer here. Every other request passes through untouched.
+async fn splice_tool_list(
+    server: GeneratedServer,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.method() != http::Method::POST {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return (
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("an MCP request body is limited to {MAX_REQUEST_BYTES} bytes"),
+        )
+            .into_response();
+    };
+    let splice = is_tools_list(&body) && server.tools_json().is_some();
+    if splice {
+        parts.extensions.insert(SpliceTools);
+    }
+    let response = next
+        .run(axum::extract::Request::from_parts(parts, body.into()))
+        .await;
+    let tools = match server.tools_json() {
+        Some(tools) if splice && response.status() == http::StatusCode::OK => tools,
+        _ => return response,
+    };
+    // The answer to one request: a JSON body, or an SSE stream that ends after it (bounded in
+    // time all the same: a stream that stayed open must not hold the request forever).
+    let (mut parts, body) = response.into_parts();
+    let read = axum::body::to_bytes(body, MAX_REQUEST_BYTES);
+    match tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .unwrap_or_else(|_| Err(axum::Error::new("timed out")))
+    {
+        Ok(answer) => {
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            let answer = splice_tools(answer.to_vec(), tools);
+            axum::response::Response::from_parts(parts, answer.into())
+        }
+        Err(e) => (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot read the tool list's answer: {e}"),
+        )
+            .into_response(),
+    }
 }
 
 /// Lets a request through only with `Authorization: Bearer <token>`, which it then removes.

@@ -132,6 +132,13 @@ async fn write_line<W: AsyncWrite + Unpin>(
     write.flush().await
 }
 
+/// Whether `body` is one `tools/list` request.
+pub(super) fn is_tools_list(body: &[u8]) -> bool {
+    const METHOD: &[u8] = b"tools/list";
+    body.windows(METHOD.len()).any(|w| w == METHOD)
+        && serde_json::from_slice::<JsonRpcRequest<ListToolsRequest>>(body).is_ok()
+}
+
 /// Decodes one line (with its newline).
 fn decode(line: &[u8]) -> Decoded {
     // Each shortcut decodes only a message of its own method; anything else fails it at once.
@@ -167,7 +174,7 @@ fn decode(line: &[u8]) -> Decoded {
 }
 
 /// `answer` (a serialised `tools/list` answer with no tools) with `tools` in its tool list.
-fn splice_tools(answer: Vec<u8>, tools: &str) -> Vec<u8> {
+pub(super) fn splice_tools(answer: Vec<u8>, tools: &str) -> Vec<u8> {
     const EMPTY: &[u8] = br#""tools":[]"#;
     let Some(at) = answer.windows(EMPTY.len()).position(|w| w == EMPTY) else {
         return answer;
