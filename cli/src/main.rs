@@ -35,8 +35,9 @@ enum Command {
 /// What to expose and how compactly: shared by `generate` and `inspect`.
 #[derive(Debug, Args)]
 struct ShapeArgs {
-    /// Settings file (default: `mcpgen.toml` next to the spec, when there is one); flags
-    /// given on the command line win over it.
+    /// Settings file (default: `mcpgen.toml` next to the spec, when there is one). It applies
+    /// on top of `[package.metadata.mcpgen]` in the current package's Cargo.toml; flags given
+    /// on the command line win over both.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Apply this OpenAPI Overlay 1.0 document first (repeatable, applied in order).
@@ -70,18 +71,19 @@ struct ShapeArgs {
 }
 
 impl ShapeArgs {
-    /// The settings of the config file (if any) for `spec`, then those of the flags.
+    /// The project's settings for `spec` (`[package.metadata.mcpgen]` of the package in the
+    /// current folder, then the config file), then those of the flags.
     fn settings_for(self, spec: &std::path::Path, settings: Settings) -> Result<Settings, String> {
-        let file = self
-            .config
-            .clone()
-            .or_else(|| mcpgen_codegen::config::beside(spec));
-        let settings = match file {
-            Some(path) => {
-                mcpgen_codegen::config::apply_file(&path, settings).map_err(|e| e.to_string())?
-            }
-            None => settings,
-        };
+        let manifest = std::env::current_dir()
+            .ok()
+            .and_then(|dir| mcpgen_codegen::config::package_manifest(&dir));
+        let (settings, _) = mcpgen_codegen::config::project_settings(
+            spec,
+            manifest.as_deref(),
+            self.config.as_deref(),
+            settings,
+        )
+        .map_err(|e| e.to_string())?;
         Ok(self.apply(settings))
     }
 

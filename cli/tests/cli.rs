@@ -322,6 +322,80 @@ fn mcpgen_toml_beside_the_spec_is_read_and_flags_win() {
 }
 
 #[test]
+fn package_metadata_applies_under_mcpgen_toml_and_flags() {
+    let dir = temp_dir("metadata");
+    std::fs::create_dir_all(dir.join("api")).unwrap();
+    let spec = dir.join("api/openapi.yaml");
+    std::fs::copy(example_spec(), &spec).unwrap();
+    let manifest = dir.join("Cargo.toml");
+    std::fs::write(
+        &manifest,
+        "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n\
+         crate_name = \"from-metadata\"\ntool_prefix = \"pets_\"\nexclude_operations = [\"GET /store/inventory\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    // Run from inside the package (a folder below its manifest), as `cargo mcpgen` would be.
+    let generate = |extra: &[&str]| {
+        bin()
+            .current_dir(dir.join("api"))
+            .arg("generate")
+            .arg(&spec)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = generate(&[]);
+    assert!(
+        stderr(&output).contains("from-metadata (5 tools)"),
+        "{}",
+        stderr(&output)
+    );
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("\"pets_getPetById\""), "the prefix applies");
+    assert!(
+        !tools.contains("get_store_inventory"),
+        "the operation is excluded"
+    );
+
+    // mcpgen.toml beside the spec applies on top; flags win over both; lists are joined.
+    std::fs::write(
+        dir.join("api/mcpgen.toml"),
+        "tool_prefix = \"zoo_\"\nexclude_operations = [\"deletePet\"]\n",
+    )
+    .unwrap();
+    let output = generate(&["--name", "from-flag"]);
+    assert!(
+        stderr(&output).contains("from-flag (4 tools)"),
+        "{}",
+        stderr(&output)
+    );
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("\"zoo_getPetById\"") && !tools.contains("pets_getPetById"));
+
+    // A mistake in the manifest names the file, the line and where in it.
+    std::fs::remove_file(dir.join("api/mcpgen.toml")).unwrap();
+    std::fs::write(
+        &manifest,
+        "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n\
+         tool_prefix = 3\n",
+    )
+    .unwrap();
+    let bad = generate(&[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = stderr(&bad);
+    assert!(
+        err.contains("Cargo.toml:6")
+            && err.contains("/package/metadata/mcpgen/tool_prefix")
+            && err.contains("must be a string"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn mode_flags_and_settings() {
     let dir = temp_dir("mode");
     let out = dir.join("out");

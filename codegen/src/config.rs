@@ -1,6 +1,9 @@
 //! `mcpgen.toml`: the same settings as the command-line flags and the macro's options, in a
 //! file next to the spec, so that what a project exposes is written down once.
 //!
+//! The same table can sit in the crate's `Cargo.toml` as `[package.metadata.mcpgen]`; when
+//! both exist, the manifest's applies first and `mcpgen.toml` on top of it.
+//!
 //! ```toml
 //! crate_name = "petstore-mcp"
 //! env_prefix = "PETSTORE"
@@ -38,7 +41,81 @@ pub fn beside(spec: &Path) -> Option<PathBuf> {
 }
 
 /// Applies the settings in the file at `path` on top of `settings`.
-pub fn apply_file(path: &Path, mut settings: Settings) -> Result<Settings> {
+pub fn apply_file(path: &Path, settings: Settings) -> Result<Settings> {
+    let (text, table) = read_toml(path)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    apply_table(&table, path, &text, "", base, settings)
+}
+
+/// Applies `[package.metadata.mcpgen]` of the Cargo manifest at `manifest` on top of
+/// `settings`. `Ok(None)` when the manifest has no such table. Paths in it (`overlays`) are
+/// relative to the manifest's folder.
+pub fn apply_package_metadata(manifest: &Path, settings: Settings) -> Result<Option<Settings>> {
+    let (text, table) = read_toml(manifest)?;
+    let Some(metadata) = table
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("mcpgen"))
+    else {
+        return Ok(None);
+    };
+    let Some(metadata) = metadata.as_table() else {
+        return Err(Error::Invalid {
+            path: manifest.to_owned(),
+            line: find_line(&text, "[package.metadata.mcpgen]"),
+            pointer: "/package/metadata/mcpgen".to_owned(),
+            message: "`package.metadata.mcpgen` must be a table of mcpgen settings".to_owned(),
+        });
+    };
+    let base = manifest.parent().unwrap_or(Path::new("."));
+    apply_table(
+        metadata,
+        manifest,
+        &text,
+        "/package/metadata/mcpgen",
+        base,
+        settings,
+    )
+    .map(Some)
+}
+
+/// The Cargo manifest of the package `dir` is in: the nearest `Cargo.toml` with a `[package]`
+/// table, from `dir` upwards.
+pub fn package_manifest(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().map(|d| d.join("Cargo.toml")).find(|m| {
+        std::fs::read_to_string(m)
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .is_some_and(|t| t.contains_key("package"))
+    })
+}
+
+/// The settings of a project, in the order they apply: `[package.metadata.mcpgen]` of
+/// `manifest` (project-wide), then `config` or else `mcpgen.toml` beside the spec (for that
+/// spec), each on top of the one before. Returns the settings and the files read, which a
+/// build must be redone for when they change. Every front end calls this, then applies its own
+/// options (flags, attribute options) on top.
+pub fn project_settings(
+    spec: &Path,
+    manifest: Option<&Path>,
+    config: Option<&Path>,
+    mut settings: Settings,
+) -> Result<(Settings, Vec<PathBuf>)> {
+    let mut read = Vec::new();
+    if let Some(manifest) = manifest.filter(|m| m.is_file()) {
+        if let Some(applied) = apply_package_metadata(manifest, settings.clone())? {
+            settings = applied;
+        }
+        read.push(manifest.to_owned());
+    }
+    if let Some(file) = config.map(Path::to_owned).or_else(|| beside(spec)) {
+        settings = apply_file(&file, settings)?;
+        read.push(file);
+    }
+    Ok((settings, read))
+}
+
+fn read_toml(path: &Path) -> Result<(String, toml::Table)> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
@@ -55,13 +132,28 @@ pub fn apply_file(path: &Path, mut settings: Settings) -> Result<Settings> {
             message: e.message().to_owned(),
         }
     })?;
+    Ok((text, table))
+}
+
+fn find_line(text: &str, start: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| l.trim_start().starts_with(start))
+        .map(|i| i + 1)
+}
+
+/// Applies one table of settings; `pointer` is where the table sits in the file.
+fn apply_table(
+    table: &toml::Table,
+    path: &Path,
+    text: &str,
+    pointer: &str,
+    base: &Path,
+    mut settings: Settings,
+) -> Result<Settings> {
     let invalid = |key: &str, message: String| Error::Invalid {
         path: path.to_owned(),
-        line: text
-            .lines()
-            .position(|l| l.trim_start().starts_with(key))
-            .map(|i| i + 1),
-        pointer: format!("/{key}"),
+        line: find_line(text, key),
+        pointer: format!("{pointer}/{key}"),
         message,
     };
     let string = |key: &str, value: &toml::Value| {
@@ -89,8 +181,7 @@ pub fn apply_file(path: &Path, mut settings: Settings) -> Result<Settings> {
             .as_bool()
             .ok_or_else(|| invalid(key, format!("`{key}` must be true or false")))
     };
-    let base = path.parent().unwrap_or(Path::new("."));
-    for (key, value) in &table {
+    for (key, value) in table {
         settings = match key.as_str() {
             "crate_name" => settings.crate_name(string(key, value)?),
             "crate_version" => settings.crate_version(string(key, value)?),

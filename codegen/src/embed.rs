@@ -47,10 +47,10 @@ pub struct ExtraToolSpec {
 pub struct ServerModule {
     /// Name of the server type.
     pub server_type: syn::Ident,
-    /// The spec file to make the user's crate depend on (an absolute path), so that cargo
-    /// rebuilds it when the file changes. Build scripts say so with `rerun-if-changed`
-    /// instead and leave this `None`.
-    pub track_file: Option<PathBuf>,
+    /// Files to make the user's crate depend on (absolute paths: the spec, and the settings
+    /// files read for it), so that cargo rebuilds it when one changes. Build scripts say so
+    /// with `rerun-if-changed` instead and leave this empty.
+    pub track_files: Vec<PathBuf>,
     /// Hand-written tools, listed after the generated ones.
     pub extra_tools: Vec<ExtraToolSpec>,
 }
@@ -60,7 +60,7 @@ impl ServerModule {
     pub fn new() -> Self {
         ServerModule {
             server_type: format_ident!("{}", DEFAULT_SERVER_TYPE),
-            track_file: None,
+            track_files: Vec::new(),
             extra_tools: Vec::new(),
         }
     }
@@ -167,10 +167,10 @@ pub fn check_extra_tools(
 pub fn server_items(mapped: &Mapped, module: &ServerModule, rt: &TokenStream) -> TokenStream {
     let api_table = emit::api_tokens(&mapped.api, rt);
     let server = &module.server_type;
-    let track = module.track_file.as_ref().map(|path| {
+    let track = module.track_files.iter().map(|path| {
         let path = path.to_string_lossy();
         quote! {
-            // Makes cargo rebuild this crate when the document changes.
+            // Makes cargo rebuild this crate when the file changes.
             const _: &[u8] = include_bytes!(#path);
         }
     });
@@ -193,7 +193,7 @@ pub fn server_items(mapped: &Mapped, module: &ServerModule, rt: &TokenStream) ->
     let handler = quote!(#rt::rmcp::handler::server::ServerHandler);
     let model = quote!(#rt::rmcp::model);
     quote! {
-        #track
+        #(#track)*
 
         #api_table
 
@@ -395,7 +395,9 @@ impl Builder {
         }
     }
 
-    /// Generation settings: tool selection, prefix, description overrides, names.
+    /// Generation settings: tool selection, prefix, description overrides, names. They apply
+    /// on top of the project's settings files (`[package.metadata.mcpgen]` of the crate's
+    /// Cargo.toml, then `mcpgen.toml` beside the spec), which the builder reads itself.
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
         self
@@ -421,10 +423,22 @@ impl Builder {
         }
     }
 
+    /// The settings: the project's (`[package.metadata.mcpgen]` of the crate's Cargo.toml,
+    /// then `mcpgen.toml` beside the spec), then those given to [`Builder::settings`]; and the
+    /// files read for them.
+    fn project_settings(&self, spec: &Path) -> Result<(Settings, Vec<PathBuf>)> {
+        let manifest =
+            std::env::var_os("CARGO_MANIFEST_DIR").map(|dir| Path::new(&dir).join("Cargo.toml"));
+        let (project, files) =
+            crate::config::project_settings(spec, manifest.as_deref(), None, Settings::new())?;
+        Ok((project.then(self.settings.clone()), files))
+    }
+
     /// The formatted source of the server's items.
     pub fn generate(&self) -> Result<String> {
         let spec = self.spec_path();
-        let mapped = map_document(&spec, &self.settings)?;
+        let (settings, _) = self.project_settings(&spec)?;
+        let mapped = map_document(&spec, &settings)?;
         let server_type =
             server_type_ident(&self.server_type).map_err(|message| Error::Settings {
                 path: spec.clone(),
@@ -474,6 +488,9 @@ impl Builder {
             ),
         })?;
         println!("cargo:rerun-if-changed={}", spec.display());
+        for file in self.project_settings(&spec)?.1 {
+            println!("cargo:rerun-if-changed={}", file.display());
+        }
         let file_name = self.file_name.clone().unwrap_or_else(|| {
             let stem = spec
                 .file_stem()

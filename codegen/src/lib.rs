@@ -80,6 +80,80 @@ impl Settings {
     pub fn new() -> Self {
         Self::default()
     }
+    /// These settings with `over` applied on top: what `over` sets (differs from the default)
+    /// wins, and lists (selections, overlays, description overrides) are joined. This is how a
+    /// front end puts its own options over the project's settings files.
+    pub fn then(self, over: Settings) -> Settings {
+        let default = Settings::default();
+        let flag =
+            |base: bool, over: bool, default: bool| if over != default { over } else { base };
+        let join = |mut base: Vec<String>, over: Vec<String>| {
+            base.extend(over);
+            base
+        };
+        let mut overlays = self.overlays;
+        overlays.extend(over.overlays);
+        let mut descriptions = self.descriptions;
+        descriptions.extend(over.descriptions);
+        Settings {
+            crate_name: over.crate_name.or(self.crate_name),
+            crate_version: over.crate_version.or(self.crate_version),
+            env_prefix: over.env_prefix.or(self.env_prefix),
+            skip_broken: flag(self.skip_broken, over.skip_broken, default.skip_broken),
+            runtime: if over.runtime != default.runtime {
+                over.runtime
+            } else {
+                self.runtime
+            },
+            selection: select::Selection {
+                include_tags: join(self.selection.include_tags, over.selection.include_tags),
+                exclude_tags: join(self.selection.exclude_tags, over.selection.exclude_tags),
+                include_operations: join(
+                    self.selection.include_operations,
+                    over.selection.include_operations,
+                ),
+                exclude_operations: join(
+                    self.selection.exclude_operations,
+                    over.selection.exclude_operations,
+                ),
+            },
+            tool_prefix: over.tool_prefix.or(self.tool_prefix),
+            base_url: over.base_url.or(self.base_url),
+            descriptions,
+            overlays,
+            compaction: compact::Compaction {
+                max_description_chars: over
+                    .compaction
+                    .max_description_chars
+                    .or(self.compaction.max_description_chars),
+                inline_refs: flag(
+                    self.compaction.inline_refs,
+                    over.compaction.inline_refs,
+                    default.compaction.inline_refs,
+                ),
+                no_output_schemas: flag(
+                    self.compaction.no_output_schemas,
+                    over.compaction.no_output_schemas,
+                    default.compaction.no_output_schemas,
+                ),
+            },
+            mode: if over.mode != default.mode {
+                over.mode
+            } else {
+                self.mode
+            },
+            embed_openapi: flag(
+                self.embed_openapi,
+                over.embed_openapi,
+                default.embed_openapi,
+            ),
+            release_profile: flag(
+                self.release_profile,
+                over.release_profile,
+                default.release_profile,
+            ),
+        }
+    }
     /// Name of the generated crate and server (default: from the API title, plus `-mcp`).
     pub fn crate_name(mut self, name: impl Into<String>) -> Self {
         self.crate_name = Some(name.into());

@@ -287,3 +287,32 @@ fn x_mcpgen_and_overlays_shape_the_tools() {
         "Every pet in the store, newest first."
     );
 }
+
+/// `then` layers a front end's options over the project's settings files: what the upper
+/// settings set wins, lists are joined, and defaults leave the lower settings alone.
+#[test]
+fn settings_layer_with_then() {
+    let spec = root().join("examples/petstore/openapi.yaml");
+    let files = Settings::new()
+        .tool_prefix("a_")
+        .exclude_operations(["deletePet"])
+        .embed_openapi(false);
+    let options = Settings::new()
+        .tool_prefix("b_")
+        .exclude_operations(["createPet"]);
+    let mapped = map_document(&spec, &files.then(options)).unwrap();
+    let names: Vec<&str> = mapped.api.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "b_listPets",
+            "b_getPetById",
+            "b_updatePet",
+            "b_get_store_inventory"
+        ]
+    );
+    assert!(
+        mapped.api.openapi.is_none(),
+        "a default does not undo `false`"
+    );
+}

@@ -44,6 +44,10 @@ use syn::{Attribute, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 ///
 /// # Options
 ///
+/// The options apply on top of the project's settings files, which use the same names:
+/// `[package.metadata.mcpgen]` in the crate's `Cargo.toml`, then `mcpgen.toml` beside the
+/// spec. The crate is rebuilt when one of them changes.
+///
 /// - `spec = "path"` (required): the OpenAPI document (Swagger 2.0, OpenAPI 3.0 or 3.1; JSON
 ///   or YAML), relative to the crate's `Cargo.toml`. The crate is rebuilt when it changes.
 /// - `base_url = "https://..."`: the upstream used when neither `--base-url` nor
@@ -392,7 +396,22 @@ fn generate(
 
     let written = spec.value();
     let path = resolve_spec(&written);
-    let settings = args.settings();
+    // The project's settings files (`[package.metadata.mcpgen]`, `mcpgen.toml` beside the
+    // spec), then the attribute's options on top.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let manifest = manifest_dir.as_ref().map(|dir| dir.join("Cargo.toml"));
+    let (project, settings_files) =
+        mcpgen_codegen::config::project_settings(&path, manifest.as_deref(), None, Settings::new())
+            .map_err(|e| {
+                // Paths relative to the crate, as the user wrote them: an absolute path would differ
+                // on every machine.
+                let mut message = e.to_string();
+                if let Some(dir) = &manifest_dir {
+                    message = message.replace(&format!("{}/", dir.display()), "");
+                }
+                syn::Error::new(spec.span(), format!("mcpgen settings: {message}"))
+            })?;
+    let settings = project.then(args.settings());
     let mapped = mcpgen_codegen::map_document(&path, &settings)
         .map_err(|e| spec_error(e, args, spec, &written))?;
 
@@ -404,7 +423,7 @@ fn generate(
     }
     let server_module = ServerModule {
         server_type,
-        track_file: Some(path),
+        track_files: std::iter::once(path).chain(settings_files).collect(),
         extra_tools: extra_tools.into_iter().map(|(s, _)| s).collect(),
     };
     Ok(embed::server_items(
