@@ -68,6 +68,11 @@ struct ShapeArgs {
     /// Leave out output schemas: smaller tool lists, no structured results promised.
     #[arg(long)]
     no_output_schemas: bool,
+    /// Fetch `http`/`https` documents that `$ref`s name (refused otherwise). Each URL is
+    /// fetched once, within 10 seconds, following at most 5 redirects, and may be no larger
+    /// than a local spec; references inside it resolve against its URL, never to local files.
+    #[arg(long)]
+    allow_remote_refs: bool,
 }
 
 impl ShapeArgs {
@@ -104,6 +109,9 @@ impl ShapeArgs {
         }
         if self.no_output_schemas {
             settings = settings.no_output_schemas(true);
+        }
+        if self.allow_remote_refs {
+            settings = settings.allow_remote_refs(true);
         }
         if let Some(prefix) = self.tool_prefix {
             settings = settings.tool_prefix(prefix);

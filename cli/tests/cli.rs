@@ -517,3 +517,114 @@ fn runtime_can_be_a_dependency_instead_of_a_copy() {
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&versioned);
 }
+
+/// Serves `/schemas/pet.yaml` (which refers to a relative `common.yaml`) and
+/// `/schemas/common.yaml` on 127.0.0.1; returns the port and the paths requested so far.
+fn serve_pet_schemas() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .to_owned();
+            seen.lock().unwrap().push(path.clone());
+            let (status, body) = match path.as_str() {
+                "/schemas/pet.yaml" => (
+                    "200 OK",
+                    "Pet:\n  type: object\n  properties:\n    id: {$ref: 'common.yaml#/Id'}\n    fetchedName: {type: string}\n",
+                ),
+                "/schemas/common.yaml" => {
+                    ("200 OK", "Id: {type: integer, description: fetched id}\n")
+                }
+                _ => ("404 Not Found", "no"),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, requests)
+}
+
+#[test]
+fn remote_refs_need_the_flag_and_are_fetched_once_with_it() {
+    let (port, requests) = serve_pet_schemas();
+    let dir = temp_dir("remote-refs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("openapi.yaml");
+    let reference = format!("http://127.0.0.1:{port}/schemas/pet.yaml#/Pet");
+    std::fs::write(
+        &spec,
+        format!(
+            "openapi: 3.0.3\ninfo: {{title: Remote, version: '1'}}\npaths:\n  /pets:\n    post:\n      operationId: addPet\n      requestBody:\n        content:\n          application/json:\n            schema: {{$ref: '{reference}'}}\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {{$ref: '{reference}'}}\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let run = |extra: &[&str]| {
+        bin()
+            .args(["mcpgen", "generate"])
+            .arg(&spec)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            // The test server is local: no proxy of the environment may stand in between.
+            .env("NO_PROXY", "127.0.0.1")
+            .env("no_proxy", "127.0.0.1")
+            .output()
+            .unwrap()
+    };
+
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(&reference),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("--allow-remote-refs"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(requests.lock().unwrap().is_empty());
+    assert!(!out.exists());
+
+    let fetched = run(&["--allow-remote-refs"]);
+    assert!(fetched.status.success(), "{}", stderr(&fetched));
+    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert!(tools.contains("fetchedName"), "{tools}");
+    assert!(tools.contains("fetched id"), "{tools}");
+    let mut seen = requests.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["/schemas/common.yaml", "/schemas/pet.yaml"]);
+
+    // The same through mcpgen.toml.
+    std::fs::write(dir.join("mcpgen.toml"), "allow_remote_refs = true\n").unwrap();
+    let inspected = bin()
+        .args(["mcpgen", "inspect"])
+        .arg(&spec)
+        .env("NO_PROXY", "127.0.0.1")
+        .env("no_proxy", "127.0.0.1")
+        .output()
+        .unwrap();
+    assert!(inspected.status.success(), "{}", stderr(&inspected));
+}

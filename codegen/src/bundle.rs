@@ -4,8 +4,13 @@
 //! finite; other referenced objects (parameters, responses, path items, ...) are copied in place.
 //!
 //! Only files inside the root document's folder (or below it) are read, and remote
-//! references are refused: a document must not make the generator read or fetch anything its
-//! author's folder does not hold.
+//! (`http`/`https`) references are refused unless the `allow_remote_refs` setting is on and
+//! the generator was built with the `remote-refs` feature (the CLI is; the proc macro is not):
+//! by default a document must not make the generator read or fetch anything its author's
+//! folder does not hold. Fetched documents are read once per URL, bounded in time and size
+//! (see `remote`), count towards [`MAX_REFERENCED_FILES`], and their own relative references
+//! resolve against their URL: a remote document only ever leads to other http(s) URLs, never
+//! to a local file.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -16,7 +21,7 @@ use crate::error::{Error, Result, pointer_push};
 use crate::load;
 use crate::schema::fragment_pointer;
 
-/// At most this many other files are read for one document.
+/// At most this many other files (local or remote) are read for one document.
 pub const MAX_REFERENCED_FILES: usize = 1_000;
 /// Documents nested deeper than this (in JSON levels) are refused.
 const MAX_DEPTH: usize = 512;
@@ -30,22 +35,73 @@ pub enum SchemaHome {
     Definitions,
 }
 
+/// A document that references point into: a (canonical) local file, or a remote document by
+/// its absolute http(s) URL without fragment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Doc {
+    File(PathBuf),
+    Url(String),
+}
+
+impl Doc {
+    /// How errors name the document.
+    fn path(&self) -> PathBuf {
+        match self {
+            Doc::File(path) => path.clone(),
+            Doc::Url(url) => PathBuf::from(url),
+        }
+    }
+
+    fn stem(&self) -> Option<String> {
+        match self {
+            Doc::File(path) => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+            Doc::Url(url) => {
+                let last = url.rsplit('/').next().unwrap_or_default();
+                let stem = last.split(['?', '.']).next().unwrap_or_default();
+                (!stem.is_empty()).then(|| stem.to_owned())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Doc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Doc::File(path) => path.display().fmt(f),
+            Doc::Url(url) => url.fmt(f),
+        }
+    }
+}
+
 struct Bundler {
-    root_path: PathBuf,
+    root_path: Doc,
     root_dir: PathBuf,
     home: SchemaHome,
-    files: HashMap<PathBuf, Value>,
-    /// (file, fragment) → bundled schema name.
-    schema_names: HashMap<(PathBuf, String), String>,
+    allow_remote: bool,
+    #[cfg(feature = "remote-refs")]
+    fetcher: Option<crate::remote::Fetcher>,
+    /// URL a remote document was finally read from, where redirects made it differ from the
+    /// URL it is known by: its relative references resolve against that.
+    #[cfg(feature = "remote-refs")]
+    redirected: HashMap<String, String>,
+    files: HashMap<Doc, Value>,
+    /// (document, fragment) → bundled schema name.
+    schema_names: HashMap<(Doc, String), String>,
     taken: HashSet<String>,
     new_schemas: Vec<(String, Value)>,
-    inlining: Vec<(PathBuf, String)>,
+    inlining: Vec<(Doc, String)>,
 }
 
 /// Replaces every reference into another file by a reference into (or a copy inside) `doc`.
 /// `root_path` is the file `doc` was read from. Documents without such references are left
-/// exactly as they were.
-pub fn bundle(root_path: &Path, doc: &mut Value, home: SchemaHome) -> Result<()> {
+/// exactly as they were. `allow_remote` lets `http`/`https` references be fetched (which needs
+/// the `remote-refs` feature; without it such references are an error either way).
+pub fn bundle(
+    root_path: &Path,
+    doc: &mut Value,
+    home: SchemaHome,
+    allow_remote: bool,
+) -> Result<()> {
     if !has_external_ref(doc) {
         return Ok(());
     }
@@ -65,10 +121,16 @@ pub fn bundle(root_path: &Path, doc: &mut Value, home: SchemaHome) -> Result<()>
     if let Some(Value::Object(existing)) = section {
         taken.extend(existing.keys().cloned());
     }
+    let root = Doc::File(canonical);
     let mut bundler = Bundler {
-        root_path: canonical.clone(),
+        root_path: root.clone(),
         root_dir,
         home,
+        allow_remote,
+        #[cfg(feature = "remote-refs")]
+        fetcher: None,
+        #[cfg(feature = "remote-refs")]
+        redirected: HashMap::new(),
         files: HashMap::new(),
         schema_names: HashMap::new(),
         taken,
@@ -76,7 +138,7 @@ pub fn bundle(root_path: &Path, doc: &mut Value, home: SchemaHome) -> Result<()>
         inlining: Vec::new(),
     };
     let mut tokens = Vec::new();
-    bundler.walk(doc, &canonical, true, &mut tokens, 0)?;
+    bundler.walk(doc, &root, true, &mut tokens, 0)?;
     let new_schemas = std::mem::take(&mut bundler.new_schemas);
     if !new_schemas.is_empty() {
         let section = match home {
@@ -159,9 +221,9 @@ fn is_schema_position(tokens: &[String]) -> bool {
 }
 
 impl Bundler {
-    fn invalid(&self, file: &Path, pointer: &str, message: impl Into<String>) -> Error {
+    fn invalid(&self, file: &Doc, pointer: &str, message: impl Into<String>) -> Error {
         Error::Invalid {
-            path: file.to_owned(),
+            path: file.path(),
             line: None,
             pointer: pointer.to_owned(),
             message: message.into(),
@@ -173,7 +235,7 @@ impl Bundler {
     fn walk(
         &mut self,
         value: &mut Value,
-        file: &Path,
+        file: &Doc,
         in_root: bool,
         tokens: &mut Vec<String>,
         depth: usize,
@@ -218,7 +280,7 @@ impl Bundler {
         &mut self,
         reference: &str,
         object: &Map<String, Value>,
-        file: &Path,
+        file: &Doc,
         tokens: &[String],
     ) -> Result<Value> {
         let at = pointer_push(&pointer_of(tokens), "$ref");
@@ -246,10 +308,7 @@ impl Bundler {
                 self.invalid(
                     file,
                     &at,
-                    format!(
-                        "`{reference}` points to nothing in {}",
-                        target_file.display()
-                    ),
+                    format!("`{reference}` points to nothing in {target_file}"),
                 )
             })?;
         let mut target_tokens: Vec<String> = pointer
@@ -306,26 +365,48 @@ impl Bundler {
         Ok(content)
     }
 
-    /// The canonical file and the fragment (`/a/b`, possibly empty) a reference designates.
-    fn locate(&self, reference: &str, file: &Path, at: &str) -> Result<(PathBuf, String)> {
+    /// The document (a canonical file or a URL) and the fragment (`/a/b`, possibly empty) a
+    /// reference designates.
+    fn locate(&self, reference: &str, file: &Doc, at: &str) -> Result<(Doc, String)> {
         let (path_part, fragment) = match reference.split_once('#') {
             Some((p, f)) => (p, f.to_owned()),
             None => (reference, String::new()),
         };
         if path_part.is_empty() {
-            return Ok((file.to_owned(), fragment));
+            return Ok((file.clone(), fragment));
         }
+        let file_path = match file {
+            Doc::File(path) => path,
+            // Inside a remote document every reference is a URL relative to it.
+            Doc::Url(base) => {
+                let url = self.remote_url(base, path_part, reference, file, at)?;
+                return Ok((Doc::Url(url), fragment));
+            }
+        };
         let lower = path_part.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//")
         {
-            return Err(self.invalid(
-                file,
-                at,
-                format!(
-                    "`{reference}` is a remote reference; remote documents are never fetched. \
-                     Download it next to the document and refer to it by a relative path"
-                ),
-            ));
+            if !self.allow_remote {
+                return Err(self.invalid(
+                    file,
+                    at,
+                    format!(
+                        "`{reference}` is a remote reference, and remote documents are fetched \
+                         only when allowed: pass `--allow-remote-refs` to `cargo mcpgen` (or set \
+                         `allow_remote_refs = true`), or download it next to the document and \
+                         refer to it by a relative path"
+                    ),
+                ));
+            }
+            if lower.starts_with("//") {
+                return Err(self.invalid(
+                    file,
+                    at,
+                    format!("`{reference}` names no scheme; write `https:` or `http:` before it"),
+                ));
+            }
+            let url = self.remote_url("", path_part, reference, file, at)?;
+            return Ok((Doc::Url(url), fragment));
         }
         if lower.contains("://") {
             return Err(self.invalid(
@@ -335,7 +416,7 @@ impl Bundler {
             ));
         }
         let decoded = percent_decode(path_part);
-        let base = file.parent().unwrap_or(Path::new("/"));
+        let base = file_path.parent().unwrap_or(Path::new("/"));
         let candidate = base.join(&decoded);
         let canonical = candidate.canonicalize().map_err(|e| {
             self.invalid(
@@ -357,10 +438,52 @@ impl Bundler {
                 ),
             ));
         }
-        Ok((canonical, fragment))
+        Ok((Doc::File(canonical), fragment))
     }
 
-    fn load(&mut self, target: &Path, from: &Path, at: &str) -> Result<()> {
+    /// The absolute http(s) URL (without fragment) that `path_part` of `reference` names,
+    /// relative to the remote document `base` (`""`: `path_part` must be absolute).
+    #[cfg(feature = "remote-refs")]
+    fn remote_url(
+        &self,
+        base: &str,
+        path_part: &str,
+        reference: &str,
+        file: &Doc,
+        at: &str,
+    ) -> Result<String> {
+        let resolved = if base.is_empty() {
+            crate::remote::parse(path_part)
+        } else {
+            let base = self.redirected.get(base).map_or(base, String::as_str);
+            crate::remote::join(base, path_part)
+        };
+        resolved.map_err(|e| self.invalid(file, at, format!("`{reference}` {e}")))
+    }
+
+    #[cfg(not(feature = "remote-refs"))]
+    fn remote_url(
+        &self,
+        _base: &str,
+        _path_part: &str,
+        reference: &str,
+        file: &Doc,
+        at: &str,
+    ) -> Result<String> {
+        Err(self.invalid(
+            file,
+            at,
+            format!(
+                "`{reference}` is a remote reference, and this build of the generator cannot \
+                 fetch documents (the `#[mcpgen::server]` macro never does: builds must not \
+                 reach the network). Remote references need the CLI: \
+                 `cargo mcpgen ... --allow-remote-refs`; or download the document next to the \
+                 spec and refer to it by a relative path"
+            ),
+        ))
+    }
+
+    fn load(&mut self, target: &Doc, from: &Doc, at: &str) -> Result<()> {
         if self.files.contains_key(target) {
             return Ok(());
         }
@@ -371,17 +494,43 @@ impl Bundler {
                 format!("more than {MAX_REFERENCED_FILES} files are referenced"),
             ));
         }
-        let loaded = load::load_file(target)?;
-        self.files.insert(target.to_owned(), loaded.value);
+        let value = match target {
+            Doc::File(path) => load::load_file(path)?.value,
+            Doc::Url(url) => self.fetch(url, from, at)?,
+        };
+        self.files.insert(target.clone(), value);
         Ok(())
     }
 
+    #[cfg(feature = "remote-refs")]
+    fn fetch(&mut self, url: &str, from: &Doc, at: &str) -> Result<Value> {
+        let fetched = self
+            .fetcher
+            .get_or_insert_with(crate::remote::Fetcher::new)
+            .fetch(url)
+            .map_err(|e| self.invalid(from, at, format!("cannot fetch {url}: {e}")))?;
+        let value = load::parse_text(Path::new(url), &fetched.text).map_err(|e| {
+            self.invalid(
+                from,
+                at,
+                format!("{url} is not a JSON or YAML document: {e}"),
+            )
+        })?;
+        if fetched.final_url != url {
+            self.redirected.insert(url.to_owned(), fetched.final_url);
+        }
+        Ok(value)
+    }
+
+    #[cfg(not(feature = "remote-refs"))]
+    fn fetch(&mut self, url: &str, from: &Doc, at: &str) -> Result<Value> {
+        // Unreachable: without the feature no `Doc::Url` is ever made.
+        Err(self.invalid(from, at, format!("cannot fetch {url}")))
+    }
+
     /// `schemas/Pet.yaml` → `Pet`; `common.yaml#/components/schemas/Error` → `Error`.
-    fn allocate_name(&mut self, file: &Path, tokens: &[String]) -> String {
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "schema".to_owned());
+    fn allocate_name(&mut self, file: &Doc, tokens: &[String]) -> String {
+        let stem = file.stem().unwrap_or_else(|| "schema".to_owned());
         let base = tokens.last().cloned().unwrap_or(stem);
         let mut name = base.clone();
         let mut n = 2;

@@ -75,10 +75,21 @@ fn compact(schema: &mut Value, side: Side, options: &Compaction, depth: usize) {
         Side::Input => "readOnly",
         Side::Output => "writeOnly",
     };
-    if let Some(Value::Object(props)) = map.get_mut("properties") {
+    // One look at the (few, in general) keys saves a hashed lookup per keyword below.
+    let (mut properties, mut examples, mut description, mut all_of) = (false, false, false, false);
+    for key in map.keys() {
+        match key.as_str() {
+            "properties" => properties = true,
+            "examples" => examples = true,
+            "description" => description = true,
+            "allOf" => all_of = true,
+            _ => {}
+        }
+    }
+    if properties && let Some(Value::Object(props)) = map.get_mut("properties") {
         let dropped: Vec<String> = props
             .iter()
-            .filter(|(_, s)| s.get(hidden) == Some(&Value::Bool(true)))
+            .filter(|(_, s)| member(s, hidden) == Some(&Value::Bool(true)))
             .map(|(k, _)| k.clone())
             .collect();
         for name in &dropped {
@@ -93,10 +104,11 @@ fn compact(schema: &mut Value, side: Side, options: &Compaction, depth: usize) {
             }
         }
     }
-    if let Some(Value::Array(examples)) = map.get_mut("examples") {
+    if examples && let Some(Value::Array(examples)) = map.get_mut("examples") {
         examples.truncate(MAX_EXAMPLES);
     }
-    if let Some(max) = options.max_description_chars
+    if description
+        && let Some(max) = options.max_description_chars
         && let Some(Value::String(d)) = map.get_mut("description")
     {
         *d = cut(d, max);
@@ -118,7 +130,18 @@ fn compact(schema: &mut Value, side: Side, options: &Compaction, depth: usize) {
             _ => {}
         }
     }
-    unwrap_single_all_of(map);
+    if all_of {
+        unwrap_single_all_of(map);
+    }
+}
+
+/// `schema.get(key)`, looking through the keys of a small object rather than hashing `key`.
+fn member<'v>(schema: &'v Value, key: &str) -> Option<&'v Value> {
+    let map = schema.as_object()?;
+    if map.len() > 8 {
+        return map.get(key);
+    }
+    map.iter().find_map(|(k, v)| (k == key).then_some(v))
 }
 
 /// `{"allOf": [X], ...annotations}` → X with the annotations, when nothing collides.

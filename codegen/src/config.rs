@@ -21,6 +21,7 @@
 //! mode = "search"                          # tools, search or mixed
 //! embed_openapi = true                     # serve the document as openapi://spec
 //! release_profile = true                   # write [profile.release] into Cargo.toml
+//! allow_remote_refs = false                # fetch http(s) $refs (CLI only; off by default)
 //!
 //! [descriptions]
 //! getPetById = "Fetch one pet by its id."
@@ -216,6 +217,7 @@ fn apply_table(
             "mode" => settings.mode(string(key, value)?.parse().map_err(|e| invalid(key, e))?),
             "embed_openapi" => settings.embed_openapi(boolean(key, value)?),
             "release_profile" => settings.release_profile(boolean(key, value)?),
+            "allow_remote_refs" => settings.allow_remote_refs(boolean(key, value)?),
             "descriptions" => {
                 let Some(map) = value.as_table() else {
                     return Err(invalid(

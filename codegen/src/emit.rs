@@ -24,7 +24,7 @@ pub enum Expr<'a> {
     /// A string literal, escaped.
     Str(Cow<'a, str>),
     /// A string literal printed raw, `r#"..."#`; only [`text_literal`] makes one.
-    RawStr(RawText),
+    RawStr(RawText<'a>),
     /// `true` or `false`.
     Bool(bool),
     /// A `usize` literal (`0usize`).
@@ -45,8 +45,8 @@ pub enum Expr<'a> {
 
 /// Text that a raw string literal can hold, with the number of `#` it needs around it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawText {
-    text: String,
+pub struct RawText<'a> {
+    text: Cow<'a, str>,
     hashes: usize,
 }
 
@@ -379,10 +379,11 @@ fn raw_hashes(text: &str) -> Option<usize> {
 /// A literal of JSON text: a raw string (`r#"..."#`), far easier to read in review than an
 /// escaped one, when the text can be one (see [`raw_hashes`]); an escaped string otherwise.
 /// JSON text from serde_json never holds a control character (they are escaped).
-pub fn text_literal(text: String) -> Expr<'static> {
+pub fn text_literal<'a>(text: impl Into<Cow<'a, str>>) -> Expr<'a> {
+    let text = text.into();
     match raw_hashes(&text) {
         Some(hashes) => Expr::RawStr(RawText { text, hashes }),
-        None => Expr::Str(Cow::Owned(text)),
+        None => Expr::Str(text),
     }
 }
 
@@ -447,7 +448,7 @@ pub fn api_expr(api: &ApiSpec) -> Expr<'_> {
             (
                 "openapi",
                 match &api.openapi {
-                    Some(text) => Expr::some(text_literal(text.clone())),
+                    Some(text) => Expr::some(text_literal(text.as_str())),
                     None => Expr::None,
                 },
             ),
@@ -521,7 +522,7 @@ fn param_expr(p: &ParamSpec) -> Expr<'_> {
 /// Compact JSON text: what `value.to_string()` gives, written straight into a byte buffer
 /// rather than through `fmt::Write` (megabytes of schemas, in small pieces).
 fn json_text(value: &serde_json::Value) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+    crate::json::to_string(value)
 }
 
 fn tool_expr(tool: &ToolSpec) -> Expr<'_> {

@@ -66,6 +66,60 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Appends one reference token to a JSON pointer, escaping it per RFC 6901.
 pub fn pointer_push(pointer: &str, token: &str) -> String {
-    let escaped = token.replace('~', "~0").replace('/', "~1");
-    format!("{pointer}/{escaped}")
+    let mut out = String::with_capacity(pointer.len() + token.len() + 1);
+    out.push_str(pointer);
+    out.push('/');
+    push_escaped_token(token, &mut out);
+    out
+}
+
+/// Appends `token` escaped per RFC 6901 (`~` as `~0`, `/` as `~1`).
+pub(crate) fn push_escaped_token(token: &str, out: &mut String) {
+    if !token.contains(['~', '/']) {
+        out.push_str(token);
+        return;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A reference token of a JSON pointer unescaped (`~1` as `/`, then `~0` as `~`), borrowed
+/// when there is nothing to unescape.
+pub(crate) fn unescape_token(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains('~') {
+        std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+    } else {
+        std::borrow::Cow::Borrowed(token)
+    }
+}
+
+/// `value.pointer(pointer)`, without allocating for tokens that need no unescaping.
+pub(crate) fn pointer_get<'v>(
+    value: &'v serde_json::Value,
+    pointer: &str,
+) -> Option<&'v serde_json::Value> {
+    use serde_json::Value;
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    rest.split('/').try_fold(value, |target, token| {
+        let token = unescape_token(token);
+        match target {
+            Value::Object(map) => map.get(token.as_ref()),
+            Value::Array(list) => {
+                // As serde_json reads an index: no sign, no leading zero.
+                if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
+                    return None;
+                }
+                token.parse::<usize>().ok().and_then(|i| list.get(i))
+            }
+            _ => None,
+        }
+    })
 }

@@ -13,6 +13,7 @@ pub mod emit;
 pub mod error;
 pub mod extension;
 pub mod inspect;
+mod json;
 pub mod load;
 pub mod locate;
 pub mod mode;
@@ -20,6 +21,8 @@ pub mod model;
 pub mod naming;
 pub mod overlay;
 pub mod overrides;
+#[cfg(feature = "remote-refs")]
+mod remote;
 pub mod schema;
 pub mod select;
 pub mod standalone;
@@ -52,6 +55,7 @@ pub struct Settings {
     mode: Mode,
     embed_openapi: bool,
     release_profile: bool,
+    allow_remote_refs: bool,
 }
 
 impl Default for Settings {
@@ -71,6 +75,7 @@ impl Default for Settings {
             mode: Mode::Tools,
             embed_openapi: true,
             release_profile: true,
+            allow_remote_refs: false,
         }
     }
 }
@@ -151,6 +156,11 @@ impl Settings {
                 self.release_profile,
                 over.release_profile,
                 default.release_profile,
+            ),
+            allow_remote_refs: flag(
+                self.allow_remote_refs,
+                over.allow_remote_refs,
+                default.allow_remote_refs,
             ),
         }
     }
@@ -268,6 +278,16 @@ impl Settings {
         self.release_profile = on;
         self
     }
+    /// Fetch `http`/`https` documents that `$ref`s name (default: off, and such references are
+    /// an error). Needs the `remote-refs` feature, which `cargo mcpgen` has and the
+    /// `#[mcpgen::server]` macro does not (builds must not reach the network). Each URL is
+    /// fetched once, within 10 seconds and at most 5 redirects, and may be no larger than a
+    /// local document; relative references inside it resolve against its URL and never reach
+    /// local files.
+    pub fn allow_remote_refs(mut self, on: bool) -> Self {
+        self.allow_remote_refs = on;
+        self
+    }
     /// Replace the description of the tool behind an operation (by `operationId` or
     /// `METHOD /path`).
     pub fn describe(
@@ -307,7 +327,7 @@ fn add_line(error: Error) -> Error {
             line: None,
             pointer,
             message,
-        } => {
+        } if !is_url(&path) => {
             let line = std::fs::read_to_string(&path)
                 .ok()
                 .and_then(|text| locate::line_of(&text, &pointer));
@@ -320,6 +340,12 @@ fn add_line(error: Error) -> Error {
         }
         other => other,
     }
+}
+
+/// Whether an error's "path" is the URL of a remote document (never to be read as a file).
+fn is_url(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text.starts_with("http://") || text.starts_with("https://")
 }
 
 fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
@@ -339,7 +365,7 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         upgrade::SourceVersion::Swagger2 => bundle::SchemaHome::Definitions,
         _ => bundle::SchemaHome::Components,
     };
-    bundle::bundle(spec, &mut doc, home)?;
+    bundle::bundle(spec, &mut doc, home, settings.allow_remote_refs)?;
     let invalid = |pointer: String, message: String| Error::Invalid {
         path: spec.to_owned(),
         line: None,
@@ -369,18 +395,30 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         env_prefix,
         skip_broken: settings.skip_broken,
     };
-    let mut spec_api =
-        tools::build_api(&api, &doc, &options).map_err(|e| invalid(e.pointer, e.message))?;
+    // The embedded document is written while the tools are built: both only read `doc`, and
+    // for a large API each is a good part of the work.
+    let (built, openapi) = std::thread::scope(|scope| {
+        let embed = || mode::selected_document_json(&doc, &api.operations);
+        let writing = settings
+            .embed_openapi
+            .then(|| std::thread::Builder::new().spawn_scoped(scope, embed));
+        let built = tools::build_api(&api, &doc, &options);
+        let openapi = writing.map(|spawned| match spawned {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread: write it here.
+            Err(_) => embed(),
+        });
+        (built, openapi)
+    });
+    let mut spec_api = built.map_err(|e| invalid(e.pointer, e.message))?;
+    spec_api.openapi = openapi;
     for tool in &mut spec_api.tools {
         compact::compact_tool(tool, &settings.compaction);
     }
     overrides::apply(&mut spec_api, &api.operations, settings).map_err(settings_err)?;
     mode::apply(&mut spec_api, settings.mode, &search_only).map_err(settings_err)?;
-    if settings.embed_openapi {
-        let selected = mode::selected_document(&doc, &api.operations);
-        spec_api.openapi =
-            Some(serde_json::to_string(&selected).map_err(|e| Error::Internal(e.to_string()))?);
-    }
     let mut warnings: Vec<String> = upgrade_warnings
         .iter()
         .map(|w| format!("{}: {}", w.pointer, w.message))
@@ -396,6 +434,8 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
             .iter()
             .map(|w| format!("{}: {}", w.pointer, w.message)),
     );
+    // The document is freed here, before anything is rendered, so that the memory it held
+    // takes the rendered files.
     Ok(Mapped {
         path: spec.to_owned(),
         api: spec_api,

@@ -6,9 +6,9 @@
 //! choose the operations that are tools of their own, the excludes remove operations
 //! altogether, and every other operation stays in the table, reached through search.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::model::{Api, Operation};
 use crate::schema::fragment_pointer;
@@ -176,15 +176,69 @@ const METHODS: &[&str] = &[
 /// webhooks are removed, and of the components only those the rest refers to (directly or
 /// through other components) are kept, besides every security scheme.
 pub fn selected_document(doc: &Value, operations: &[Operation]) -> Value {
+    selection(doc, operations).to_value()
+}
+
+/// [`selected_document`] as compact JSON text, written straight from `doc`: the same text as
+/// `serde_json::to_string(&selected_document(doc, operations))`, without copying the
+/// (possibly tens of megabytes of) values kept.
+pub fn selected_document_json(doc: &Value, operations: &[Operation]) -> String {
+    let mut out = Vec::new();
+    selection(doc, operations).write_json(&mut out);
+    // Only whole UTF-8 strings and ASCII are written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A part of the selected document: a value of the document kept whole, or an object of
+/// selected members.
+enum Part<'a> {
+    Whole(&'a Value),
+    Object(Vec<(&'a str, Part<'a>)>),
+}
+
+impl Part<'_> {
+    fn to_value(&self) -> Value {
+        match self {
+            Part::Whole(value) => (*value).clone(),
+            Part::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Compact JSON, byte for byte as serde_json writes the value [`Part::to_value`] gives.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Part::Whole(value) => crate::json::write(value, out),
+            Part::Object(members) => {
+                out.push(b'{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    crate::json::write_str(k, out);
+                    out.push(b':');
+                    v.write_json(out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+}
+
+fn selection<'a>(doc: &'a Value, operations: &[Operation]) -> Part<'a> {
     let Value::Object(root) = doc else {
-        return doc.clone();
+        return Part::Whole(doc);
     };
     let kept: HashSet<(&str, &str)> = operations
         .iter()
         .map(|op| (op.path.as_str(), op.method.as_str()))
         .collect();
     let kept_paths: HashSet<&str> = operations.iter().map(|op| op.path.as_str()).collect();
-    let mut out = Map::new();
+    let mut out: Vec<(&str, Part<'_>)> = Vec::with_capacity(root.len());
     for (name, value) in root {
         match name.as_str() {
             "webhooks" | "components" => {}
@@ -192,20 +246,20 @@ pub fn selected_document(doc: &Value, operations: &[Operation]) -> Value {
                 let Value::Object(paths) = value else {
                     continue;
                 };
-                let mut selected = Map::new();
-                for (path, item) in paths {
-                    let Value::Object(item) = item else {
+                let mut selected = Vec::with_capacity(paths.len());
+                for (path, whole) in paths {
+                    let Value::Object(item) = whole else {
                         continue;
                     };
                     if item.contains_key("$ref") {
                         // Its operations live elsewhere; keep it whole when one of them is kept.
                         if kept_paths.contains(path.as_str()) {
-                            selected.insert(path.clone(), Value::Object(item.clone()));
+                            selected.push((path.as_str(), Part::Whole(whole)));
                         }
                         continue;
                     }
                     let mut methods = 0;
-                    let mut narrowed = Map::new();
+                    let mut narrowed = Vec::with_capacity(item.len());
                     for (field, v) in item {
                         if METHODS.contains(&field.as_str()) {
                             if !kept.contains(&(path.as_str(), field.as_str())) {
@@ -213,52 +267,73 @@ pub fn selected_document(doc: &Value, operations: &[Operation]) -> Value {
                             }
                             methods += 1;
                         }
-                        narrowed.insert(field.clone(), v.clone());
+                        narrowed.push((field.as_str(), Part::Whole(v)));
                     }
                     if methods > 0 {
-                        selected.insert(path.clone(), Value::Object(narrowed));
+                        selected.push((path.as_str(), Part::Object(narrowed)));
                     }
                 }
-                out.insert(name.clone(), Value::Object(selected));
+                out.push((name.as_str(), Part::Object(selected)));
             }
-            _ => {
-                out.insert(name.clone(), value.clone());
-            }
+            _ => out.push((name.as_str(), Part::Whole(value))),
         }
     }
     if let Some(Value::Object(components)) = root.get("components") {
-        let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+        // The components wanted, by kind: those the rest refers to, and those they refer to.
+        let mut wanted: HashMap<String, HashSet<String>> = HashMap::new();
         let mut pending: Vec<(String, String)> = Vec::new();
-        collect_refs(&Value::Object(out.clone()), &mut pending);
-        while let Some(entry) = pending.pop() {
-            if !wanted.insert(entry.clone()) {
+        for (name, part) in &out {
+            collect_part_refs(name, part, &mut pending);
+        }
+        while let Some((kind, name)) = pending.pop() {
+            let target = components.get(&kind).and_then(|k| k.get(&name));
+            if !wanted.entry(kind).or_default().insert(name) {
                 continue;
             }
-            if let Some(target) = components.get(&entry.0).and_then(|k| k.get(&entry.1)) {
+            if let Some(target) = target {
                 collect_refs(target, &mut pending);
             }
         }
-        let mut selected = Map::new();
+        let mut selected = Vec::new();
         for (kind, entries) in components {
             let Value::Object(entries) = entries else {
                 continue;
             };
-            let narrowed: Map<String, Value> = entries
+            let names = wanted.get(kind.as_str());
+            let narrowed: Vec<(&str, Part<'_>)> = entries
                 .iter()
                 .filter(|(name, _)| {
-                    kind == "securitySchemes" || wanted.contains(&(kind.clone(), (*name).clone()))
+                    kind == "securitySchemes" || names.is_some_and(|n| n.contains(name.as_str()))
                 })
-                .map(|(name, v)| (name.clone(), v.clone()))
+                .map(|(name, v)| (name.as_str(), Part::Whole(v)))
                 .collect();
             if !narrowed.is_empty() {
-                selected.insert(kind.clone(), Value::Object(narrowed));
+                selected.push((kind.as_str(), Part::Object(narrowed)));
             }
         }
         if !selected.is_empty() {
-            out.insert("components".to_owned(), Value::Object(selected));
+            out.push(("components", Part::Object(selected)));
         }
     }
-    Value::Object(out)
+    Part::Object(out)
+}
+
+/// [`collect_refs`] of the member `key` of an object, whose value is `part`.
+fn collect_part_refs(key: &str, part: &Part<'_>, out: &mut Vec<(String, String)>) {
+    match part {
+        Part::Whole(value) => collect_member_refs(key, value, out),
+        Part::Object(members) => {
+            for (k, v) in members {
+                // As `collect_member_refs` reads the object this part stands for.
+                if key == "mapping"
+                    && let Part::Whole(Value::String(reference)) = v
+                {
+                    push_component(reference, out);
+                }
+                collect_part_refs(k, v, out);
+            }
+        }
+    }
 }
 
 /// Adds the components `value` refers to, as (kind, name): every `$ref`, and the targets of
@@ -267,18 +342,7 @@ fn collect_refs(value: &Value, out: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                match (k.as_str(), v) {
-                    ("$ref", Value::String(reference)) => push_component(reference, out),
-                    ("mapping", Value::Object(mapping)) => {
-                        for target in mapping.values() {
-                            if let Value::String(reference) = target {
-                                push_component(reference, out);
-                            }
-                        }
-                        collect_refs(v, out);
-                    }
-                    _ => collect_refs(v, out),
-                }
+                collect_member_refs(k, v, out);
             }
         }
         Value::Array(items) => {
@@ -287,6 +351,22 @@ fn collect_refs(value: &Value, out: &mut Vec<(String, String)>) {
             }
         }
         _ => {}
+    }
+}
+
+/// [`collect_refs`] of the member `key` of an object, whose value is `value`.
+fn collect_member_refs(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match (key, value) {
+        ("$ref", Value::String(reference)) => push_component(reference, out),
+        ("mapping", Value::Object(mapping)) => {
+            for target in mapping.values() {
+                if let Value::String(reference) = target {
+                    push_component(reference, out);
+                }
+            }
+            collect_refs(value, out);
+        }
+        _ => collect_refs(value, out),
     }
 }
 
@@ -299,7 +379,7 @@ fn push_component(reference: &str, out: &mut Vec<(String, String)>) {
         return;
     }
     if let (Some(kind), Some(name)) = (segments.next(), segments.next()) {
-        let unescape = |s: &str| s.replace("~1", "/").replace("~0", "~");
+        let unescape = |s: &str| crate::error::unescape_token(s).into_owned();
         out.push((unescape(kind), unescape(name)));
     }
 }
@@ -437,5 +517,161 @@ mod tests {
         assert_eq!(schemas, ["Pets", "Pet", "Dog"], "User is not used");
         assert!(selected["components"]["parameters"]["Trace"].is_object());
         assert!(selected["components"]["securitySchemes"]["key"].is_object());
+    }
+
+    /// The selection as it was first written (cloning the whole document, then collecting
+    /// references from the copy), to check the one written from borrowed parts against.
+    #[allow(clippy::all)]
+    mod reference {
+        use super::super::*;
+        use serde_json::Map;
+        use std::collections::BTreeSet;
+
+        pub fn reference_selected_document(doc: &Value, operations: &[Operation]) -> Value {
+            let Value::Object(root) = doc else {
+                return doc.clone();
+            };
+            let kept: HashSet<(&str, &str)> = operations
+                .iter()
+                .map(|op| (op.path.as_str(), op.method.as_str()))
+                .collect();
+            let kept_paths: HashSet<&str> = operations.iter().map(|op| op.path.as_str()).collect();
+            let mut out = Map::new();
+            for (name, value) in root {
+                match name.as_str() {
+                    "webhooks" | "components" => {}
+                    "paths" => {
+                        let Value::Object(paths) = value else {
+                            continue;
+                        };
+                        let mut selected = Map::new();
+                        for (path, item) in paths {
+                            let Value::Object(item) = item else {
+                                continue;
+                            };
+                            if item.contains_key("$ref") {
+                                // Its operations live elsewhere; keep it whole when one of them is kept.
+                                if kept_paths.contains(path.as_str()) {
+                                    selected.insert(path.clone(), Value::Object(item.clone()));
+                                }
+                                continue;
+                            }
+                            let mut methods = 0;
+                            let mut narrowed = Map::new();
+                            for (field, v) in item {
+                                if METHODS.contains(&field.as_str()) {
+                                    if !kept.contains(&(path.as_str(), field.as_str())) {
+                                        continue;
+                                    }
+                                    methods += 1;
+                                }
+                                narrowed.insert(field.clone(), v.clone());
+                            }
+                            if methods > 0 {
+                                selected.insert(path.clone(), Value::Object(narrowed));
+                            }
+                        }
+                        out.insert(name.clone(), Value::Object(selected));
+                    }
+                    _ => {
+                        out.insert(name.clone(), value.clone());
+                    }
+                }
+            }
+            if let Some(Value::Object(components)) = root.get("components") {
+                let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+                let mut pending: Vec<(String, String)> = Vec::new();
+                reference_collect_refs(&Value::Object(out.clone()), &mut pending);
+                while let Some(entry) = pending.pop() {
+                    if !wanted.insert(entry.clone()) {
+                        continue;
+                    }
+                    if let Some(target) = components.get(&entry.0).and_then(|k| k.get(&entry.1)) {
+                        reference_collect_refs(target, &mut pending);
+                    }
+                }
+                let mut selected = Map::new();
+                for (kind, entries) in components {
+                    let Value::Object(entries) = entries else {
+                        continue;
+                    };
+                    let narrowed: Map<String, Value> = entries
+                        .iter()
+                        .filter(|(name, _)| {
+                            kind == "securitySchemes"
+                                || wanted.contains(&(kind.clone(), (*name).clone()))
+                        })
+                        .map(|(name, v)| (name.clone(), v.clone()))
+                        .collect();
+                    if !narrowed.is_empty() {
+                        selected.insert(kind.clone(), Value::Object(narrowed));
+                    }
+                }
+                if !selected.is_empty() {
+                    out.insert("components".to_owned(), Value::Object(selected));
+                }
+            }
+            Value::Object(out)
+        }
+
+        fn reference_collect_refs(value: &Value, out: &mut Vec<(String, String)>) {
+            match value {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        match (k.as_str(), v) {
+                            ("$ref", Value::String(reference)) => push_component(reference, out),
+                            ("mapping", Value::Object(mapping)) => {
+                                for target in mapping.values() {
+                                    if let Value::String(reference) = target {
+                                        push_component(reference, out);
+                                    }
+                                }
+                                reference_collect_refs(v, out);
+                            }
+                            _ => reference_collect_refs(v, out),
+                        }
+                    }
+                }
+                Value::Array(items) => {
+                    for item in items {
+                        reference_collect_refs(item, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_selected_document_is_written_as_it_was_built() {
+        let mut tricky = doc();
+        // A path named `mapping` whose summary reads as a reference, a path item by
+        // reference, and root members that are not objects.
+        tricky["paths"]["mapping"] = json!({
+            "summary": "#/components/schemas/User",
+            "get": {"operationId": "m", "responses": {"200": {"description": "ok"}}}
+        });
+        tricky["paths"]["/alias"] = json!({"$ref": "#/paths/~1users"});
+        tricky["x-list"] = json!([1, "two", {"$ref": "#/components/parameters/Trace"}]);
+        tricky["components"]["schemas"]["a/b~c"] = json!({"type": "string"});
+        tricky["components"]["schemas"]["User"] =
+            json!({"properties": {"x": {"$ref": "#/components/schemas/a~1b~0c"}}});
+        for doc in [doc(), tricky, json!([1, 2]), json!({"paths": 5})] {
+            let api = read_api(&doc, true)
+                .map(|a| a.operations)
+                .unwrap_or_default();
+            let mut subsets = vec![Vec::new(), api.clone()];
+            for op in &api {
+                subsets.push(vec![op.clone()]);
+            }
+            for operations in &subsets {
+                let expected = reference::reference_selected_document(&doc, operations);
+                assert_eq!(selected_document(&doc, operations), expected);
+                assert_eq!(
+                    selected_document_json(&doc, operations),
+                    serde_json::to_string(&expected).unwrap()
+                );
+            }
+        }
     }
 }

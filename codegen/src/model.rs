@@ -452,7 +452,7 @@ pub fn follow<'v>(
                 format!("$ref `{reference}` is not a valid JSON pointer"),
             )
         })?;
-        current = doc.pointer(&target).ok_or_else(|| {
+        current = crate::error::pointer_get(doc, &target).ok_or_else(|| {
             err(
                 &pointer_push(&pointer, "$ref"),
                 format!("$ref `{reference}` points to nothing"),
@@ -504,7 +504,7 @@ fn read_path_item(
             warnings,
         )
         .and_then(|mut op| {
-            let own = match doc.pointer(&op_at).and_then(Value::as_object) {
+            let own = match crate::error::pointer_get(doc, &op_at).and_then(Value::as_object) {
                 Some(o) => crate::extension::read(o, &op_at)?,
                 None => Default::default(),
             };

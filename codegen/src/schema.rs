@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::error::pointer_push;
+use crate::error::{pointer_get, pointer_push};
 
 /// Schemas nested deeper than this are refused instead of risking the stack.
 pub const MAX_SCHEMA_DEPTH: usize = 64;
@@ -130,7 +130,7 @@ impl<'d> SchemaSet<'d> {
     {
         for _ in 0..32 {
             match schema.get("$ref").and_then(Value::as_str) {
-                Some(r) => schema = self.doc.pointer(&fragment_pointer(r)?)?,
+                Some(r) => schema = pointer_get(self.doc, &fragment_pointer(r)?)?,
                 None => return Some(schema),
             }
         }
@@ -164,9 +164,14 @@ impl<'d> SchemaSet<'d> {
             for pointer in level {
                 let converted = self.converted(&pointer)?;
                 let name = self.name_for(&pointer);
-                let size = *self.sizes.entry(pointer.clone()).or_insert_with(|| {
-                    serde_json::to_string(&converted.value).map_or(0, |t| t.len())
-                });
+                let size = match self.sizes.get(&pointer) {
+                    Some(size) => *size,
+                    None => {
+                        let size = crate::json::len(&converted.value);
+                        self.sizes.insert(pointer.clone(), size);
+                        size
+                    }
+                };
                 if used.saturating_add(size) > budget {
                     left_out.insert(escape_fragment(&name), name);
                     continue;
@@ -223,7 +228,7 @@ impl<'d> SchemaSet<'d> {
         if let Some(c) = self.cache.get(pointer) {
             return Ok(c.clone());
         }
-        let target = self.doc.pointer(pointer).ok_or_else(|| SchemaError {
+        let target = pointer_get(self.doc, pointer).ok_or_else(|| SchemaError {
             pointer: pointer.to_owned(),
             message: "a $ref points here, but nothing is there".to_owned(),
         })?;
@@ -449,7 +454,7 @@ impl<'d> SchemaSet<'d> {
         let mut pointer = self.local_pointer(reference, at)?;
         let mut hops = 0;
         loop {
-            let Some(target) = self.doc.pointer(&pointer) else {
+            let Some(target) = pointer_get(self.doc, &pointer) else {
                 return Err(SchemaError {
                     pointer: at.to_owned(),
                     message: format!("$ref `{reference}` points to nothing"),

@@ -177,30 +177,39 @@ fn dedup(warnings: Vec<UpgradeError>) -> Vec<UpgradeError> {
 // ---------------------------------------------------------------------------
 // JSON pointers
 
-fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 fn push_token(base: &str, token: &str) -> String {
-    format!("{base}/{}", escape_token(token))
+    crate::error::pointer_push(base, token)
 }
 
 /// Pointers for a walk, stored as parent links so that a node 10,000 levels
 /// deep costs one token rather than a 10,000-token string; the full pointer
-/// is only rendered when a warning needs it.
+/// is only rendered when a warning needs it. The escaped tokens share one
+/// buffer: a node is its parent and the range of its token there.
 struct Pointers {
-    nodes: Vec<(usize, String)>,
+    nodes: Vec<(usize, std::ops::Range<usize>)>,
+    tokens: String,
 }
 
 impl Pointers {
     fn new() -> Self {
         Self {
-            nodes: vec![(0, String::new())],
+            nodes: vec![(0, 0..0)],
+            tokens: String::new(),
         }
     }
 
     fn child(&mut self, parent: usize, token: &str) -> usize {
-        self.nodes.push((parent, escape_token(token)));
+        let start = self.tokens.len();
+        crate::error::push_escaped_token(token, &mut self.tokens);
+        self.nodes.push((parent, start..self.tokens.len()));
+        self.nodes.len() - 1
+    }
+
+    fn child_index(&mut self, parent: usize, index: usize) -> usize {
+        use std::fmt::Write as _;
+        let start = self.tokens.len();
+        let _ = write!(self.tokens, "{index}");
+        self.nodes.push((parent, start..self.tokens.len()));
         self.nodes.len() - 1
     }
 
@@ -210,7 +219,7 @@ impl Pointers {
             let Some((parent, token)) = self.nodes.get(index) else {
                 break;
             };
-            tokens.push(token.as_str());
+            tokens.push(&self.tokens[token.clone()]);
             // Parents are always pushed before their children; this guards the loop anyway.
             if *parent >= index {
                 break;
@@ -409,7 +418,7 @@ impl<'a> Walk<'a, '_> {
         match value {
             Value::Array(items) => {
                 for (i, child) in items.iter_mut().enumerate() {
-                    let child_ptr = self.pointers.child(ptr, &i.to_string());
+                    let child_ptr = self.pointers.child_index(ptr, i);
                     self.pending.push(Item {
                         kind,
                         value: child,
@@ -580,6 +589,17 @@ fn upgrade_30_to_31(doc: &mut Value, warnings: &mut Vec<UpgradeError>) -> Result
 }
 
 fn visit_31(schema: &mut Object, loc: &Loc<'_>, warnings: &mut Vec<UpgradeError>) -> bool {
+    // Most schemas hold none of the keywords rewritten below: one look at the keys (a few, in
+    // general) is cheaper than a hashed lookup for each keyword.
+    let rewritten = |k: &String| {
+        matches!(
+            k.as_str(),
+            "$ref" | "exclusiveMinimum" | "exclusiveMaximum" | "example" | "format" | "nullable"
+        )
+    };
+    if !schema.keys().any(rewritten) {
+        return false;
+    }
     // In 3.0 the siblings of `$ref` are ignored; in 3.1 they would start to count (and some
     // documents put invalid values there). Keep only the annotations 3.1 allows beside a ref.
     if schema.contains_key("$ref") {

@@ -1,0 +1,293 @@
+//! Remote (`http`/`https`) `$ref`s: refused by default, fetched (once per URL, bounded, never
+//! reaching local files) when `allow_remote_refs` is on and the `remote-refs` feature is built
+//! in. A tiny HTTP server on 127.0.0.1 answers fixed paths and counts requests.
+//! Run the fetching tests with `cargo test -p mcpgen-codegen --features remote-refs`.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use mcpgen_codegen::{Settings, map_document};
+
+/// A test server: paths it answers, and every path requested so far.
+struct Server {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// `routes`: path → (status line, extra headers, body). Anything else is a 404.
+    fn start(routes: Vec<(&str, &str, &str, String)>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let routes: HashMap<String, (String, String, String)> = routes
+            .into_iter()
+            .map(|(path, status, headers, body)| {
+                (
+                    path.to_owned(),
+                    (
+                        status.to_owned(),
+                        headers.replace("{port}", &port.to_string()),
+                        body.replace("{port}", &port.to_string()),
+                    ),
+                )
+            })
+            .collect();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_owned();
+                seen.lock().unwrap().push(path.clone());
+                let (status, headers, body) = routes.get(&path).cloned().unwrap_or((
+                    "404 Not Found".to_owned(),
+                    String::new(),
+                    "no such document".to_owned(),
+                ));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Server { port, requests }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    #[cfg_attr(not(feature = "remote-refs"), allow(dead_code))]
+    fn count(&self, path: &str) -> usize {
+        self.requests().iter().filter(|p| *p == path).count()
+    }
+}
+
+const PET: &str = "Pet:\n  type: object\n  required: [id, name]\n  properties:\n    id:\n      $ref: 'common.yaml#/Id'\n    name:\n      type: string\n    tag:\n      type: string\n";
+const COMMON: &str = "Id:\n  type: integer\n  format: int64\n  description: fetched id\n";
+
+fn pet_server() -> Server {
+    Server::start(vec![
+        ("/schemas/pet.yaml", "200 OK", "", PET.to_owned()),
+        ("/schemas/common.yaml", "200 OK", "", COMMON.to_owned()),
+        (
+            "/moved/pet.yaml",
+            "301 Moved Permanently",
+            "location: http://127.0.0.1:{port}/schemas/pet.yaml\r\n",
+            String::new(),
+        ),
+        (
+            "/evil/file.yaml",
+            "200 OK",
+            "",
+            "X:\n  $ref: 'file:///etc/passwd#/a'\n".to_owned(),
+        ),
+        (
+            "/evil/climb.yaml",
+            "200 OK",
+            "",
+            "X:\n  $ref: '../../../../etc/passwd#/a'\n".to_owned(),
+        ),
+        (
+            "/schemas/html.yaml",
+            "200 OK",
+            "",
+            "<html><body>: not: yaml: {[</body></html>".to_owned(),
+        ),
+    ])
+}
+
+/// A spec whose `POST /pets` takes and returns the schema at `reference`.
+fn spec_referring_to(name: &str, reference: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("mcpgen-remote-refs-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("openapi.yaml");
+    let spec = format!(
+        "openapi: 3.0.3
+info: {{title: Remote, version: '1'}}
+paths:
+  /pets:
+    post:
+      operationId: addPet
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '{reference}'
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                $ref: '{reference}'
+"
+    );
+    std::fs::write(&path, spec).unwrap();
+    path
+}
+
+const REF_POINTER: &str = "/paths/~1pets/post/requestBody/content/application~1json/schema/$ref";
+
+#[test]
+fn remote_refs_are_refused_without_the_flag() {
+    let server = pet_server();
+    let reference = server.url("/schemas/pet.yaml#/Pet");
+    let spec = spec_referring_to("refused", &reference);
+    let err = map_document(&spec, &Settings::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("openapi.yaml"), "{err}");
+    assert!(err.contains(REF_POINTER), "{err}");
+    assert!(err.contains(&reference), "{err}");
+    assert!(err.contains("--allow-remote-refs"), "{err}");
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+}
+
+#[cfg(not(feature = "remote-refs"))]
+#[test]
+fn without_the_feature_the_flag_points_to_the_cli() {
+    let server = pet_server();
+    let reference = server.url("/schemas/pet.yaml#/Pet");
+    let spec = spec_referring_to("no-feature", &reference);
+    let err = map_document(&spec, &Settings::new().allow_remote_refs(true))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&reference), "{err}");
+    assert!(
+        err.contains("cargo mcpgen ... --allow-remote-refs"),
+        "{err}"
+    );
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+}
+
+#[cfg(feature = "remote-refs")]
+mod fetching {
+    use super::*;
+
+    fn allowed() -> Settings {
+        Settings::new().allow_remote_refs(true)
+    }
+
+    /// The fetched schemas (a `$defs` entry or inlined) are in `schema`.
+    fn assert_fetched(schema: &serde_json::Value) {
+        let text = schema.to_string();
+        assert!(text.contains("\"tag\""), "{text}");
+        assert!(text.contains("fetched id"), "{text}");
+    }
+
+    #[test]
+    fn remote_refs_are_fetched_once_each_with_the_flag() {
+        let server = pet_server();
+        let spec = spec_referring_to("fetched", &server.url("/schemas/pet.yaml#/Pet"));
+        let mapped = map_document(&spec, &allowed()).unwrap();
+        let tool = &mapped.api.tools[0];
+        assert_fetched(&tool.input_schema);
+        assert_fetched(tool.output_schema.as_ref().expect("an output schema"));
+        assert_eq!(
+            server.count("/schemas/pet.yaml"),
+            1,
+            "{:?}",
+            server.requests()
+        );
+        assert_eq!(
+            server.count("/schemas/common.yaml"),
+            1,
+            "{:?}",
+            server.requests()
+        );
+        assert_eq!(server.requests().len(), 2, "{:?}", server.requests());
+    }
+
+    #[test]
+    fn redirects_are_followed_and_relative_refs_resolve_against_the_final_url() {
+        let server = pet_server();
+        let spec = spec_referring_to("redirect", &server.url("/moved/pet.yaml#/Pet"));
+        let mapped = map_document(&spec, &allowed()).unwrap();
+        assert_fetched(&mapped.api.tools[0].input_schema);
+        // `common.yaml` is next to where the document really is, not next to `/moved/`.
+        assert_eq!(
+            server.count("/schemas/common.yaml"),
+            1,
+            "{:?}",
+            server.requests()
+        );
+        assert_eq!(server.count("/moved/common.yaml"), 0);
+    }
+
+    #[test]
+    fn a_missing_document_names_the_status_and_the_url() {
+        let server = pet_server();
+        let url = server.url("/schemas/missing.yaml");
+        let spec = spec_referring_to("missing", &format!("{url}#/Pet"));
+        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        assert!(err.contains("openapi.yaml"), "{err}");
+        assert!(err.contains(REF_POINTER), "{err}");
+        assert!(err.contains(&url), "{err}");
+        assert!(err.contains("404"), "{err}");
+    }
+
+    #[test]
+    fn a_document_that_is_not_json_or_yaml_is_reported() {
+        let server = pet_server();
+        let url = server.url("/schemas/html.yaml");
+        let spec = spec_referring_to("html", &format!("{url}#/Pet"));
+        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        assert!(err.contains(&url), "{err}");
+        assert!(err.contains("not a JSON or YAML document"), "{err}");
+    }
+
+    #[test]
+    fn a_remote_document_cannot_reach_local_files() {
+        let server = pet_server();
+        // An absolute `file:` URL is refused before anything is read.
+        let spec = spec_referring_to("file-url", &server.url("/evil/file.yaml#/X"));
+        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        assert!(err.contains(&server.url("/evil/file.yaml")), "{err}");
+        assert!(err.contains("/X/$ref"), "{err}");
+        assert!(err.contains("file:///etc/passwd"), "{err}");
+        assert!(err.contains("only http and https"), "{err}");
+        assert!(!err.contains("root:"), "{err}");
+
+        // A relative path climbing out stays in URL space: it is asked of the server (which
+        // has no such document), never read from the disk.
+        let spec = spec_referring_to("climb", &server.url("/evil/climb.yaml#/X"));
+        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        assert!(err.contains(&server.url("/etc/passwd")), "{err}");
+        assert!(err.contains("404"), "{err}");
+        assert!(!err.contains("root:"), "{err}");
+        assert_eq!(server.count("/etc/passwd"), 1, "{:?}", server.requests());
+    }
+
+    #[test]
+    fn other_schemes_are_refused_even_with_the_flag() {
+        let spec = spec_referring_to("ftp", "ftp://127.0.0.1/x.yaml#/Pet");
+        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        assert!(err.contains("ftp://127.0.0.1/x.yaml"), "{err}");
+    }
+}
