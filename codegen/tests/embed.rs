@@ -156,3 +156,20 @@ fn extra_tools_are_checked_and_prefixed() {
     undocumented.description = " ".to_owned();
     assert_eq!(problem(vec![undocumented]), 0);
 }
+
+/// The attribute makes the user's crate depend on the spec and on every settings file read for
+/// it, so that cargo rebuilds it when one of them changes.
+#[test]
+fn the_expansion_tracks_the_spec_and_the_settings_files() {
+    let mapped = map_document(&petstore(), &Settings::new()).unwrap();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let module = embed::ServerModule {
+        track_files: vec![petstore(), manifest.clone()],
+        ..embed::ServerModule::new()
+    };
+    let source = embed::server_items(&mapped, &module, &quote::quote!(::mcpgen)).to_string();
+    for file in [petstore(), manifest] {
+        let tracked = format!("include_bytes ! ({:?})", file.to_string_lossy());
+        assert!(source.contains(&tracked), "{tracked} missing");
+    }
+}
