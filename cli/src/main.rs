@@ -340,12 +340,7 @@ fn generate(args: GenerateArgs) -> ExitCode {
         }
         for path in stale {
             let on_disk = std::fs::read_to_string(args.out.join(&path)).unwrap_or_default();
-            let wanted = generated
-                .files
-                .iter()
-                .find(|f| f.path == path)
-                .map(|f| f.contents.as_str())
-                .unwrap_or_default();
+            let wanted = generated.file(&path).unwrap_or_default();
             print_diff(&path.display().to_string(), &on_disk, wanted);
         }
         eprintln!(

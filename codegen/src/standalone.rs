@@ -44,6 +44,17 @@ pub struct GeneratedCrate {
     pub tool_count: usize,
 }
 
+impl GeneratedCrate {
+    /// The contents of the file at `path` (relative to the crate, e.g. `src/tools.rs`).
+    pub fn file(&self, path: impl AsRef<Path>) -> Option<&str> {
+        let path = path.as_ref();
+        self.files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.contents.as_str())
+    }
+}
+
 /// The runtime's source files, copied into standalone crates.
 const RUNTIME_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
 

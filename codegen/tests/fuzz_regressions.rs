@@ -75,18 +75,14 @@ fn inlining_references_shared_many_times_over_stays_bounded() {
         Settings::new().inline_refs(true),
     )
     .expect("the document maps");
-    let tools = generated
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("tools.rs"))
-        .expect("a tool table");
+    let tools = generated.file("src/tools.rs").expect("a tool table");
     assert!(
-        tools.contents.len() < 8 << 20,
+        tools.len() < 8 << 20,
         "the tool table is {} bytes",
-        tools.contents.len()
+        tools.len()
     );
     assert!(
-        tools.contents.contains("$defs"),
+        tools.contains("$defs"),
         "references beyond the bound stay references"
     );
 }

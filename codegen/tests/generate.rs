@@ -48,23 +48,13 @@ fn the_workspace_builds_releases_as_generated_crates_do() {
         table["profile"]["release"].clone()
     };
     let generated = generate_crate(&spec, &Settings::new()).unwrap();
-    let manifest = &generated
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("Cargo.toml"))
-        .unwrap()
-        .contents;
+    let manifest = generated.file("Cargo.toml").unwrap();
     let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     assert_eq!(profile(manifest), profile(&workspace));
     assert_eq!(profile(manifest)["lto"].as_str(), Some("fat"));
 
     let without = generate_crate(&spec, &Settings::new().release_profile(false)).unwrap();
-    let manifest = &without
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("Cargo.toml"))
-        .unwrap()
-        .contents;
+    let manifest = without.file("Cargo.toml").unwrap();
     assert!(!manifest.contains("[profile"), "{manifest}");
 }
 

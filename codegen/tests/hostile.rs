@@ -148,12 +148,7 @@ fn spec_text_never_becomes_code() {
                 .unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
         }
     }
-    let manifest = &generated
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("Cargo.toml"))
-        .unwrap()
-        .contents;
+    let manifest = generated.file("Cargo.toml").unwrap();
     let parsed: toml::Table = manifest.parse().expect("Cargo.toml parses");
     assert!(
         parsed.get("workspace").is_none(),
@@ -176,12 +171,7 @@ fn spec_text_never_becomes_code() {
             }
         }
     }
-    let tools = &generated
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("tools.rs"))
-        .unwrap()
-        .contents;
+    let tools = generated.file("src/tools.rs").unwrap();
     let file = syn::parse_file(tools).unwrap();
     assert_eq!(file.items.len(), 1, "only the API table: no injected item");
 }

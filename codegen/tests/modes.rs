@@ -48,27 +48,15 @@ fn client_credentials_schemes_carry_their_token_url_and_scopes() {
     assert_eq!(scopes("createPet"), ["pets:write"], "the operation's own");
 
     let generated = generate_crate(&oauth_spec(), &Settings::new()).unwrap();
-    let tools = generated
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("src/tools.rs"))
-        .unwrap();
+    let tools = generated.file("src/tools.rs").unwrap();
     assert!(
-        tools.contents.contains("OAuth2ClientCredentials {")
-            && tools.contents.contains(r#"token_url: "/oauth/token""#),
+        tools.contains("OAuth2ClientCredentials {")
+            && tools.contains(r#"token_url: "/oauth/token""#),
         "emitted"
     );
-    assert!(tools.contents.contains(r#"oauth_scopes: &["pets:write"]"#));
-    let readme = generated
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("README.md"))
-        .unwrap();
-    assert!(
-        readme
-            .contents
-            .contains("OAUTH_PETS_PET_AUTH_CLIENT_SECRET")
-    );
+    assert!(tools.contains(r#"oauth_scopes: &["pets:write"]"#));
+    let readme = generated.file("README.md").unwrap();
+    assert!(readme.contains("OAUTH_PETS_PET_AUTH_CLIENT_SECRET"));
 }
 
 #[test]
