@@ -3,9 +3,10 @@
 #
 #   scripts/fuzz.sh [TARGET] [RUNS]
 #
-# TARGET is parse_and_map, structured_document, request_build, or all (the default: each in
-# turn). RUNS is a number of executions per target (default 1000000), or a time limit per
-# target such as 600s. Installs cargo-fuzz into the cargo bin directory when it is missing.
+# TARGET is parse_and_map, structured_document, request_build, bundle_refs, or all (the
+# default: each in turn). RUNS is a number of executions per target (default 1000000), or a
+# time limit per target such as 600s. Installs cargo-fuzz into the cargo bin directory when it
+# is missing.
 #
 # cargo-fuzz drives libFuzzer. The targets are built without a sanitizer by default, which the
 # stable toolchain builds as it is (coverage instrumentation uses stable -C flags): the code under
@@ -22,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(parse_and_map structured_document request_build)
+TARGETS=(parse_and_map structured_document request_build bundle_refs)
 target="${1:-all}"
 runs="${2:-1000000}"
 CARGO_FUZZ_VERSION=0.13.2
@@ -37,7 +38,7 @@ fi
 
 case "$target" in
 all) selected=("${TARGETS[@]}") ;;
-parse_and_map | structured_document | request_build) selected=("$target") ;;
+parse_and_map | structured_document | request_build | bundle_refs) selected=("$target") ;;
 *)
     echo "unknown target \`$target\`; expected one of: ${TARGETS[*]} all" >&2
     exit 2

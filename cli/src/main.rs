@@ -55,30 +55,54 @@ struct ShapeArgs {
     /// Leave out this operation: an operationId or `METHOD /path` (repeatable).
     #[arg(long, value_name = "OPERATION")]
     exclude_operation: Vec<String>,
-    /// Prefix every tool name with this (at most 24 characters of `[A-Za-z0-9_.-]`).
+    /// Prefix every tool name with this (at most 24 characters of `[A-Za-z0-9_-]`, and `.`
+    /// under `--tool-names mcp`).
     #[arg(long)]
     tool_prefix: Option<String>,
+    /// Tool names: `portable` (the default: `^[A-Za-z0-9_-]{1,64}$`, which every client and
+    /// model API accepts; a `.` of an operationId becomes `_`) or `mcp` (MCP's own rule,
+    /// 1-128 characters of `[A-Za-z0-9_.-]`: dots kept, as `users.get`).
+    #[arg(long, value_name = "portable|mcp")]
+    tool_names: Option<mcpgen_codegen::ToolNames>,
     /// Cut tool and schema descriptions to this many characters.
     #[arg(long, value_name = "N")]
     max_description_chars: Option<usize>,
     /// Inline `$ref`s in tool schemas, for clients that reject references (recursive schemas
-    /// keep theirs).
-    #[arg(long)]
-    inline_refs: bool,
+    /// keep theirs). `--inline-refs=false` turns off what a settings file turned on.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    inline_refs: Option<bool>,
     /// Leave out output schemas: smaller tool lists, no structured results promised.
-    #[arg(long)]
-    no_output_schemas: bool,
-    /// Fetch `http`/`https` documents that `$ref`s name (refused otherwise). Each URL is
-    /// fetched once, within 10 seconds, following at most 5 redirects, and may be no larger
-    /// than a local spec; references inside it resolve against its URL, never to local files.
-    #[arg(long)]
-    allow_remote_refs: bool,
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    no_output_schemas: Option<bool>,
+    /// Leave out operations that cannot be read, with a warning, instead of failing.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    skip_broken: Option<bool>,
+    /// How the server offers operations: `tools` (one tool each), `search` (three tools that
+    /// find, describe and call them) or `mixed` (the included operations as tools, the rest
+    /// through search). The server's own `--mode` flag can override it.
+    #[arg(long, value_name = "tools|search|mixed")]
+    mode: Option<mcpgen_codegen::Mode>,
+    /// Fetch `https` documents that `$ref`s name (refused otherwise). Each URL is fetched
+    /// once, within 10 seconds, following redirects on the same host only, and may be no
+    /// larger than a local spec; references inside it resolve against its URL, never to local
+    /// files. Hosts that resolve to internal addresses are refused unless named with
+    /// `--allow-remote-host`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    allow_remote_refs: Option<bool>,
+    /// A host remote references may be fetched from although it resolves to a loopback,
+    /// private or link-local address, or is reached over plain `http` (repeatable).
+    #[arg(long, value_name = "HOST")]
+    allow_remote_host: Vec<String>,
+    /// Let references read hidden files and folders (a path segment starting with `.`),
+    /// which are refused by default.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    allow_hidden_refs: Option<bool>,
 }
 
 impl ShapeArgs {
     /// The project's settings for `spec` (`[package.metadata.mcpgen]` of the package in the
     /// current folder, then the config file), then those of the flags.
-    fn settings_for(self, spec: &std::path::Path, settings: Settings) -> Result<Settings, String> {
+    fn settings_for(&self, spec: &std::path::Path, settings: Settings) -> Result<Settings, String> {
         let manifest = std::env::current_dir()
             .ok()
             .and_then(|dir| mcpgen_codegen::config::package_manifest(&dir));
@@ -92,29 +116,44 @@ impl ShapeArgs {
         Ok(self.apply(settings))
     }
 
-    fn apply(self, mut settings: Settings) -> Settings {
-        for overlay in self.overlay {
+    /// The flags as the top layer of settings: each one given sets its value, whatever the
+    /// layers under it say.
+    fn apply(&self, mut settings: Settings) -> Settings {
+        for overlay in &self.overlay {
             settings = settings.overlay(overlay);
         }
         settings = settings
-            .include_tags(self.include_tag)
-            .exclude_tags(self.exclude_tag)
-            .include_operations(self.include_operation)
-            .exclude_operations(self.exclude_operation);
+            .include_tags(self.include_tag.iter().cloned())
+            .exclude_tags(self.exclude_tag.iter().cloned())
+            .include_operations(self.include_operation.iter().cloned())
+            .exclude_operations(self.exclude_operation.iter().cloned());
+        for host in &self.allow_remote_host {
+            settings = settings.allow_remote_host(host.clone());
+        }
+        type Switch = (Option<bool>, fn(Settings, bool) -> Settings);
+        let switches: [Switch; 5] = [
+            (self.inline_refs, Settings::inline_refs),
+            (self.no_output_schemas, Settings::no_output_schemas),
+            (self.skip_broken, Settings::skip_broken),
+            (self.allow_remote_refs, Settings::allow_remote_refs),
+            (self.allow_hidden_refs, Settings::allow_hidden_refs),
+        ];
+        for (value, set) in switches {
+            if let Some(on) = value {
+                settings = set(settings, on);
+            }
+        }
         if let Some(n) = self.max_description_chars {
             settings = settings.max_description_chars(n);
         }
-        if self.inline_refs {
-            settings = settings.inline_refs(true);
+        if let Some(mode) = self.mode {
+            settings = settings.mode(mode);
         }
-        if self.no_output_schemas {
-            settings = settings.no_output_schemas(true);
+        if let Some(prefix) = &self.tool_prefix {
+            settings = settings.tool_prefix(prefix.clone());
         }
-        if self.allow_remote_refs {
-            settings = settings.allow_remote_refs(true);
-        }
-        if let Some(prefix) = self.tool_prefix {
-            settings = settings.tool_prefix(prefix);
+        if let Some(rule) = self.tool_names {
+            settings = settings.tool_names(rule);
         }
         settings
     }
@@ -137,12 +176,20 @@ struct DiffArgs {
     old: PathBuf,
     /// The new document.
     new: PathBuf,
+    /// Settings for both documents (each also reads the `mcpgen.toml` beside it).
+    #[command(flatten)]
+    shape: ShapeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Exit with status 1 when a change may break existing callers.
     #[arg(long)]
     fail_on_breaking: bool,
+    /// The tool name rule the old server was generated with. Default: the rule set by
+    /// `--tool-names` or the settings, else `mcp`, the names of servers generated before tool
+    /// names became portable, so that regenerating such a server reports its renamed tools.
+    #[arg(long, value_name = "portable|mcp")]
+    old_tool_names: Option<mcpgen_codegen::ToolNames>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -155,7 +202,7 @@ enum Format {
 
 #[derive(Debug, Args)]
 struct GenerateArgs {
-    /// The OpenAPI document (Swagger 2.0, OpenAPI 3.0 or 3.1; JSON or YAML).
+    /// The OpenAPI document (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2; JSON or YAML).
     spec: PathBuf,
     /// The folder to write the crate to (created if missing).
     #[arg(long, short)]
@@ -169,22 +216,14 @@ struct GenerateArgs {
     /// Prefix of the server's environment variables (default: from the crate name).
     #[arg(long)]
     env_prefix: Option<String>,
-    /// Leave out operations that cannot be read, with a warning, instead of failing.
-    #[arg(long)]
-    skip_broken: bool,
-    /// How the server offers operations: `tools` (one tool each), `search` (three tools that
-    /// find, describe and call them) or `mixed` (the included operations as tools, the rest
-    /// through search). The server's own `--mode` flag can override it.
-    #[arg(long, value_name = "tools|search|mixed")]
-    mode: Option<mcpgen_codegen::Mode>,
     /// Do not embed the API document, which the server otherwise serves as the resource
     /// `openapi://spec`.
-    #[arg(long)]
-    no_openapi_resource: bool,
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    no_openapi_resource: Option<bool>,
     /// Leave `[profile.release]` out of the crate's Cargo.toml: for a crate inside a cargo
     /// workspace, whose root holds the profiles.
-    #[arg(long)]
-    no_release_profile: bool,
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    no_release_profile: Option<bool>,
     #[command(flatten)]
     shape: ShapeArgs,
     /// Depend on the published `mcpgen` runtime at this version instead of inlining it.
@@ -260,11 +299,18 @@ fn print_diff(name: &str, committed: &str, generated: &str) {
 }
 
 fn diff(args: DiffArgs) -> ExitCode {
-    let settings = Settings::new();
-    let (old, new) = match (
-        mcpgen_codegen::map_document(&args.old, &settings),
-        mcpgen_codegen::map_document(&args.new, &settings),
-    ) {
+    let map = |spec: &std::path::Path, old: bool| {
+        let mut settings = args.shape.settings_for(spec, Settings::new())?;
+        if old {
+            let rule = args
+                .old_tool_names
+                .or(settings.tool_names_set())
+                .unwrap_or(mcpgen_codegen::ToolNames::Mcp);
+            settings = settings.tool_names(rule);
+        }
+        mcpgen_codegen::map_document(spec, &settings).map_err(|e| e.to_string())
+    };
+    let (old, new) = match (map(&args.old, true), map(&args.new, false)) {
         (Ok(old), Ok(new)) => (old, new),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
@@ -295,23 +341,17 @@ fn generate(args: GenerateArgs) -> ExitCode {
     if let Some(version) = args.crate_version {
         settings = settings.crate_version(version);
     }
-    if args.skip_broken {
-        settings = settings.skip_broken(true);
-    }
     if let Some(name) = args.name {
         settings = settings.crate_name(name);
     }
     if let Some(prefix) = args.env_prefix {
         settings = settings.env_prefix(prefix);
     }
-    if let Some(mode) = args.mode {
-        settings = settings.mode(mode);
+    if let Some(off) = args.no_openapi_resource {
+        settings = settings.embed_openapi(!off);
     }
-    if args.no_openapi_resource {
-        settings = settings.embed_openapi(false);
-    }
-    if args.no_release_profile {
-        settings = settings.release_profile(false);
+    if let Some(off) = args.no_release_profile {
+        settings = settings.release_profile(!off);
     }
     if let Some(v) = args.runtime_version {
         settings = settings.runtime(RuntimeDependency::Version(v));

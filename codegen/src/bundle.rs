@@ -3,17 +3,24 @@
 //! `components.schemas` (`definitions` in Swagger 2.0), so recursive schemas across files stay
 //! finite; other referenced objects (parameters, responses, path items, ...) are copied in place.
 //!
-//! Only files inside the root document's folder (or below it) are read, and remote
-//! (`http`/`https`) references are refused unless the `allow_remote_refs` setting is on and
-//! the generator was built with the `remote-refs` feature (the CLI is; the proc macro is not):
-//! by default a document must not make the generator read or fetch anything its author's
-//! folder does not hold. Fetched documents are read once per URL, bounded in time and size
-//! (see `remote`), count towards [`MAX_REFERENCED_FILES`], and their own relative references
-//! resolve against their URL: a remote document only ever leads to other http(s) URLs, never
-//! to a local file.
+//! What a document may make the generator read is set by a [`RefPolicy`]. By default only
+//! regular files inside the root document's folder (or below it) are read, never a hidden one
+//! (a path with a component starting with `.`, such as `.env` or `.git/config`), and remote
+//! (`http`/`https`) references are refused: a document must not make the generator read or
+//! fetch anything its author's folder does not plainly hold. Remote references are fetched
+//! only when the policy allows them and the generator was built with the `remote-refs` feature
+//! (the CLI is; the proc macro is not); see `remote` for how each fetch is bounded. Fetched
+//! documents count towards [`MAX_REFERENCED_FILES`], and their own relative references resolve
+//! against their URL: a remote document only ever leads to other http(s) URLs, never to a
+//! local file.
+//!
+//! Copying in place is bounded, since references between copied objects can multiply (40
+//! objects that each refer twice to the next would expand 2^40 times) or chain without end:
+//! each referenced object is resolved once and reused, the nesting that copies build up is
+//! limited to [`MAX_DEPTH`] levels, and all copies together to [`MAX_COPIED_NODES`] JSON nodes.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -23,8 +30,37 @@ use crate::schema::fragment_pointer;
 
 /// At most this many other files (local or remote) are read for one document.
 pub const MAX_REFERENCED_FILES: usize = 1_000;
-/// Documents nested deeper than this (in JSON levels) are refused.
-const MAX_DEPTH: usize = 512;
+/// Documents nested deeper than this (in JSON levels, counting each reference followed while
+/// copying as one more) are refused. Bounds both the recursion of bundling and the nesting of
+/// the bundled document that later stages walk.
+pub const MAX_DEPTH: usize = 256;
+/// At most this many JSON nodes (objects, arrays, strings, numbers, ...) are copied from
+/// other files, over all references of one document. A reference used many times is copied
+/// each time (serde_json values cannot share), so this is what bounds memory and time when
+/// references multiply; a legitimate document split over files copies each part about once.
+pub const MAX_COPIED_NODES: usize = 2_000_000;
+
+/// What references in a document may reach, beyond regular files in its own folder.
+///
+/// The default allows nothing more: no remote documents, no hidden files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefPolicy {
+    /// Fetch `http`/`https` references (which needs the `remote-refs` feature; without it such
+    /// references are an error either way). Only https, and only public addresses, unless the
+    /// host is in [`allowed_hosts`](Self::allowed_hosts).
+    pub allow_remote: bool,
+    /// Hosts (names or IP addresses, as written in the URL) that remote references may reach
+    /// even though they resolve to loopback, private or link-local addresses, and over plain
+    /// http: an internal spec server, or a test server on `127.0.0.1`. Only used with
+    /// [`allow_remote`](Self::allow_remote).
+    pub allowed_hosts: Vec<String>,
+    /// Read referenced files whose path inside the document's folder has a hidden component
+    /// (a file or folder whose name starts with `.`, such as `.env` or `.kube/config`).
+    pub allow_hidden: bool,
+}
+
+/// Stack of the bundling thread: `MAX_DEPTH` levels of copies need about 2.5 MiB unoptimised.
+const BUNDLER_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 /// Where references to bundled schemas point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +69,16 @@ pub enum SchemaHome {
     Components,
     /// `#/definitions/<name>` (Swagger 2.0).
     Definitions,
+}
+
+impl SchemaHome {
+    /// JSON depth of a schema in its section (`/components/schemas/X`, `/definitions/X`).
+    fn depth(self) -> usize {
+        match self {
+            SchemaHome::Components => 3,
+            SchemaHome::Definitions => 2,
+        }
+    }
 }
 
 /// A document that references point into: a (canonical) local file, or a remote document by
@@ -73,11 +119,39 @@ impl std::fmt::Display for Doc {
     }
 }
 
-struct Bundler {
+/// Where a reference was written: its document and the pointer to its `$ref`.
+#[derive(Debug, Clone)]
+struct Site {
+    file: Doc,
+    at: String,
+}
+
+/// A schema that has its bundled name but is still to be copied. Schemas are copied one after
+/// another from a queue rather than recursively where they are referenced, so that a long
+/// chain of schemas across files needs no deep recursion.
+struct PendingSchema {
+    name: String,
+    file: Doc,
+    pointer: String,
+    /// The first reference to it, which errors about copying it name.
+    site: Site,
+}
+
+/// A non-schema object as copied once, with its references resolved: later references to the
+/// same object reuse it.
+struct Copied {
+    value: Value,
+    /// JSON nodes in `value`.
+    nodes: usize,
+    /// JSON levels in `value` (0 for a scalar).
+    height: usize,
+}
+
+struct Bundler<'p> {
     root_path: Doc,
     root_dir: PathBuf,
     home: SchemaHome,
-    allow_remote: bool,
+    policy: &'p RefPolicy,
     #[cfg(feature = "remote-refs")]
     fetcher: Option<crate::remote::Fetcher>,
     /// URL a remote document was finally read from, where redirects made it differ from the
@@ -85,22 +159,28 @@ struct Bundler {
     #[cfg(feature = "remote-refs")]
     redirected: HashMap<String, String>,
     files: HashMap<Doc, Value>,
-    /// (document, fragment) → bundled schema name.
+    /// (document, pointer) → bundled schema name.
     schema_names: HashMap<(Doc, String), String>,
     taken: HashSet<String>,
+    pending_schemas: VecDeque<PendingSchema>,
     new_schemas: Vec<(String, Value)>,
+    /// Non-schema objects being copied, outermost first: a reference back to one is a cycle.
     inlining: Vec<(Doc, String)>,
+    /// Non-schema objects copied so far, by (document, pointer).
+    copies: HashMap<(Doc, String), Copied>,
+    /// JSON nodes copied so far, checked against [`MAX_COPIED_NODES`].
+    copied_nodes: usize,
 }
 
 /// Replaces every reference into another file by a reference into (or a copy inside) `doc`.
 /// `root_path` is the file `doc` was read from. Documents without such references are left
-/// exactly as they were. `allow_remote` lets `http`/`https` references be fetched (which needs
-/// the `remote-refs` feature; without it such references are an error either way).
+/// exactly as they were. `policy` says what references may reach besides regular,
+/// non-hidden files in the root document's folder.
 pub fn bundle(
     root_path: &Path,
     doc: &mut Value,
     home: SchemaHome,
-    allow_remote: bool,
+    policy: &RefPolicy,
 ) -> Result<()> {
     if !has_external_ref(doc) {
         return Ok(());
@@ -126,7 +206,7 @@ pub fn bundle(
         root_path: root.clone(),
         root_dir,
         home,
-        allow_remote,
+        policy,
         #[cfg(feature = "remote-refs")]
         fetcher: None,
         #[cfg(feature = "remote-refs")]
@@ -134,11 +214,37 @@ pub fn bundle(
         files: HashMap::new(),
         schema_names: HashMap::new(),
         taken,
+        pending_schemas: VecDeque::new(),
         new_schemas: Vec::new(),
         inlining: Vec::new(),
+        copies: HashMap::new(),
+        copied_nodes: 0,
     };
-    let mut tokens = Vec::new();
-    bundler.walk(doc, &root, true, &mut tokens, 0)?;
+    // Copies nest the bundler's recursion up to `MAX_DEPTH` levels, and each takes a few
+    // kilobytes of stack in an unoptimised build (the proc macro's, a test's): more than the
+    // 2 MiB a thread gets by default. A thread of its own makes the limit, not the caller's
+    // stack, decide where a document is refused.
+    std::thread::scope(|scope| {
+        let run = || -> Result<()> {
+            let mut tokens = Vec::new();
+            bundler.walk(doc, &root, true, &mut tokens, 0)?;
+            bundler.copy_pending_schemas()
+        };
+        let thread = std::thread::Builder::new()
+            .name("mcpgen-bundle".to_owned())
+            .stack_size(BUNDLER_STACK_BYTES)
+            .spawn_scoped(scope, run)
+            .map_err(|e| Error::Read {
+                path: root_path.to_owned(),
+                source: std::io::Error::new(
+                    e.kind(),
+                    format!("cannot start a thread to bundle its references: {e}"),
+                ),
+            })?;
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
     let new_schemas = std::mem::take(&mut bundler.new_schemas);
     if !new_schemas.is_empty() {
         let section = match home {
@@ -220,7 +326,7 @@ fn is_schema_position(tokens: &[String]) -> bool {
     }
 }
 
-impl Bundler {
+impl Bundler<'_> {
     fn invalid(&self, file: &Doc, pointer: &str, message: impl Into<String>) -> Error {
         Error::Invalid {
             path: file.path(),
@@ -230,8 +336,9 @@ impl Bundler {
         }
     }
 
-    /// Rewrites the refs inside `value`, which lives in `file`. In the root file local refs
-    /// stay as they are; in another file they designate that file's content.
+    /// Rewrites the refs inside `value`, which lives in `file` and sits `depth` levels deep in
+    /// the bundled document. In the root file local refs stay as they are; in another file
+    /// they designate that file's content.
     fn walk(
         &mut self,
         value: &mut Value,
@@ -244,7 +351,10 @@ impl Bundler {
             return Err(self.invalid(
                 file,
                 &pointer_of(tokens),
-                format!("the document is nested deeper than {MAX_DEPTH} levels"),
+                format!(
+                    "the document is nested deeper than {MAX_DEPTH} levels (counting the \
+                     references that objects copied from other files lead through)"
+                ),
             ));
         }
         match value {
@@ -252,7 +362,7 @@ impl Bundler {
                 if let Some(Value::String(reference)) = map.get("$ref") {
                     let reference = reference.clone();
                     if !(in_root && reference.starts_with('#')) {
-                        let replacement = self.resolve(&reference, map, file, tokens)?;
+                        let replacement = self.resolve(&reference, map, file, tokens, depth)?;
                         *value = replacement;
                         return Ok(());
                     }
@@ -275,13 +385,15 @@ impl Bundler {
         Ok(())
     }
 
-    /// The value that replaces `{"$ref": reference, ...siblings}` found in `file`.
+    /// The value that replaces `{"$ref": reference, ...siblings}` found in `file`, `depth`
+    /// levels deep.
     fn resolve(
         &mut self,
         reference: &str,
         object: &Map<String, Value>,
         file: &Doc,
         tokens: &[String],
+        depth: usize,
     ) -> Result<Value> {
         let at = pointer_push(&pointer_of(tokens), "$ref");
         let (target_file, fragment) = self.locate(reference, file, &at)?;
@@ -299,34 +411,32 @@ impl Bundler {
                 format!("`{reference}` has an invalid JSON pointer"),
             )
         })?;
-        let target = self
-            .files
-            .get(&target_file)
-            .and_then(|doc| doc.pointer(&pointer))
-            .cloned()
-            .ok_or_else(|| {
-                self.invalid(
-                    file,
-                    &at,
-                    format!("`{reference}` points to nothing in {target_file}"),
-                )
-            })?;
-        let mut target_tokens: Vec<String> = pointer
-            .split('/')
-            .skip(1)
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
-            .collect();
+        if self.target(&target_file, &pointer).is_none() {
+            return Err(self.invalid(
+                file,
+                &at,
+                format!("`{reference}` points to nothing in {target_file}"),
+            ));
+        }
+        let site = Site {
+            file: file.clone(),
+            at,
+        };
+        let key = (target_file, pointer);
 
         if is_schema_position(tokens) {
-            let key = (target_file.clone(), pointer.clone());
             let name = match self.schema_names.get(&key) {
                 Some(name) => name.clone(),
                 None => {
-                    let name = self.allocate_name(&target_file, &target_tokens);
-                    self.schema_names.insert(key, name.clone());
-                    let mut content = target;
-                    self.walk(&mut content, &target_file, false, &mut target_tokens, 0)?;
-                    self.new_schemas.push((name.clone(), content));
+                    let name = self.allocate_name(&key.0, &tokens_of(&key.1));
+                    self.schema_names.insert(key.clone(), name.clone());
+                    let (file, pointer) = key;
+                    self.pending_schemas.push_back(PendingSchema {
+                        name: name.clone(),
+                        file,
+                        pointer,
+                        site,
+                    });
                     name
                 }
             };
@@ -339,22 +449,34 @@ impl Bundler {
             return Ok(Value::Object(out));
         }
 
-        // Any other object is copied in place, its own references resolved in its file.
-        let key = (target_file.clone(), pointer.clone());
-        if self.inlining.contains(&key) {
+        // Any other object is copied in place, its own references resolved in its file: once,
+        // and then reused wherever it is referenced again.
+        if !self.copies.contains_key(&key) {
+            let copied = self.copy_object(&key, reference, &site, depth)?;
+            self.copies.insert(key.clone(), copied);
+        }
+        let Some(copied) = self.copies.get(&key) else {
+            unreachable!("inserted above")
+        };
+        let (nodes, height) = (copied.nodes, copied.height);
+        if depth + height > MAX_DEPTH {
             return Err(self.invalid(
-                file,
-                &at,
+                &site.file,
+                &site.at,
                 format!(
-                    "`{reference}` is part of a cycle of references between non-schema objects"
+                    "`{reference}` copies an object {height} levels deep here, {depth} levels \
+                     down: the document would be nested deeper than {MAX_DEPTH} levels. \
+                     Parameters, responses, request bodies, examples and path items are \
+                     copied where they are referenced; shorten the chain of references \
+                     between them"
                 ),
             ));
         }
-        self.inlining.push(key);
-        let mut content = target;
-        let result = self.walk(&mut content, &target_file, false, &mut target_tokens, 0);
-        self.inlining.pop();
-        result?;
+        self.charge(nodes, &site, reference)?;
+        let Some(copied) = self.copies.get(&key) else {
+            unreachable!("inserted above")
+        };
+        let mut content = copied.value.clone();
         if let Value::Object(map) = &mut content {
             for (k, v) in object {
                 if k != "$ref" {
@@ -363,6 +485,93 @@ impl Bundler {
             }
         }
         Ok(content)
+    }
+
+    /// The non-schema object `key` designates, with the references inside it resolved, as
+    /// reached from `site` at `depth` levels.
+    fn copy_object(
+        &mut self,
+        key: &(Doc, String),
+        reference: &str,
+        site: &Site,
+        depth: usize,
+    ) -> Result<Copied> {
+        if self.inlining.contains(key) {
+            return Err(self.invalid(
+                &site.file,
+                &site.at,
+                format!(
+                    "`{reference}` is part of a cycle of references between non-schema objects"
+                ),
+            ));
+        }
+        let mut content = self.take_target(key, site, reference)?;
+        let mut tokens = tokens_of(&key.1);
+        self.inlining.push(key.clone());
+        // One level more per reference followed, so that a chain of objects that are only
+        // references to the next one is bounded too.
+        let result = self.walk(&mut content, &key.0, false, &mut tokens, depth + 1);
+        self.inlining.pop();
+        result?;
+        let (nodes, height) = measure(&content);
+        Ok(Copied {
+            value: content,
+            nodes,
+            height,
+        })
+    }
+
+    /// Copies the schemas named so far, and those their own references name, into
+    /// `new_schemas`.
+    fn copy_pending_schemas(&mut self) -> Result<()> {
+        while let Some(pending) = self.pending_schemas.pop_front() {
+            let key = (pending.file, pending.pointer);
+            let reference = format!("{}#{}", key.0, key.1);
+            let mut content = self.take_target(&key, &pending.site, &reference)?;
+            let mut tokens = tokens_of(&key.1);
+            self.walk(&mut content, &key.0, false, &mut tokens, self.home.depth())?;
+            self.new_schemas.push((pending.name, content));
+        }
+        Ok(())
+    }
+
+    fn target(&self, file: &Doc, pointer: &str) -> Option<&Value> {
+        self.files.get(file).and_then(|doc| doc.pointer(pointer))
+    }
+
+    /// A copy of the value `key` designates, charged to the copy budget.
+    fn take_target(&mut self, key: &(Doc, String), site: &Site, reference: &str) -> Result<Value> {
+        let Some(target) = self.target(&key.0, &key.1) else {
+            return Err(self.invalid(
+                &site.file,
+                &site.at,
+                format!("`{reference}` points to nothing in {}", key.0),
+            ));
+        };
+        let (nodes, _) = measure(target);
+        let target = target.clone();
+        self.charge(nodes, site, reference)?;
+        Ok(target)
+    }
+
+    /// Counts `nodes` more copied nodes; `Err` once the total passes [`MAX_COPIED_NODES`].
+    fn charge(&mut self, nodes: usize, site: &Site, reference: &str) -> Result<()> {
+        self.copied_nodes = self.copied_nodes.saturating_add(nodes);
+        if self.copied_nodes > MAX_COPIED_NODES {
+            return Err(self.invalid(
+                &site.file,
+                &site.at,
+                format!(
+                    "`{reference}`: bundling would copy more than {MAX_COPIED_NODES} JSON nodes \
+                     from referenced files, so it was stopped here. Parameters, responses, \
+                     request bodies, examples and path items are copied wherever they are \
+                     referenced, and the references between them here multiply (objects that \
+                     each refer to the next one several times); make repeated parts schemas, \
+                     or refer to fewer copies"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The document (a canonical file or a URL) and the fragment (`/a/b`, possibly empty) a
@@ -386,7 +595,7 @@ impl Bundler {
         let lower = path_part.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//")
         {
-            if !self.allow_remote {
+            if !self.policy.allow_remote {
                 return Err(self.invalid(
                     file,
                     at,
@@ -402,7 +611,7 @@ impl Bundler {
                 return Err(self.invalid(
                     file,
                     at,
-                    format!("`{reference}` names no scheme; write `https:` or `http:` before it"),
+                    format!("`{reference}` names no scheme; write `https:` before it"),
                 ));
             }
             let url = self.remote_url("", path_part, reference, file, at)?;
@@ -428,7 +637,7 @@ impl Bundler {
                 ),
             )
         })?;
-        if !canonical.starts_with(&self.root_dir) {
+        let Ok(inside) = canonical.strip_prefix(&self.root_dir) else {
             return Err(self.invalid(
                 file,
                 at,
@@ -437,8 +646,58 @@ impl Bundler {
                     self.root_dir.display()
                 ),
             ));
+        };
+        let target = Doc::File(canonical.clone());
+        if target == self.root_path {
+            return Ok((target, fragment));
         }
-        Ok((Doc::File(canonical), fragment))
+        // Checked on the canonical path, so that a symbolic link cannot lead to a hidden file
+        // under an innocent name.
+        if !self.policy.allow_hidden
+            && let Some(hidden) = inside.components().find_map(|c| match c {
+                Component::Normal(name) if name.to_string_lossy().starts_with('.') => Some(name),
+                _ => None,
+            })
+        {
+            return Err(self.invalid(
+                file,
+                at,
+                format!(
+                    "`{reference}` names {}, and `{}` is hidden: files and folders whose names \
+                     start with `.` (such as `.env` or `.git`) often hold credentials, so they \
+                     are not read. Move the document part to a visible path, or pass \
+                     `--allow-hidden-refs` to allow it",
+                    canonical.display(),
+                    hidden.to_string_lossy()
+                ),
+            ));
+        }
+        // A FIFO, device or folder would block the read or never end; `load` checks the
+        // opened file again, so that nothing swapped in between gets read.
+        let kind = std::fs::metadata(&canonical)
+            .map(|m| load::kind_of(&m.file_type()))
+            .map_err(|e| {
+                self.invalid(
+                    file,
+                    at,
+                    format!(
+                        "`{reference}` names {}, which cannot be read: {e}",
+                        canonical.display()
+                    ),
+                )
+            })?;
+        if let Some(kind) = kind {
+            return Err(self.invalid(
+                file,
+                at,
+                format!(
+                    "`{reference}` names {}, which is {kind}, not a regular file; only regular \
+                     files are read",
+                    canonical.display()
+                ),
+            ));
+        }
+        Ok((target, fragment))
     }
 
     /// The absolute http(s) URL (without fragment) that `path_part` of `reference` names,
@@ -504,9 +763,10 @@ impl Bundler {
 
     #[cfg(feature = "remote-refs")]
     fn fetch(&mut self, url: &str, from: &Doc, at: &str) -> Result<Value> {
+        let policy = self.policy;
         let fetched = self
             .fetcher
-            .get_or_insert_with(crate::remote::Fetcher::new)
+            .get_or_insert_with(|| crate::remote::Fetcher::new(&policy.allowed_hosts))
             .fetch(url)
             .map_err(|e| self.invalid(from, at, format!("cannot fetch {url}: {e}")))?;
         let value = load::parse_text(Path::new(url), &fetched.text).map_err(|e| {
@@ -541,6 +801,38 @@ impl Bundler {
         self.taken.insert(name.clone());
         name
     }
+}
+
+/// The unescaped reference tokens of a JSON pointer.
+fn tokens_of(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// The number of JSON nodes in `value` and its height in levels (0 for a scalar). Iterative:
+/// copies can be deep.
+fn measure(value: &Value) -> (usize, usize) {
+    let mut nodes = 0;
+    let mut height = 0;
+    let mut stack = vec![(value, 0)];
+    while let Some((v, level)) = stack.pop() {
+        nodes += 1;
+        match v {
+            Value::Object(map) if !map.is_empty() => {
+                height = height.max(level + 1);
+                stack.extend(map.values().map(|child| (child, level + 1)));
+            }
+            Value::Array(items) if !items.is_empty() => {
+                height = height.max(level + 1);
+                stack.extend(items.iter().map(|child| (child, level + 1)));
+            }
+            _ => {}
+        }
+    }
+    (nodes, height)
 }
 
 fn pointer_of(tokens: &[String]) -> String {

@@ -9,19 +9,25 @@
 //! env_prefix = "PETSTORE"
 //! base_url = "https://api.example.com/v1"
 //! tool_prefix = "pets_"
+//! tool_names = "portable"                  # or "mcp": keep the dots of operationIds
 //! include_tags = ["pets"]
 //! exclude_tags = ["internal"]
 //! include_operations = ["listPets", "GET /store/inventory"]
 //! exclude_operations = ["deletePet"]
 //! overlays = ["overlays/rename.yaml"]      # relative to this file
 //! skip_broken = true
-//! max_description_chars = 300
+//! max_description_chars = 300            # 0: no limit (lifts a lower layer's limit)
 //! inline_refs = false
 //! no_output_schemas = false
 //! mode = "search"                          # tools, search or mixed
 //! embed_openapi = true                     # serve the document as openapi://spec
 //! release_profile = true                   # write [profile.release] into Cargo.toml
-//! allow_remote_refs = false                # fetch http(s) $refs (CLI only; off by default)
+//!
+//! # Only in [package.metadata.mcpgen] or on the command line, never in mcpgen.toml (which can
+//! # come with a third-party document); mcpgen.toml may only turn them off:
+//! allow_remote_refs = false                # fetch https $refs (off by default)
+//! allow_remote_hosts = ["specs.internal"]  # hosts fetched although internal or plain http
+//! allow_hidden_refs = false                # read referenced files under hidden folders
 //!
 //! [descriptions]
 //! getPetById = "Fetch one pet by its id."
@@ -29,8 +35,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Settings;
 use crate::error::{Error, Result};
+use crate::settings::{SettingValue, Settings, USER_ONLY_KEYS};
 
 /// The file name looked for next to a spec.
 pub const FILE_NAME: &str = "mcpgen.toml";
@@ -45,7 +51,15 @@ pub fn beside(spec: &Path) -> Option<PathBuf> {
 pub fn apply_file(path: &Path, settings: Settings) -> Result<Settings> {
     let (text, table) = read_toml(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
-    apply_table(&table, path, &text, "", base, settings)
+    apply_table(
+        &table,
+        path,
+        &text,
+        "",
+        base,
+        Source::SettingsFile,
+        settings,
+    )
 }
 
 /// Applies `[package.metadata.mcpgen]` of the Cargo manifest at `manifest` on top of
@@ -75,6 +89,7 @@ pub fn apply_package_metadata(manifest: &Path, settings: Settings) -> Result<Opt
         &text,
         "/package/metadata/mcpgen",
         base,
+        Source::Manifest,
         settings,
     )
     .map(Some)
@@ -142,6 +157,16 @@ fn find_line(text: &str, start: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// Where a table of settings comes from: the user's own project, or a file that may have come
+/// with the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `[package.metadata.mcpgen]` of the user's own package.
+    Manifest,
+    /// `mcpgen.toml` (beside the spec, or named with `--config`).
+    SettingsFile,
+}
+
 /// Applies one table of settings; `pointer` is where the table sits in the file.
 fn apply_table(
     table: &toml::Table,
@@ -149,6 +174,7 @@ fn apply_table(
     text: &str,
     pointer: &str,
     base: &Path,
+    source: Source,
     mut settings: Settings,
 ) -> Result<Settings> {
     let invalid = |key: &str, message: String| Error::Invalid {
@@ -157,88 +183,66 @@ fn apply_table(
         pointer: format!("{pointer}/{key}"),
         message,
     };
-    let string = |key: &str, value: &toml::Value| {
-        value
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| invalid(key, format!("`{key}` must be a string")))
-    };
-    let strings = |key: &str, value: &toml::Value| -> Result<Vec<String>> {
-        match value {
-            toml::Value::String(s) => Ok(vec![s.clone()]),
-            toml::Value::Array(items) => items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| invalid(key, format!("`{key}` must be a list of strings")))
-                })
-                .collect(),
-            _ => Err(invalid(key, format!("`{key}` must be a list of strings"))),
-        }
-    };
-    let boolean = |key: &str, value: &toml::Value| {
-        value
-            .as_bool()
-            .ok_or_else(|| invalid(key, format!("`{key}` must be true or false")))
-    };
     for (key, value) in table {
-        settings = match key.as_str() {
-            "crate_name" => settings.crate_name(string(key, value)?),
-            "crate_version" => settings.crate_version(string(key, value)?),
-            "env_prefix" => settings.env_prefix(string(key, value)?),
-            "base_url" => settings.base_url(string(key, value)?),
-            "tool_prefix" => settings.tool_prefix(string(key, value)?),
-            "include_tags" => settings.include_tags(strings(key, value)?),
-            "exclude_tags" => settings.exclude_tags(strings(key, value)?),
-            "include_operations" => settings.include_operations(strings(key, value)?),
-            "exclude_operations" => settings.exclude_operations(strings(key, value)?),
-            "skip_broken" => settings.skip_broken(boolean(key, value)?),
-            "overlays" => {
-                for overlay in strings(key, value)? {
-                    settings = settings.overlay(base.join(overlay));
-                }
-                settings
-            }
-            "max_description_chars" => {
-                let n = value
-                    .as_integer()
-                    .and_then(|n| usize::try_from(n).ok())
-                    .ok_or_else(|| {
-                        invalid(
-                            key,
-                            "`max_description_chars` must be a positive integer".to_owned(),
-                        )
-                    })?;
-                settings.max_description_chars(n)
-            }
-            "inline_refs" => settings.inline_refs(boolean(key, value)?),
-            "no_output_schemas" => settings.no_output_schemas(boolean(key, value)?),
-            "mode" => settings.mode(string(key, value)?.parse().map_err(|e| invalid(key, e))?),
-            "embed_openapi" => settings.embed_openapi(boolean(key, value)?),
-            "release_profile" => settings.release_profile(boolean(key, value)?),
-            "allow_remote_refs" => settings.allow_remote_refs(boolean(key, value)?),
-            "descriptions" => {
-                let Some(map) = value.as_table() else {
-                    return Err(invalid(
-                        key,
-                        "`[descriptions]` maps operations to descriptions".to_owned(),
-                    ));
-                };
-                for (operation, text) in map {
-                    settings = settings.describe(operation.clone(), string(key, text)?);
-                }
-                settings
-            }
-            other => {
-                return Err(invalid(
-                    other,
-                    format!("unknown setting `{other}`; see the documentation of mcpgen.toml"),
-                ));
-            }
+        let value = setting_value(value).ok_or_else(|| {
+            invalid(
+                key,
+                format!("`{key}` takes a string, a number, true or false, a list of strings, or a table of strings"),
+            )
+        })?;
+        // Turning a widening setting off is harmless wherever it is written.
+        let widens = match &value {
+            SettingValue::Bool(on) => *on,
+            SettingValue::List(items) => !items.is_empty(),
+            _ => true,
         };
+        if source == Source::SettingsFile && USER_ONLY_KEYS.contains(&key.as_str()) && widens {
+            return Err(invalid(
+                key,
+                format!(
+                    "`{key}` is not read from {FILE_NAME}, which can come with a third-party \
+                     document; pass the flag `--{}` on the command line or set it in \
+                     `[package.metadata.mcpgen]` of your own Cargo.toml",
+                    flag_of(key)
+                ),
+            ));
+        }
+        settings = settings
+            .set(key, value, base)
+            .map_err(|message| invalid(key, message))?;
     }
     Ok(settings)
+}
+
+/// The command-line flag that sets a user-only key.
+fn flag_of(key: &str) -> &'static str {
+    match key {
+        "allow_remote_hosts" => "allow-remote-host HOST",
+        "allow_hidden_refs" => "allow-hidden-refs",
+        _ => "allow-remote-refs",
+    }
+}
+
+/// A TOML value as a setting value; `None` for shapes no setting takes.
+fn setting_value(value: &toml::Value) -> Option<SettingValue> {
+    Some(match value {
+        toml::Value::Boolean(b) => SettingValue::Bool(*b),
+        toml::Value::Integer(n) => SettingValue::Int(*n),
+        toml::Value::String(s) => SettingValue::Str(s.clone()),
+        toml::Value::Array(items) => SettingValue::List(
+            items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<_>>()?,
+        ),
+        toml::Value::Table(entries) => SettingValue::Table(
+            entries
+                .iter()
+                .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {

@@ -61,6 +61,25 @@ impl ChangeKind {
     }
 }
 
+/// How to keep tool names with dots, for renames that only the portable naming rule caused.
+pub const KEEP_DOTTED_NAMES: &str =
+    "keep the old names with --tool-names mcp (tool_names = \"mcp\")";
+
+/// Whether renaming `old` to `new` is the portable naming rule at work: the old name has a
+/// `.` where the new one has `_`.
+pub fn is_dot_rename(old: &str, new: &str) -> bool {
+    if !old.contains('.') || new.contains('.') {
+        return false;
+    }
+    let portable = crate::naming::ToolNames::Portable.sanitize(old, "tool");
+    // `_2`, `_3`, ... when the portable name was taken already.
+    new == portable
+        || new.strip_prefix(&portable).is_some_and(|rest| {
+            rest.strip_prefix('_')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
 fn operation(tool: &ToolSpec) -> String {
     format!("{} {}", tool.plan.method, tool.plan.path)
 }
@@ -86,10 +105,15 @@ pub fn diff(old: &ApiSpec, new: &ApiSpec) -> Vec<Change> {
         {
             renamed_old.insert(*name);
             renamed_new.insert(successor.name.as_str());
+            let note = if is_dot_rename(name, &successor.name) {
+                format!("; tool names no longer keep `.`: {KEEP_DOTTED_NAMES}")
+            } else {
+                String::new()
+            };
             changes.push(Change {
                 tool: successor.name.clone(),
                 kind: ChangeKind::ToolRenamed,
-                detail: format!("{name} -> {} ({})", successor.name, operation(tool)),
+                detail: format!("{name} -> {} ({}){note}", successor.name, operation(tool)),
                 breaking: true,
             });
             compare_tool(tool, successor, &mut changes);
@@ -301,5 +325,15 @@ pub fn to_text(changes: &[Change]) -> String {
     }
     let breaking = changes.iter().filter(|c| c.breaking).count();
     out.push_str(&format!("{} changes, {breaking} breaking\n", changes.len()));
+    let dotted = changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::ToolRenamed && c.detail.contains(KEEP_DOTTED_NAMES))
+        .count();
+    if dotted > 0 {
+        out.push_str(&format!(
+            "note: {dotted} tools were renamed because tool names now match \
+             ^[A-Za-z0-9_-]{{1,64}}$ (what Anthropic's and OpenAI's APIs accept); {KEEP_DOTTED_NAMES}\n"
+        ));
+    }
     out
 }

@@ -1,5 +1,7 @@
 //! Reads a JSON or YAML file into one `serde_json::Value`.
 
+use std::fs::{File, OpenOptions};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -21,28 +23,98 @@ pub struct LoadedFile {
 
 /// Reads and parses `path`. `.json` files are JSON; anything else is tried as JSON first, then
 /// as YAML (JSON is also YAML, but the JSON parser is faster and reports better positions).
+///
+/// Only regular files are read: a FIFO would block the generator forever and a device (such
+/// as `/dev/zero`) would never end, so anything else is refused before a byte is read.
 pub fn load_file(path: &Path) -> Result<LoadedFile> {
     let read_err = |source| Error::Read {
         path: path.to_owned(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(read_err)?.len();
+    let file = open_regular(path).map_err(read_err)?;
+    let size = file.metadata().map_err(read_err)?.len();
+    let too_large = |size: u64| Error::Syntax {
+        path: path.to_owned(),
+        line: 0,
+        column: 0,
+        message: format!(
+            "the file is {size} bytes; documents over {MAX_DOCUMENT_BYTES} bytes are refused"
+        ),
+    };
     if size > MAX_DOCUMENT_BYTES {
-        return Err(Error::Syntax {
-            path: path.to_owned(),
-            line: 0,
-            column: 0,
-            message: format!(
-                "the file is {size} bytes; documents over {MAX_DOCUMENT_BYTES} bytes are refused"
-            ),
-        });
+        return Err(too_large(size));
     }
-    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    // Bounded even if the file grows after its size was checked.
+    let mut text = String::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(MAX_DOCUMENT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(read_err)?;
+    if text.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(too_large(text.len() as u64));
+    }
     let value = parse_text(path, &text)?;
     Ok(LoadedFile {
         path: path.to_owned(),
         value,
     })
+}
+
+/// Opens `path` for reading if it is a regular file (after following symbolic links), and
+/// refuses anything else. The type is checked on the opened file, so that nothing swapped in
+/// after a check gets read; on Unix the file is opened non-blocking, since opening a FIFO for
+/// reading would otherwise wait for a writer (non-blocking mode changes nothing for regular
+/// files).
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    {
+        // Without a non-blocking open, check the type before opening as well.
+        if let Some(kind) = kind_of(&std::fs::metadata(path)?.file_type()) {
+            return Err(not_regular(kind));
+        }
+    }
+    let file = options.open(path)?;
+    if let Some(kind) = kind_of(&file.metadata()?.file_type()) {
+        return Err(not_regular(kind));
+    }
+    Ok(file)
+}
+
+fn not_regular(kind: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("it is {kind}, not a regular file; only regular files are read as documents"),
+    )
+}
+
+/// What a file that is not a regular file is, for error messages; `None` for a regular file.
+pub(crate) fn kind_of(file_type: &std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_file() {
+        return None;
+    }
+    if file_type.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return Some("a device");
+        }
+    }
+    Some("a special file")
 }
 
 /// Parses document text; `path` only names it in errors and chooses the first parser.

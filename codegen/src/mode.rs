@@ -168,9 +168,7 @@ pub fn apply(
     Ok(())
 }
 
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+const METHODS: [&str; 9] = crate::methods::FIXED;
 
 /// The document limited to `operations`: other operations, path items left empty and
 /// webhooks are removed, and of the components only those the rest refers to (directly or
@@ -266,6 +264,27 @@ fn selection<'a>(doc: &'a Value, operations: &[Operation]) -> Part<'a> {
                                 continue;
                             }
                             methods += 1;
+                        }
+                        if field == crate::methods::ADDITIONAL
+                            && let Value::Object(more) = v
+                        {
+                            // Keyed by method in any case; operations are kept by lower case.
+                            let own: Vec<(&str, Part<'_>)> = more
+                                .iter()
+                                .filter(|(method, _)| {
+                                    kept.contains(&(
+                                        path.as_str(),
+                                        method.to_ascii_lowercase().as_str(),
+                                    ))
+                                })
+                                .map(|(method, op)| (method.as_str(), Part::Whole(op)))
+                                .collect();
+                            if own.is_empty() {
+                                continue;
+                            }
+                            methods += own.len();
+                            narrowed.push((field.as_str(), Part::Object(own)));
+                            continue;
                         }
                         narrowed.push((field.as_str(), Part::Whole(v)));
                     }

@@ -38,8 +38,43 @@ pub struct Api {
     pub security_schemes: Vec<SecurityScheme>,
     /// Every operation, in document order.
     pub operations: Vec<Operation>,
+    /// The document's `tags`, with OpenAPI 3.2's hierarchy (`parent`, `kind`, `summary`).
+    pub tags: Vec<Tag>,
     /// Things that were skipped or simplified, for the user.
     pub warnings: Vec<ModelError>,
+}
+
+/// One entry of the document's `tags`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    /// `name`.
+    pub name: String,
+    /// `parent` (3.2): the name of the tag this one is nested under.
+    pub parent: Option<String>,
+    /// `kind` (3.2), e.g. `nav`, `badge` or `audience`.
+    pub kind: Option<String>,
+    /// `summary` (3.2): a short title.
+    pub summary: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+}
+
+impl Api {
+    /// `tag` and every tag nested under it through `parent`, at any depth (a loop of parents
+    /// ends where it closes).
+    pub fn tag_with_descendants(&self, tag: &str) -> Vec<String> {
+        let mut out = vec![tag.to_owned()];
+        let mut i = 0;
+        while i < out.len() {
+            for child in &self.tags {
+                if child.parent.as_deref() == Some(out[i].as_str()) && !out.contains(&child.name) {
+                    out.push(child.name.clone());
+                }
+            }
+            i += 1;
+        }
+        out
+    }
 }
 
 /// How a security scheme sends its credential.
@@ -91,6 +126,8 @@ pub enum Location {
     Header,
     /// A cookie.
     Cookie,
+    /// The whole query string, described by one schema (OpenAPI 3.2 `in: querystring`).
+    QueryString,
 }
 
 impl Location {
@@ -101,6 +138,7 @@ impl Location {
             Location::Query => "query",
             Location::Header => "header",
             Location::Cookie => "cookie",
+            Location::QueryString => "querystring",
         }
     }
 }
@@ -202,15 +240,51 @@ pub struct Body {
 pub struct ResponseSchema {
     /// The status code key (`200`, `2XX`, ...).
     pub status: String,
-    /// The schema.
+    /// The schema: of the whole answer, or of each item of a stream.
     pub schema: Value,
     /// Pointer of the schema.
     pub pointer: String,
+    /// The answer is a sequence of items (an OpenAPI 3.2 `itemSchema`), in this format.
+    pub stream: Option<StreamKind>,
 }
 
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+/// A sequential media type whose items an OpenAPI 3.2 `itemSchema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    /// `text/event-stream`, each item an event object (`data`, `event`, `id`, `retry`) whose
+    /// `data` is text.
+    Events,
+    /// `text/event-stream`, each item an event object whose `data` is JSON.
+    EventsJson,
+    /// `text/event-stream` whose `itemSchema` describes the JSON `data` of each event.
+    EventData,
+    /// JSON Lines (`application/jsonl`, `application/x-ndjson`, ...): one JSON value a line.
+    JsonLines,
+    /// JSON text sequences (`application/json-seq`, RFC 7464).
+    JsonSeq,
+}
+
+/// The stream format of media type `media` (any case, parameters allowed), if it is one of
+/// the sequential media types.
+pub fn stream_media(media: &str) -> Option<StreamKind> {
+    let m = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match m.as_str() {
+        "text/event-stream" => Some(StreamKind::Events),
+        "application/jsonl"
+        | "application/x-jsonl"
+        | "application/jsonlines"
+        | "application/x-jsonlines"
+        | "application/x-ndjson"
+        | "application/ndjson" => Some(StreamKind::JsonLines),
+        "application/json-seq" => Some(StreamKind::JsonSeq),
+        _ => None,
+    }
+}
 
 /// Reads the document. Only structural problems that make the whole document unusable are
 /// errors; an operation that cannot be read is an error too unless `skip_broken` is set, in
@@ -272,6 +346,7 @@ pub fn read_api(doc: &Value, skip_broken: bool) -> Result<Api, ModelError> {
             ));
         }
     }
+    let tags = read_tags(root.get("tags"), &mut warnings);
     Ok(Api {
         title,
         version,
@@ -279,8 +354,47 @@ pub fn read_api(doc: &Value, skip_broken: bool) -> Result<Api, ModelError> {
         servers,
         security_schemes,
         operations,
+        tags,
         warnings,
     })
+}
+
+/// The document's `tags`; an entry that is not an object with a name is skipped with a
+/// warning, and so is a `parent` that names no tag.
+fn read_tags(tags: Option<&Value>, warnings: &mut Vec<ModelError>) -> Vec<Tag> {
+    let Some(Value::Array(list)) = tags else {
+        return Vec::new();
+    };
+    let mut out: Vec<Tag> = Vec::with_capacity(list.len());
+    for (i, tag) in list.iter().enumerate() {
+        let at = pointer_push("/tags", &i.to_string());
+        let text = |key: &str| tag.get(key).and_then(Value::as_str).map(str::to_owned);
+        let Some(name) = text("name") else {
+            warnings.push(err(&at, "a tag needs a `name`; this one is ignored"));
+            continue;
+        };
+        out.push(Tag {
+            name,
+            parent: text("parent"),
+            kind: text("kind"),
+            summary: text("summary"),
+            description: text("description"),
+        });
+    }
+    for (i, tag) in out.iter_mut().enumerate() {
+        if let Some(parent) = &tag.parent
+            && !list
+                .iter()
+                .any(|t| t.get("name").and_then(Value::as_str) == Some(parent.as_str()))
+        {
+            warnings.push(err(
+                &pointer_push(&pointer_push("/tags", &i.to_string()), "parent"),
+                format!("`parent` names the tag `{parent}`, which the document does not define; the tag is read as a top-level tag"),
+            ));
+            tag.parent = None;
+        }
+    }
+    out
 }
 
 fn read_servers(servers: Option<&Value>) -> Vec<String> {
@@ -361,6 +475,13 @@ fn read_security_schemes(doc: &Value, warnings: &mut Vec<ModelError>) -> Vec<Sec
 
 /// An oauth2 scheme's kind: client credentials when it has that flow with a token URL (the
 /// only flow a server can run on its own), else a bearer token supplied by the operator.
+///
+/// The other flows need a person: `authorizationCode` and `implicit` a browser, and OpenAPI
+/// 3.2's `deviceAuthorization` (RFC 8628) someone who enters a code on another device. A
+/// server answering tool calls can do neither, so it never runs them and never asks for a
+/// credential in tool arguments: the operator runs the flow (the API's own CLI, say) and gives
+/// the server the access token it ends with, which is sent as a bearer token. The flow's
+/// `deviceAuthorizationUrl` and `tokenUrl` are never contacted.
 fn oauth2_kind(scheme: &Value) -> SchemeKind {
     let flow = scheme.pointer("/flows/clientCredentials");
     let token_url = flow
@@ -486,12 +607,17 @@ fn read_path_item(
         None => Vec::new(),
     };
     let item_extension = crate::extension::read(item, &item_at)?;
+    if let Some(more) = item.get(crate::methods::ADDITIONAL) {
+        check_additional_operations(more, &pointer_push(&item_at, crate::methods::ADDITIONAL))?;
+    }
     let mut ops = Vec::new();
-    for method in METHODS {
-        let Some(op) = item.get(*method) else {
-            continue;
-        };
-        let op_at = pointer_push(&item_at, method);
+    for entry in crate::methods::operations(item) {
+        let op = entry.operation;
+        let method = entry.method.as_str();
+        let op_at = entry
+            .tokens
+            .iter()
+            .fold(item_at.clone(), |at, token| pointer_push(&at, token));
         let result = read_operation(
             doc,
             path,
@@ -528,6 +654,41 @@ fn read_path_item(
     Ok(ops)
 }
 
+/// Checks an OpenAPI 3.2 `additionalOperations` map: keyed by HTTP method tokens, none of
+/// which has a field of its own (`get`, `query`, ...).
+fn check_additional_operations(more: &Value, at: &str) -> Result<(), ModelError> {
+    let Value::Object(map) = more else {
+        return Err(err(
+            at,
+            format!(
+                "`additionalOperations` must be an object keyed by HTTP method, found {}",
+                kind(more)
+            ),
+        ));
+    };
+    for method in map.keys() {
+        let here = pointer_push(at, method);
+        if !crate::methods::is_token(method) {
+            return Err(err(
+                &here,
+                format!(
+                    "`{method}` is not an HTTP method name (letters, digits and !#$%&'*+-.^_`|~ only)"
+                ),
+            ));
+        }
+        let lower = method.to_ascii_lowercase();
+        if crate::methods::FIXED.contains(&lower.as_str()) {
+            return Err(err(
+                &here,
+                format!(
+                    "{method} has a field of its own: write this operation as `{lower}` of the path item, not in `additionalOperations`"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn read_operation(
     doc: &Value,
@@ -561,6 +722,7 @@ fn read_operation(
         .cloned()
         .collect();
     params.extend(own);
+    check_querystring(&params, at)?;
     for name in template_names(path) {
         if !params
             .iter()
@@ -630,6 +792,36 @@ fn read_operation(
     })
 }
 
+/// An `in: querystring` parameter is the whole query string: it comes alone, without another
+/// of its kind or any `in: query` parameter.
+fn check_querystring(params: &[Param], at: &str) -> Result<(), ModelError> {
+    let mut whole = params
+        .iter()
+        .filter(|p| p.location == Location::QueryString);
+    let Some(first) = whole.next() else {
+        return Ok(());
+    };
+    if let Some(second) = whole.next() {
+        return Err(err(
+            &second.pointer,
+            format!(
+                "`{}` is a second `in: querystring` parameter of {at}; one describes the whole query string",
+                second.name
+            ),
+        ));
+    }
+    if let Some(query) = params.iter().find(|p| p.location == Location::Query) {
+        return Err(err(
+            &query.pointer,
+            format!(
+                "`{}` is an `in: query` parameter, but `{}` (in: querystring) already describes the whole query string",
+                query.name, first.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The `{name}`s of a path template, in order.
 pub fn template_names(path: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -670,13 +862,24 @@ fn read_params(doc: &Value, list: &Value, at: &str) -> Result<Vec<Param>, ModelE
             Some("query") => Location::Query,
             Some("header") => Location::Header,
             Some("cookie") => Location::Cookie,
+            Some("querystring") => Location::QueryString,
             other => {
                 return Err(err(
                     &pointer_push(&p_at, "in"),
-                    format!("`in` must be path, query, header or cookie, found {other:?}"),
+                    format!(
+                        "`in` must be path, query, querystring, header or cookie, found {other:?}"
+                    ),
                 ));
             }
         };
+        if location == Location::QueryString
+            && !matches!(o.get("content"), Some(Value::Object(c)) if c.len() == 1)
+        {
+            return Err(err(
+                &p_at,
+                "an `in: querystring` parameter describes the whole query string with `content`: one media type and its schema",
+            ));
+        }
         // OpenAPI says these header parameters are ignored: the transport sets them.
         if location == Location::Header
             && ["accept", "content-type", "authorization"]
@@ -703,7 +906,7 @@ fn read_params(doc: &Value, list: &Value, at: &str) -> Result<Vec<Param>, ModelE
         }
         let default_style = match location {
             Location::Path | Location::Header => "simple",
-            Location::Query | Location::Cookie => "form",
+            Location::Query | Location::Cookie | Location::QueryString => "form",
         };
         let style = field("style").unwrap_or(default_style).to_owned();
         let explode = o
@@ -873,14 +1076,81 @@ fn read_response(
         .iter()
         .filter(|(m, _)| is_json_media(m))
         .min_by_key(|(m, _)| (m.as_str() == "*/*", m.len()));
-    Ok(json.and_then(|(media, m)| {
+    let schema_at = |media: &str, key: &str| {
+        pointer_push(
+            &pointer_push(&pointer_push(&response_at, "content"), media),
+            key,
+        )
+    };
+    let whole = json.and_then(|(media, m)| {
         m.get("schema").map(|schema| ResponseSchema {
             status: (*code).clone(),
             schema: schema.clone(),
-            pointer: pointer_push(
-                &pointer_push(&pointer_push(&response_at, "content"), media),
-                "schema",
-            ),
+            pointer: schema_at(media, "schema"),
+            stream: None,
         })
+    });
+    if whole.is_some() {
+        return Ok(whole);
+    }
+    // OpenAPI 3.2: a sequential media type whose `itemSchema` describes each item.
+    let stream = content.iter().find_map(|(media, m)| {
+        let kind = stream_media(media)?;
+        let items = m.get("itemSchema")?;
+        Some((media, kind, items))
+    });
+    Ok(stream.map(|(media, kind, items)| {
+        let kind = match kind {
+            StreamKind::Events => event_stream_kind(doc, items),
+            other => other,
+        };
+        ResponseSchema {
+            status: (*code).clone(),
+            schema: items.clone(),
+            pointer: schema_at(media, "itemSchema"),
+            stream: Some(kind),
+        }
     }))
+}
+
+/// How the items of a `text/event-stream` answer look, from its `itemSchema`: event objects
+/// (`data`, `event`, `id`, `retry`) with text or JSON `data`, or the JSON data of each event
+/// when the schema describes no event fields.
+fn event_stream_kind(doc: &Value, items: &Value) -> StreamKind {
+    let resolved = follow(doc, items, "").map_or(items, |(v, _)| v);
+    let properties = resolved.get("properties").and_then(Value::as_object);
+    let is_event = properties.is_some_and(|p| {
+        ["data", "event", "id", "retry"]
+            .iter()
+            .any(|k| p.contains_key(*k))
+    });
+    if !is_event {
+        return StreamKind::EventData;
+    }
+    let data = properties
+        .and_then(|p| p.get("data"))
+        .map(|d| follow(doc, d, "").map_or(d, |(v, _)| v));
+    let Some(data) = data else {
+        return StreamKind::Events;
+    };
+    // A string (the wire form, possibly with `contentMediaType`/`contentSchema`), or a schema
+    // that says nothing of the shape, stays text; any other shape is parsed from JSON.
+    let shaped = [
+        "type",
+        "properties",
+        "items",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "$ref",
+        "enum",
+        "const",
+    ]
+    .iter()
+    .any(|k| data.get(*k).is_some());
+    match data.get("type") {
+        Some(Value::String(t)) if t == "string" => StreamKind::Events,
+        _ if !shaped => StreamKind::Events,
+        _ => StreamKind::EventsJson,
+    }
 }

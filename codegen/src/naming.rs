@@ -1,10 +1,117 @@
-//! Tool and argument names: always `^[A-Za-z0-9_.-]{1,64}$`, unique, and readable when they
-//! had to be shortened.
+//! Tool and argument names: unique, readable when they had to be shortened, and valid under
+//! the active [`ToolNames`] rule (tool names) or `^[A-Za-z0-9_.-]{1,64}$` (argument names,
+//! which every model API accepts as property names).
 
 use std::collections::HashSet;
 
-/// The longest name MCP clients accept for a tool, and Anthropic's limit for property names.
+/// The longest name Anthropic's and OpenAI's APIs accept for a tool, and Anthropic's limit for
+/// property names: generated names are never longer, under either rule.
 pub const MAX_NAME_LEN: usize = 64;
+
+/// The longest tool name MCP itself allows.
+pub const MAX_MCP_NAME_LEN: usize = 128;
+
+/// Which tool names the generator gives and accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ToolNames {
+    /// `^[A-Za-z0-9_-]{1,64}$`: what Anthropic's and OpenAI's tool (function) names allow, so
+    /// every client and model API accepts the names. A `.` of an operationId becomes `_`.
+    #[default]
+    Portable,
+    /// MCP's own rule: 1 to 128 characters of `[A-Za-z0-9_.-]`. Dots are kept (`users.get`);
+    /// generated names still stay within 64 characters.
+    Mcp,
+}
+
+impl ToolNames {
+    /// The name used in settings and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolNames::Portable => "portable",
+            ToolNames::Mcp => "mcp",
+        }
+    }
+
+    /// The rule as a regular expression, for messages.
+    pub fn pattern(self) -> &'static str {
+        match self {
+            ToolNames::Portable => "^[A-Za-z0-9_-]{1,64}$",
+            ToolNames::Mcp => "^[A-Za-z0-9_.-]{1,128}$",
+        }
+    }
+
+    /// The longest name the rule accepts.
+    pub fn max_len(self) -> usize {
+        match self {
+            ToolNames::Portable => MAX_NAME_LEN,
+            ToolNames::Mcp => MAX_MCP_NAME_LEN,
+        }
+    }
+
+    /// Whether `c` may appear in a name.
+    pub fn allows(self, c: char) -> bool {
+        c.is_ascii_alphanumeric() || c == '_' || c == '-' || (c == '.' && self == ToolNames::Mcp)
+    }
+
+    /// Checks a name given by a user (x-mcpgen `name`, an extra tool, a prefix): the message
+    /// says what is wrong and what the rule is.
+    pub fn check(self, name: &str) -> Result<(), String> {
+        let rule = self.pattern();
+        if name.is_empty() || name.len() > self.max_len() {
+            return Err(format!(
+                "the tool name `{name}` has {} characters; tool names must match {rule} \
+                 (tool_names = \"{}\")",
+                name.chars().count(),
+                self.as_str()
+            ));
+        }
+        if let Some(c) = name.chars().find(|c| !self.allows(*c)) {
+            let hint = if c == '.' {
+                "; write `_` instead, or keep dots with --tool-names mcp (tool_names = \"mcp\")"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "the tool name `{name}` holds `{c}`; tool names must match {rule} \
+                 (tool_names = \"{}\"){hint}",
+                self.as_str()
+            ));
+        }
+        Ok(())
+    }
+
+    /// A tool name from any text: [`sanitize`], then, under the portable rule, each `.` as
+    /// `_` (`api.v1.rooms.create` → `api_v1_rooms_create`).
+    pub fn sanitize(self, raw: &str, fallback: &str) -> String {
+        let name = sanitize(raw, fallback);
+        match self {
+            ToolNames::Mcp => name,
+            ToolNames::Portable if !name.contains('.') => name,
+            ToolNames::Portable => sanitize(&name.replace('.', "_"), fallback),
+        }
+    }
+}
+
+impl std::str::FromStr for ToolNames {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "portable" => Ok(ToolNames::Portable),
+            "mcp" => Ok(ToolNames::Mcp),
+            other => Err(format!(
+                "`{other}` is not a tool name rule: use portable (^[A-Za-z0-9_-]{{1,64}}$, the \
+                 default) or mcp (^[A-Za-z0-9_.-]{{1,128}}$, dots kept)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for ToolNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Replaces every character outside `[A-Za-z0-9_.-]` by `_`, collapses runs of `_`, and
 /// trims `_` from both ends. Never returns an empty string.
@@ -75,12 +182,50 @@ fn fnv1a(bytes: &[u8]) -> u32 {
 #[derive(Debug, Default)]
 pub struct NameAllocator {
     taken: HashSet<String>,
+    /// Tool names under this rule; argument names (dots kept) when `None`.
+    rule: Option<ToolNames>,
 }
 
 impl NameAllocator {
-    /// An allocator with no names taken.
+    /// An allocator of argument names with no names taken.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An allocator of tool names under `rule`.
+    pub fn for_tools(rule: ToolNames) -> Self {
+        NameAllocator {
+            taken: HashSet::new(),
+            rule: Some(rule),
+        }
+    }
+
+    fn clean(&self, base: &str) -> String {
+        match self.rule {
+            Some(rule) => rule.sanitize(base, "tool"),
+            None => sanitize(base, "tool"),
+        }
+    }
+
+    /// `name` as it is when free (a name given by a user and checked against the rule,
+    /// which may be longer than generated names), else the first free `name_2`, `name_3`, ...
+    pub fn allocate_given(&mut self, name: &str) -> String {
+        if self.taken.insert(name.to_owned()) {
+            return name.to_owned();
+        }
+        let max = self.rule.map_or(MAX_NAME_LEN, ToolNames::max_len);
+        self.numbered(name, max)
+    }
+
+    fn numbered(&mut self, base: &str, max: usize) -> String {
+        for n in 2.. {
+            let suffix = format!("_{n}");
+            let candidate = format!("{}{suffix}", shorten(base, max - suffix.len()));
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+        unreachable!("an unbounded counter always finds a free name")
     }
 
     /// Whether `name` is taken.
@@ -91,18 +236,11 @@ impl NameAllocator {
     /// Returns `base` (sanitized and shortened) if free, else the first free `base_2`,
     /// `base_3`, ...
     pub fn allocate(&mut self, base: &str) -> String {
-        let base = shorten(&sanitize(base, "tool"), MAX_NAME_LEN);
+        let base = shorten(&self.clean(base), MAX_NAME_LEN);
         if self.taken.insert(base.clone()) {
             return base;
         }
-        for n in 2.. {
-            let suffix = format!("_{n}");
-            let candidate = format!("{}{suffix}", shorten(&base, MAX_NAME_LEN - suffix.len()));
-            if self.taken.insert(candidate.clone()) {
-                return candidate;
-            }
-        }
-        unreachable!("an unbounded counter always finds a free name")
+        self.numbered(&base, MAX_NAME_LEN)
     }
 }
 
@@ -152,6 +290,44 @@ mod tests {
     }
 
     #[test]
+    fn portable_names_have_no_dots_and_stay_unique() {
+        let mut names = NameAllocator::for_tools(ToolNames::Portable);
+        let got: Vec<String> = ["users.get", "users_get", "api.v1.rooms.create", "a._b", "."]
+            .iter()
+            .map(|n| names.allocate(n))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "users_get",
+                "users_get_2",
+                "api_v1_rooms_create",
+                "a_b",
+                "tool"
+            ]
+        );
+        let mut kept = NameAllocator::for_tools(ToolNames::Mcp);
+        assert_eq!(kept.allocate("users.get"), "users.get");
+        assert_eq!(kept.allocate("users.get"), "users.get_2");
+    }
+
+    #[test]
+    fn given_names_are_checked_against_the_rule() {
+        assert!(ToolNames::Portable.check("fetch_pet-2").is_ok());
+        let err = ToolNames::Portable.check("pets.get").unwrap_err();
+        assert!(err.contains("^[A-Za-z0-9_-]{1,64}$"), "{err}");
+        assert!(err.contains("tool_names = \"mcp\""), "{err}");
+        assert!(ToolNames::Mcp.check("pets.get").is_ok());
+        assert!(ToolNames::Portable.check(&"x".repeat(65)).is_err());
+        assert!(ToolNames::Mcp.check(&"x".repeat(128)).is_ok());
+        assert!(ToolNames::Mcp.check(&"x".repeat(129)).is_err());
+        assert!(ToolNames::Mcp.check("has space").is_err());
+        assert!(ToolNames::Mcp.check("").is_err());
+        assert_eq!("MCP".parse::<ToolNames>(), Ok(ToolNames::Mcp));
+        assert!("dots".parse::<ToolNames>().is_err());
+    }
+
+    #[test]
     fn allocation_is_unique_and_valid() {
         let mut names = NameAllocator::new();
         let long = "x".repeat(100);
@@ -185,6 +361,9 @@ mod properties {
         fn any_text_gives_a_valid_name(raw in "\\PC{0,200}") {
             let mut names = NameAllocator::new();
             prop_assert!(valid(&names.allocate(&raw)));
+            let mut tools = NameAllocator::for_tools(ToolNames::Portable);
+            let name = tools.allocate(&raw);
+            prop_assert!(ToolNames::Portable.check(&name).is_ok(), "{}", name);
         }
 
         #[test]

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::Settings;
 use crate::model::Operation;
-use crate::naming::{self, MAX_NAME_LEN};
+use crate::naming::{self, MAX_NAME_LEN, ToolNames};
 use crate::select::{SelectionError, resolve_operation};
 use crate::tools::ApiSpec;
 
@@ -23,7 +23,7 @@ pub fn apply(
         !settings.selection.is_everything(),
     )?;
     if let Some(prefix) = &settings.tool_prefix {
-        apply_tool_prefix(api, prefix)?;
+        apply_tool_prefix(api, prefix, settings.tool_name_rule())?;
     }
     if let Some(url) = &settings.base_url {
         check_base_url(url).map_err(|message| SelectionError {
@@ -39,22 +39,25 @@ pub fn apply(
 /// 27 characters, see [`naming::shorten`]) still starts with the whole prefix.
 pub const MAX_PREFIX_LEN: usize = 24;
 
-/// Checks a tool prefix: 1 to [`MAX_PREFIX_LEN`] characters from `[A-Za-z0-9_.-]`, so that
-/// every prefixed name stays a valid tool name.
-pub fn check_tool_prefix(prefix: &str) -> Result<(), String> {
+/// Checks a tool prefix: 1 to [`MAX_PREFIX_LEN`] characters that the tool name rule allows
+/// (`[A-Za-z0-9_-]`, or `[A-Za-z0-9_.-]` under the `mcp` rule), so that every prefixed name
+/// stays a valid tool name.
+pub fn check_tool_prefix(prefix: &str, rule: ToolNames) -> Result<(), String> {
     if prefix.is_empty() || prefix.len() > MAX_PREFIX_LEN {
         return Err(format!(
             "a tool prefix must have 1 to {MAX_PREFIX_LEN} characters, `{prefix}` has {}",
             prefix.chars().count()
         ));
     }
-    if let Some(c) = prefix
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
-    {
+    if let Some(c) = prefix.chars().find(|c| !rule.allows(*c)) {
+        let allowed = match rule {
+            ToolNames::Portable => "letters, digits, `_` and `-`",
+            ToolNames::Mcp => "letters, digits, `_`, `.` and `-`",
+        };
         return Err(format!(
-            "a tool prefix may only hold letters, digits, `_`, `.` and `-` (tool names must \
-             match ^[A-Za-z0-9_.-]{{1,64}}$), `{prefix}` holds `{c}`"
+            "a tool prefix may only hold {allowed} (tool names must match {}, tool_names = \
+             \"{rule}\"), `{prefix}` holds `{c}`",
+            rule.pattern()
         ));
     }
     Ok(())
@@ -67,8 +70,12 @@ pub fn prefixed_name(prefix: &str, name: &str) -> String {
 
 /// Puts `prefix` before every tool name. Names stay unique: distinct names keep distinct
 /// hashes when shortened, and the rare clash gets `_2`, `_3`, ... as in the mapping itself.
-pub fn apply_tool_prefix(api: &mut ApiSpec, prefix: &str) -> Result<(), SelectionError> {
-    check_tool_prefix(prefix).map_err(|message| SelectionError {
+pub fn apply_tool_prefix(
+    api: &mut ApiSpec,
+    prefix: &str,
+    rule: ToolNames,
+) -> Result<(), SelectionError> {
+    check_tool_prefix(prefix, rule).map_err(|message| SelectionError {
         setting: "tool_prefix",
         message,
     })?;
@@ -155,11 +162,15 @@ mod tests {
 
     #[test]
     fn prefixes_are_checked() {
-        assert!(check_tool_prefix("pets_").is_ok());
-        assert!(check_tool_prefix("a.b-c").is_ok());
-        assert!(check_tool_prefix("").is_err());
-        assert!(check_tool_prefix("has space").is_err());
-        assert!(check_tool_prefix(&"x".repeat(MAX_PREFIX_LEN + 1)).is_err());
+        let portable = ToolNames::Portable;
+        assert!(check_tool_prefix("pets_", portable).is_ok());
+        assert!(check_tool_prefix("a-b_c", portable).is_ok());
+        let err = check_tool_prefix("a.b-c", portable).unwrap_err();
+        assert!(err.contains("^[A-Za-z0-9_-]{1,64}$"), "{err}");
+        assert!(check_tool_prefix("a.b-c", ToolNames::Mcp).is_ok());
+        assert!(check_tool_prefix("", portable).is_err());
+        assert!(check_tool_prefix("has space", ToolNames::Mcp).is_err());
+        assert!(check_tool_prefix(&"x".repeat(MAX_PREFIX_LEN + 1), portable).is_err());
     }
 
     #[test]

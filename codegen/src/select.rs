@@ -150,13 +150,38 @@ pub fn select_operations(api: &mut Api, selection: &Selection) -> Result<(), Sel
     if selection.is_everything() {
         return Ok(());
     }
-    let known_tags: BTreeSet<&str> = api
+    let used: BTreeSet<&str> = api
         .operations
         .iter()
         .flat_map(|op| op.tags.iter().map(String::as_str))
         .collect();
+    // A tag selects the operations of the tags nested under it (OpenAPI 3.2 `parent`), so a
+    // parent that no operation carries itself is a valid selector when a child's is used.
+    let expand = |tags: &[String]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for tag in tags {
+            for t in api.tag_with_descendants(tag) {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        out
+    };
+    let mut known_tags = used.clone();
+    for tag in &api.tags {
+        if api
+            .tag_with_descendants(&tag.name)
+            .iter()
+            .any(|t| used.contains(t.as_str()))
+        {
+            known_tags.insert(tag.name.as_str());
+        }
+    }
     check_tags(&selection.include_tags, &known_tags, "include_tags")?;
     check_tags(&selection.exclude_tags, &known_tags, "exclude_tags")?;
+    let include_tags = expand(&selection.include_tags);
+    let exclude_tags = expand(&selection.exclude_tags);
     let mut included = vec![false; api.operations.len()];
     let mut excluded = vec![false; api.operations.len()];
     for selector in &selection.include_operations {
@@ -176,8 +201,8 @@ pub fn select_operations(api: &mut Api, selection: &Selection) -> Result<(), Sel
         let i = index;
         index += 1;
         let has = |tags: &[String]| op.tags.iter().any(|t| tags.contains(t));
-        let kept = !has_includes || included[i] || has(&selection.include_tags);
-        kept && !excluded[i] && !has(&selection.exclude_tags)
+        let kept = !has_includes || included[i] || has(&include_tags);
+        kept && !excluded[i] && !has(&exclude_tags)
     });
     if api.operations.is_empty() {
         return Err(SelectionError {
@@ -224,6 +249,7 @@ mod tests {
                 op(Some("getUser"), "get", "/users/{id}", &["users"]),
                 op(None, "get", "/store/inventory", &[]),
             ],
+            tags: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -317,6 +343,56 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_parent_tag_selects_its_children() {
+        let tag = |name: &str, parent: Option<&str>| crate::model::Tag {
+            name: name.to_owned(),
+            parent: parent.map(str::to_owned),
+            kind: Some("nav".to_owned()),
+            summary: None,
+            description: None,
+        };
+        let with_tree = || {
+            let mut a = api();
+            // `animals` has no operation of its own; `pets` is its child, `write` its grandchild.
+            a.tags = vec![
+                tag("animals", None),
+                tag("pets", Some("animals")),
+                tag("write", Some("pets")),
+                tag("users", None),
+            ];
+            a
+        };
+        let run = |selection: Selection| {
+            let mut a = with_tree();
+            select_operations(&mut a, &selection).map(|()| {
+                a.operations
+                    .iter()
+                    .map(|o| format!("{} {}", o.method, o.path))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let included = run(Selection {
+            include_tags: strings(&["animals"]),
+            ..Selection::default()
+        });
+        assert_eq!(included.unwrap(), ["get /pets", "post /pets"]);
+        let excluded = run(Selection {
+            exclude_tags: strings(&["animals"]),
+            ..Selection::default()
+        });
+        assert_eq!(
+            excluded.unwrap(),
+            ["get /users/{id}", "get /store/inventory"]
+        );
+        // A child does not select its parent.
+        let child = run(Selection {
+            include_tags: strings(&["write"]),
+            ..Selection::default()
+        });
+        assert_eq!(child.unwrap(), ["post /pets"]);
     }
 
     #[test]

@@ -7,6 +7,10 @@ use askama::Template;
 
 use crate::emit;
 use crate::error::{Error, Result};
+use crate::escape::{
+    code_span, html_comment_text, json_text, markdown_text, one_line, shell_word, table_cell,
+    table_code, toml_string,
+};
 use crate::model::{Location, SchemeKind};
 use crate::{Mapped, Settings};
 
@@ -58,29 +62,138 @@ impl GeneratedCrate {
 /// The runtime's source files, copied into standalone crates.
 const RUNTIME_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
 
-/// The runtime's manifest: its `[dependencies]` are what a standalone crate needs.
-const RUNTIME_MANIFEST: &str = include_str!("../../runtime/Cargo.toml");
+/// The runtime's `[dependencies]` lines (less the macro re-export): what a standalone crate
+/// needs for its copy of the runtime.
+const RUNTIME_DEPENDENCIES: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/runtime_dependencies.toml"));
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The version a generated crate gets when none is set.
+const DEFAULT_CRATE_VERSION: &str = "0.1.0";
+
+/// The longest crate name accepted, as crates.io limits them.
+pub const MAX_CRATE_NAME_LEN: usize = 64;
+
+/// Names cargo or rustc refuse for a package or its binary, or that would stand for something
+/// else: Rust keywords (a crate named `self` cannot be referred to), the standard crates, the
+/// folders cargo keeps beside binaries, and file names Windows reserves. Compared ignoring
+/// case and with `-` read as `_`, as cargo and rustc read crate names.
+const RESERVED_CRATE_NAMES: &str = "\
+    abstract as async await become box break const continue crate do dyn else enum extern false \
+    final fn for gen if impl in let loop macro match mod move mut override priv pub ref return \
+    self static struct super trait true try type typeof unsafe unsized use virtual where while \
+    yield \
+    alloc core proc_macro std test \
+    build deps examples incremental \
+    con prn aux nul com1 com2 com3 com4 com5 com6 com7 com8 com9 \
+    lpt1 lpt2 lpt3 lpt4 lpt5 lpt6 lpt7 lpt8 lpt9";
+
+/// Checks a crate name as cargo reads one: 1 to 64 ASCII letters, digits, `-` and `_`,
+/// starting with a letter, and not a reserved name. The name becomes the package, the binary
+/// and the server's name, so it is checked rather than escaped.
+pub fn check_crate_name(name: &str) -> Result<(), String> {
+    const RULE: &str = "a crate name has 1 to 64 ASCII letters, digits, `-` and `_`, and starts \
+                        with a letter";
+    if name.is_empty() || name.len() > MAX_CRATE_NAME_LEN {
+        return Err(format!(
+            "{name:?} is not a valid crate name: {RULE} (it has {} characters)",
+            name.chars().count()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+    {
+        return Err(format!(
+            "{name:?} is not a valid crate name: {RULE} (it holds {c:?})"
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(format!("{name:?} is not a valid crate name: {RULE}"));
+    }
+    let normal = name.to_ascii_lowercase().replace('-', "_");
+    if RESERVED_CRATE_NAMES
+        .split_whitespace()
+        .any(|reserved| reserved == normal)
+    {
+        return Err(format!(
+            "{name:?} is not a valid crate name: it is reserved (a Rust keyword, a standard \
+             crate, a folder cargo uses or a file name Windows reserves); add `-mcp`, say"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a crate version: a semantic version as cargo reads it (`1.2.3`, `1.0.0-beta.1`).
+pub fn check_crate_version(version: &str) -> Result<(), String> {
+    semver::Version::parse(version)
+        .map(drop)
+        .map_err(|e| format!("{version:?} is not a semantic version like `0.1.0`: {e}"))
+}
+
+/// Checks a prefix of environment variable names: `A`-`Z`, `0`-`9` and `_`, not starting with
+/// a digit, so that every variable the README names can be set from a shell as written.
+pub fn check_env_prefix(prefix: &str) -> Result<(), String> {
+    let valid = prefix
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && prefix.starts_with(|c: char| c.is_ascii_uppercase() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{prefix:?} is not a valid environment variable prefix: use `A`-`Z`, `0`-`9` and \
+             `_`, not starting with a digit (`PETSTORE`, say)"
+        ))
+    }
+}
+
+/// Checks the names a generated server is known by, however they were set (a flag,
+/// `mcpgen.toml`, `[package.metadata.mcpgen]`, the attribute, the Builder): they reach
+/// `Cargo.toml`, the README and generated code, so a bad one is an error naming its setting.
+pub fn check_identity(
+    spec: &Path,
+    crate_name: &str,
+    crate_version: Option<&str>,
+    env_prefix: &str,
+) -> Result<()> {
+    let err = |setting: &'static str| {
+        move |message| Error::Settings {
+            path: spec.to_owned(),
+            setting,
+            message,
+        }
+    };
+    check_crate_name(crate_name).map_err(err("crate_name"))?;
+    if let Some(version) = crate_version {
+        check_crate_version(version).map_err(err("crate_version"))?;
+    }
+    check_env_prefix(env_prefix).map_err(err("env_prefix"))
+}
+
+/// `Cargo.toml`. Every value arrives written for its place: `*_toml` as TOML strings, quotes
+/// included, `spec_file_comment` for a `#` comment.
 #[derive(Template)]
 #[template(path = "server/Cargo.toml.txt", escape = "none")]
 struct ManifestTemplate<'a> {
     mcpgen_version: &'a str,
-    spec_file: &'a str,
-    crate_name: &'a str,
-    crate_version: &'a str,
+    spec_file_comment: String,
+    name_toml: String,
+    version_toml: String,
     description_toml: String,
     dependencies: String,
     release_profile: bool,
 }
 
+/// A row of the README's credentials table, each cell written for Markdown.
 struct SchemeRow {
     key: String,
     sent_as: String,
     env: String,
 }
 
+/// A row of the README's tool table, each cell written for Markdown.
 struct ToolRow {
     name: String,
     operation: String,
@@ -88,23 +201,29 @@ struct ToolRow {
     summary: String,
 }
 
+/// `README.md`. Every value arrives written for its place: `*_md` as Markdown text, `*_code`
+/// as whole code spans, `*_sh` as shell words (single-quoted), `*_command` as shell commands
+/// (the Claude Code one a code span, the Inspector one for a code block), `stdio_config` as
+/// JSON.
 #[derive(Template)]
 #[template(path = "server/README.md.txt", escape = "none")]
 struct ReadmeTemplate<'a> {
     mcpgen_version: &'a str,
-    spec_file: &'a str,
-    crate_name: &'a str,
-    title: String,
-    api_version: String,
-    default_base_url: Option<String>,
-    base_url_example: String,
-    env_prefix: &'a str,
+    spec_file_comment: String,
+    spec_file_code: String,
+    name_md: String,
+    title_md: String,
+    api_version_md: String,
+    default_base_url_code: Option<String>,
+    base_url_env_code: String,
+    base_url_sh: String,
     schemes: Vec<SchemeRow>,
     tools: Vec<ToolRow>,
     /// How the tools below are offered, when not one tool each; empty otherwise.
     mode_note: String,
     stdio_config: String,
-    binary_path: String,
+    claude_code_command: String,
+    inspector_command: String,
 }
 
 /// Renders every file of the crate.
@@ -116,14 +235,26 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "openapi".to_owned());
     let crate_name = mapped.crate_name.as_str();
-    let crate_version = settings.crate_version.as_deref().unwrap_or("0.1.0");
+    let crate_version = settings
+        .crate_version
+        .as_deref()
+        .unwrap_or(DEFAULT_CRATE_VERSION);
+    // Checked again here, not only when the document is mapped: a `Mapped` may be built or
+    // changed by the caller, and these names are written into files.
+    check_identity(
+        &mapped.path,
+        crate_name,
+        Some(crate_version),
+        &api.env_prefix,
+    )?;
     let header = format!(
-        "//! @generated by mcpgen {VERSION} from {spec_file}: an MCP server for {} {}.\n//! Regenerate rather than edit.\n",
-        comment_text(&api.title),
-        comment_text(&api.version)
+        "//! @generated by mcpgen {VERSION} from {}: an MCP server for {} {}.\n//! Regenerate rather than edit.\n",
+        one_line(&spec_file),
+        one_line(&api.title),
+        one_line(&api.version)
     );
 
-    let (rt_path, main_rs, dependencies) = match &settings.runtime {
+    let (rt_path, main_rs, dependencies) = match &settings.runtime_dependency() {
         RuntimeDependency::Inline => (
             "crate::mcpgen_runtime",
             format!(
@@ -155,12 +286,12 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
 
     let manifest = ManifestTemplate {
         mcpgen_version: VERSION,
-        spec_file: &spec_file,
-        crate_name,
-        crate_version,
+        spec_file_comment: one_line(&spec_file),
+        name_toml: toml_string(crate_name),
+        version_toml: toml_string(crate_version),
         description_toml: toml_string(&format!("MCP server for the {} API", one_line(&api.title))),
         dependencies,
-        release_profile: settings.release_profile,
+        release_profile: settings.writes_release_profile(),
     }
     .render()
     .map_err(|e| Error::Internal(e.to_string()))?
@@ -175,7 +306,7 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         file("src/main.rs", main_rs),
         file("src/tools.rs", tools_rs),
     ];
-    if settings.runtime == RuntimeDependency::Inline {
+    if settings.runtime_dependency() == RuntimeDependency::Inline {
         for (name, source) in RUNTIME_FILES {
             files.push(file(
                 &format!("src/mcpgen_runtime/{name}"),
@@ -212,30 +343,31 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
         .schemes
         .iter()
         .map(|s| SchemeRow {
-            key: s.key.clone(),
+            key: table_code(&s.key),
             sent_as: match &s.kind {
                 SchemeKind::Bearer => "`Authorization: Bearer <token>`".to_owned(),
                 SchemeKind::Basic => "`Authorization: Basic <user:password>`".to_owned(),
                 SchemeKind::OAuth2ClientCredentials { token_url, .. } => format!(
-                    "`Authorization: Bearer <token>`, fetched from `{}` with the client id and \
+                    "`Authorization: Bearer <token>`, fetched from {} with the client id and \
                      secret (or given ready)",
-                    cell(token_url)
+                    table_code(token_url)
                 ),
                 SchemeKind::ApiKey { location, name } => format!(
-                    "{} `{}`",
+                    "{} {}",
                     match location {
                         Location::Header => "header",
                         Location::Query => "query parameter",
                         Location::Cookie => "cookie",
                         Location::Path => "path",
+                        Location::QueryString => "query string",
                     },
-                    cell(name)
+                    table_code(name)
                 ),
             },
             env: s
                 .env
                 .iter()
-                .map(|e| format!("`{e}`"))
+                .map(|e| table_code(e))
                 .collect::<Vec<_>>()
                 .join(", "),
         })
@@ -244,10 +376,10 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
         .tools
         .iter()
         .map(|t| ToolRow {
-            name: t.name.clone(),
-            operation: format!("{} {}", t.plan.method, cell(&t.plan.path)),
+            name: table_code(&t.name),
+            operation: table_code(&format!("{} {}", t.plan.method, t.plan.path)),
             arguments: argument_list(&t.input_schema),
-            summary: cell(&first_sentence(&t.description)),
+            summary: table_cell(&first_sentence(&t.description)),
         })
         .collect();
     let binary_path = format!("./target/release/{crate_name}");
@@ -257,7 +389,7 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
             env.insert(e.clone(), serde_json::Value::String("...".into()));
         }
     }
-    let stdio_config = serde_json::to_string_pretty(&serde_json::json!({
+    let stdio_config = json_text(&serde_json::json!({
         "mcpServers": {
             crate_name: {
                 "command": format!("/path/to/{crate_name}/target/release/{crate_name}"),
@@ -267,20 +399,30 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
         }
     }))
     .map_err(|e| Error::Internal(e.to_string()))?;
+    // Every value in a shell command is one quoted word; a command shown inline is a code span.
+    let base_url_sh = shell_word(&base_url_example);
+    let binary_sh = shell_word(&binary_path);
     ReadmeTemplate {
         mcpgen_version: VERSION,
-        spec_file,
-        crate_name,
-        title: one_line(&api.title),
-        api_version: one_line(&api.version),
-        default_base_url: api.default_base_url.clone(),
-        base_url_example,
-        env_prefix: &api.env_prefix,
+        spec_file_comment: html_comment_text(spec_file),
+        spec_file_code: code_span(spec_file),
+        name_md: markdown_text(crate_name),
+        title_md: markdown_text(&api.title),
+        api_version_md: markdown_text(&api.version),
+        default_base_url_code: api.default_base_url.as_deref().map(code_span),
+        base_url_env_code: code_span(&format!("{}_BASE_URL", api.env_prefix)),
         schemes,
         tools,
         mode_note: mode_note(api),
         stdio_config,
-        binary_path,
+        claude_code_command: code_span(&format!(
+            "claude mcp add {} -- {binary_sh} --base-url {base_url_sh}",
+            shell_word(crate_name)
+        )),
+        inspector_command: format!(
+            "npx @modelcontextprotocol/inspector {binary_sh} --base-url {base_url_sh}"
+        ),
+        base_url_sh,
     }
     .render()
     .map(|text| text + "\n")
@@ -302,7 +444,7 @@ fn mode_note(api: &crate::ApiSpec) -> String {
                 .tools
                 .iter()
                 .filter(|t| !t.search_only)
-                .map(|t| format!("`{}`", t.name))
+                .map(|t| code_span(&t.name))
                 .collect();
             let own = if direct.len() == 1 {
                 "is a tool of its own"
@@ -320,23 +462,7 @@ fn mode_note(api: &crate::ApiSpec) -> String {
 
 /// The dependency lines of the runtime's manifest, less the macro re-export.
 fn runtime_dependencies() -> String {
-    let mut out = Vec::new();
-    let mut in_deps = false;
-    for line in RUNTIME_MANIFEST.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            in_deps = trimmed == "[dependencies]";
-            continue;
-        }
-        if in_deps
-            && !trimmed.is_empty()
-            && !trimmed.starts_with('#')
-            && !trimmed.starts_with("mcpgen-macros")
-        {
-            out.push(trimmed.to_owned());
-        }
-    }
-    out.join("\n")
+    RUNTIME_DEPENDENCIES.trim_end().to_owned()
 }
 
 /// Drops the trailing `#[cfg(test)] mod tests { ... }` of a runtime file: generated crates
@@ -347,28 +473,6 @@ fn strip_tests(source: &str) -> String {
         None => source,
     };
     format!("{}\n", code.trim_end())
-}
-
-/// A TOML basic string. JSON string syntax is a subset of it, escapes included.
-fn toml_string(text: &str) -> String {
-    serde_json::Value::String(text.to_owned()).to_string()
-}
-
-/// `text` on one line, fit for a Rust comment: rustc refuses bidirectional-override
-/// characters in comments (`text_direction_codepoint_in_comment`), so they and other control
-/// characters become U+FFFD.
-fn comment_text(text: &str) -> String {
-    one_line(text)
-        .chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
-            if bidi || c.is_control() { '\u{FFFD}' } else { c }
-        })
-        .collect()
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn first_sentence(text: &str) -> String {
@@ -398,7 +502,7 @@ fn argument_list(schema: &serde_json::Value) -> String {
                     } else {
                         ""
                     };
-                    format!("`{}`{star}", cell(k))
+                    format!("{}{star}", table_code(k))
                 })
                 .collect()
         })
@@ -408,11 +512,6 @@ fn argument_list(schema: &serde_json::Value) -> String {
     } else {
         names.join(", ")
     }
-}
-
-/// Text safe inside a Markdown table cell.
-fn cell(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
 }
 
 /// Writes the crate under `out`. Every file goes to a temporary name first and is renamed into

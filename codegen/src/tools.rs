@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::extension::ParamOverride;
-use crate::model::{Api, Body, BodyEncoding, Location, Operation, Param, SchemeKind};
-use crate::naming::{self, NameAllocator};
+use crate::model::{Api, Body, BodyEncoding, Location, Operation, Param, SchemeKind, StreamKind};
+use crate::naming::{self, NameAllocator, ToolNames};
 use crate::schema::{SchemaError, SchemaSet, escape_fragment, is_object_schema, open_refs};
 
 /// Bytes of `$defs` an input schema may carry: far more than any real request body needs,
@@ -73,6 +73,9 @@ pub struct ToolSpec {
     pub output_wrapped: bool,
     /// Behaviour hints.
     pub hints: Hints,
+    /// The successful answer is a stream of items (OpenAPI 3.2 `itemSchema`) in this format;
+    /// the output schema is then `{"result": [item, ...]}`.
+    pub stream: Option<StreamKind>,
     /// The HTTP call.
     pub plan: PlanSpec,
     /// Tags of the operation, for documentation and operation search.
@@ -81,14 +84,14 @@ pub struct ToolSpec {
     pub search_only: bool,
 }
 
-/// Annotations derived from the method.
+/// Annotations derived from the method (see [`crate::methods::semantics_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hints {
-    /// GET, HEAD, OPTIONS, TRACE.
+    /// GET, HEAD, OPTIONS, TRACE, QUERY, and other safe methods.
     pub read_only: bool,
-    /// DELETE.
+    /// DELETE, and other methods that remove or overwrite.
     pub destructive: bool,
-    /// Safe methods, PUT and DELETE.
+    /// Safe methods, PUT, DELETE, and other idempotent methods.
     pub idempotent: bool,
 }
 
@@ -163,12 +166,14 @@ pub struct MappingOptions {
     pub env_prefix: String,
     /// Leave out, with a warning, an operation whose schemas cannot be converted.
     pub skip_broken: bool,
+    /// Which tool names are given and accepted.
+    pub tool_names: ToolNames,
 }
 
 /// Builds every tool of `api`, whose schemas live in `doc`.
 pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<ApiSpec, SchemaError> {
     let mut schemas = SchemaSet::new(doc);
-    let mut names = NameAllocator::new();
+    let mut names = NameAllocator::for_tools(options.tool_names);
     let schemes: Vec<SchemeSpec> = api
         .security_schemes
         .iter()
@@ -181,12 +186,20 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
     let mut tools = Vec::with_capacity(api.operations.len());
     let mut skipped = Vec::new();
     for op in &api.operations {
-        let base = match (&op.extension.name, &op.operation_id) {
-            (Some(name), _) => naming::sanitize(name, "operation"),
-            (None, Some(id)) => naming::sanitize(id, "operation"),
-            (None, None) => naming::from_method_and_path(&op.method, &op.path),
+        let name = match (&op.extension.name, &op.operation_id) {
+            (Some(name), _) => {
+                options
+                    .tool_names
+                    .check(name)
+                    .map_err(|message| SchemaError {
+                        pointer: extension_name_pointer(doc, op),
+                        message,
+                    })?;
+                names.allocate_given(name)
+            }
+            (None, Some(id)) => names.allocate(id),
+            (None, None) => names.allocate(&naming::from_method_and_path(&op.method, &op.path)),
         };
-        let name = names.allocate(&base);
         match build_tool(op, name, &mut schemas, &schemes) {
             Ok(tool) => tools.push(tool),
             Err(e) if options.skip_broken => skipped.push(SchemaError {
@@ -221,6 +234,20 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         mode: crate::mode::Mode::Tools,
         openapi: None,
     })
+}
+
+/// Where the `x-mcpgen` `name` of `op` is written: on the operation, else on its path item.
+fn extension_name_pointer(doc: &Value, op: &Operation) -> String {
+    let on = |at: &str| {
+        let here = crate::error::pointer_push(
+            &crate::error::pointer_push(at, crate::extension::KEY),
+            "name",
+        );
+        crate::error::pointer_get(doc, &here).map(|_| here)
+    };
+    on(&op.pointer)
+        .or_else(|| on(&crate::error::pointer_push("/paths", &op.path)))
+        .unwrap_or_else(|| op.pointer.clone())
 }
 
 /// `bearerAuth` → `PREFIX_BEARER_AUTH_TOKEN`; basic auth gets `_USERNAME` and `_PASSWORD`.
@@ -294,27 +321,11 @@ fn instructions(api: &Api, schemes: &[SchemeSpec]) -> String {
 }
 
 fn hints(method: &str) -> Hints {
-    match method {
-        "get" | "head" | "options" | "trace" => Hints {
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-        },
-        "put" => Hints {
-            read_only: false,
-            destructive: false,
-            idempotent: true,
-        },
-        "delete" => Hints {
-            read_only: false,
-            destructive: true,
-            idempotent: true,
-        },
-        _ => Hints {
-            read_only: false,
-            destructive: false,
-            idempotent: false,
-        },
+    let known = crate::methods::semantics_of(method);
+    Hints {
+        read_only: known.read_only,
+        destructive: known.destructive,
+        idempotent: known.idempotent,
     }
 }
 
@@ -454,6 +465,12 @@ fn build_tool(
     }
 
     let (output_schema, output_wrapped) = match &op.response {
+        Some(response) if response.stream.is_some() => {
+            // Items of a stream come back as a list.
+            let list = json!({"type": "array", "items": response.schema});
+            let (schema, _) = output_schema(&list, &response.pointer, schemas)?;
+            (Some(schema), true)
+        }
         Some(response) => {
             let (schema, wrapped) = output_schema(&response.schema, &response.pointer, schemas)?;
             (Some(schema), wrapped)
@@ -493,6 +510,7 @@ fn build_tool(
         output_schema,
         output_wrapped,
         hints: hints(&op.method),
+        stream: op.response.as_ref().and_then(|r| r.stream),
         plan: PlanSpec {
             method: op.method.to_ascii_uppercase(),
             path: op.path.clone(),
@@ -802,6 +820,7 @@ mod tests {
                 server_name: "t".into(),
                 env_prefix: "T".into(),
                 skip_broken: false,
+                tool_names: ToolNames::Portable,
             },
         )
         .unwrap()

@@ -25,7 +25,7 @@ fn selection_prefix_and_descriptions_apply_to_the_document() {
     let settings = Settings::new()
         .include_tags(["pets"])
         .exclude_operations(["deletePet", "PUT /pets/{petId}"])
-        .tool_prefix("shop.")
+        .tool_prefix("shop_")
         .describe("listPets", "Every pet.")
         .base_url("https://pets.example.com");
     let mapped = map_document(&petstore(), &settings).unwrap();
@@ -38,9 +38,9 @@ fn selection_prefix_and_descriptions_apply_to_the_document() {
     assert_eq!(
         tools,
         [
-            ("shop.listPets", "Every pet."),
-            ("shop.createPet", "Create a pet"),
-            ("shop.getPetById", "Get a pet\n\nReturns one pet by its id."),
+            ("shop_listPets", "Every pet."),
+            ("shop_createPet", "Create a pet"),
+            ("shop_getPetById", "Get a pet\n\nReturns one pet by its id."),
         ]
     );
     assert_eq!(
@@ -172,4 +172,60 @@ fn the_expansion_tracks_the_spec_and_the_settings_files() {
         let tracked = format!("include_bytes ! ({:?})", file.to_string_lossy());
         assert!(source.contains(&tracked), "{tracked} missing");
     }
+}
+
+/// The Builder's settings are the top layer: they set every value either way over a
+/// `mcpgen.toml` beside the spec.
+#[test]
+fn builder_settings_override_mcpgen_toml_either_way() {
+    let dir = std::env::temp_dir().join(format!("mcpgen-builder-layers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("plain")).unwrap();
+    std::fs::create_dir_all(dir.join("configured")).unwrap();
+    let plain = dir.join("plain/openapi.yaml");
+    let configured = dir.join("configured/openapi.yaml");
+    std::fs::copy(petstore(), &plain).unwrap();
+    std::fs::copy(petstore(), &configured).unwrap();
+    let moved = Settings::new()
+        .inline_refs(true)
+        .no_output_schemas(true)
+        .skip_broken(true)
+        .mode(mcpgen_codegen::Mode::Search)
+        .embed_openapi(false)
+        .max_description_chars(5);
+    let back = Settings::new()
+        .inline_refs(false)
+        .no_output_schemas(false)
+        .skip_broken(false)
+        .mode(mcpgen_codegen::Mode::Tools)
+        .embed_openapi(true)
+        .max_description_chars(0);
+    let generate = |spec: &Path, settings: Settings| {
+        Builder::new(spec)
+            .settings(settings)
+            .generate()
+            .unwrap()
+            .replace("configured/", "plain/")
+    };
+    let defaults = generate(&plain, Settings::new());
+    let moved_alone = generate(&plain, moved.clone());
+    assert_ne!(moved_alone, defaults);
+
+    std::fs::write(
+        dir.join("configured/mcpgen.toml"),
+        "inline_refs = true\nno_output_schemas = true\nskip_broken = true\nmode = \"search\"\n\
+         embed_openapi = false\nmax_description_chars = 5\n",
+    )
+    .unwrap();
+    assert_eq!(generate(&configured, Settings::new()), moved_alone);
+    assert_eq!(generate(&configured, back), defaults);
+
+    std::fs::write(
+        dir.join("configured/mcpgen.toml"),
+        "inline_refs = false\nno_output_schemas = false\nmode = \"tools\"\n\
+         max_description_chars = 0\n",
+    )
+    .unwrap();
+    assert_eq!(generate(&configured, moved), moved_alone);
+    let _ = std::fs::remove_dir_all(&dir);
 }

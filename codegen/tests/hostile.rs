@@ -173,5 +173,9 @@ fn spec_text_never_becomes_code() {
     }
     let tools = generated.file("src/tools.rs").unwrap();
     let file = syn::parse_file(tools).unwrap();
-    assert_eq!(file.items.len(), 1, "only the API table: no injected item");
+    assert_eq!(
+        file.items.len(),
+        2,
+        "only the format check and the API table: no injected item"
+    );
 }

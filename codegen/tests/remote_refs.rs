@@ -188,15 +188,41 @@ fn without_the_feature_the_flag_points_to_the_cli() {
 
 #[cfg(feature = "remote-refs")]
 mod fetching {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use mcpgen_codegen::bundle::{self, RefPolicy, SchemaHome};
+    use mcpgen_codegen::{Error, load};
+    use serde_json::Value;
+
     use super::*;
 
-    fn allowed() -> Settings {
-        Settings::new().allow_remote_refs(true)
+    /// Remote references allowed, and the test server's host exempt from the checks that keep
+    /// loopback addresses and plain http out.
+    fn loopback_allowed() -> RefPolicy {
+        RefPolicy {
+            allow_remote: true,
+            allowed_hosts: vec!["127.0.0.1".to_owned()],
+            ..Default::default()
+        }
     }
 
-    /// The fetched schemas (a `$defs` entry or inlined) are in `schema`.
-    fn assert_fetched(schema: &serde_json::Value) {
-        let text = schema.to_string();
+    /// `spec` bundled under `policy`.
+    fn bundled(spec: &Path, policy: &RefPolicy) -> Result<Value, Error> {
+        let mut doc = load::load_file(spec)?.value;
+        bundle::bundle(spec, &mut doc, SchemaHome::Components, policy)?;
+        Ok(doc)
+    }
+
+    fn refused(spec: &Path, policy: &RefPolicy) -> String {
+        bundled(spec, policy)
+            .expect_err("the reference must be refused")
+            .to_string()
+    }
+
+    /// The fetched schemas are in the bundled document.
+    fn assert_fetched(doc: &Value) {
+        let text = doc["components"]["schemas"].to_string();
         assert!(text.contains("\"tag\""), "{text}");
         assert!(text.contains("fetched id"), "{text}");
     }
@@ -205,10 +231,10 @@ mod fetching {
     fn remote_refs_are_fetched_once_each_with_the_flag() {
         let server = pet_server();
         let spec = spec_referring_to("fetched", &server.url("/schemas/pet.yaml#/Pet"));
-        let mapped = map_document(&spec, &allowed()).unwrap();
-        let tool = &mapped.api.tools[0];
-        assert_fetched(&tool.input_schema);
-        assert_fetched(tool.output_schema.as_ref().expect("an output schema"));
+        let doc = bundled(&spec, &loopback_allowed()).unwrap();
+        assert_fetched(&doc);
+        let body = &doc["paths"]["/pets"]["post"]["requestBody"]["content"]["application/json"];
+        assert_eq!(body["schema"]["$ref"], "#/components/schemas/Pet");
         assert_eq!(
             server.count("/schemas/pet.yaml"),
             1,
@@ -228,8 +254,7 @@ mod fetching {
     fn redirects_are_followed_and_relative_refs_resolve_against_the_final_url() {
         let server = pet_server();
         let spec = spec_referring_to("redirect", &server.url("/moved/pet.yaml#/Pet"));
-        let mapped = map_document(&spec, &allowed()).unwrap();
-        assert_fetched(&mapped.api.tools[0].input_schema);
+        assert_fetched(&bundled(&spec, &loopback_allowed()).unwrap());
         // `common.yaml` is next to where the document really is, not next to `/moved/`.
         assert_eq!(
             server.count("/schemas/common.yaml"),
@@ -245,7 +270,7 @@ mod fetching {
         let server = pet_server();
         let url = server.url("/schemas/missing.yaml");
         let spec = spec_referring_to("missing", &format!("{url}#/Pet"));
-        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        let err = refused(&spec, &loopback_allowed());
         assert!(err.contains("openapi.yaml"), "{err}");
         assert!(err.contains(REF_POINTER), "{err}");
         assert!(err.contains(&url), "{err}");
@@ -257,7 +282,7 @@ mod fetching {
         let server = pet_server();
         let url = server.url("/schemas/html.yaml");
         let spec = spec_referring_to("html", &format!("{url}#/Pet"));
-        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        let err = refused(&spec, &loopback_allowed());
         assert!(err.contains(&url), "{err}");
         assert!(err.contains("not a JSON or YAML document"), "{err}");
     }
@@ -267,7 +292,7 @@ mod fetching {
         let server = pet_server();
         // An absolute `file:` URL is refused before anything is read.
         let spec = spec_referring_to("file-url", &server.url("/evil/file.yaml#/X"));
-        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        let err = refused(&spec, &loopback_allowed());
         assert!(err.contains(&server.url("/evil/file.yaml")), "{err}");
         assert!(err.contains("/X/$ref"), "{err}");
         assert!(err.contains("file:///etc/passwd"), "{err}");
@@ -277,7 +302,7 @@ mod fetching {
         // A relative path climbing out stays in URL space: it is asked of the server (which
         // has no such document), never read from the disk.
         let spec = spec_referring_to("climb", &server.url("/evil/climb.yaml#/X"));
-        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        let err = refused(&spec, &loopback_allowed());
         assert!(err.contains(&server.url("/etc/passwd")), "{err}");
         assert!(err.contains("404"), "{err}");
         assert!(!err.contains("root:"), "{err}");
@@ -287,7 +312,215 @@ mod fetching {
     #[test]
     fn other_schemes_are_refused_even_with_the_flag() {
         let spec = spec_referring_to("ftp", "ftp://127.0.0.1/x.yaml#/Pet");
-        let err = map_document(&spec, &allowed()).unwrap_err().to_string();
+        let err = refused(&spec, &loopback_allowed());
         assert!(err.contains("ftp://127.0.0.1/x.yaml"), "{err}");
+    }
+
+    #[test]
+    fn internal_addresses_are_refused_without_the_exemption() {
+        let server = pet_server();
+        let port = server.port;
+        let allowed = RefPolicy {
+            allow_remote: true,
+            ..Default::default()
+        };
+        // https, so that the address is what is refused, not the scheme; the server would
+        // answer on the loopback ones if they were ever asked.
+        let cases = [
+            (
+                format!("https://127.0.0.1:{port}/schemas/pet.yaml"),
+                "127.0.0.1",
+                "loopback",
+            ),
+            (
+                format!("https://localhost:{port}/schemas/pet.yaml"),
+                "localhost",
+                "loopback",
+            ),
+            (
+                format!("https://[::1]:{port}/schemas/pet.yaml"),
+                "::1",
+                "loopback",
+            ),
+            (
+                format!("https://[::ffff:127.0.0.1]:{port}/schemas/pet.yaml"),
+                "::ffff:7f00:1",
+                "loopback",
+            ),
+            // Another spelling of 127.0.0.1, which URL parsing normalises.
+            (
+                format!("https://0x7f.1:{port}/schemas/pet.yaml"),
+                "127.0.0.1",
+                "loopback",
+            ),
+            (
+                "https://169.254.169.254/latest/meta-data/x.yaml".to_owned(),
+                "169.254.169.254",
+                "link-local",
+            ),
+            ("https://10.1.2.3/x.yaml".to_owned(), "10.1.2.3", "private"),
+            (
+                "https://[fd00:ec2::254]/x.yaml".to_owned(),
+                "fd00:ec2::254",
+                "private",
+            ),
+            (
+                "https://100.100.100.200/x.yaml".to_owned(),
+                "100.100.100.200",
+                "carrier-grade NAT",
+            ),
+        ];
+        for (url, host, class) in cases {
+            let spec = spec_referring_to("internal", &format!("{url}#/Pet"));
+            let started = Instant::now();
+            let err = refused(&spec, &allowed);
+            // Refused before any connection is tried (169.254.169.254 would not answer here).
+            assert!(started.elapsed() < Duration::from_secs(5), "{err}");
+            assert!(err.contains("openapi.yaml"), "{err}");
+            assert!(err.contains(REF_POINTER), "{err}");
+            assert!(err.contains(class), "{url}: {err}");
+            assert!(err.contains("--allow-remote-host"), "{err}");
+            assert!(err.contains(host), "{url}: {err}");
+        }
+        assert!(server.requests().is_empty(), "{:?}", server.requests());
+
+        // `allow_remote_refs` alone does not reach the loopback server either.
+        let spec = spec_referring_to("internal", &server.url("/schemas/pet.yaml#/Pet"));
+        let err = map_document(&spec, &Settings::new().allow_remote_refs(true))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--allow-remote-host 127.0.0.1"), "{err}");
+        assert!(server.requests().is_empty(), "{:?}", server.requests());
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_the_host_is_allowed() {
+        let allowed = RefPolicy {
+            allow_remote: true,
+            allowed_hosts: vec!["specs.internal".to_owned()],
+            ..Default::default()
+        };
+        let spec = spec_referring_to("http", "http://example.com/pet.yaml#/Pet");
+        let err = refused(&spec, &allowed);
+        assert!(err.contains("http://example.com/pet.yaml"), "{err}");
+        assert!(err.contains("plain http"), "{err}");
+        assert!(err.contains("--allow-remote-host example.com"), "{err}");
+    }
+
+    #[test]
+    fn redirects_to_another_host_or_port_are_refused() {
+        let other = Server::start(vec![("/schemas/pet.yaml", "200 OK", "", PET.to_owned())]);
+        let server = Server::start(vec![
+            (
+                "/to-host.yaml",
+                "302 Found",
+                "location: http://localhost:{port}/schemas/pet.yaml\r\n",
+                String::new(),
+            ),
+            (
+                "/to-port.yaml",
+                "301 Moved Permanently",
+                &format!(
+                    "location: http://127.0.0.1:{}/schemas/pet.yaml\r\n",
+                    other.port
+                ),
+                String::new(),
+            ),
+            (
+                "/to-scheme.yaml",
+                "307 Temporary Redirect",
+                "location: https://127.0.0.1:{port}/schemas/pet.yaml\r\n",
+                String::new(),
+            ),
+            (
+                "/r0.yaml",
+                "302 Found",
+                "location: /r1.yaml\r\n",
+                String::new(),
+            ),
+            (
+                "/r1.yaml",
+                "302 Found",
+                "location: /r2.yaml\r\n",
+                String::new(),
+            ),
+            (
+                "/r2.yaml",
+                "302 Found",
+                "location: /r3.yaml\r\n",
+                String::new(),
+            ),
+            (
+                "/r3.yaml",
+                "302 Found",
+                "location: /r4.yaml\r\n",
+                String::new(),
+            ),
+            (
+                "/r4.yaml",
+                "302 Found",
+                "location: /r5.yaml\r\n",
+                String::new(),
+            ),
+            (
+                "/r5.yaml",
+                "302 Found",
+                "location: /r6.yaml\r\n",
+                String::new(),
+            ),
+            ("/r6.yaml", "200 OK", "", PET.to_owned()),
+        ]);
+        // Even hosts that are allowed are not redirected to from another one.
+        let allowed = RefPolicy {
+            allow_remote: true,
+            allowed_hosts: vec!["127.0.0.1".to_owned(), "localhost".to_owned()],
+            ..Default::default()
+        };
+        for path in ["/to-host.yaml", "/to-port.yaml", "/to-scheme.yaml"] {
+            let spec = spec_referring_to("redirect-away", &server.url(&format!("{path}#/Pet")));
+            let err = refused(&spec, &allowed);
+            assert!(err.contains(&server.url(path)), "{err}");
+            assert!(
+                err.contains("redirects are followed only to the same scheme, host and port"),
+                "{err}"
+            );
+        }
+        assert!(other.requests().is_empty(), "{:?}", other.requests());
+
+        let spec = spec_referring_to("redirect-loop", &server.url("/r0.yaml#/Pet"));
+        let err = refused(&spec, &allowed);
+        assert!(err.contains("more than 5 redirects"), "{err}");
+        assert_eq!(server.count("/r6.yaml"), 0, "{:?}", server.requests());
+    }
+
+    #[test]
+    fn the_remote_documents_of_a_run_are_bounded_in_size_together() {
+        // Two documents of 40 MiB each: either alone is within the limit for one document, but
+        // not both together.
+        let padding = "x".repeat(40 << 20);
+        let server = Server::start(vec![
+            (
+                "/a.json",
+                "200 OK",
+                "",
+                format!(
+                    "{{\"A\": {{\"type\": \"object\", \"properties\": {{\"b\": {{\"$ref\": \"b.json#/B\"}}}}}}, \"pad\": \"{padding}\"}}"
+                ),
+            ),
+            (
+                "/b.json",
+                "200 OK",
+                "",
+                format!("{{\"B\": {{\"type\": \"string\"}}, \"pad\": \"{padding}\"}}"),
+            ),
+        ]);
+        let spec = spec_referring_to("budget", &server.url("/a.json#/A"));
+        let err = refused(&spec, &loopback_allowed());
+        assert!(err.contains(&server.url("/b.json")), "{err}");
+        assert!(
+            err.contains(&format!("larger than {} bytes together", 64 * 1024 * 1024)),
+            "{err}"
+        );
+        assert_eq!(server.count("/a.json"), 1);
     }
 }

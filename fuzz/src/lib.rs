@@ -2,6 +2,7 @@
 //! OpenAPI-shaped JSON from fuzzer bytes.
 
 pub mod document;
+pub mod refs;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use mcpgen_codegen::embed::{self, ExtraToolSpec, ServerModule};
-use mcpgen_codegen::{Error, Settings};
+use mcpgen_codegen::{Error, SettingValue, Settings};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
@@ -48,8 +48,8 @@ use syn::{Attribute, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 /// `[package.metadata.mcpgen]` in the crate's `Cargo.toml`, then `mcpgen.toml` beside the
 /// spec. The crate is rebuilt when one of them changes.
 ///
-/// - `spec = "path"` (required): the OpenAPI document (Swagger 2.0, OpenAPI 3.0 or 3.1; JSON
-///   or YAML), relative to the crate's `Cargo.toml`. The crate is rebuilt when it changes.
+/// - `spec = "path"` (required): the OpenAPI document (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2;
+///   JSON or YAML), relative to the crate's `Cargo.toml`. The crate is rebuilt when it changes.
 /// - `base_url = "https://..."`: the upstream used when neither `--base-url` nor
 ///   `<PREFIX>_BASE_URL` is given (default: the document's first absolute server URL).
 /// - `include_tags = ["a", "b"]`, `exclude_tags = [...]`: keep only operations with one of
@@ -59,8 +59,11 @@ use syn::{Attribute, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 ///   includes every operation is kept; excludes win. A tag or operation that does not exist
 ///   is an error.
 /// - `tool_prefix = "pets_"`: put this before every tool name, the hand-written ones included
-///   (at most 24 characters of `[A-Za-z0-9_.-]`; long names are shortened to 64 characters
-///   keeping the prefix).
+///   (at most 24 characters of `[A-Za-z0-9_-]`, `.` too under `tool_names = "mcp"`; long
+///   names are shortened to 64 characters keeping the prefix).
+/// - `tool_names = "mcp"`: keep the dots of operationIds in tool names (`users.get`; MCP's
+///   own rule, 1 to 128 characters of `[A-Za-z0-9_.-]`). The default, `"portable"`, gives
+///   names every client and model API accepts (`^[A-Za-z0-9_-]{1,64}$`: `users_get`).
 /// - `describe(getPetById = "...", "GET /store/inventory" = "...")`: replace the description
 ///   of the tools behind these operations.
 /// - `server_type = "PetstoreServer"`: name of the server type (default `Server`).
@@ -71,6 +74,11 @@ use syn::{Attribute, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 /// - `mode = "search"`: how operations are offered: `"tools"` (one each, the default),
 ///   `"search"` (three tools that find, describe and call them) or `"mixed"` (the included
 ///   operations as tools, the others through search). The server's `--mode` flag overrides it.
+/// - `skip_broken = true`, `max_description_chars = 300`, `inline_refs = true`,
+///   `no_output_schemas = true`, `embed_openapi = false`, `overlays = ["overlay.yaml"]`,
+///   `allow_hidden_refs = true`: as in `mcpgen.toml`. Each option overrides the settings
+///   files either way (`inline_refs = false` turns off what `mcpgen.toml` turned on;
+///   `max_description_chars = 0` lifts a limit).
 ///
 /// # Hand-written tools
 ///
@@ -134,32 +142,50 @@ pub fn extra_tool(
     quote!(#error #item).into()
 }
 
-const OPTIONS: &str = "spec, base_url, include_tags, exclude_tags, include_operations, \
-                       exclude_operations, tool_prefix, describe, server_type, server_name, \
-                       env_prefix, mode";
+/// Options of the attribute itself; every other option is a setting of `mcpgen.toml` by the
+/// same name (see [`SETTINGS`]).
+const OWN_OPTIONS: &[&str] = &["spec", "describe", "server_type", "server_name"];
+
+/// The settings the attribute takes, by their `mcpgen.toml` names. Left out: what only a
+/// standalone crate has (`crate_name`, `crate_version`, `release_profile`; the server's
+/// name is `server_name`), `descriptions` (written as `describe(...)`), and remote
+/// references, which a build never fetches.
+const SETTINGS: &[&str] = &[
+    "base_url",
+    "tool_prefix",
+    "env_prefix",
+    "mode",
+    "include_tags",
+    "exclude_tags",
+    "include_operations",
+    "exclude_operations",
+    "overlays",
+    "skip_broken",
+    "max_description_chars",
+    "inline_refs",
+    "no_output_schemas",
+    "embed_openapi",
+    "allow_hidden_refs",
+    "tool_names",
+];
 
 /// The parsed attribute.
 #[derive(Default)]
 struct ServerArgs {
     spec: Option<LitStr>,
-    base_url: Option<LitStr>,
-    include_tags: Option<StrList>,
-    exclude_tags: Option<StrList>,
-    include_operations: Option<StrList>,
-    exclude_operations: Option<StrList>,
-    tool_prefix: Option<LitStr>,
     describe: Vec<(LitStr, LitStr)>,
     describe_span: Option<Span>,
     server_type: Option<LitStr>,
     server_name: Option<LitStr>,
-    env_prefix: Option<LitStr>,
-    mode: Option<LitStr>,
+    /// Settings in the order written: name, where its value is, the value.
+    settings: Vec<(String, Span, SettingValue)>,
 }
 
 /// `"a"` or `["a", "b"]`.
 struct StrList {
     items: Vec<LitStr>,
     span: Span,
+    bracketed: bool,
 }
 
 impl Parse for StrList {
@@ -172,6 +198,7 @@ impl Parse for StrList {
             Ok(StrList {
                 items: items.into_iter().collect(),
                 span: bracket.span.join(),
+                bracketed: true,
             })
         } else {
             let lit: LitStr = input.parse().map_err(|e| {
@@ -183,6 +210,7 @@ impl Parse for StrList {
             Ok(StrList {
                 span: lit.span(),
                 items: vec![lit],
+                bracketed: false,
             })
         }
     }
@@ -233,7 +261,7 @@ impl Parse for ServerArgs {
                 input.parse::<Token![=]>().map_err(|e| {
                     syn::Error::new(e.span(), format!("expected `=` after `{name}`"))
                 })?;
-                let string = |slot: &mut Option<LitStr>| -> syn::Result<()> {
+                let own = |slot: &mut Option<LitStr>| -> syn::Result<()> {
                     if slot.is_some() {
                         return Err(duplicate());
                     }
@@ -242,36 +270,29 @@ impl Parse for ServerArgs {
                     })?);
                     Ok(())
                 };
-                let list = |slot: &mut Option<StrList>| -> syn::Result<()> {
-                    if slot.is_some() {
-                        return Err(duplicate());
-                    }
-                    *slot = Some(input.parse()?);
-                    Ok(())
-                };
                 match name.as_str() {
-                    "spec" => string(&mut args.spec)?,
-                    "base_url" => string(&mut args.base_url)?,
-                    "tool_prefix" => string(&mut args.tool_prefix)?,
-                    "server_type" => string(&mut args.server_type)?,
-                    "server_name" => string(&mut args.server_name)?,
-                    "env_prefix" => string(&mut args.env_prefix)?,
-                    "mode" => {
-                        string(&mut args.mode)?;
-                        if let Some(mode) = &args.mode
-                            && let Err(message) = mode.value().parse::<mcpgen_codegen::Mode>()
-                        {
-                            return Err(syn::Error::new(mode.span(), message));
+                    "spec" => own(&mut args.spec)?,
+                    "server_type" => own(&mut args.server_type)?,
+                    "server_name" => own(&mut args.server_name)?,
+                    setting if SETTINGS.contains(&setting) => {
+                        if args.settings.iter().any(|(n, _, _)| n == setting) {
+                            return Err(duplicate());
                         }
+                        let (span, value) = parse_setting_value(input)?;
+                        // Checked here, so that a wrong value is reported where it is written.
+                        Settings::new()
+                            .set(setting, value.clone(), Path::new("."))
+                            .map_err(|message| syn::Error::new(span, message))?;
+                        args.settings.push((name.clone(), span, value));
                     }
-                    "include_tags" => list(&mut args.include_tags)?,
-                    "exclude_tags" => list(&mut args.exclude_tags)?,
-                    "include_operations" => list(&mut args.include_operations)?,
-                    "exclude_operations" => list(&mut args.exclude_operations)?,
                     _ => {
                         return Err(syn::Error::new(
                             key.span(),
-                            format!("unknown option `{name}`; the options are: {OPTIONS}"),
+                            format!(
+                                "unknown option `{name}`; the options are: {}, {}",
+                                OWN_OPTIONS.join(", "),
+                                SETTINGS.join(", ")
+                            ),
                         ));
                     }
                 }
@@ -285,54 +306,60 @@ impl Parse for ServerArgs {
     }
 }
 
+/// A setting's value as written: `true`, `42`, `"text"` or `["a", "b"]`.
+fn parse_setting_value(input: ParseStream) -> syn::Result<(Span, SettingValue)> {
+    if input.peek(syn::LitBool) {
+        let lit: syn::LitBool = input.parse()?;
+        return Ok((lit.span(), SettingValue::Bool(lit.value)));
+    }
+    if input.peek(syn::LitInt) {
+        let lit: syn::LitInt = input.parse()?;
+        return Ok((lit.span(), SettingValue::Int(lit.base10_parse()?)));
+    }
+    let list: StrList = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected `true`, `false`, a number, a string or a list of strings",
+        )
+    })?;
+    let value = match list.items.as_slice() {
+        [single] if !list.bracketed => SettingValue::Str(single.value()),
+        items => SettingValue::List(items.iter().map(LitStr::value).collect()),
+    };
+    Ok((list.span, value))
+}
+
 impl ServerArgs {
-    fn settings(&self) -> Settings {
-        let values = |list: &Option<StrList>| -> Vec<String> {
-            list.iter()
-                .flat_map(|l| l.items.iter().map(LitStr::value))
-                .collect()
-        };
-        let mut settings = Settings::new()
-            .include_tags(values(&self.include_tags))
-            .exclude_tags(values(&self.exclude_tags))
-            .include_operations(values(&self.include_operations))
-            .exclude_operations(values(&self.exclude_operations));
-        if let Some(prefix) = &self.tool_prefix {
-            settings = settings.tool_prefix(prefix.value());
-        }
-        if let Some(url) = &self.base_url {
-            settings = settings.base_url(url.value());
+    /// The attribute's options as the top layer of settings; paths are relative to the
+    /// crate's manifest folder, as the spec's is.
+    fn settings(&self, base: &Path) -> Settings {
+        let mut settings = Settings::new();
+        for (name, _, value) in &self.settings {
+            // Every value was checked when it was parsed.
+            if let Ok(set) = settings.clone().set(name, value.clone(), base) {
+                settings = set;
+            }
         }
         if let Some(name) = &self.server_name {
             settings = settings.crate_name(name.value());
         }
-        if let Some(prefix) = &self.env_prefix {
-            settings = settings.env_prefix(prefix.value());
-        }
         for (selector, text) in &self.describe {
             settings = settings.describe(selector.value(), text.value());
-        }
-        if let Some(mode) = self.mode.as_ref().and_then(|m| m.value().parse().ok()) {
-            settings = settings.mode(mode);
         }
         settings
     }
 
     /// Where an error about `setting` should point.
     fn span_of(&self, setting: &str) -> Option<Span> {
-        let lit = |l: &Option<LitStr>| l.as_ref().map(LitStr::span);
-        let list = |l: &Option<StrList>| l.as_ref().map(|l| l.span);
         match setting {
-            "include_tags" => list(&self.include_tags),
-            "exclude_tags" => list(&self.exclude_tags),
-            "include_operations" => list(&self.include_operations),
-            "exclude_operations" => list(&self.exclude_operations),
-            "tool_prefix" => lit(&self.tool_prefix),
-            "base_url" => lit(&self.base_url),
-            "mode" => lit(&self.mode),
-            "describe" => self.describe_span,
-            _ => None,
+            "describe" => return self.describe_span,
+            "crate_name" => return self.server_name.as_ref().map(LitStr::span),
+            _ => {}
         }
+        self.settings
+            .iter()
+            .find(|(name, _, _)| name == setting)
+            .map(|(_, span, _)| *span)
     }
 }
 
@@ -411,7 +438,8 @@ fn generate(
                 }
                 syn::Error::new(spec.span(), format!("mcpgen settings: {message}"))
             })?;
-    let settings = project.then(args.settings());
+    let base = manifest_dir.clone().unwrap_or_default();
+    let settings = project.then(args.settings(&base));
     let mapped = mcpgen_codegen::map_document(&path, &settings)
         .map_err(|e| spec_error(e, args, spec, &written))?;
 

@@ -107,6 +107,20 @@ pub fn oauth_binary() -> &'static Path {
     })
 }
 
+/// The server generated from `tests/fixtures/openapi32.yaml` (OpenAPI 3.2), limited to the
+/// operations under the `catalog` tag and its child tags. Built once.
+pub fn openapi32_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        build_generated_server_with(
+            &workspace_root().join("tests/fixtures/openapi32.yaml"),
+            mcpgen_codegen::Settings::new()
+                .crate_name("thirty-two-mcp")
+                .include_tags(["catalog"]),
+        )
+    })
+}
+
 /// The server generated from `tests/fixtures/faults.yaml`, built once.
 pub fn faults_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -114,6 +128,18 @@ pub fn faults_binary() -> &'static Path {
         build_generated_server(
             &workspace_root().join("tests/fixtures/faults.yaml"),
             "faults-mcp",
+        )
+    })
+}
+
+/// The server generated from `tests/fixtures/hardening.yaml` (path parameters, TRACE,
+/// redirects, credentials of every kind, a token URL on another host), built once.
+pub fn hardening_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        build_generated_server(
+            &workspace_root().join("tests/fixtures/hardening.yaml"),
+            "hardening-mcp",
         )
     })
 }

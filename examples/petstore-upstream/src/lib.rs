@@ -380,6 +380,8 @@ fn router(state: AppState) -> Router {
     let helpers = Router::new()
         .route("/__slow", get(slow))
         .route("/__big", get(big))
+        .route("/__stream/sse", any(stream_sse))
+        .route("/__stream/jsonl", any(stream_jsonl))
         .route("/__echo", any(echo))
         .route("/__echo/{*rest}", any(echo))
         .route("/oauth/token", axum::routing::post(issue_token));
@@ -776,6 +778,64 @@ async fn big(query: QueryPairs) -> Result<Response, ApiError> {
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// Most items `/__stream/*` produces.
+const MAX_STREAM_ITEMS: u64 = 100_000;
+
+/// The items of a stream request: `n` (default 3) of `{"seq": i, "word": "item-i"}`.
+fn stream_count(query: QueryPairs) -> Result<u64, ApiError> {
+    let pairs = query_pairs(query)?;
+    match query_value(&pairs, "n") {
+        None => Ok(3),
+        Some(_) => Ok(required_number(&pairs, "n")?.min(MAX_STREAM_ITEMS)),
+    }
+}
+
+fn stream_item(seq: u64) -> serde_json::Value {
+    serde_json::json!({"seq": seq, "word": format!("item-{seq}")})
+}
+
+/// Server-sent events, any method: `n` events named `tick` with an `id` and a JSON `data`
+/// line each, a comment first and a `retry` on the first event.
+async fn stream_sse(query: QueryPairs) -> Result<Response, ApiError> {
+    let n = stream_count(query)?;
+    let mut body = String::from(": stream of ticks\n\n");
+    for seq in 1..=n {
+        if seq == 1 {
+            body.push_str("retry: 1000\n");
+        }
+        body.push_str(&format!(
+            "event: tick\nid: {seq}\ndata: {}\n\n",
+            stream_item(seq)
+        ));
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// JSON Lines, any method: `n` items, one a line.
+async fn stream_jsonl(query: QueryPairs) -> Result<Response, ApiError> {
+    let n = stream_count(query)?;
+    let mut body = String::new();
+    for seq in 1..=n {
+        body.push_str(&stream_item(seq).to_string());
+        body.push('\n');
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/jsonl"),
         )],
         body,
     )

@@ -704,3 +704,54 @@ fn binary_prints_its_url_and_stops_on_sigterm() {
     std::io::Read::read_to_string(&mut stderr, &mut rest).expect("rest of stderr");
     assert!(rest.contains("shutting down"), "stderr: {rest:?}");
 }
+
+#[tokio::test]
+async fn streams_and_extension_methods_are_answered_and_recorded() {
+    let (upstream, client) = start().await;
+    let base = format!("http://{}", upstream.addr());
+    let query = Method::from_bytes(b"QUERY").unwrap();
+    let sse = client
+        .request(query, format!("{base}/__stream/sse?n=2"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse.status(), StatusCode::OK);
+    assert_eq!(sse.headers()["content-type"], "text/event-stream");
+    let text = sse.text().await.unwrap();
+    assert!(
+        text.starts_with(": stream of ticks\n\nretry: 1000\nevent: tick\nid: 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("data: {\"seq\":2,\"word\":\"item-2\"}\n\n"),
+        "{text}"
+    );
+
+    let jsonl = client
+        .get(format!("{base}/__stream/jsonl?n=3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jsonl.headers()["content-type"], "application/jsonl");
+    let lines: Vec<Value> = jsonl
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[2], json!({"seq": 3, "word": "item-3"}));
+
+    let purge = Method::from_bytes(b"PURGE").unwrap();
+    let echoed = client
+        .request(purge, format!("{base}/__echo/cache/7"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.status(), StatusCode::OK);
+    let recorded = upstream.requests();
+    let methods: Vec<&str> = recorded.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["QUERY", "GET", "PURGE"]);
+    assert_eq!(recorded[0].body, b"{}");
+}

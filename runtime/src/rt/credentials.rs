@@ -166,6 +166,37 @@ pub fn is_mcp_header(name: &str) -> bool {
     lower.starts_with("mcp-") || lower == "last-event-id"
 }
 
+/// Whether `url`'s host is this machine: `localhost` or a loopback address.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a credential may travel to `url`: over TLS, or over plain http to this machine
+/// (local development and tests), where nobody on the network can read it.
+pub fn may_send_credentials(url: &reqwest::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+/// Why a credential is not sent to `url`, and how the operator can change that.
+pub fn insecure_credentials_message(url: &reqwest::Url) -> String {
+    format!(
+        "credentials are not sent over plain http to {}: anyone on the network path could \
+         read them. Use an https base URL, or start the server with \
+         --allow-insecure-credentials if this network is trusted",
+        url.origin().ascii_serialization()
+    )
+}
+
 /// A header value marked sensitive, so that HTTP tooling never prints it.
 pub fn sensitive_header(secret: &Secret) -> Option<HeaderValue> {
     let mut value = HeaderValue::from_str(secret.expose()).ok()?;
@@ -283,6 +314,26 @@ mod tests {
             passed_through(&SCHEMES[2], &headers),
             Some(Credential::ApiKey(s)) if s.expose() == "k1"
         ));
+    }
+
+    #[test]
+    fn credentials_travel_only_over_tls_or_to_this_machine() {
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        assert!(may_send_credentials(&url("https://api.example.com/v1")));
+        assert!(may_send_credentials(&url("http://127.0.0.1:8080/")));
+        assert!(may_send_credentials(&url("http://127.9.9.9/")));
+        assert!(may_send_credentials(&url("http://localhost:9/")));
+        assert!(may_send_credentials(&url("http://[::1]:9/")));
+        assert!(!may_send_credentials(&url("http://api.example.com/v1")));
+        assert!(!may_send_credentials(&url("http://10.0.0.1/")));
+        assert!(!may_send_credentials(&url("http://localhost.example.com/")));
+        let message = insecure_credentials_message(&url("http://api.example.com/v1?k=s"));
+        assert!(
+            message.contains("http://api.example.com")
+                && message.contains("--allow-insecure-credentials"),
+            "{message}"
+        );
+        assert!(!message.contains("k=s"));
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! the credentials it knows about. Generated code fills these tables with plain constant data, so
 //! that a spec with a thousand operations compiles as fast as a table of strings.
 
+/// The layout of the tables below. Generated code carries the layout it was written for and
+/// refuses to compile against a runtime of another (the generator's `DESCRIPTOR_FORMAT`,
+/// kept equal to this one by a test), with a message that says to regenerate.
+pub const DESCRIPTOR_FORMAT: u32 = 1;
+
 /// Everything the runtime needs to know about one generated API.
 #[derive(Debug)]
 pub struct ApiDescriptor {
@@ -77,7 +82,8 @@ impl std::fmt::Display for ServeMode {
 /// One MCP tool and the HTTP call behind it.
 #[derive(Debug)]
 pub struct ToolDescriptor {
-    /// Tool name, unique, matching `^[A-Za-z0-9_.-]{1,64}$`.
+    /// Tool name, unique, matching `^[A-Za-z0-9_-]{1,64}$` (or MCP's own rule,
+    /// `^[A-Za-z0-9_.-]{1,128}$`, for a server generated with `tool_names = "mcp"`).
     pub name: &'static str,
     /// Short human-readable title (the operation's summary).
     pub title: Option<&'static str>,
@@ -92,6 +98,10 @@ pub struct ToolDescriptor {
     pub output_wrapped: bool,
     /// Behaviour hints derived from the HTTP method.
     pub hints: ToolHints,
+    /// The successful answer is a stream of items in this format (an OpenAPI 3.2
+    /// `itemSchema`): read up to the response limit and returned as a list, wrapped as
+    /// `{"result": [...]}`.
+    pub stream: Option<StreamFormat>,
     /// The HTTP request this tool sends.
     pub plan: CallPlan,
     /// The operation's tags, which operation search matches.
@@ -110,6 +120,34 @@ pub struct ToolHints {
     pub destructive: bool,
     /// Repeating the call has no further effect (GET, HEAD, OPTIONS, PUT, DELETE).
     pub idempotent: bool,
+}
+
+/// A sequential media type whose items a tool returns as a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFormat {
+    /// `text/event-stream`: each event as `{"data", "event", "id", "retry"}`, `data` as text.
+    Events,
+    /// `text/event-stream`: each event as an object whose `data` is parsed from JSON.
+    EventsJson,
+    /// `text/event-stream`: each event's `data`, parsed from JSON.
+    EventData,
+    /// JSON Lines (`application/jsonl`, `application/x-ndjson`): one JSON value a line.
+    JsonLines,
+    /// JSON text sequences (`application/json-seq`, RFC 7464): values after `RS` bytes.
+    JsonSeq,
+}
+
+impl StreamFormat {
+    /// The media type asked for in `Accept`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            StreamFormat::Events | StreamFormat::EventsJson | StreamFormat::EventData => {
+                "text/event-stream"
+            }
+            StreamFormat::JsonLines => "application/jsonl, application/x-ndjson",
+            StreamFormat::JsonSeq => "application/json-seq",
+        }
+    }
 }
 
 /// HTTP methods an operation can use.
@@ -131,6 +169,10 @@ pub enum HttpMethod {
     Patch,
     /// TRACE
     Trace,
+    /// QUERY: a safe, idempotent request with a body (OpenAPI 3.2's `query` operation).
+    Query,
+    /// Another method, as sent on the wire (an OpenAPI 3.2 `additionalOperations` entry).
+    Other(&'static str),
 }
 
 impl HttpMethod {
@@ -145,20 +187,39 @@ impl HttpMethod {
             HttpMethod::Head => "HEAD",
             HttpMethod::Patch => "PATCH",
             HttpMethod::Trace => "TRACE",
+            HttpMethod::Query => "QUERY",
+            HttpMethod::Other(name) => name,
         }
     }
 
     /// Whether sending the request twice has the effect of sending it once, so that a failed
     /// attempt may be repeated (RFC 9110, section 9.2.2).
     pub fn is_idempotent(self) -> bool {
-        matches!(
-            self,
+        match self {
             HttpMethod::Get
-                | HttpMethod::Head
-                | HttpMethod::Put
-                | HttpMethod::Delete
-                | HttpMethod::Options
-        )
+            | HttpMethod::Head
+            | HttpMethod::Put
+            | HttpMethod::Delete
+            | HttpMethod::Options
+            | HttpMethod::Query => true,
+            // Registered methods defined as idempotent (RFC 4918, 5323, 3253, 2068's LINK).
+            HttpMethod::Other(name) => [
+                "PROPFIND",
+                "REPORT",
+                "SEARCH",
+                "PURGE",
+                "LINK",
+                "UNLINK",
+                "COPY",
+                "MOVE",
+                "MKCOL",
+                "PROPPATCH",
+                "UNLOCK",
+            ]
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(name)),
+            HttpMethod::Post | HttpMethod::Patch | HttpMethod::Trace => false,
+        }
     }
 }
 
@@ -193,6 +254,10 @@ pub enum ParamLocation {
     Header,
     /// Sent in the `Cookie` header.
     Cookie,
+    /// The whole query string (OpenAPI 3.2 `in: querystring`): an object sent as
+    /// form-encoded pairs, JSON text when [`ParamPlan::json`] is set, or a string sent as it is
+    /// (characters that would end the query are encoded).
+    QueryString,
 }
 
 /// OpenAPI serialisation styles for parameters.

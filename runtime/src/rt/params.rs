@@ -123,6 +123,71 @@ pub fn path_value(param: &ParamPlan, value: &Value) -> String {
     }
 }
 
+/// How many rounds of percent-decoding [`has_dot_segment`] applies before it gives up on a
+/// value and treats it as an escape attempt: each round that changes anything shortens the
+/// text, and no honest value is encoded more than a couple of times.
+const MAX_DECODE_ROUNDS: usize = 8;
+
+/// Whether `text`, once percent-decoded as often as it takes to stop changing, has a `.` or
+/// `..` segment when split on `/` or `\`. Upstreams and proxies that decode `%2F` (or `%252F`)
+/// before they normalise a path would otherwise let `..%2F..%2Fadmin` climb out of the
+/// operation's path; `\` counts because Windows servers and some proxies read it as `/`. A
+/// segment counts up to its first `;` as well, since some servers drop `;params` from a
+/// segment (`..;` is `..` to them). Overlong UTF-8 forms of `.`, `/` and `\` count as those
+/// characters, as lenient decoders read them. Text that is still changing after
+/// [`MAX_DECODE_ROUNDS`] rounds counts as having one.
+pub fn has_dot_segment(text: &str) -> bool {
+    let mut current: Vec<u8> = text.as_bytes().to_vec();
+    for _ in 0..MAX_DECODE_ROUNDS {
+        if bytes_have_dot_segment(&current) {
+            return true;
+        }
+        let decoded: Vec<u8> = percent_encoding::percent_decode(&current).collect();
+        let decoded = normalise_overlong(decoded);
+        if decoded == current {
+            return false;
+        }
+        current = decoded;
+    }
+    true
+}
+
+fn bytes_have_dot_segment(bytes: &[u8]) -> bool {
+    bytes.split(|b| *b == b'/' || *b == b'\\').any(|segment| {
+        let before_params = segment.split(|b| *b == b';').next().unwrap_or_default();
+        matches!(before_params, b"." | b"..")
+    })
+}
+
+/// Replaces the two-byte overlong UTF-8 forms of `.` (`C0 AE`), `/` (`C0 AF`) and `\`
+/// (`C1 9C`) by the characters themselves.
+fn normalise_overlong(bytes: Vec<u8>) -> Vec<u8> {
+    if !bytes.iter().any(|b| matches!(b, 0xC0 | 0xC1)) {
+        return bytes;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let replaced = match (bytes[i], bytes.get(i + 1)) {
+            (0xC0, Some(0xAE)) => Some(b'.'),
+            (0xC0, Some(0xAF)) => Some(b'/'),
+            (0xC1, Some(0x9C)) => Some(b'\\'),
+            _ => None,
+        };
+        match replaced {
+            Some(c) => {
+                out.push(c);
+                i += 2;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Appends the query-string pairs for one parameter, already percent-encoded.
 pub fn push_query(out: &mut Vec<String>, param: &ParamPlan, value: &Value) {
     let name = encode_component(param.name);
@@ -301,6 +366,57 @@ mod tests {
             "http%3A%2F%2Fevil.example%2F"
         );
         assert_eq!(path_value(&p, &json!("é \\")), "%C3%A9%20%5C");
+    }
+
+    #[test]
+    fn encoded_traversal_is_recognised_however_it_is_spelled() {
+        let attacks = [
+            "..",
+            ".",
+            "../admin",
+            "..%2F..%2Fadmin",
+            "..%2f..%2fadmin",
+            "%2e%2e%2fadmin",
+            "%2E%2E/admin",
+            "..\\admin",
+            "..%5Cadmin",
+            "%252e%252e%252fadmin",
+            "%25252e%25252e%25252fadmin",
+            "a/./b",
+            "a%2F.%2Fb",
+            "..;/admin",
+            "..%3B%2Fadmin",
+            "%c0%ae%c0%ae%c0%afadmin",
+            "x/..",
+        ];
+        for attack in attacks {
+            assert!(has_dot_segment(attack), "{attack}");
+            // What path_value makes of it (one more level of encoding) is caught as well.
+            assert!(has_dot_segment(&encode_component(attack)), "{attack}");
+        }
+        let fine = [
+            "a/b",
+            "...",
+            ".hidden",
+            "v1.2",
+            "a..b",
+            "..a",
+            "%2e%2e%2e",
+            "100%",
+            "%zz",
+            "é",
+            ";id=..x",
+        ];
+        for value in fine {
+            assert!(!has_dot_segment(value), "{value}");
+            assert!(!has_dot_segment(&encode_component(value)), "{value}");
+        }
+        // Encoded past the decoding bound: refused rather than trusted.
+        let mut deep = "..".to_owned();
+        for _ in 0..MAX_DECODE_ROUNDS + 1 {
+            deep = encode_component(&deep).replace('.', "%2E");
+        }
+        assert!(has_dot_segment(&deep));
     }
 
     #[test]

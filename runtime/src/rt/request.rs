@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::credentials::{Credential, is_mcp_header, sensitive_header};
 use super::descriptor::{
-    BodyEncoding, BodyShape, CallPlan, ParamLocation, ParamPlan, SecurityKind,
+    BodyEncoding, BodyShape, CallPlan, HttpMethod, ParamLocation, ParamPlan, SecurityKind,
     SecuritySchemeDescriptor,
 };
 use super::files;
@@ -79,6 +79,23 @@ impl Upstream {
     fn base_path(&self) -> &str {
         self.base.path().trim_end_matches('/')
     }
+
+    /// Whether `path` is the base path or below it, a whole segment at a time (`/v1` holds
+    /// `/v1/pets`, not `/v1admin`).
+    pub fn is_below_base(&self, path: &str) -> bool {
+        let base = self.base_path();
+        path.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    /// Whether a redirect may be followed to `url`: the upstream's origin, below the base
+    /// path, and no `.` or `..` segment even once percent-decoded (an upstream that decodes
+    /// before normalising would otherwise resolve it above the base path).
+    pub fn may_redirect_to(&self, url: &reqwest::Url) -> bool {
+        self.same_origin(url)
+            && self.is_below_base(url.path())
+            && !params::has_dot_segment(url.path())
+    }
 }
 
 /// A request ready to send.
@@ -125,6 +142,7 @@ pub fn build(
         match param.location {
             ParamLocation::Path => {}
             ParamLocation::Query => params::push_query(&mut query, param, value),
+            ParamLocation::QueryString => query.extend(whole_query(param, value)),
             ParamLocation::Header => {
                 let text = params::header_value(param, value);
                 let header = header_pair(param.name, &text).map_err(|why| {
@@ -136,6 +154,13 @@ pub fn build(
         }
     }
 
+    // TRACE asks the upstream to echo the request back, credentials included, into an answer
+    // the model reads: it never carries any.
+    let credentials = if plan.method == HttpMethod::Trace {
+        &[]
+    } else {
+        credentials
+    };
     for (index, credential) in credentials {
         let Some(scheme) = schemes.get(*index) else {
             continue;
@@ -172,7 +197,7 @@ pub fn build(
     }
     // The URL parser resolves `.` and `..` segments, including percent-encoded ones; make
     // sure that what it produced still lies below the base path on the same origin.
-    if !upstream.same_origin(&url) || !url.path().starts_with(upstream.base_path()) {
+    if !upstream.same_origin(&url) || !upstream.is_below_base(url.path()) {
         return Err("the arguments would move the request outside the API".to_owned());
     }
     let method = http::Method::from_bytes(plan.method.as_str().as_bytes())
@@ -206,6 +231,17 @@ fn expand_path(plan: &CallPlan, args: &Map<String, Value>) -> Result<String, Str
                 if text.is_empty() {
                     return Err(format!("argument `{}` must not be empty", p.arg));
                 }
+                // Encoding keeps `/` inside the segment only for upstreams that do not decode
+                // it before normalising the path; a parameter declared to carry reserved
+                // characters (`allowReserved`) is trusted to hold a path of its own.
+                if !p.allow_reserved && params::has_dot_segment(&text) {
+                    return Err(format!(
+                        "argument `{}` must not contain a `.` or `..` path segment, plain or \
+                         percent-encoded (separated by `/` or `\\`): pass the value itself, \
+                         not a relative path",
+                        p.arg
+                    ));
+                }
                 out.push_str(&text);
             }
             None => {
@@ -227,6 +263,55 @@ fn expand_path(plan: &CallPlan, args: &Map<String, Value>) -> Result<String, Str
         }
     }
     Ok(out)
+}
+
+/// Characters a query string given whole may not hold as they are: what would end the query
+/// (`#`) or is not allowed in a URL at all. Everything else, `&`, `=` and `%` escapes among
+/// it, is the caller's query string.
+const WHOLE_QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// The query string of an `in: querystring` parameter (OpenAPI 3.2), as one piece: an object's
+/// members as form-encoded pairs (an array repeats its name, nested values are JSON text),
+/// JSON text when the parameter's media type is JSON, a string as given. Empty: nothing.
+fn whole_query(param: &ParamPlan, value: &Value) -> Option<String> {
+    let text = match value {
+        _ if param.json => params::encode_component(&value.to_string()),
+        Value::Object(map) => {
+            let mut pairs = Vec::with_capacity(map.len());
+            for (key, item) in map {
+                let items: Vec<&Value> = match item {
+                    Value::Array(list) => list.iter().collect(),
+                    other => vec![other],
+                };
+                for item in items {
+                    pairs.push(format!(
+                        "{}={}",
+                        params::encode_component(key),
+                        params::encode_component(&params::scalar_text(item))
+                    ));
+                }
+            }
+            pairs.join("&")
+        }
+        Value::String(text) => {
+            percent_encoding::utf8_percent_encode(text.trim_start_matches('?'), WHOLE_QUERY)
+                .to_string()
+        }
+        Value::Null => String::new(),
+        other => params::encode_component(&params::scalar_text(other)),
+    };
+    (!text.is_empty()).then_some(text)
 }
 
 /// The value a parameter sends: its fixed value, else its argument.
@@ -468,18 +553,202 @@ mod tests {
     }
 
     #[test]
+    fn a_querystring_parameter_is_the_whole_query() {
+        const WHOLE: &[ParamPlan] = &[ParamPlan {
+            arg: "filter",
+            name: "filter",
+            location: ParamLocation::QueryString,
+            style: ParamStyle::Form,
+            explode: true,
+            allow_reserved: false,
+            json: false,
+            fixed: None,
+        }];
+        let plan = CallPlan {
+            method: HttpMethod::Query,
+            path: "/items",
+            params: WHOLE,
+            body: None,
+            security: &[],
+            oauth_scopes: &[],
+        };
+        let up = Upstream::parse("http://127.0.0.1:9").unwrap();
+        let query = |value: Value, credentials: &[(usize, Credential)]| {
+            let req = build(
+                &plan,
+                &args(json!({"filter": value})),
+                &up,
+                SCHEMES,
+                credentials,
+            )
+            .unwrap();
+            assert_eq!(req.method.as_str(), "QUERY");
+            req.url.query().map(str::to_owned)
+        };
+        assert_eq!(
+            query(json!({"q": "a b&c", "tag": ["x", "y"], "n": 2}), &[]).as_deref(),
+            Some("q=a%20b%26c&tag=x&tag=y&n=2")
+        );
+        // A string is the query as given; only what would end it is encoded.
+        assert_eq!(
+            query(json!("?a=1&b=%20#frag"), &[]).as_deref(),
+            Some("a=1&b=%20%23frag")
+        );
+        assert_eq!(query(json!({}), &[]), None);
+        // A query API key still follows.
+        assert_eq!(
+            query(
+                json!({"q": 1}),
+                &[(0, Credential::ApiKey(Secret::new("k")))]
+            )
+            .as_deref(),
+            Some("q=1&api_key=k")
+        );
+
+        const JSON: &[ParamPlan] = &[ParamPlan {
+            json: true,
+            ..WHOLE[0]
+        }];
+        let plan = CallPlan {
+            params: JSON,
+            method: HttpMethod::Other("PURGE"),
+            ..plan
+        };
+        let req = build(
+            &plan,
+            &args(json!({"filter": {"a": [1]}})),
+            &up,
+            SCHEMES,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(req.method.as_str(), "PURGE");
+        assert_eq!(req.url.query(), Some("%7B%22a%22%3A%5B1%5D%7D"));
+    }
+
+    #[test]
     fn dot_segments_are_refused() {
         let up = Upstream::parse("http://127.0.0.1:9/v1").unwrap();
         for bad in ["..", ".", "%2e%2E"] {
-            let err = build(&PLAN, &args(json!({"id": bad})), &up, SCHEMES, &[]);
-            // `%2e` is itself encoded (to `%252e`), so only literal dots reach the check.
-            if bad.starts_with('%') {
-                assert!(err.is_ok());
-                assert!(err.unwrap().url.path().ends_with("/items/%252e%252E"));
-            } else {
-                assert!(err.unwrap_err().contains("not allowed"));
-            }
+            let err = build(&PLAN, &args(json!({"id": bad})), &up, SCHEMES, &[]).unwrap_err();
+            assert!(err.contains("argument `id`"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn encoded_traversal_in_path_arguments_is_refused() {
+        let up = Upstream::parse("http://127.0.0.1:9/v1").unwrap();
+        for attack in [
+            "..%2F..%2Fadmin",
+            "%2e%2e%2fadmin",
+            "%2e%2e",
+            "..\\admin",
+            "..%5Cadmin",
+            "%252e%252e%252fadmin",
+            "../../admin",
+            "..;/admin",
+        ] {
+            let err = build(&PLAN, &args(json!({"id": attack})), &up, SCHEMES, &[]).unwrap_err();
+            assert!(
+                err.contains("argument `id`") && err.contains("`..`"),
+                "{attack}: {err}"
+            );
+        }
+        // Values that only look alike still go through, encoded.
+        for fine in ["a/b", "...", "v1.2", "..a"] {
+            let req = build(&PLAN, &args(json!({"id": fine})), &up, SCHEMES, &[]).unwrap();
+            assert!(req.url.path().starts_with("/v1/items/"), "{}", req.url);
+        }
+        // A parameter declared to carry reserved characters is trusted with a path.
+        const RESERVED: &[ParamPlan] = &[ParamPlan {
+            arg: "path",
+            name: "path",
+            location: ParamLocation::Path,
+            style: ParamStyle::Simple,
+            explode: false,
+            allow_reserved: true,
+            json: false,
+            fixed: None,
+        }];
+        let plan = CallPlan {
+            method: HttpMethod::Get,
+            path: "/files/{path}",
+            params: RESERVED,
+            body: None,
+            security: &[],
+            oauth_scopes: &[],
+        };
+        let req = build(&plan, &args(json!({"path": "a/../b"})), &up, SCHEMES, &[]).unwrap();
+        assert_eq!(req.url.path(), "/v1/files/a%2F..%2Fb");
+    }
+
+    #[test]
+    fn trace_never_carries_credentials() {
+        const SCHEMES: &[SecuritySchemeDescriptor] = &[
+            SecuritySchemeDescriptor {
+                name: "bearer",
+                kind: SecurityKind::Bearer,
+                env: &["T"],
+            },
+            SecuritySchemeDescriptor {
+                name: "key",
+                kind: SecurityKind::ApiKey(ParamLocation::Header, "X-Api-Key"),
+                env: &["K"],
+            },
+            SecuritySchemeDescriptor {
+                name: "query",
+                kind: SecurityKind::ApiKey(ParamLocation::Query, "api_key"),
+                env: &["Q"],
+            },
+            SecuritySchemeDescriptor {
+                name: "cookie",
+                kind: SecurityKind::ApiKey(ParamLocation::Cookie, "session"),
+                env: &["C"],
+            },
+        ];
+        let credentials = [
+            (0, Credential::Authorization(Secret::new("Bearer t0k"))),
+            (1, Credential::ApiKey(Secret::new("k3y"))),
+            (2, Credential::ApiKey(Secret::new("q5y"))),
+            (3, Credential::ApiKey(Secret::new("c00kie"))),
+        ];
+        let up = Upstream::parse("https://api.example.com").unwrap();
+        let trace = CallPlan {
+            method: HttpMethod::Trace,
+            path: "/echo",
+            params: &[],
+            body: None,
+            security: &[],
+            oauth_scopes: &[],
+        };
+        let req = build(&trace, &Map::new(), &up, SCHEMES, &credentials).unwrap();
+        assert_eq!(req.method, http::Method::TRACE);
+        assert!(req.headers.is_empty(), "{:?}", req.headers);
+        assert_eq!(req.url.query(), None);
+        // The same credentials on a GET are all sent.
+        let get = CallPlan {
+            method: HttpMethod::Get,
+            ..trace
+        };
+        let req = build(&get, &Map::new(), &up, SCHEMES, &credentials).unwrap();
+        assert_eq!(req.headers.len(), 3);
+        assert_eq!(req.url.query(), Some("api_key=q5y"));
+    }
+
+    #[test]
+    fn redirects_stay_below_the_base_path() {
+        let up = Upstream::parse("http://127.0.0.1:9/v1").unwrap();
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        assert!(up.may_redirect_to(&url("http://127.0.0.1:9/v1/pets/2")));
+        assert!(up.may_redirect_to(&url("http://127.0.0.1:9/v1")));
+        assert!(!up.may_redirect_to(&url("http://127.0.0.1:9/admin")));
+        assert!(!up.may_redirect_to(&url("http://127.0.0.1:9/v1admin")));
+        assert!(!up.may_redirect_to(&url("http://127.0.0.1:9/v1/..%2Fadmin")));
+        assert!(!up.may_redirect_to(&url("http://127.0.0.1:9/v1/%252e%252e/admin")));
+        assert!(!up.may_redirect_to(&url("http://127.0.0.2:9/v1/pets")));
+        assert!(!up.may_redirect_to(&url("https://127.0.0.1:9/v1/pets")));
+        let root = Upstream::parse("http://127.0.0.1:9/").unwrap();
+        assert!(root.may_redirect_to(&url("http://127.0.0.1:9/anything")));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
-use super::descriptor::ToolDescriptor;
+use super::descriptor::{StreamFormat, ToolDescriptor};
 
 /// The upstream's answer, its body already read up to the configured limit.
 #[derive(Debug)]
@@ -46,6 +46,10 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
             text.push_str(&truncation_notice(answer.body.len()));
         }
         return CallToolResult::error(vec![ContentBlock::text(text)]);
+    }
+
+    if let Some(declared) = tool.stream {
+        return stream_result(tool, stream_format(&media, declared), answer);
     }
 
     if answer.body.is_empty() {
@@ -146,6 +150,201 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
     CallToolResult::success(vec![ContentBlock::text(body_text(answer.body, &media))])
 }
 
+/// Whether a `Content-Type` is one of the sequential media types a stream tool reads.
+pub fn is_stream_media(content_type: Option<&str>) -> bool {
+    let media = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|ct| ct.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(
+        media.as_str(),
+        "text/event-stream"
+            | "application/json-seq"
+            | "application/jsonl"
+            | "application/x-jsonl"
+            | "application/jsonlines"
+            | "application/x-jsonlines"
+            | "application/x-ndjson"
+            | "application/ndjson"
+    )
+}
+
+/// The format of an answer of media type `media` (lower case) to a tool that declared
+/// `declared`: what the upstream says it sent, when it names a stream type.
+fn stream_format(media: &str, declared: StreamFormat) -> StreamFormat {
+    let events = matches!(
+        declared,
+        StreamFormat::Events | StreamFormat::EventsJson | StreamFormat::EventData
+    );
+    match media {
+        "text/event-stream" if events => declared,
+        "text/event-stream" => StreamFormat::EventData,
+        "application/json-seq" => StreamFormat::JsonSeq,
+        "application/jsonl"
+        | "application/x-jsonl"
+        | "application/jsonlines"
+        | "application/x-jsonlines"
+        | "application/x-ndjson"
+        | "application/ndjson" => StreamFormat::JsonLines,
+        _ => declared,
+    }
+}
+
+/// The result of a stream tool: the items read, as a list (`{"result": [...]}` in the
+/// structured content), with a notice when the stream was cut at the response limit or
+/// stopped early; an item cut in the middle is left out.
+fn stream_result(
+    tool: &ToolDescriptor,
+    format: StreamFormat,
+    answer: &UpstreamAnswer<'_>,
+) -> CallToolResult {
+    let items = stream_items(format, answer.body, answer.truncated);
+    let list = Value::Array(items);
+    let mut text = list.to_string();
+    if answer.truncated {
+        text.push_str(&format!(
+            "\n[The stream was cut after {} bytes (the response limit, or the stream stopped \
+             early): the {} complete items read are returned, later ones are not. Narrow the \
+             request to see all of them.]",
+            answer.body.len(),
+            list.as_array().map_or(0, Vec::len)
+        ));
+    }
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    if tool.output_schema.is_some() {
+        result.structured_content = Some(serde_json::json!({ "result": list }));
+    }
+    result
+}
+
+/// Splits a stream body into its items. With `cut`, the body ends inside the stream, so an
+/// unterminated last item is incomplete and left out.
+pub fn stream_items(format: StreamFormat, body: &[u8], cut: bool) -> Vec<Value> {
+    let text = String::from_utf8_lossy(body);
+    let json_or_text = |piece: &str| {
+        serde_json::from_str::<Value>(piece).unwrap_or_else(|_| Value::String(piece.to_owned()))
+    };
+    match format {
+        StreamFormat::JsonLines => {
+            let mut lines: Vec<&str> = text.split('\n').collect();
+            // The piece after the last line feed is complete only when the stream ended.
+            if cut {
+                lines.pop();
+            }
+            lines
+                .into_iter()
+                .map(|l| l.trim_end_matches('\r'))
+                .filter(|l| !l.trim().is_empty())
+                .map(json_or_text)
+                .collect()
+        }
+        StreamFormat::JsonSeq => {
+            let mut records: Vec<&str> = text.split('\u{1e}').collect();
+            if cut && !text.ends_with('\n') {
+                records.pop();
+            }
+            records
+                .into_iter()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(json_or_text)
+                .collect()
+        }
+        StreamFormat::Events | StreamFormat::EventsJson | StreamFormat::EventData => {
+            server_sent_events(&text, cut)
+                .into_iter()
+                .filter_map(|event| {
+                    let data = event.data?;
+                    match format {
+                        // `[DONE]` ends some JSON event streams; it is no item.
+                        StreamFormat::EventData if data == "[DONE]" => None,
+                        StreamFormat::EventData => Some(json_or_text(&data)),
+                        _ => {
+                            let mut item = serde_json::Map::new();
+                            let data = if format == StreamFormat::EventsJson {
+                                json_or_text(&data)
+                            } else {
+                                Value::String(data)
+                            };
+                            item.insert("data".into(), data);
+                            if let Some(name) = event.event {
+                                item.insert("event".into(), Value::String(name));
+                            }
+                            if let Some(id) = event.id {
+                                item.insert("id".into(), Value::String(id));
+                            }
+                            if let Some(retry) = event.retry {
+                                item.insert("retry".into(), Value::from(retry));
+                            }
+                            Some(Value::Object(item))
+                        }
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// One server-sent event.
+#[derive(Debug, Default)]
+struct Event {
+    data: Option<String>,
+    event: Option<String>,
+    id: Option<String>,
+    retry: Option<u64>,
+}
+
+/// Parses `text/event-stream` text (the WHATWG HTML standard's event stream format): fields
+/// per line, an event per blank line, comments skipped. Events without data are dropped. An
+/// event not ended by a blank line is kept only when the stream was not cut.
+fn server_sent_events(text: &str, cut: bool) -> Vec<Event> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    let mut current = Event::default();
+    let mut data: Vec<&str> = Vec::new();
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let finish = |current: &mut Event, data: &mut Vec<&str>, out: &mut Vec<Event>| {
+        let mut event = std::mem::take(current);
+        if !data.is_empty() {
+            event.data = Some(data.join("\n"));
+            data.clear();
+            out.push(event);
+        }
+    };
+    let mut lines = normalized.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        let last = lines.peek().is_none();
+        if line.is_empty() {
+            if !last {
+                finish(&mut current, &mut data, &mut out);
+            }
+            continue;
+        }
+        if last && cut {
+            // A line cut in the middle; its event is incomplete too.
+            break;
+        }
+        if line.starts_with(':') {
+            continue;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line, ""),
+        };
+        match field {
+            "data" => data.push(value),
+            "event" => current.event = Some(value.to_owned()),
+            "id" if !value.contains('\0') => current.id = Some(value.to_owned()),
+            "retry" => current.retry = value.parse().ok(),
+            _ => {}
+        }
+    }
+    if !cut {
+        finish(&mut current, &mut data, &mut out);
+    }
+    out
+}
+
 fn is_textual(media: &str) -> bool {
     media.starts_with("text/")
         || media.contains("json")
@@ -229,6 +428,7 @@ mod tests {
                 destructive: false,
                 idempotent: true,
             },
+            stream: None,
             plan: CallPlan {
                 method: HttpMethod::Get,
                 path: "/",
@@ -250,6 +450,113 @@ mod tests {
             truncated: false,
             request: "GET /x",
         }
+    }
+
+    fn stream_tool(format: StreamFormat) -> ToolDescriptor {
+        ToolDescriptor {
+            stream: Some(format),
+            ..tool(true, true)
+        }
+    }
+
+    #[test]
+    fn event_streams_become_lists_of_events() {
+        let body = b": comment\nevent: tick\nid: 1\ndata: {\"seq\": 1}\n\nretry: 50\ndata: two\ndata: lines\r\n\r\ndata: [DONE]\n\n";
+        let r = to_tool_result(
+            &stream_tool(StreamFormat::Events),
+            &answer(200, Some("text/event-stream; charset=utf-8"), body),
+        );
+        assert_eq!(r.is_error, Some(false));
+        assert_eq!(
+            r.structured_content,
+            Some(serde_json::json!({"result": [
+                {"data": "{\"seq\": 1}", "event": "tick", "id": "1"},
+                {"data": "two\nlines", "retry": 50},
+                {"data": "[DONE]"}
+            ]}))
+        );
+        let r = to_tool_result(
+            &stream_tool(StreamFormat::EventsJson),
+            &answer(200, Some("text/event-stream"), body),
+        );
+        assert_eq!(
+            r.structured_content.unwrap()["result"][0],
+            serde_json::json!({"data": {"seq": 1}, "event": "tick", "id": "1"})
+        );
+        let r = to_tool_result(
+            &stream_tool(StreamFormat::EventData),
+            &answer(200, Some("text/event-stream"), body),
+        );
+        assert_eq!(
+            r.structured_content,
+            Some(serde_json::json!({"result": [{"seq": 1}, "two\nlines"]}))
+        );
+    }
+
+    #[test]
+    fn json_lines_and_sequences_become_lists() {
+        let r = to_tool_result(
+            &stream_tool(StreamFormat::JsonLines),
+            &answer(200, Some("application/jsonl"), b"{\"a\":1}\n\n[2]\r\n3\n"),
+        );
+        assert_eq!(
+            r.structured_content,
+            Some(serde_json::json!({"result": [{"a": 1}, [2], 3]}))
+        );
+        let r = to_tool_result(
+            &stream_tool(StreamFormat::JsonSeq),
+            &answer(
+                200,
+                Some("application/json-seq"),
+                b"\x1e{\"a\":1}\n\x1e\"b\"\n",
+            ),
+        );
+        assert_eq!(
+            r.structured_content,
+            Some(serde_json::json!({"result": [{"a": 1}, "b"]}))
+        );
+        // The upstream's own media type wins over the declared one.
+        let r = to_tool_result(
+            &stream_tool(StreamFormat::JsonSeq),
+            &answer(200, Some("application/x-ndjson"), b"1\n2\n"),
+        );
+        assert_eq!(
+            r.structured_content,
+            Some(serde_json::json!({"result": [1, 2]}))
+        );
+    }
+
+    #[test]
+    fn a_cut_stream_keeps_its_complete_items_with_a_notice() {
+        let mut cut = answer(
+            200,
+            Some("application/jsonl"),
+            b"{\"a\":1}\n{\"a\":2}\n{\"a\":",
+        );
+        cut.truncated = true;
+        let r = to_tool_result(&stream_tool(StreamFormat::JsonLines), &cut);
+        assert_eq!(r.is_error, Some(false));
+        assert_eq!(
+            r.structured_content,
+            Some(serde_json::json!({"result": [{"a": 1}, {"a": 2}]}))
+        );
+        let text = r.content[0].as_text().unwrap().text.clone();
+        assert!(text.contains("The stream was cut after 21 bytes"), "{text}");
+        assert!(text.contains("the 2 complete items"), "{text}");
+
+        let mut cut = answer(
+            200,
+            Some("text/event-stream"),
+            b"data: 1\n\ndata: 2\n\ndata: 3",
+        );
+        cut.truncated = true;
+        let r = to_tool_result(&stream_tool(StreamFormat::EventData), &cut);
+        assert_eq!(
+            r.structured_content,
+            Some(serde_json::json!({"result": [1, 2]}))
+        );
+        assert!(is_stream_media(Some("text/event-stream; charset=utf-8")));
+        assert!(!is_stream_media(Some("application/json")));
     }
 
     #[test]

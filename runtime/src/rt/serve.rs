@@ -88,6 +88,22 @@ pub struct ServeArgs {
     /// An extra form field of every OAuth 2.0 token request, e.g. `audience=https://api`.
     #[arg(long = "oauth-param", value_name = "NAME=VALUE", value_parser = parse_pair)]
     pub oauth_params: Vec<(String, String)>,
+    /// Send credentials over plain http to hosts other than this machine (refused by
+    /// default: anyone on the network path could read them).
+    #[arg(long)]
+    pub allow_insecure_credentials: bool,
+    /// HTTP transport: at most this many client connections at once; more wait to be
+    /// accepted.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// HTTP transport: at most this many live MCP sessions; past it, `initialize` is answered
+    /// with HTTP 503 until a session ends.
+    #[arg(long, default_value_t = 1024)]
+    pub max_sessions: usize,
+    /// HTTP transport: a connection that has not sent a complete request head this many
+    /// seconds after it opened (or after its previous request) is closed.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout_secs: u64,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -159,6 +175,7 @@ pub fn config_from_args(api: &ApiDescriptor, args: &ServeArgs) -> Result<Runtime
     config.get_resources = args.get_resources;
     config.oauth_token_urls = args.oauth_token_urls.clone();
     config.oauth_params = args.oauth_params.clone();
+    config.allow_insecure_credentials = args.allow_insecure_credentials;
     Ok(config)
 }
 
@@ -199,6 +216,11 @@ pub async fn serve_with_extra_tools(
     args.env_prefix = api.env_prefix.to_owned();
     let config = config_from_args(api, &args)?;
     let server = GeneratedServer::new(api, config)?.with_extra_tools(extra_tools)?;
+    // Where requests (and credentials) will go, so that the operator can see it before the
+    // first call: the document may have chosen these.
+    for line in server.destinations() {
+        eprintln!("{line}");
+    }
     match args.transport {
         Transport::Stdio => serve_stdio(server).await,
         Transport::Http => serve_http(server, &args).await,
@@ -254,17 +276,22 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
         .with_cancellation_token(cancel.child_token())
         .with_max_request_body_bytes(MAX_REQUEST_BYTES);
     let lists = server.clone();
-    let service = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        http_config,
-    );
-    let mut router =
-        axum::Router::new()
-            .nest_service("/mcp", service)
-            .layer(axum::middleware::from_fn(move |request, next| {
-                splice_tool_list(lists.clone(), request, next)
-            }));
+    let sessions = Arc::new(LocalSessionManager::default());
+    let service =
+        StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), http_config);
+    let cap = Arc::new(SessionCap {
+        sessions,
+        max: args.max_sessions.max(1),
+        admitting: tokio::sync::Mutex::new(()),
+    });
+    let mut router = axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            splice_tool_list(lists.clone(), request, next)
+        }))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            cap_sessions(cap.clone(), request, next)
+        }));
     let token_env = format!("{}_MCP_TOKEN", args.env_prefix);
     if let Some(token) = std::env::var(&token_env).ok().filter(|t| !t.is_empty()) {
         // The MCP endpoint's own credential: checked here and removed, so it can never be
@@ -275,22 +302,194 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
         }));
     }
     eprintln!("MCP server listening on http://{local}/mcp");
-    // Responses go out as several small writes (head, then SSE events); with Nagle's
-    // algorithm on, every other call would wait for a delayed ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+    let limits = ConnectionLimits {
+        max_connections: args.max_connections.max(1),
+        header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+    };
+    accept_connections(listener, router, limits, shutdown, &cancel).await;
+    Ok(())
+}
+
+/// Limits on the HTTP transport's connections.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    /// Connections served at once; the listener accepts no more until one closes.
+    max_connections: usize,
+    /// Time to send a complete request head, from the connection's start or the end of its
+    /// previous request; a slow or silent client is disconnected after it.
+    header_timeout: Duration,
+}
+
+/// How long connections may take to finish after a shutdown signal (answers already under way
+/// are completed; idle and streaming connections are closed).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves `router` on `listener` over HTTP/1.1 until `shutdown` resolves, then cancels
+/// `sessions` (which ends their streams) and lets connections finish. Written out rather
+/// than `axum::serve`, which sets no header-read timeout and accepts without limit: a client
+/// that opens connections and sends its headers a byte at a time would otherwise hold
+/// sockets and memory for as long as it likes.
+async fn accept_connections(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+    sessions: &CancellationToken,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // A slot first, then the connection: past the cap, clients wait in the listen queue.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // pause briefly instead of spinning, and keep serving.
+                    tracing::debug!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Responses go out as several small writes (head, then SSE events); with Nagle's
+        // algorithm on, every other call would wait for a delayed ACK.
         let _ = stream.set_nodelay(true);
-    });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            cancel.cancel();
-        })
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("HTTP connection ended: {e}");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    sessions.cancel();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+/// The live MCP sessions and their limit.
+struct SessionCap {
+    sessions: Arc<LocalSessionManager>,
+    max: usize,
+    /// Held while an `initialize` request is admitted and served, so that concurrent ones
+    /// cannot together pass the limit.
+    admitting: tokio::sync::Mutex<()>,
+}
+
+/// Answers a new session's `initialize` with HTTP 503 and a JSON-RPC error while the server
+/// holds its maximum of sessions: each session keeps a task and buffers until it ends or stays
+/// idle for five minutes, so unbounded sessions would be unbounded memory.
+async fn cap_sessions(
+    cap: Arc<SessionCap>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // Requests of an existing session, and everything but POST, create no session.
+    if request.method() != http::Method::POST || request.headers().contains_key("mcp-session-id") {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = match read_request_body(body).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let Some(id) = initialize_id(&body) else {
+        return next
+            .run(axum::extract::Request::from_parts(parts, body.into()))
+            .await;
+    };
+    let _admitting = cap.admitting.lock().await;
+    let live = cap.sessions.sessions.read().await.len();
+    if live >= cap.max {
+        let error = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "error": {
+                "code": -32000,
+                "message": format!(
+                    "This MCP server already has its maximum of {} sessions (--max-sessions). \
+                     Try again later; a session ends when its client closes it (HTTP DELETE \
+                     with its Mcp-Session-Id) or after five idle minutes.",
+                    cap.max
+                ),
+            },
+        });
+        return (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (http::header::CONTENT_TYPE, "application/json"),
+                (http::header::RETRY_AFTER, "30"),
+            ],
+            error.to_string(),
+        )
+            .into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, body.into()))
         .await
-        .map_err(|e| format!("HTTP server failed: {e}"))
+}
+
+/// The id of `body` when it is a JSON-RPC `initialize` request.
+fn initialize_id(body: &[u8]) -> Option<serde_json::Value> {
+    const METHOD: &[u8] = b"initialize";
+    if !body.windows(METHOD.len()).any(|w| w == METHOD) {
+        return None;
+    }
+    let message: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if message.get("method")?.as_str()? != "initialize" {
+        return None;
+    }
+    message.get("id").cloned()
 }
 
 /// The largest MCP request body accepted over HTTP.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// The longest an MCP request body may take to arrive once its head has: the header timeout
+/// does not cover the body, and a client trickling one would hold its connection forever.
+const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Reads a request body within [`MAX_REQUEST_BYTES`] and [`REQUEST_BODY_TIMEOUT`], or the
+/// answer that refuses it.
+async fn read_request_body(
+    body: axum::body::Body,
+) -> Result<axum::body::Bytes, axum::response::Response> {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(
+        REQUEST_BODY_TIMEOUT,
+        axum::body::to_bytes(body, MAX_REQUEST_BYTES),
+    )
+    .await
+    {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err((
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("an MCP request body is limited to {MAX_REQUEST_BYTES} bytes"),
+        )
+            .into_response()),
+        Err(_) => Err((
+            http::StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "an MCP request body must arrive within {} s",
+                REQUEST_BODY_TIMEOUT.as_secs()
+            ),
+        )
+            .into_response()),
+    }
+}
 
 /// Answers `tools/list` over HTTP from the server's pre-serialised list, as the stdio transport
 /// does: the request is marked [`SpliceTools`], rmcp answers it with an empty list (shaped for
@@ -306,12 +505,9 @@ async fn splice_tool_list(
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
-        return (
-            http::StatusCode::PAYLOAD_TOO_LARGE,
-            format!("an MCP request body is limited to {MAX_REQUEST_BYTES} bytes"),
-        )
-            .into_response();
+    let body = match read_request_body(body).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
     let splice = is_tools_list(&body) && server.tools_json().is_some();
     if splice {

@@ -307,6 +307,7 @@ mod tests {
                 destructive: true,
                 idempotent: false,
             },
+            stream: None,
             plan: CallPlan {
                 method: HttpMethod::Delete,
                 path: "/thing/{id}",

@@ -168,6 +168,37 @@ pub fn is_mcp_header(name: &str) -> bool {
     lower.starts_with("mcp-") || lower == "last-event-id"
 }
 
+/// Whether `url`'s host is this machine: `localhost` or a loopback address.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a credential may travel to `url`: over TLS, or over plain http to this machine
+/// (local development and tests), where nobody on the network can read it.
+pub fn may_send_credentials(url: &reqwest::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+/// Why a credential is not sent to `url`, and how the operator can change that.
+pub fn insecure_credentials_message(url: &reqwest::Url) -> String {
+    format!(
+        "credentials are not sent over plain http to {}: anyone on the network path could \
+         read them. Use an https base URL, or start the server with \
+         --allow-insecure-credentials if this network is trusted",
+        url.origin().ascii_serialization()
+    )
+}
+
 /// A header value marked sensitive, so that HTTP tooling never prints it.
 pub fn sensitive_header(secret: &Secret) -> Option<HeaderValue> {
     let mut value = HeaderValue::from_str(secret.expose()).ok()?;

@@ -8,7 +8,10 @@
 //! The token URL is the one place other than the upstream's origin that the server sends
 //! requests to: it comes from the API document (or the operator's `--oauth-token-url`), must
 //! use https unless it is on a loopback address, and redirects from it are never followed, so
-//! the client secret cannot be led elsewhere.
+//! the client secret cannot be led elsewhere. A document's token URL is used only on the
+//! upstream's own host: a third-party document could otherwise name any host to collect the
+//! secret, so another host needs the operator's `--oauth-token-url`. The answer is read to at
+//! most [`MAX_TOKEN_ANSWER_BYTES`] and within the server's timeout.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,10 +21,14 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::credentials::{ClientCredentials, Secret};
+use super::credentials::{ClientCredentials, Secret, is_loopback};
 use super::descriptor::{SecurityKind, SecuritySchemeDescriptor};
 use super::params;
 use super::request::{Upstream, client_builder};
+
+/// The most of a token endpoint's answer that is read: a token response is a few hundred
+/// bytes, and an endpoint that sends more must not be able to fill the server's memory.
+pub const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 
 /// An access token ready for the `Authorization` header, and when to stop using it.
 #[derive(Clone)]
@@ -115,21 +122,34 @@ pub fn resolve_token_url(text: &str, upstream: &Upstream) -> Result<reqwest::Url
     if !url.username().is_empty() || url.password().is_some() {
         return Err("the token URL must not contain credentials".to_owned());
     }
-    let host = url.host_str().unwrap_or_default();
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
     match url.scheme() {
         "https" => Ok(url),
-        "http" if loopback => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
         "http" => Err(format!(
             "the token URL `{url}` must use https: the client secret is sent to it"
         )),
         other => Err(format!("the token URL must use https, not {other}")),
     }
+}
+
+/// Accepts a token URL taken from the API document only on the upstream's host: the document
+/// may come from a third party, and the client secret is sent to this URL.
+fn on_upstream_host(
+    url: reqwest::Url,
+    upstream: &Upstream,
+    scheme: &str,
+) -> Result<reqwest::Url, String> {
+    let host = url.host_str().unwrap_or_default();
+    let upstream_host = upstream.url().host_str().unwrap_or_default();
+    if host.eq_ignore_ascii_case(upstream_host) {
+        return Ok(url);
+    }
+    let shown = format!("{}{}", url.origin().ascii_serialization(), url.path());
+    Err(format!(
+        "the document's token URL {shown} is on {host}, not on the upstream's host \
+         {upstream_host}, and the client secret would be sent there; if it is this API's \
+         authorization server, confirm it with --oauth-token-url {scheme}={url}"
+    ))
 }
 
 impl OAuthTokens {
@@ -163,11 +183,17 @@ impl OAuthTokens {
                 let chosen = overrides
                     .iter()
                     .find(|o| o.scheme.as_deref() == Some(scheme.name))
-                    .or_else(|| overrides.iter().find(|o| o.scheme.is_none()))
-                    .map_or(token_url, |o| o.url.as_str());
+                    .or_else(|| overrides.iter().find(|o| o.scheme.is_none()));
+                // The operator's URL counts as confirmed; the document's must be on the
+                // upstream's host.
+                let token_url = match chosen {
+                    Some(o) => resolve_token_url(&o.url, upstream),
+                    None => resolve_token_url(token_url, upstream)
+                        .and_then(|url| on_upstream_host(url, upstream, scheme.name)),
+                };
                 Some(SchemeTokens {
                     name: scheme.name,
-                    token_url: resolve_token_url(chosen, upstream),
+                    token_url,
                     body_auth: AtomicBool::new(false),
                     slots: Mutex::new(HashMap::new()),
                 })
@@ -197,6 +223,22 @@ impl OAuthTokens {
             .get(index)
             .and_then(Option::as_ref)
             .map(|s| &s.token_url)
+    }
+
+    /// The usable token URLs by scheme name, without their query (which an operator may have
+    /// given a secret in): what the server says at start-up it will contact.
+    pub fn destinations(&self) -> Vec<(&'static str, String)> {
+        self.schemes
+            .iter()
+            .flatten()
+            .filter_map(|s| {
+                let url = s.token_url.as_ref().ok()?;
+                Some((
+                    s.name,
+                    format!("{}{}", url.origin().ascii_serialization(), url.path()),
+                ))
+            })
+            .collect()
     }
 
     fn slot(&self, scheme: &SchemeTokens, scopes: &str) -> Slot {
@@ -366,10 +408,7 @@ impl OAuthTokens {
             })
         })?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|_| TokenError::new("the answer could not be read"))?;
+        let bytes = read_bounded(response, MAX_TOKEN_ANSWER_BYTES).await?;
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         if status.is_success() {
             return json.ok_or_else(|| TokenError::new("the answer is not JSON"));
@@ -395,6 +434,37 @@ impl OAuthTokens {
                 || code == Some("invalid_client"),
             message,
         })
+    }
+}
+
+/// The body of a token answer, refused when it is longer than `limit` bytes (declared or
+/// sent). The client's timeout covers the body too, so a trickle ends with it.
+async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, TokenError> {
+    let too_long = || TokenError::new(format!("the answer is longer than {limit} bytes"));
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_long());
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if chunk.len() > limit - body.len() {
+                    return Err(too_long());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => {
+                return Err(TokenError::new("the token endpoint did not answer in time"));
+            }
+            Err(_) => return Err(TokenError::new("the answer could not be read")),
+        }
     }
 }
 

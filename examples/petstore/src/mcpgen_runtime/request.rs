@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::credentials::{Credential, is_mcp_header, sensitive_header};
 use super::descriptor::{
-    BodyEncoding, BodyShape, CallPlan, ParamLocation, ParamPlan, SecurityKind,
+    BodyEncoding, BodyShape, CallPlan, HttpMethod, ParamLocation, ParamPlan, SecurityKind,
     SecuritySchemeDescriptor,
 };
 use super::files;
@@ -81,6 +81,23 @@ impl Upstream {
     fn base_path(&self) -> &str {
         self.base.path().trim_end_matches('/')
     }
+
+    /// Whether `path` is the base path or below it, a whole segment at a time (`/v1` holds
+    /// `/v1/pets`, not `/v1admin`).
+    pub fn is_below_base(&self, path: &str) -> bool {
+        let base = self.base_path();
+        path.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    /// Whether a redirect may be followed to `url`: the upstream's origin, below the base
+    /// path, and no `.` or `..` segment even once percent-decoded (an upstream that decodes
+    /// before normalising would otherwise resolve it above the base path).
+    pub fn may_redirect_to(&self, url: &reqwest::Url) -> bool {
+        self.same_origin(url)
+            && self.is_below_base(url.path())
+            && !params::has_dot_segment(url.path())
+    }
 }
 
 /// A request ready to send.
@@ -127,6 +144,7 @@ pub fn build(
         match param.location {
             ParamLocation::Path => {}
             ParamLocation::Query => params::push_query(&mut query, param, value),
+            ParamLocation::QueryString => query.extend(whole_query(param, value)),
             ParamLocation::Header => {
                 let text = params::header_value(param, value);
                 let header = header_pair(param.name, &text).map_err(|why| {
@@ -138,6 +156,13 @@ pub fn build(
         }
     }
 
+    // TRACE asks the upstream to echo the request back, credentials included, into an answer
+    // the model reads: it never carries any.
+    let credentials = if plan.method == HttpMethod::Trace {
+        &[]
+    } else {
+        credentials
+    };
     for (index, credential) in credentials {
         let Some(scheme) = schemes.get(*index) else {
             continue;
@@ -174,7 +199,7 @@ pub fn build(
     }
     // The URL parser resolves `.` and `..` segments, including percent-encoded ones; make
     // sure that what it produced still lies below the base path on the same origin.
-    if !upstream.same_origin(&url) || !url.path().starts_with(upstream.base_path()) {
+    if !upstream.same_origin(&url) || !upstream.is_below_base(url.path()) {
         return Err("the arguments would move the request outside the API".to_owned());
     }
     let method = http::Method::from_bytes(plan.method.as_str().as_bytes())
@@ -208,6 +233,17 @@ fn expand_path(plan: &CallPlan, args: &Map<String, Value>) -> Result<String, Str
                 if text.is_empty() {
                     return Err(format!("argument `{}` must not be empty", p.arg));
                 }
+                // Encoding keeps `/` inside the segment only for upstreams that do not decode
+                // it before normalising the path; a parameter declared to carry reserved
+                // characters (`allowReserved`) is trusted to hold a path of its own.
+                if !p.allow_reserved && params::has_dot_segment(&text) {
+                    return Err(format!(
+                        "argument `{}` must not contain a `.` or `..` path segment, plain or \
+                         percent-encoded (separated by `/` or `\\`): pass the value itself, \
+                         not a relative path",
+                        p.arg
+                    ));
+                }
                 out.push_str(&text);
             }
             None => {
@@ -229,6 +265,55 @@ fn expand_path(plan: &CallPlan, args: &Map<String, Value>) -> Result<String, Str
         }
     }
     Ok(out)
+}
+
+/// Characters a query string given whole may not hold as they are: what would end the query
+/// (`#`) or is not allowed in a URL at all. Everything else, `&`, `=` and `%` escapes among
+/// it, is the caller's query string.
+const WHOLE_QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// The query string of an `in: querystring` parameter (OpenAPI 3.2), as one piece: an object's
+/// members as form-encoded pairs (an array repeats its name, nested values are JSON text),
+/// JSON text when the parameter's media type is JSON, a string as given. Empty: nothing.
+fn whole_query(param: &ParamPlan, value: &Value) -> Option<String> {
+    let text = match value {
+        _ if param.json => params::encode_component(&value.to_string()),
+        Value::Object(map) => {
+            let mut pairs = Vec::with_capacity(map.len());
+            for (key, item) in map {
+                let items: Vec<&Value> = match item {
+                    Value::Array(list) => list.iter().collect(),
+                    other => vec![other],
+                };
+                for item in items {
+                    pairs.push(format!(
+                        "{}={}",
+                        params::encode_component(key),
+                        params::encode_component(&params::scalar_text(item))
+                    ));
+                }
+            }
+            pairs.join("&")
+        }
+        Value::String(text) => {
+            percent_encoding::utf8_percent_encode(text.trim_start_matches('?'), WHOLE_QUERY)
+                .to_string()
+        }
+        Value::Null => String::new(),
+        other => params::encode_component(&params::scalar_text(other)),
+    };
+    (!text.is_empty()).then_some(text)
 }
 
 /// The value a parameter sends: its fixed value, else its argument.

@@ -22,14 +22,17 @@ use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use super::credentials::{Credential, EnvCredentials, Secret, passed_through};
-use super::descriptor::{ApiDescriptor, SecurityKind, ServeMode, ToolDescriptor};
+use super::credentials::{
+    Credential, EnvCredentials, Secret, insecure_credentials_message, may_send_credentials,
+    passed_through,
+};
+use super::descriptor::{ApiDescriptor, HttpMethod, SecurityKind, ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::{ExtraTool, ExtraTools, ToolContext};
 use super::fields::{self, FIELDS_ARG, FieldPath};
 use super::oauth::{OAuthTokens, TokenUrlOverride};
 use super::request::{self, PreparedRequest, Upstream, client_builder};
-use super::response::{UpstreamAnswer, to_tool_result};
+use super::response::{UpstreamAnswer, is_stream_media, to_tool_result};
 use super::retry::{self, RetryPolicy};
 use super::validate::ArgumentValidator;
 
@@ -58,6 +61,9 @@ pub struct RuntimeConfig {
     pub oauth_token_urls: Vec<TokenUrlOverride>,
     /// Extra form fields of every token request (`audience`, `resource`, ...).
     pub oauth_params: Vec<(String, String)>,
+    /// Send credentials over plain http to a host other than this machine, where anyone on
+    /// the network path can read them.
+    pub allow_insecure_credentials: bool,
 }
 
 impl RuntimeConfig {
@@ -75,6 +81,7 @@ impl RuntimeConfig {
             get_resources: false,
             oauth_token_urls: Vec::new(),
             oauth_params: Vec::new(),
+            allow_insecure_credentials: false,
         }
     }
 }
@@ -166,12 +173,14 @@ impl GeneratedServer {
         let mode = config.mode.unwrap_or(api.mode);
         check_mode(api, mode)?;
         let upstream = config.upstream.clone();
-        // Follow redirects only within the configured origin: a redirect elsewhere must not
-        // carry the caller's credentials, nor make the server a proxy to another host.
+        // Follow redirects only within the configured origin and below the base path: a
+        // redirect elsewhere must not carry the caller's credentials, nor make the server a
+        // proxy to another host or to parts of the host the operator did not configure. A
+        // redirect that is not followed is returned to the model as it is.
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= 5 {
                 attempt.error("too many redirects")
-            } else if upstream.same_origin(attempt.url()) {
+            } else if upstream.may_redirect_to(attempt.url()) {
                 attempt.follow()
             } else {
                 attempt.stop()
@@ -188,14 +197,25 @@ impl GeneratedServer {
             config.oauth_params.clone(),
             config.timeout,
         )?;
+        if !config.allow_insecure_credentials
+            && !env_credentials.is_empty()
+            && !may_send_credentials(config.upstream.url())
+        {
+            return Err(insecure_credentials_message(config.upstream.url()));
+        }
         // A client id and secret that can never be used are a configuration mistake: say so
         // now rather than on the first call.
         for (i, scheme) in api.security_schemes.iter().enumerate() {
             if let (Some(Credential::ClientCredentials(_)), Some(Err(e))) =
                 (env_credentials.get(i), oauth.token_url(i))
             {
+                let advice = if e.contains("--oauth-token-url") {
+                    ""
+                } else {
+                    "; pass --oauth-token-url"
+                };
                 return Err(format!(
-                    "the OAuth 2.0 scheme `{}`: {e}; pass --oauth-token-url",
+                    "the OAuth 2.0 scheme `{}`: {e}{advice}",
                     scheme.name
                 ));
             }
@@ -239,6 +259,16 @@ impl GeneratedServer {
                 extra_tools: ExtraTools::default(),
             }),
         })
+    }
+
+    /// The places the server sends requests to, one line each and without secrets: the
+    /// upstream, and the token URL of every OAuth 2.0 client-credentials scheme.
+    pub fn destinations(&self) -> Vec<String> {
+        let mut lines = vec![format!("upstream: {}", self.state.config.upstream.url())];
+        for (scheme, url) in self.state.oauth.destinations() {
+            lines.push(format!("OAuth 2.0 token URL of `{scheme}`: {url}"));
+        }
+        lines
     }
 
     /// Adds hand-written tools, listed after the generated ones. Fails when a name is invalid
@@ -606,7 +636,7 @@ impl GeneratedServer {
         args: &JsonObject,
         credentials: &ChosenCredentials,
     ) -> Result<(Exchange, u32), String> {
-        let prepared = request::build(
+        let mut prepared = request::build(
             &tool.plan,
             args,
             &self.state.config.upstream,
@@ -614,6 +644,22 @@ impl GeneratedServer {
             &credentials.applied,
         )
         .map_err(|e| format!("Cannot build the request: {e}"))?;
+        // A stream is asked for by its media type, unless a parameter already chose one.
+        if let Some(format) = tool.stream
+            && !prepared.headers.contains_key(http::header::ACCEPT)
+        {
+            prepared.headers.insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static(format.media_type()),
+            );
+        }
+        // Checked on the URL actually requested: redirects never change its origin.
+        if !credentials.applied.is_empty()
+            && !self.state.config.allow_insecure_credentials
+            && !may_send_credentials(&prepared.url)
+        {
+            return Err(insecure_credentials_message(&prepared.url));
+        }
         Ok(self
             .send_with_retries(&prepared, tool.plan.method.is_idempotent())
             .await)
@@ -627,6 +673,13 @@ impl GeneratedServer {
         tool: &ToolDescriptor,
         headers: Option<&http::HeaderMap>,
     ) -> Result<ChosenCredentials, String> {
+        // TRACE never carries credentials (the upstream echoes the request): fetch none.
+        if tool.plan.method == HttpMethod::Trace {
+            return Ok(ChosenCredentials {
+                applied: Vec::new(),
+                fetched: Vec::new(),
+            });
+        }
         let schemes = self.state.api.security_schemes;
         let lookup = |index: usize| -> Option<Credential> {
             let scheme = schemes.get(index)?;
@@ -789,6 +842,12 @@ impl GeneratedServer {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
+                // A stream that stops (or runs past the timeout) after some items keeps them:
+                // they are returned with a notice that the stream was cut.
+                Err(_) if !body.is_empty() && is_stream_media(content_type.as_deref()) => {
+                    truncated = true;
+                    break;
+                }
                 Err(e) => return Exchange::Failed(transport_error(described, &e)),
             }
         }

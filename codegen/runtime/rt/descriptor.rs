@@ -1,0 +1,381 @@
+//! The static description of a generated server: its tools, what each one sends upstream, and
+//! the credentials it knows about. Generated code fills these tables with plain constant data, so
+//! that a spec with a thousand operations compiles as fast as a table of strings.
+
+/// The layout of the tables below. Generated code carries the layout it was written for and
+/// refuses to compile against a runtime of another (the generator's `DESCRIPTOR_FORMAT`,
+/// kept equal to this one by a test), with a message that says to regenerate.
+pub const DESCRIPTOR_FORMAT: u32 = 1;
+
+/// Everything the runtime needs to know about one generated API.
+#[derive(Debug)]
+pub struct ApiDescriptor {
+    /// The server's name in `initialize` (the generated crate's name).
+    pub server_name: &'static str,
+    /// The server's version in `initialize` (the API document's `info.version`).
+    pub server_version: &'static str,
+    /// A human-readable title (the API document's `info.title`).
+    pub title: &'static str,
+    /// Instructions sent in `initialize`: what the API is and how it authenticates.
+    pub instructions: &'static str,
+    /// The first server URL of the document, used when no base URL is configured.
+    pub default_base_url: Option<&'static str>,
+    /// Prefix of the environment variables this server reads (`<PREFIX>_BASE_URL`, ...).
+    pub env_prefix: &'static str,
+    /// The security schemes operations refer to, by index.
+    pub security_schemes: &'static [SecuritySchemeDescriptor],
+    /// One entry per operation: a tool of its own, or one reached through search (see
+    /// [`ToolDescriptor::search_only`]).
+    pub tools: &'static [ToolDescriptor],
+    /// How operations are offered to the model, unless the command line says otherwise.
+    pub mode: ServeMode,
+    /// The API document the tools come from (OpenAPI 3.1, limited to the operations of this
+    /// table), as compact JSON text: served as the resource `openapi://spec`.
+    pub openapi: Option<&'static str>,
+}
+
+/// How a server offers its operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServeMode {
+    /// One tool per operation.
+    Tools,
+    /// Three tools (`search_operations`, `describe_operation`, `call_operation`) reach every
+    /// operation: the tool list stays small however large the API is.
+    Search,
+    /// Operations not marked [`ToolDescriptor::search_only`] are tools of their own; the
+    /// three search tools reach the others.
+    Mixed,
+}
+
+impl ServeMode {
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServeMode::Tools => "tools",
+            ServeMode::Search => "search",
+            ServeMode::Mixed => "mixed",
+        }
+    }
+}
+
+impl std::str::FromStr for ServeMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "tools" => Ok(ServeMode::Tools),
+            "search" => Ok(ServeMode::Search),
+            "mixed" => Ok(ServeMode::Mixed),
+            other => Err(format!(
+                "`{other}` is not a mode: use tools, search or mixed"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for ServeMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One MCP tool and the HTTP call behind it.
+#[derive(Debug)]
+pub struct ToolDescriptor {
+    /// Tool name, unique, matching `^[A-Za-z0-9_-]{1,64}$` (or MCP's own rule,
+    /// `^[A-Za-z0-9_.-]{1,128}$`, for a server generated with `tool_names = "mcp"`).
+    pub name: &'static str,
+    /// Short human-readable title (the operation's summary).
+    pub title: Option<&'static str>,
+    /// Description shown to the model.
+    pub description: &'static str,
+    /// Input JSON Schema (2020-12), as JSON text.
+    pub input_schema: &'static str,
+    /// Output JSON Schema (2020-12) of a successful answer, as JSON text, when it is JSON.
+    pub output_schema: Option<&'static str>,
+    /// Whether the successful JSON answer is wrapped as `{"result": <answer>}` in the
+    /// structured content (output schemas must be objects, answers need not be).
+    pub output_wrapped: bool,
+    /// Behaviour hints derived from the HTTP method.
+    pub hints: ToolHints,
+    /// The successful answer is a stream of items in this format (an OpenAPI 3.2
+    /// `itemSchema`): read up to the response limit and returned as a list, wrapped as
+    /// `{"result": [...]}`.
+    pub stream: Option<StreamFormat>,
+    /// The HTTP request this tool sends.
+    pub plan: CallPlan,
+    /// The operation's tags, which operation search matches.
+    pub tags: &'static [&'static str],
+    /// In [`ServeMode::Mixed`], the operation is reached only through the search tools (it
+    /// was not among the operations selected as tools of their own).
+    pub search_only: bool,
+}
+
+/// MCP tool annotations derived from the HTTP method.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolHints {
+    /// The call does not change anything (GET, HEAD, OPTIONS).
+    pub read_only: bool,
+    /// The call may destroy data (DELETE).
+    pub destructive: bool,
+    /// Repeating the call has no further effect (GET, HEAD, OPTIONS, PUT, DELETE).
+    pub idempotent: bool,
+}
+
+/// A sequential media type whose items a tool returns as a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFormat {
+    /// `text/event-stream`: each event as `{"data", "event", "id", "retry"}`, `data` as text.
+    Events,
+    /// `text/event-stream`: each event as an object whose `data` is parsed from JSON.
+    EventsJson,
+    /// `text/event-stream`: each event's `data`, parsed from JSON.
+    EventData,
+    /// JSON Lines (`application/jsonl`, `application/x-ndjson`): one JSON value a line.
+    JsonLines,
+    /// JSON text sequences (`application/json-seq`, RFC 7464): values after `RS` bytes.
+    JsonSeq,
+}
+
+impl StreamFormat {
+    /// The media type asked for in `Accept`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            StreamFormat::Events | StreamFormat::EventsJson | StreamFormat::EventData => {
+                "text/event-stream"
+            }
+            StreamFormat::JsonLines => "application/jsonl, application/x-ndjson",
+            StreamFormat::JsonSeq => "application/json-seq",
+        }
+    }
+}
+
+/// HTTP methods an operation can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+    /// OPTIONS
+    Options,
+    /// HEAD
+    Head,
+    /// PATCH
+    Patch,
+    /// TRACE
+    Trace,
+    /// QUERY: a safe, idempotent request with a body (OpenAPI 3.2's `query` operation).
+    Query,
+    /// Another method, as sent on the wire (an OpenAPI 3.2 `additionalOperations` entry).
+    Other(&'static str),
+}
+
+impl HttpMethod {
+    /// The method as it goes on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Post => "POST",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Options => "OPTIONS",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Trace => "TRACE",
+            HttpMethod::Query => "QUERY",
+            HttpMethod::Other(name) => name,
+        }
+    }
+
+    /// Whether sending the request twice has the effect of sending it once, so that a failed
+    /// attempt may be repeated (RFC 9110, section 9.2.2).
+    pub fn is_idempotent(self) -> bool {
+        match self {
+            HttpMethod::Get
+            | HttpMethod::Head
+            | HttpMethod::Put
+            | HttpMethod::Delete
+            | HttpMethod::Options
+            | HttpMethod::Query => true,
+            // Registered methods defined as idempotent (RFC 4918, 5323, 3253, 2068's LINK).
+            HttpMethod::Other(name) => [
+                "PROPFIND",
+                "REPORT",
+                "SEARCH",
+                "PURGE",
+                "LINK",
+                "UNLINK",
+                "COPY",
+                "MOVE",
+                "MKCOL",
+                "PROPPATCH",
+                "UNLOCK",
+            ]
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(name)),
+            HttpMethod::Post | HttpMethod::Patch | HttpMethod::Trace => false,
+        }
+    }
+}
+
+/// How to turn validated arguments into one HTTP request.
+#[derive(Debug)]
+pub struct CallPlan {
+    /// The method.
+    pub method: HttpMethod,
+    /// The path template relative to the base URL, e.g. `/pets/{petId}`.
+    pub path: &'static str,
+    /// Path, query, header and cookie parameters.
+    pub params: &'static [ParamPlan],
+    /// The request body, if the operation has one.
+    pub body: Option<BodyPlan>,
+    /// Security requirements: alternatives, each a set of indices into
+    /// [`ApiDescriptor::security_schemes`] that must all be applied. Empty means no auth; an
+    /// empty alternative means auth is optional.
+    pub security: &'static [&'static [usize]],
+    /// The scopes the operation's security requirements ask of OAuth 2.0 client-credentials
+    /// schemes (their union), requested with the access token.
+    pub oauth_scopes: &'static [&'static str],
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// Substituted into the path template.
+    Path,
+    /// Added to the query string.
+    Query,
+    /// Sent as a request header.
+    Header,
+    /// Sent in the `Cookie` header.
+    Cookie,
+    /// The whole query string (OpenAPI 3.2 `in: querystring`): an object sent as
+    /// form-encoded pairs, JSON text when [`ParamPlan::json`] is set, or a string sent as it is
+    /// (characters that would end the query are encoded).
+    QueryString,
+}
+
+/// OpenAPI serialisation styles for parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// `a,b` (path and header default).
+    Simple,
+    /// `.a.b` or `.a,b`.
+    Label,
+    /// `;id=a;id=b` or `;id=a,b`.
+    Matrix,
+    /// `id=a&id=b` or `id=a,b` (query and cookie default).
+    Form,
+    /// `id=a%20b`.
+    SpaceDelimited,
+    /// `id=a|b`.
+    PipeDelimited,
+    /// `id[k]=v`.
+    DeepObject,
+}
+
+/// One parameter of a call.
+#[derive(Debug)]
+pub struct ParamPlan {
+    /// The argument's name in the input schema (differs from `name` on collisions).
+    pub arg: &'static str,
+    /// The parameter's name on the wire.
+    pub name: &'static str,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// How it is serialised.
+    pub style: ParamStyle,
+    /// Whether arrays and objects are exploded into several values.
+    pub explode: bool,
+    /// Whether reserved characters are sent unencoded in the query.
+    pub allow_reserved: bool,
+    /// The value is sent as JSON text (the parameter uses `content: application/json`).
+    pub json: bool,
+    /// A value fixed by the document's author (JSON text): always sent, not an argument.
+    pub fixed: Option<&'static str>,
+}
+
+/// How the body is encoded on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// JSON (`application/json` or any `+json` type).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// Plain text; the argument is a string.
+    Text,
+    /// `multipart/form-data`: each property is a part; file fields carry base64 content.
+    Multipart,
+    /// Raw bytes (`application/octet-stream`, images, ...), given as base64 or a data URI.
+    Binary,
+}
+
+/// Where the body's value comes from in the arguments.
+#[derive(Debug, Clone, Copy)]
+pub enum BodyShape {
+    /// The body object's properties are top-level arguments with these names.
+    Flattened(&'static [&'static str]),
+    /// The whole body is the value of one argument.
+    Whole(&'static str),
+}
+
+/// The request body of a call.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyPlan {
+    /// The media type sent as `Content-Type`.
+    pub media_type: &'static str,
+    /// How the value is encoded.
+    pub encoding: BodyEncoding,
+    /// Where the value comes from.
+    pub shape: BodyShape,
+    /// Whether the operation requires a body.
+    pub required: bool,
+    /// Multipart fields that are files: their argument is `{content, filename, contentType}`
+    /// (or an array of those), `content` being base64 or a data URI.
+    pub file_fields: &'static [&'static str],
+}
+
+/// A credential the upstream accepts.
+#[derive(Debug)]
+pub struct SecuritySchemeDescriptor {
+    /// The scheme's key under `components.securitySchemes`.
+    pub name: &'static str,
+    /// How the credential is sent.
+    pub kind: SecurityKind,
+    /// Environment variables holding the credential: one for a token or key, two (user name,
+    /// password) for basic auth, three (token, client id, client secret) for OAuth 2.0 client
+    /// credentials.
+    pub env: &'static [&'static str],
+}
+
+/// How a credential is sent upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityKind {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic <base64(user:password)>`.
+    Basic,
+    /// An API key in a header, query parameter or cookie with this name.
+    ApiKey(ParamLocation, &'static str),
+    /// OAuth 2.0 client credentials: an access token fetched from the token URL with the
+    /// client id and secret, sent as `Authorization: Bearer <token>`.
+    OAuth2ClientCredentials {
+        /// The flow's `tokenUrl`, possibly relative to the upstream base URL.
+        token_url: &'static str,
+    },
+}
+
+impl SecurityKind {
+    /// Whether the credential travels as `Authorization: Bearer <token>`.
+    pub fn is_bearer(self) -> bool {
+        matches!(
+            self,
+            SecurityKind::Bearer | SecurityKind::OAuth2ClientCredentials { .. }
+        )
+    }
+}

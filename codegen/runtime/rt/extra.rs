@@ -1,0 +1,375 @@
+//! Tools written by hand and served beside the generated ones: what `#[mcpgen::extra_tool]`
+//! functions become, and what a program that builds its server itself can register with
+//! [`GeneratedServer::with_extra_tools`](super::server::GeneratedServer::with_extra_tools).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
+use serde_json::Value;
+
+use super::descriptor::ToolHints;
+use super::server::GeneratedServer;
+use super::validate::ArgumentValidator;
+
+/// The future a hand-written tool returns.
+pub type ToolFuture = Pin<Box<dyn Future<Output = CallToolResult> + Send + 'static>>;
+
+type Handler = Arc<dyn Fn(Value, ToolContext) -> ToolFuture + Send + Sync>;
+
+/// What a hand-written tool gets besides its arguments: the server it runs in, so it can call
+/// the generated tools, and the caller's HTTP headers, so those calls carry the caller's own
+/// upstream credential exactly as direct calls would.
+#[derive(Clone)]
+pub struct ToolContext {
+    server: GeneratedServer,
+    headers: Option<http::HeaderMap>,
+}
+
+impl ToolContext {
+    /// A context for a call arriving at `server`, with the caller's headers when it came over
+    /// HTTP.
+    pub fn new(server: GeneratedServer, headers: Option<http::HeaderMap>) -> Self {
+        ToolContext { server, headers }
+    }
+
+    /// The server the tool runs in.
+    pub fn server(&self) -> &GeneratedServer {
+        &self.server
+    }
+
+    /// The caller's HTTP request headers; `None` over stdio.
+    pub fn headers(&self) -> Option<&http::HeaderMap> {
+        self.headers.as_ref()
+    }
+
+    /// Calls another tool of this server (generated or hand-written) on behalf of the same
+    /// caller. `None` when no tool has that name.
+    pub async fn call(&self, tool: &str, arguments: JsonObject) -> Option<CallToolResult> {
+        self.server
+            .call(tool, Some(arguments), self.headers.as_ref())
+            .await
+    }
+}
+
+impl std::fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Headers may hold credentials: only say whether there are any.
+        f.debug_struct("ToolContext")
+            .field("headers", &self.headers.as_ref().map(|h| h.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a hand-written tool function may return. Errors become tool errors (`isError: true`)
+/// carrying their text, so the model can read them.
+pub trait IntoToolResult {
+    /// Converts the value.
+    fn into_tool_result(self) -> CallToolResult;
+}
+
+impl IntoToolResult for CallToolResult {
+    fn into_tool_result(self) -> CallToolResult {
+        self
+    }
+}
+
+/// A JSON object is sent as text and as `structuredContent`; any other JSON value as text only,
+/// because structured content must be an object.
+impl IntoToolResult for Value {
+    fn into_tool_result(self) -> CallToolResult {
+        if self.is_object() {
+            CallToolResult::structured(self)
+        } else {
+            CallToolResult::success(vec![ContentBlock::text(self.to_string())])
+        }
+    }
+}
+
+impl IntoToolResult for String {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(vec![ContentBlock::text(self)])
+    }
+}
+
+impl IntoToolResult for &str {
+    fn into_tool_result(self) -> CallToolResult {
+        self.to_owned().into_tool_result()
+    }
+}
+
+impl<T: IntoToolResult, E: std::fmt::Display> IntoToolResult for Result<T, E> {
+    fn into_tool_result(self) -> CallToolResult {
+        match self {
+            Ok(value) => value.into_tool_result(),
+            Err(error) => CallToolResult::error(vec![ContentBlock::text(error.to_string())]),
+        }
+    }
+}
+
+/// The tool error for arguments that passed the input schema but not the function's own
+/// argument type.
+pub fn argument_error(tool: &str, error: impl std::fmt::Display) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(format!(
+        "Invalid arguments for `{tool}`: {error}. Fix these arguments (see the tool's \
+         inputSchema) and call the tool again."
+    ))])
+}
+
+/// A hand-written tool. Cheap to clone.
+#[derive(Clone)]
+pub struct ExtraTool {
+    tool: Tool,
+    handler: Handler,
+    /// Why the input schema cannot be used, when it cannot.
+    schema_error: Option<String>,
+    validator: Arc<OnceLock<Result<ArgumentValidator, String>>>,
+}
+
+impl std::fmt::Debug for ExtraTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtraTool")
+            .field("name", &self.tool.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExtraTool {
+    /// A tool named `name` that runs `handler` on the caller's arguments (a JSON object). Its
+    /// input schema accepts any object until [`Self::with_input_schema`] says otherwise.
+    pub fn new<F, Fut>(name: &str, description: &str, handler: F) -> Self
+    where
+        F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = CallToolResult> + Send + 'static,
+    {
+        let mut schema = JsonObject::new();
+        schema.insert("type".to_owned(), Value::String("object".to_owned()));
+        ExtraTool {
+            tool: Tool::new(name.to_owned(), description.to_owned(), Arc::new(schema)),
+            handler: Arc::new(move |args, context| Box::pin(handler(args, context))),
+            schema_error: None,
+            validator: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Sets the input JSON Schema (2020-12); arguments are checked against it before the
+    /// handler runs, as for generated tools.
+    pub fn with_input_schema(mut self, schema: JsonObject) -> Self {
+        self.tool.input_schema = Arc::new(schema);
+        self.schema_error = None;
+        self.validator = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// Sets the input JSON Schema from JSON text. Text that is not a JSON object makes every
+    /// call a tool error saying so (the attribute macro checks the text at compile time).
+    pub fn with_input_schema_json(self, schema: &str) -> Self {
+        match serde_json::from_str::<Value>(schema) {
+            Ok(Value::Object(object)) => self.with_input_schema(object),
+            Ok(_) => Self {
+                schema_error: Some("the input schema is not a JSON object".to_owned()),
+                ..self
+            },
+            Err(e) => Self {
+                schema_error: Some(format!("the input schema is not JSON: {e}")),
+                ..self
+            },
+        }
+    }
+
+    /// Sets a human-readable title.
+    pub fn with_title(mut self, title: &str) -> Self {
+        self.tool.title = Some(title.to_owned());
+        let mut annotations = self.tool.annotations.take().unwrap_or_default();
+        annotations.title = Some(title.to_owned());
+        self.tool.annotations = Some(annotations);
+        self
+    }
+
+    /// Sets the behaviour hints clients show and use to ask for confirmation.
+    pub fn with_hints(mut self, hints: ToolHints) -> Self {
+        let mut annotations = self
+            .tool
+            .annotations
+            .take()
+            .unwrap_or_default()
+            .read_only(hints.read_only)
+            .idempotent(hints.idempotent);
+        // The destructive hint means nothing for a read-only tool; leave it out as generated
+        // tools do.
+        if !hints.read_only {
+            annotations = annotations.destructive(hints.destructive);
+        }
+        self.tool.annotations = Some(annotations);
+        self
+    }
+
+    /// The tool as `tools/list` shows it.
+    pub fn tool(&self) -> &Tool {
+        &self.tool
+    }
+
+    /// The tool's name.
+    pub fn name(&self) -> &str {
+        &self.tool.name
+    }
+
+    /// Checks the arguments against the input schema, then runs the handler. Never fails: a
+    /// problem is a tool error the model can read.
+    pub async fn call(
+        &self,
+        arguments: Option<JsonObject>,
+        context: ToolContext,
+    ) -> CallToolResult {
+        let args = Value::Object(arguments.unwrap_or_default());
+        if let Some(error) = &self.schema_error {
+            return tool_error(format!(
+                "The input schema of `{}` cannot be used: {error}",
+                self.tool.name
+            ));
+        }
+        let validator = self.validator.get_or_init(|| {
+            ArgumentValidator::new(&Value::Object(self.tool.input_schema.as_ref().clone()))
+        });
+        match validator {
+            Ok(validator) => {
+                if let Err(problems) = validator.check(&args) {
+                    return tool_error(format!(
+                        "Invalid arguments for `{}`:\n- {}\nFix these arguments (see the tool's \
+                         inputSchema) and call the tool again.",
+                        self.tool.name,
+                        problems.join("\n- ")
+                    ));
+                }
+            }
+            Err(e) => {
+                return tool_error(format!(
+                    "The input schema of `{}` cannot be used: {e}",
+                    self.tool.name
+                ));
+            }
+        }
+        (self.handler)(args, context).await
+    }
+}
+
+fn tool_error(text: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(text)])
+}
+
+/// Whether `name` is a valid MCP tool name: `^[A-Za-z0-9_.-]{1,64}$`.
+pub fn is_valid_tool_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// The hand-written tools of one server, checked: valid names, unique among themselves and
+/// against the generated tools.
+#[derive(Debug, Clone, Default)]
+pub struct ExtraTools {
+    tools: Vec<ExtraTool>,
+}
+
+impl ExtraTools {
+    /// Checks `tools` against each other and against `generated` tool names.
+    pub fn new<'a>(
+        tools: Vec<ExtraTool>,
+        generated: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, String> {
+        let mut taken: HashSet<&str> = generated.into_iter().collect();
+        for tool in &tools {
+            let name = tool.name();
+            if !is_valid_tool_name(name) {
+                return Err(format!(
+                    "the extra tool name `{name}` is not a valid tool name \
+                     (^[A-Za-z0-9_.-]{{1,64}}$)"
+                ));
+            }
+            if !taken.insert(name) {
+                return Err(format!(
+                    "the extra tool `{name}` has the name of another tool of this server"
+                ));
+            }
+        }
+        Ok(ExtraTools { tools })
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+
+    /// The tools, in the order given.
+    pub fn iter(&self) -> impl Iterator<Item = &ExtraTool> {
+        self.tools.iter()
+    }
+
+    /// The tool named `name`.
+    pub fn get(&self, name: &str) -> Option<&ExtraTool> {
+        self.tools.iter().find(|t| t.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn echo(name: &str) -> ExtraTool {
+        ExtraTool::new(name, "Echoes its arguments.", |args, _| async move {
+            args.into_tool_result()
+        })
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(ExtraTools::new(vec![echo("ping"), echo("pong")], ["listPets"]).is_ok());
+        let clash = ExtraTools::new(vec![echo("listPets")], ["listPets"]).unwrap_err();
+        assert!(clash.contains("listPets"), "{clash}");
+        assert!(ExtraTools::new(vec![echo("a"), echo("a")], []).is_err());
+        assert!(ExtraTools::new(vec![echo("has space")], []).is_err());
+        assert!(ExtraTools::new(vec![echo(&"x".repeat(65))], []).is_err());
+    }
+
+    #[test]
+    fn results_convert() {
+        let object = serde_json::json!({"a": 1}).into_tool_result();
+        assert_eq!(object.structured_content, Some(serde_json::json!({"a": 1})));
+        let array = serde_json::json!([1]).into_tool_result();
+        assert!(array.structured_content.is_none());
+        let err: Result<String, String> = Err("nope".to_owned());
+        let err = err.into_tool_result();
+        assert_eq!(err.is_error, Some(true));
+        assert_eq!(
+            err.content[0].as_text().map(|t| t.text.as_str()),
+            Some("nope")
+        );
+    }
+
+    #[test]
+    fn hints_and_schema_text() {
+        let tool = echo("t")
+            .with_hints(ToolHints {
+                read_only: true,
+                destructive: true,
+                idempotent: true,
+            })
+            .with_input_schema_json(r#"{"type":"object","required":["x"]}"#);
+        let annotations = tool.tool().annotations.clone().unwrap();
+        assert_eq!(annotations.read_only_hint, Some(true));
+        assert_eq!(annotations.destructive_hint, None);
+        assert_eq!(
+            tool.tool().input_schema["required"],
+            serde_json::json!(["x"])
+        );
+        assert!(
+            echo("t")
+                .with_input_schema_json("[]")
+                .schema_error
+                .is_some()
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! Checks tool arguments against the tool's input schema before anything is sent, and turns
+//! failures into messages that tell the model how to fix its call.
+
+use serde_json::Value;
+
+/// At most this many problems are reported for one call; the model fixes them in rounds.
+const MAX_REPORTED: usize = 8;
+/// Messages quote the offending value; a huge value must not flood the model's context.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// A compiled input schema.
+pub struct ArgumentValidator {
+    inner: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for ArgumentValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ArgumentValidator")
+    }
+}
+
+impl ArgumentValidator {
+    /// Compiles a JSON Schema 2020-12 document.
+    pub fn new(schema: &Value) -> Result<Self, String> {
+        jsonschema::draft202012::new(schema)
+            .map(|inner| ArgumentValidator { inner })
+            .map_err(|e| e.to_string())
+    }
+
+    /// Returns `Ok` when the arguments are valid, or the problems, one line each.
+    pub fn check(&self, args: &Value) -> Result<(), Vec<String>> {
+        if self.inner.is_valid(args) {
+            return Ok(());
+        }
+        let problems: Vec<String> = self
+            .inner
+            .iter_errors(args)
+            .take(MAX_REPORTED)
+            .map(|error| {
+                let path = error.instance_path().as_str();
+                let message = truncate(&error.to_string());
+                if path.is_empty() {
+                    message
+                } else {
+                    format!("`{}`: {message}", pointer_to_dotted(path))
+                }
+            })
+            .collect();
+        if problems.is_empty() {
+            // is_valid and iter_errors disagree only if the schema is odd; say so rather
+            // than report success.
+            return Err(vec![
+                "the arguments do not match the input schema".to_owned(),
+            ]);
+        }
+        Err(problems)
+    }
+}
+
+/// `/tags/0` becomes `tags[0]`, the way a model writes it.
+fn pointer_to_dotted(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment);
+        }
+    }
+    out
+}
+
+fn truncate(text: &str) -> String {
+    if text.chars().count() <= MAX_MESSAGE_CHARS {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validator() -> ArgumentValidator {
+        ArgumentValidator::new(&json!({
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "limit": {"type": "integer", "maximum": 100},
+                "tags": {"type": "array", "items": {"type": "string"}}
+            },
+            "required": ["id"],
+            "additionalProperties": false
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn valid_arguments_pass() {
+        assert!(
+            validator()
+                .check(&json!({"id": "1", "tags": ["a"]}))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn problems_name_the_argument() {
+        let errs = validator()
+            .check(&json!({"limit": 1000, "tags": ["a", 5], "bogus": 1}))
+            .unwrap_err();
+        let all = errs.join("\n");
+        assert!(all.contains("\"id\" is a required property"), "{all}");
+        assert!(
+            all.contains("`limit`: 1000 is greater than the maximum of 100"),
+            "{all}"
+        );
+        assert!(all.contains("`tags[1]`"), "{all}");
+        assert!(all.contains("bogus"), "{all}");
+    }
+
+    #[test]
+    fn huge_values_are_not_echoed_whole() {
+        let big = "x".repeat(10_000);
+        let errs = validator()
+            .check(&json!({"id": 1, "limit": big}))
+            .unwrap_err();
+        assert!(
+            errs.iter()
+                .all(|e| e.chars().count() <= MAX_MESSAGE_CHARS + 20)
+        );
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Packages the four published crates as `cargo publish` would (each verified by building it
+# from its .crate file alone), then installs cargo-mcpgen from those .crate files, offline,
+# and uses it to generate and build the example server: what a user of crates.io would get.
+#
+#   scripts/package.sh          package, verify, install, generate, build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+# Outside the repository, whose workspace would otherwise claim the crates built here.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/unpacked"
+
+allow_dirty=()
+[ -n "$(git status --porcelain)" ] && allow_dirty=(--allow-dirty)
+echo "==> cargo package (with verify builds): mcpgen-codegen, mcpgen-macros, mcpgen, cargo-mcpgen" >&2
+cargo package --offline --quiet "${allow_dirty[@]}" \
+  -p mcpgen-codegen -p mcpgen-macros -p mcpgen -p cargo-mcpgen
+
+version=$(cargo metadata --offline --no-deps --format-version 1 |
+  python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "cargo-mcpgen"))')
+for crate in mcpgen-codegen mcpgen-macros mcpgen cargo-mcpgen; do
+  tar -xzf "target/package/$crate-$version.crate" -C "$work/unpacked"
+done
+
+# A fresh cargo home that knows only the crates.io cache of this machine, and sees the
+# packaged crates in place of their crates.io versions (which do not exist yet).
+mkdir -p "$work/project/.cargo"
+cat >"$work/project/.cargo/config.toml" <<TOML
+[patch.crates-io]
+mcpgen-codegen = { path = "$work/unpacked/mcpgen-codegen-$version" }
+mcpgen-macros = { path = "$work/unpacked/mcpgen-macros-$version" }
+mcpgen = { path = "$work/unpacked/mcpgen-$version" }
+TOML
+export CARGO_TARGET_DIR="$root/target/package-check"
+echo "==> cargo install cargo-mcpgen from its .crate file, offline" >&2
+(cd "$work/project" && cargo install --offline --quiet --debug \
+  --path "$work/unpacked/cargo-mcpgen-$version" --root "$work/bin")
+
+echo "==> the installed cargo-mcpgen generates the example server, which builds" >&2
+cp examples/petstore/openapi.yaml "$work/project/openapi.yaml"
+(cd "$work/project" && "$work/bin/bin/cargo-mcpgen" mcpgen generate openapi.yaml --out server --name petstore-mcp)
+(cd "$work/project/server" && cargo build --offline --quiet)
+test -x "$CARGO_TARGET_DIR/debug/petstore-mcp"
+echo "packaged, installed and built: 4 crates, version $version" >&2
