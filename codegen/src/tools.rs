@@ -171,6 +171,27 @@ pub struct MappingOptions {
 }
 
 /// Builds every tool of `api`, whose schemas live in `doc`.
+/// The most JSON nodes the input and output schemas of all tools may hold together. Each tool
+/// carries its own copy of what it uses, so a small document whose large parameter is shared
+/// by thousands of operations would otherwise take gigabytes. The largest real APIs (Stripe:
+/// a 16 MB tool list) stay well under it.
+pub const MAX_TOOL_SCHEMA_NODES: usize = 5_000_000;
+
+/// Nodes in `value`, counted without recursion.
+fn node_count(value: &Value) -> usize {
+    let mut count = 0;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        count += 1;
+        match v {
+            Value::Object(map) => stack.extend(map.values()),
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    count
+}
+
 pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<ApiSpec, SchemaError> {
     let mut schemas = SchemaSet::new(doc);
     let mut names = NameAllocator::for_tools(options.tool_names);
@@ -185,6 +206,7 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         .collect();
     let mut tools = Vec::with_capacity(api.operations.len());
     let mut skipped = Vec::new();
+    let mut schema_nodes = 0usize;
     for op in &api.operations {
         let name = match (&op.extension.name, &op.operation_id) {
             (Some(name), _) => {
@@ -201,7 +223,24 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
             (None, None) => names.allocate(&naming::from_method_and_path(&op.method, &op.path)),
         };
         match build_tool(op, name, &mut schemas, &schemes) {
-            Ok(tool) => tools.push(tool),
+            Ok(tool) => {
+                schema_nodes += node_count(&tool.input_schema)
+                    + tool.output_schema.as_ref().map_or(0, node_count);
+                if schema_nodes > MAX_TOOL_SCHEMA_NODES {
+                    return Err(SchemaError {
+                        pointer: op.pointer.clone(),
+                        message: format!(
+                            "the tools' schemas up to this operation hold more than \
+                             {MAX_TOOL_SCHEMA_NODES} JSON nodes together (every tool carries its \
+                             own copy of the parameters and schemas it uses, so a large shared \
+                             parameter multiplies by the operations using it); select fewer \
+                             operations (--include-tag, --include-operation) or shrink the \
+                             shared schemas with an overlay"
+                        ),
+                    });
+                }
+                tools.push(tool)
+            }
             Err(e) if options.skip_broken => skipped.push(SchemaError {
                 pointer: e.pointer,
                 message: format!(

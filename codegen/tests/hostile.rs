@@ -179,3 +179,31 @@ fn spec_text_never_becomes_code() {
         "only the format check and the API table: no injected item"
     );
 }
+
+/// A small document whose one large parameter is shared by thousands of operations: every tool
+/// carries its own copy, so the tools' schemas together are bounded and the document refused.
+#[test]
+fn a_shared_parameter_cannot_multiply_without_bound() {
+    let values: Vec<String> = (0..20_000).map(|i| format!("v{i}")).collect();
+    let mut doc = format!(
+        "openapi: 3.0.3\ninfo: {{title: Shared, version: '1'}}\ncomponents:\n  parameters:\n    \
+         Big:\n      name: big\n      in: query\n      schema: {{type: string, enum: [{}]}}\npaths:\n",
+        values.join(", ")
+    );
+    for i in 0..2_000 {
+        doc.push_str(&format!(
+            "  /r{i}:\n    get:\n      parameters: [{{$ref: '#/components/parameters/Big'}}]\n      \
+             responses: {{'204': {{description: ok}}}}\n"
+        ));
+    }
+    assert!(doc.len() < 1_000_000, "a small document: {}", doc.len());
+    // Refused once the tools built so far reach the budget (slower here than in a release
+    // build, so no time bound of its own).
+    let path = write("shared-parameter.yaml", doc.as_bytes());
+    let err = map_document(&path, &Settings::new())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("JSON nodes together"), "{err}");
+    assert!(err.contains("/paths/~1r"), "the operation is named: {err}");
+}
