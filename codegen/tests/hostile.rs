@@ -201,8 +201,7 @@ fn a_shared_parameter_cannot_multiply_without_bound() {
     // build, so no time bound of its own).
     let path = write("shared-parameter.yaml", doc.as_bytes());
     let err = map_document(&path, &Settings::new())
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("JSON nodes together"), "{err}");
     assert!(err.contains("/paths/~1r"), "the operation is named: {err}");
