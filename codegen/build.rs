@@ -2,33 +2,29 @@
 //! file added to the runtime can never be left out of generated crates; and the dependencies
 //! such a crate needs for them.
 //!
-//! In the repository they are read from the runtime crate itself (`../runtime`), so that a
-//! change to the runtime reaches generated crates at once; a published package cannot read
-//! outside its folder, so it carries a copy in `runtime/` (written by
-//! `scripts/sync-runtime.sh`; a test fails when the copy and the runtime differ).
+//! Both are read through `runtime/` in this package: symbolic links to the runtime crate's
+//! `src/rt` and `Cargo.toml`, which `cargo package` replaces by the files themselves, so that
+//! the published package carries exactly the runtime it was built with.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let workspace_runtime = here.join("../runtime");
-    let (rt_dir, dependencies) = if workspace_runtime.join("src/rt").is_dir() {
-        let manifest = workspace_runtime.join("Cargo.toml");
-        println!("cargo:rerun-if-changed={}", manifest.display());
-        let text = std::fs::read_to_string(&manifest).expect("runtime/Cargo.toml is readable");
-        (workspace_runtime.join("src/rt"), dependency_lines(&text))
-    } else {
-        let list = here.join("runtime/dependencies.toml");
-        println!("cargo:rerun-if-changed={}", list.display());
-        let text = std::fs::read_to_string(&list).expect("runtime/dependencies.toml is readable");
-        (here.join("runtime/rt"), text)
-    };
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime");
+    let manifest = runtime.join("manifest.toml");
+    println!("cargo:rerun-if-changed={}", manifest.display());
+    let text = std::fs::read_to_string(&manifest).expect("runtime/manifest.toml is readable");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    std::fs::write(out_dir.join("runtime_files.rs"), file_table(&rt_dir))
-        .expect("OUT_DIR is writable");
-    std::fs::write(out_dir.join("runtime_dependencies.toml"), dependencies)
-        .expect("OUT_DIR is writable");
+    std::fs::write(
+        out_dir.join("runtime_files.rs"),
+        file_table(&runtime.join("rt")),
+    )
+    .expect("OUT_DIR is writable");
+    std::fs::write(
+        out_dir.join("runtime_dependencies.toml"),
+        dependency_lines(&text),
+    )
+    .expect("OUT_DIR is writable");
 }
 
 /// `&[("name.rs", include_str!("/abs/name.rs")), ...]`, sorted by name.
