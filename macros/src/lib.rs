@@ -143,31 +143,38 @@ pub fn extra_tool(
 }
 
 /// Options of the attribute itself; every other option is a setting of `mcpgen.toml` by the
-/// same name (see [`SETTINGS`]).
+/// same name (`mcpgen_codegen::settings::KEYS`), less [`NOT_OPTIONS`].
 const OWN_OPTIONS: &[&str] = &["spec", "describe", "server_type", "server_name"];
 
-/// The settings the attribute takes, by their `mcpgen.toml` names. Left out: what only a
-/// standalone crate has (`crate_name`, `crate_version`, `release_profile`; the server's
-/// name is `server_name`), `descriptions` (written as `describe(...)`), and remote
-/// references, which a build never fetches.
-const SETTINGS: &[&str] = &[
-    "base_url",
-    "tool_prefix",
-    "env_prefix",
-    "mode",
-    "include_tags",
-    "exclude_tags",
-    "include_operations",
-    "exclude_operations",
-    "overlays",
-    "skip_broken",
-    "max_description_chars",
-    "inline_refs",
-    "no_output_schemas",
-    "embed_openapi",
-    "allow_hidden_refs",
-    "tool_names",
+/// Settings the attribute does not take: what only a standalone crate has (`crate_name`,
+/// `crate_version`, `release_profile`; the server's name is `server_name`), `descriptions`
+/// (written as `describe(...)`), and remote references, which a build never fetches.
+const NOT_OPTIONS: &[&str] = &[
+    "crate_name",
+    "crate_version",
+    "release_profile",
+    "descriptions",
+    "allow_remote_refs",
+    "allow_remote_hosts",
 ];
+
+/// Whether `name` is a setting the attribute takes.
+fn is_setting_option(name: &str) -> bool {
+    mcpgen_codegen::settings::KEYS.contains(&name) && !NOT_OPTIONS.contains(&name)
+}
+
+/// Every option, for the message about an unknown one.
+fn option_list() -> String {
+    let settings = mcpgen_codegen::settings::KEYS
+        .iter()
+        .filter(|key| is_setting_option(key));
+    OWN_OPTIONS
+        .iter()
+        .chain(settings)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The parsed attribute.
 #[derive(Default)]
@@ -274,7 +281,7 @@ impl Parse for ServerArgs {
                     "spec" => own(&mut args.spec)?,
                     "server_type" => own(&mut args.server_type)?,
                     "server_name" => own(&mut args.server_name)?,
-                    setting if SETTINGS.contains(&setting) => {
+                    setting if is_setting_option(setting) => {
                         if args.settings.iter().any(|(n, _, _)| n == setting) {
                             return Err(duplicate());
                         }
@@ -289,9 +296,8 @@ impl Parse for ServerArgs {
                         return Err(syn::Error::new(
                             key.span(),
                             format!(
-                                "unknown option `{name}`; the options are: {}, {}",
-                                OWN_OPTIONS.join(", "),
-                                SETTINGS.join(", ")
+                                "unknown option `{name}`; the options are: {}",
+                                option_list()
                             ),
                         ));
                     }
