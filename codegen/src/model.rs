@@ -267,13 +267,7 @@ pub enum StreamKind {
 /// The stream format of media type `media` (any case, parameters allowed), if it is one of
 /// the sequential media types.
 pub fn stream_media(media: &str) -> Option<StreamKind> {
-    let m = media
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match m.as_str() {
+    match media_essence(media).as_str() {
         "text/event-stream" => Some(StreamKind::Events),
         "application/jsonl"
         | "application/x-jsonl"
@@ -941,13 +935,19 @@ fn read_params(doc: &Value, list: &Value, at: &str) -> Result<Vec<Param>, ModelE
     Ok(out)
 }
 
-fn is_json_media(media: &str) -> bool {
-    let m = media
+/// A media type without its parameters, in lower case: `Application/JSON; charset=utf-8` is
+/// `application/json`.
+fn media_essence(media: &str) -> String {
+    media
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn is_json_media(media: &str) -> bool {
+    let m = media_essence(media);
     m == "application/json" || m.ends_with("+json") || m == "*/*" || m == "application/*"
 }
 
