@@ -113,6 +113,9 @@ struct State {
     mode: ServeMode,
     client: reqwest::Client,
     env_credentials: EnvCredentials,
+    /// Whether credentials may go to the upstream: over TLS, to this machine, or as the
+    /// operator allowed.
+    credentials_may_travel: bool,
     oauth: OAuthTokens,
     by_name: HashMap<&'static str, usize>,
     /// Per operation: whether it takes the `_fields` argument.
@@ -195,10 +198,11 @@ impl GeneratedServer {
             config.oauth_params.clone(),
             config.timeout,
         )?;
-        if !config.allow_insecure_credentials
-            && !env_credentials.is_empty()
-            && !may_send_credentials(config.upstream.url())
-        {
+        // Every request goes to the upstream's origin (request building checks the final URL),
+        // so whether credentials may travel is decided once, here.
+        let credentials_may_travel =
+            config.allow_insecure_credentials || may_send_credentials(config.upstream.url());
+        if !credentials_may_travel && !env_credentials.is_empty() {
             return Err(insecure_credentials_message(config.upstream.url()));
         }
         // A client id and secret that can never be used are a configuration mistake: say so
@@ -239,6 +243,7 @@ impl GeneratedServer {
                 mode,
                 client,
                 env_credentials,
+                credentials_may_travel,
                 oauth,
                 by_name,
                 offers_fields,
@@ -651,11 +656,9 @@ impl GeneratedServer {
                 http::HeaderValue::from_static(format.media_type()),
             );
         }
-        // Checked on the URL actually requested: redirects never change its origin.
-        if !credentials.applied.is_empty()
-            && !self.state.config.allow_insecure_credentials
-            && !may_send_credentials(&prepared.url)
-        {
+        // A caller's credential too: the request's origin is the upstream's, and redirects
+        // never change it.
+        if !credentials.applied.is_empty() && !self.state.credentials_may_travel {
             return Err(insecure_credentials_message(&prepared.url));
         }
         Ok(self
