@@ -37,24 +37,31 @@ impl Chaos {
     }
 }
 
+/// Reads a request head (up to its blank line, or `max` bytes): `None` when the client closes
+/// the connection first. Whatever of the body came with it is part of the text.
+pub async fn read_head(stream: &mut TcpStream, max: usize) -> std::io::Result<Option<String>> {
+    let mut buffer = vec![0u8; max];
+    let mut read = 0;
+    loop {
+        let n = stream.read(&mut buffer[read..]).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        read += n;
+        if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") || read == buffer.len() {
+            return Ok(Some(String::from_utf8_lossy(&buffer[..read]).into_owned()));
+        }
+    }
+}
+
 async fn serve(
     mut stream: TcpStream,
     heads: Arc<Mutex<Vec<String>>>,
     redirect_target: String,
 ) -> std::io::Result<()> {
-    let mut buffer = vec![0u8; 16 * 1024];
-    let mut read = 0;
-    loop {
-        let n = stream.read(&mut buffer[read..]).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        read += n;
-        if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") || read == buffer.len() {
-            break;
-        }
-    }
-    let head = String::from_utf8_lossy(&buffer[..read]).into_owned();
+    let Some(head) = read_head(&mut stream, 16 * 1024).await? else {
+        return Ok(());
+    };
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let path = path.split('?').next().unwrap_or("/").to_owned();
     // How many requests for this path came before this one.

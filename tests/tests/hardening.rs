@@ -8,6 +8,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mcpgen_tests::chaos::read_head;
 use mcpgen_tests::{HttpServer, call, hardening_binary, stdio_client, text};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -67,19 +68,9 @@ impl Hostile {
 }
 
 async fn answer(mut stream: TcpStream, heads: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut read = 0;
-    loop {
-        let n = stream.read(&mut buffer[read..]).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        read += n;
-        if buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") || read == buffer.len() {
-            break;
-        }
-    }
-    let head = String::from_utf8_lossy(&buffer[..read]).into_owned();
+    let Some(head) = read_head(&mut stream, 64 * 1024).await? else {
+        return Ok(());
+    };
     heads.lock().unwrap().push(head.clone());
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let reply = |status: &str, extra: &str, content_type: &str, body: &str| {
