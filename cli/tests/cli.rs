@@ -945,3 +945,52 @@ fn hostile_file_names_and_server_urls_stay_inert() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reference into a hidden folder is refused unless the user allows it on the command line;
+/// a `mcpgen.toml` beside the document cannot allow it.
+#[test]
+fn hidden_references_need_the_flag() {
+    let dir = temp_dir("hidden-refs");
+    std::fs::create_dir_all(dir.join(".shared")).unwrap();
+    std::fs::write(
+        dir.join(".shared/pet.yaml"),
+        "Pet: {type: object, properties: {hiddenName: {type: string}}}\n",
+    )
+    .unwrap();
+    let spec = dir.join("openapi.yaml");
+    std::fs::write(
+        &spec,
+        "openapi: 3.0.3\ninfo: {title: Hidden, version: '1'}\npaths:\n  /pets:\n    get:\n      \
+         responses:\n        '200':\n          description: ok\n          content:\n            \
+         application/json:\n              schema: {$ref: '.shared/pet.yaml#/Pet'}\n",
+    )
+    .unwrap();
+    let inspect = |extra: &[&str]| {
+        bin()
+            .current_dir(&dir)
+            .args(["mcpgen", "inspect"])
+            .arg(&spec)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = inspect(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--allow-hidden-refs"),
+        "{}",
+        stderr(&refused)
+    );
+    let allowed = inspect(&["--allow-hidden-refs"]);
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+
+    std::fs::write(dir.join("mcpgen.toml"), "allow_hidden_refs = true\n").unwrap();
+    let from_file = inspect(&[]);
+    assert_eq!(from_file.status.code(), Some(2), "{}", stderr(&from_file));
+    assert!(
+        stderr(&from_file).contains("`allow_hidden_refs` is not read from mcpgen.toml"),
+        "{}",
+        stderr(&from_file)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
