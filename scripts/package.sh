@@ -18,25 +18,25 @@ echo "==> cargo package (with verify builds): mcpgen-codegen, mcpgen-macros, mcp
 cargo package --offline --quiet "${allow_dirty[@]}" \
   -p mcpgen-codegen -p mcpgen-macros -p mcpgen -p cargo-mcpgen
 
-version=$(cargo metadata --offline --no-deps --format-version 1 |
-  python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "cargo-mcpgen"))')
+# `path+file:///.../cli#cargo-mcpgen@0.1.0`: the version follows the last `@` or `#`.
+id=$(cargo pkgid --offline -p cargo-mcpgen)
+version=${id##*[#@]}
 for crate in mcpgen-codegen mcpgen-macros mcpgen cargo-mcpgen; do
   tar -xzf "target/package/$crate-$version.crate" -C "$work/unpacked"
 done
 
-# A fresh cargo home that knows only the crates.io cache of this machine, and sees the
-# packaged crates in place of their crates.io versions (which do not exist yet).
-mkdir -p "$work/project/.cargo"
-cat >"$work/project/.cargo/config.toml" <<TOML
+# crates.io does not have these versions yet: the packaged crates stand in for them, as a
+# patch in the unpacked cargo-mcpgen's own manifest (`cargo install` reads no other).
+cat >>"$work/unpacked/cargo-mcpgen-$version/Cargo.toml" <<TOML
+
 [patch.crates-io]
 mcpgen-codegen = { path = "$work/unpacked/mcpgen-codegen-$version" }
-mcpgen-macros = { path = "$work/unpacked/mcpgen-macros-$version" }
-mcpgen = { path = "$work/unpacked/mcpgen-$version" }
 TOML
+mkdir -p "$work/project"
 export CARGO_TARGET_DIR="$root/target/package-check"
 echo "==> cargo install cargo-mcpgen from its .crate file, offline" >&2
-(cd "$work/project" && cargo install --offline --quiet --debug \
-  --path "$work/unpacked/cargo-mcpgen-$version" --root "$work/bin")
+cargo install --offline --quiet --debug \
+  --path "$work/unpacked/cargo-mcpgen-$version" --root "$work/bin"
 
 echo "==> the installed cargo-mcpgen generates the example server, which builds" >&2
 cp examples/petstore/openapi.yaml "$work/project/openapi.yaml"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, unit, snapshot and end-to-end tests, and the demo.
+# The whole test suite: formatting, lints, unit, snapshot and end-to-end tests, packaging, the
+# demo, the conformance suite, the corpus sample and the quick benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A clean build gains nothing from incremental state, which would double the space it takes on
@@ -8,6 +9,7 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace
+scripts/package.sh
 scripts/demo.sh --smoke
 scripts/conformance.sh
 scripts/corpus-ci.sh
