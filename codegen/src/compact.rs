@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::limits::MAX_DOCUMENT_DEPTH;
 use crate::schema::{SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS};
 use crate::tools::ToolSpec;
 
@@ -59,11 +60,10 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
-/// The deepest schema nesting handled; the schema converter refuses deeper documents already.
-const MAX_DEPTH: usize = 256;
-
+/// Compacts `schema`, `depth` schema levels down. Tool schemas are far shallower than
+/// [`MAX_DOCUMENT_DEPTH`] (the converter refuses deeper ones); the bound only guards the stack.
 fn compact(schema: &mut Value, side: Side, options: &Compaction, depth: usize) {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DOCUMENT_DEPTH {
         return;
     }
     let Value::Object(map) = schema else {
@@ -198,9 +198,7 @@ fn inline_refs(schema: &mut Value) {
 }
 
 fn def_name(reference: &str) -> Option<String> {
-    let escaped = reference.strip_prefix("#/$defs/")?;
-    let decoded = crate::schema::fragment_pointer(&format!("#/{escaped}"))?;
-    Some(decoded[1..].replace("~1", "/").replace("~0", "~"))
+    crate::pointer::decode_fragment_token(reference.strip_prefix("#/$defs/")?)
 }
 
 /// At most this much schema text (as JSON) is copied in place of references in one schema:
@@ -208,6 +206,8 @@ fn def_name(reference: &str) -> Option<String> {
 /// times over cannot make the copies grow exponentially.
 const MAX_INLINED_BYTES: usize = 1 << 20;
 
+/// Inlines the references in `value`, `depth` JSON levels down; copies nest no deeper than
+/// [`MAX_DOCUMENT_DEPTH`], below which references stay references.
 fn inline_in(
     value: &mut Value,
     defs: &Map<String, Value>,
@@ -215,7 +215,7 @@ fn inline_in(
     budget: &mut usize,
     depth: usize,
 ) {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DOCUMENT_DEPTH {
         return;
     }
     match value {
@@ -258,7 +258,7 @@ fn target_size(target: &Map<String, Value>) -> usize {
 }
 
 fn collect_refs(value: &Value, used: &mut std::collections::BTreeSet<String>, depth: usize) {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DOCUMENT_DEPTH {
         return;
     }
     match value {

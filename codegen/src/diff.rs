@@ -71,7 +71,7 @@ pub fn is_dot_rename(old: &str, new: &str) -> bool {
     if !old.contains('.') || new.contains('.') {
         return false;
     }
-    let portable = crate::naming::ToolNames::Portable.sanitize(old, "tool");
+    let portable = crate::tools::naming::ToolNames::Portable.sanitize(old, "tool");
     // `_2`, `_3`, ... when the portable name was taken already.
     new == portable
         || new.strip_prefix(&portable).is_some_and(|rest| {
@@ -162,10 +162,18 @@ fn required(schema: &Value) -> BTreeSet<String> {
 /// A short description of a schema's type, following one `$ref` level.
 fn type_of(schema: &Value, root: &Value) -> String {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let name = r.trim_start_matches("#/$defs/");
-        return match root.pointer(&format!("/$defs/{name}")) {
+        let pointer = crate::pointer::fragment_pointer(r);
+        let target = pointer
+            .as_deref()
+            .and_then(|p| crate::pointer::value_at(root, p));
+        return match target {
             Some(target) if target.get("$ref").is_none() => type_of(target, root),
-            _ => format!("ref {name}"),
+            _ => {
+                let name = pointer
+                    .as_deref()
+                    .and_then(|p| crate::pointer::tokens(p).last());
+                format!("ref {}", name.as_deref().unwrap_or(r))
+            }
         };
     }
     match schema.get("type") {
@@ -336,4 +344,32 @@ pub fn to_text(changes: &[Change]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_of;
+    use serde_json::json;
+
+    #[test]
+    fn a_reference_is_followed_by_its_decoded_name() {
+        let root = json!({"$defs": {
+            "Pet Owner": {"type": "object"},
+            "Alias": {"$ref": "#/$defs/Pet%20Owner"},
+            "a/b": {"type": "integer"},
+        }});
+        assert_eq!(
+            type_of(&json!({"$ref": "#/$defs/Pet%20Owner"}), &root),
+            "object"
+        );
+        assert_eq!(type_of(&json!({"$ref": "#/$defs/a~1b"}), &root), "integer");
+        assert_eq!(
+            type_of(&json!({"$ref": "#/$defs/Alias"}), &root),
+            "ref Alias"
+        );
+        assert_eq!(
+            type_of(&json!({"$ref": "#/$defs/Gone%21"}), &root),
+            "ref Gone!"
+        );
+    }
 }

@@ -2,46 +2,133 @@
 //! (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2; JSON or YAML), maps every operation to an MCP tool, and
 //! emits either a standalone server crate or the tokens of a tool table.
 //!
-//! The pipeline runs one way: [`load`] → [`upgrade`] → [`model`] → [`tools`] → [`emit`].
+//! # The pipeline
+//!
+//! [`map_document`] runs the stages in order, each in a module of its own:
+//!
+//! | stage | module | what it does |
+//! | --- | --- | --- |
+//! | load | `load` | reads JSON or YAML, with bounds on size and nesting |
+//! | overlay | `overlay` | applies OpenAPI Overlay documents from the settings |
+//! | bundle | `bundle` | brings references to other files (and, when allowed, URLs) into the document |
+//! | upgrade | `upgrade` | rewrites Swagger 2.0, OpenAPI 3.0 and 3.2 documents as OpenAPI 3.1 |
+//! | model | `model` | reads operations, parameters, bodies, responses and security schemes |
+//! | select | `select` | keeps the operations the settings choose, in tools, search or mixed mode |
+//! | tools | `tools` | names each tool and builds its schemas, annotations and call plan |
+//! | compact | `compact` | shrinks the schemas the model reads |
+//! | emit | `emit` | writes the tool table as Rust: a standalone crate or the attribute's tokens |
+//!
+//! # Generating a server crate
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use mcpgen_codegen::{Mode, Settings, generate_crate, write_crate};
+//!
+//! let settings = Settings::new().crate_name("petstore-mcp").mode(Mode::Search);
+//! let generated = generate_crate(Path::new("openapi.yaml"), &settings)?;
+//! write_crate(&generated, Path::new("petstore-mcp"))?;
+//! # Ok::<(), mcpgen_codegen::Error>(())
+//! ```
+//!
+//! # From a build script
+//!
+//! [`Builder`] writes the tool table into `OUT_DIR` for a crate that depends on the `mcpgen`
+//! runtime; `include!` it where the server lives:
+//!
+//! ```no_run
+//! // build.rs
+//! let settings = mcpgen_codegen::Settings::new().mode(mcpgen_codegen::Mode::Search);
+//! mcpgen_codegen::Builder::new("openapi.yaml")
+//!     .settings(settings)
+//!     .file_name("petstore.rs")
+//!     .generate_to_out_dir()
+//!     .expect("the API document maps to tools");
+//! ```
+//!
+//! # Reading the mapping
+//!
+//! ```
+//! # let dir = std::env::temp_dir().join(format!("mcpgen-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let spec = dir.join("api.yaml");
+//! std::fs::write(&spec, r#"
+//! openapi: 3.1.0
+//! info: {title: Pets, version: "1"}
+//! paths:
+//!   /pets/{id}:
+//!     get:
+//!       operationId: getPet
+//!       parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+//!       responses: {"200": {description: ok}}
+//! "#)?;
+//! let mapped = mcpgen_codegen::map_document(&spec, &mcpgen_codegen::Settings::new())?;
+//! let tool = &mapped.api.tools[0];
+//! assert_eq!(tool.name, "getPet");
+//! assert!(tool.hints.read_only);
+//! assert_eq!(mapped.crate_name, "pets-mcp");
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+#![deny(missing_docs)]
+
+// The stages, in the order a document goes through them. `load`, `bundle` and `schema` are
+// reachable (hidden) for the fuzz targets and the corpus checker; they are not an interface.
+#[doc(hidden)]
 pub mod bundle;
-pub mod compact;
-pub mod config;
-pub mod diff;
-pub mod embed;
-pub mod emit;
-pub mod error;
-mod escape;
-pub mod extension;
-pub mod inspect;
-mod json;
+mod compact;
+mod emit;
+#[doc(hidden)]
 pub mod load;
-pub mod locate;
-pub mod methods;
-pub mod mode;
-pub mod model;
-pub mod naming;
-pub mod overlay;
-pub mod overrides;
+mod model;
+mod overlay;
 #[cfg(feature = "remote-refs")]
 mod remote;
+mod select;
+mod tools;
+mod upgrade;
+
+// What the stages share.
+/// The runtime's descriptor types (the file the runtime compiles), so that the generator and
+/// the runtime share one definition of the serving modes and body encodings. The generator
+/// uses only those enums.
+#[path = "../runtime/rt/descriptor.rs"]
+#[allow(dead_code)]
+mod descriptor;
+mod error;
+mod json;
+mod limits;
+mod locate;
+mod methods;
+mod pointer;
+#[doc(hidden)]
 pub mod schema;
-pub mod select;
+
+// Around the pipeline: settings, and what the front ends build on it.
+pub mod config;
+pub mod diff;
+pub mod inspect;
 pub mod settings;
-pub mod standalone;
-pub mod tools;
-pub mod upgrade;
+pub mod spec;
+
+/// The interface of the `#[mcpgen::server]` attribute (the `mcpgen-macros` crate); not for
+/// other users.
+#[doc(hidden)]
+pub use emit::embed;
 
 use std::path::{Path, PathBuf};
 
-pub use embed::{Builder, ExtraToolSpec, ServerModule};
+pub use descriptor::ServeMode as Mode;
+pub use emit::DESCRIPTOR_FORMAT;
+pub use emit::embed::{Builder, ExtraToolSpec, ServerModule};
+pub use emit::standalone::{
+    GeneratedCrate, GeneratedFile, RuntimeDependency, check_crate_name, stale_files, write_crate,
+};
 pub use error::{Error, Result};
-pub use mode::Mode;
-pub use naming::ToolNames;
 pub use select::Selection;
 pub use settings::{SettingValue, Settings};
-pub use standalone::{GeneratedCrate, GeneratedFile, RuntimeDependency};
-pub use tools::{ApiSpec, ToolSpec};
+pub use spec::{ApiSpec, ToolSpec};
+pub use tools::naming::ToolNames;
 
 /// The result of reading and mapping a document.
 #[derive(Debug, Clone)]
@@ -91,53 +178,46 @@ fn is_url(path: &Path) -> bool {
 }
 
 fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
-    let loaded = load::load_file(spec)?;
-    let mut doc = loaded.value;
-    for overlay_path in &settings.overlays {
-        overlay::apply(&mut doc, overlay_path)?;
-    }
-    // Bundle before upgrading, so that schemas from other files are upgraded with the rest.
-    let version = upgrade::detect_version(&doc).map_err(|e| Error::Invalid {
-        path: spec.to_owned(),
-        line: None,
-        pointer: e.pointer,
-        message: e.message,
-    })?;
-    let home = match version {
-        upgrade::SourceVersion::Swagger2 => bundle::SchemaHome::Definitions,
-        _ => bundle::SchemaHome::Components,
-    };
-    if version == upgrade::SourceVersion::OpenApi32 {
-        // `$self` decides what relative references point at, so it applies before bundling.
-        upgrade::apply_self(&mut doc);
-    }
-    bundle::bundle(
-        spec,
-        &mut doc,
-        home,
-        &bundle::RefPolicy {
-            allow_remote: settings.allows_remote_refs(),
-            allowed_hosts: settings.allowed_remote_hosts().to_vec(),
-            allow_hidden: settings.allows_hidden_refs(),
-        },
-    )?;
     let invalid = |pointer: String, message: String| Error::Invalid {
         path: spec.to_owned(),
         line: None,
         pointer,
         message,
     };
-    let (_, upgrade_warnings) =
-        upgrade::upgrade_to_31(&mut doc).map_err(|e| invalid(e.pointer, e.message))?;
-    let mut api = model::read_api(&doc, settings.skips_broken())
-        .map_err(|e| invalid(e.pointer, e.message))?;
     let settings_err = |e: select::SelectionError| Error::Settings {
         path: spec.to_owned(),
         setting: e.setting,
         message: e.message,
     };
-    let search_only = mode::select(&mut api, &settings.selection, settings.serving_mode())
+
+    // Load, and apply the overlays.
+    let mut doc = load::load_file(spec)?.value;
+    for overlay_path in &settings.overlays {
+        overlay::apply(&mut doc, overlay_path)?;
+    }
+
+    // Bundle before upgrading, so that schemas from other files are upgraded with the rest.
+    let version = upgrade::detect_version(&doc).map_err(|e| invalid(e.pointer, e.message))?;
+    if version == upgrade::SourceVersion::OpenApi32 {
+        // `$self` decides what relative references point at, so it applies before bundling.
+        upgrade::apply_self(&mut doc);
+    }
+    let home = match version {
+        upgrade::SourceVersion::Swagger2 => bundle::SchemaHome::Definitions,
+        _ => bundle::SchemaHome::Components,
+    };
+    bundle::bundle(spec, &mut doc, home, &settings.ref_policy())?;
+
+    // Upgrade to OpenAPI 3.1, read the model, and keep the operations the settings select.
+    let (_, upgrade_warnings) =
+        upgrade::upgrade_to_31(&mut doc).map_err(|e| invalid(e.pointer, e.message))?;
+    let mut api = model::read_api(&doc, settings.skips_broken())
+        .map_err(|e| invalid(e.pointer, e.message))?;
+    let search_only = select::mode::select(&mut api, &settings.selection, settings.serving_mode())
         .map_err(settings_err)?;
+
+    // Build the tools; the embedded document is written at the same time: both only read
+    // `doc`, and for a large API each is a good part of the work.
     let crate_name = settings
         .crate_name
         .clone()
@@ -145,7 +225,7 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
     let env_prefix = settings.env_prefix.clone().unwrap_or_else(|| {
         tools::upper_snake(crate_name.strip_suffix("-mcp").unwrap_or(&crate_name))
     });
-    standalone::check_identity(
+    emit::standalone::check_identity(
         spec,
         &crate_name,
         settings.crate_version.as_deref(),
@@ -157,10 +237,8 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         skip_broken: settings.skips_broken(),
         tool_names: settings.tool_name_rule(),
     };
-    // The embedded document is written while the tools are built: both only read `doc`, and
-    // for a large API each is a good part of the work.
     let (built, openapi) = std::thread::scope(|scope| {
-        let embed = || mode::selected_document_json(&doc, &api.operations);
+        let embed = || select::document::selected_document_json(&doc, &api.operations);
         let writing = settings
             .embeds_openapi()
             .then(|| std::thread::Builder::new().spawn_scoped(scope, embed));
@@ -176,29 +254,30 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
     });
     let mut spec_api = built.map_err(|e| invalid(e.pointer, e.message))?;
     spec_api.openapi = openapi;
+    tools::overrides::apply(&mut spec_api, &api.operations, settings).map_err(settings_err)?;
+    select::mode::apply(&mut spec_api, settings.serving_mode(), &search_only)
+        .map_err(settings_err)?;
+
+    // Compact the schemas the model reads.
     let compaction = settings.compaction_settings();
     for tool in &mut spec_api.tools {
         compact::compact_tool(tool, &compaction);
     }
-    overrides::apply(&mut spec_api, &api.operations, settings).map_err(settings_err)?;
-    mode::apply(&mut spec_api, settings.serving_mode(), &search_only).map_err(settings_err)?;
-    let mut warnings: Vec<String> = upgrade_warnings
+
+    let located = |pointer: &str, message: &str| format!("{pointer}: {message}");
+    let warnings = (upgrade_warnings
         .iter()
-        .map(|w| format!("{}: {}", w.pointer, w.message))
-        .collect();
-    warnings.extend(
-        api.warnings
-            .iter()
-            .map(|w| format!("{}: {}", w.pointer, w.message)),
-    );
-    warnings.extend(
+        .map(|w| located(&w.pointer, &w.message)))
+    .chain(api.warnings.iter().map(|w| located(&w.pointer, &w.message)))
+    .chain(
         spec_api
             .warnings
             .iter()
-            .map(|w| format!("{}: {}", w.pointer, w.message)),
-    );
-    // The document is freed here, before anything is rendered, so that the memory it held
-    // takes the rendered files.
+            .map(|w| located(&w.pointer, &w.message)),
+    )
+    .collect();
+    // The document is freed here, before anything is emitted, so that the memory it held
+    // takes the emitted files.
     Ok(Mapped {
         path: spec.to_owned(),
         api: spec_api,
@@ -231,9 +310,15 @@ pub fn default_crate_name(title: &str) -> String {
 /// Generates a standalone server crate for `spec`, in memory.
 pub fn generate_crate(spec: &Path, settings: &Settings) -> Result<GeneratedCrate> {
     let mapped = map_document(spec, settings)?;
-    let rendered = standalone::render(&mapped, settings);
+    let rendered = render_crate(&mapped, settings);
     // Freeing a large document's values is a tenth of the work: let another thread do it.
     // Should no thread start, the closure, and the document with it, is dropped here.
     let _ = std::thread::Builder::new().spawn(move || drop(mapped));
     rendered
+}
+
+/// Emits the standalone crate of a document already mapped by [`map_document`] (with the same
+/// settings): what [`generate_crate`] does after mapping.
+pub fn render_crate(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
+    emit::standalone::render(mapped, settings)
 }

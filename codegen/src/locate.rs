@@ -88,15 +88,9 @@ impl MarkedEventReceiver for Finder {
 
 /// The 1-based line where the node at `pointer` (RFC 6901) starts in `text`, if it is there.
 pub fn line_of(text: &str, pointer: &str) -> Option<usize> {
-    let target: Vec<String> = if pointer.is_empty() {
-        Vec::new()
-    } else {
-        pointer
-            .split('/')
-            .skip(1)
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
-            .collect()
-    };
+    let target: Vec<String> = crate::pointer::tokens(pointer)
+        .map(std::borrow::Cow::into_owned)
+        .collect();
     let mut finder = Finder {
         target,
         path: Vec::new(),

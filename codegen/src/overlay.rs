@@ -8,8 +8,9 @@ use std::path::Path;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use crate::error::{Error, Result, pointer_push};
+use crate::error::{Error, Result};
 use crate::load;
+use crate::pointer::push_token as pointer_push;
 
 /// Applies every action of the overlay at `overlay_path` to `doc`, in order.
 pub fn apply(doc: &mut Value, overlay_path: &Path) -> Result<()> {
@@ -103,10 +104,10 @@ fn remove_at(doc: &mut Value, pointer: &str) {
     let Some((parent, last)) = pointer.rsplit_once('/') else {
         return;
     };
-    let key = last.replace("~1", "/").replace("~0", "~");
+    let key = crate::pointer::unescape_token(last);
     match doc.pointer_mut(parent) {
         Some(Value::Object(map)) => {
-            map.shift_remove(&key);
+            map.shift_remove(key.as_ref());
         }
         Some(Value::Array(items)) => {
             if let Ok(i) = key.parse::<usize>()

@@ -8,10 +8,10 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::error::{pointer_get, pointer_push};
-
-/// Schemas nested deeper than this are refused instead of risking the stack.
-pub const MAX_SCHEMA_DEPTH: usize = 64;
+use crate::limits::{MAX_DOCUMENT_DEPTH, MAX_REF_HOPS, MAX_SCHEMA_DEPTH, MAX_WARNINGS};
+use crate::pointer::{push_token, unescape_token, value_at};
+// How references name schemas: `$ref` fragments decoded, and `$defs` names written as ones.
+use crate::pointer::{fragment_pointer, fragment_token as escape_fragment};
 
 /// A problem in a schema, located by JSON pointer.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,9 +50,6 @@ pub struct SchemaSet<'d> {
     /// Keywords left out because their value was invalid, by pointer.
     pub warnings: Vec<SchemaError>,
 }
-
-/// At most this many schema warnings are kept per document.
-const MAX_WARNINGS: usize = 1_000;
 
 /// The values `type` may take.
 const TYPES: &[&str] = &[
@@ -128,9 +125,9 @@ impl<'d> SchemaSet<'d> {
     where
         'd: 's,
     {
-        for _ in 0..32 {
+        for _ in 0..MAX_REF_HOPS {
             match schema.get("$ref").and_then(Value::as_str) {
-                Some(r) => schema = pointer_get(self.doc, &fragment_pointer(r)?)?,
+                Some(r) => schema = value_at(self.doc, &fragment_pointer(r)?)?,
                 None => return Some(schema),
             }
         }
@@ -201,7 +198,7 @@ impl<'d> SchemaSet<'d> {
             return name.clone();
         }
         let name = match pointer.strip_prefix("/components/schemas/") {
-            Some(rest) if !rest.contains('/') => unescape_token(rest),
+            Some(rest) if !rest.contains('/') => unescape_token(rest).into_owned(),
             _ => {
                 let base: String = pointer
                     .trim_start_matches('/')
@@ -228,7 +225,7 @@ impl<'d> SchemaSet<'d> {
         if let Some(c) = self.cache.get(pointer) {
             return Ok(c.clone());
         }
-        let target = pointer_get(self.doc, pointer).ok_or_else(|| SchemaError {
+        let target = value_at(self.doc, pointer).ok_or_else(|| SchemaError {
             pointer: pointer.to_owned(),
             message: "a $ref points here, but nothing is there".to_owned(),
         })?;
@@ -266,7 +263,7 @@ impl<'d> SchemaSet<'d> {
         };
         let mut out = Map::with_capacity(object.len());
         for (key, value) in object {
-            let here = pointer_push(at, key);
+            let here = push_token(at, key);
             if key.starts_with("x-") || DROPPED_KEYWORDS.contains(&key.as_str()) {
                 continue;
             }
@@ -304,7 +301,7 @@ impl<'d> SchemaSet<'d> {
                 };
                 let mut converted = Map::with_capacity(map.len());
                 for (name, sub) in map {
-                    let sub_at = pointer_push(&here, name);
+                    let sub_at = push_token(&here, name);
                     if key == "patternProperties" && !self.pattern_compiles(name) {
                         self.warn(&sub_at, format!("pattern `{name}` is not a regular expression the validator accepts; it is left out"));
                         continue;
@@ -443,7 +440,7 @@ impl<'d> SchemaSet<'d> {
     ) -> Result<Value, SchemaError> {
         let mut items = Vec::with_capacity(list.len());
         for (i, sub) in list.iter().enumerate() {
-            items.push(self.walk(sub, &pointer_push(at, &i.to_string()), depth + 1, refs)?);
+            items.push(self.walk(sub, &push_token(at, &i.to_string()), depth + 1, refs)?);
         }
         Ok(Value::Array(items))
     }
@@ -454,7 +451,7 @@ impl<'d> SchemaSet<'d> {
         let mut pointer = self.local_pointer(reference, at)?;
         let mut hops = 0;
         loop {
-            let Some(target) = pointer_get(self.doc, &pointer) else {
+            let Some(target) = value_at(self.doc, &pointer) else {
                 return Err(SchemaError {
                     pointer: at.to_owned(),
                     message: format!("$ref `{reference}` points to nothing"),
@@ -463,7 +460,7 @@ impl<'d> SchemaSet<'d> {
             match target.as_object() {
                 Some(o) if o.len() == 1 && o.contains_key("$ref") => {
                     hops += 1;
-                    if hops > 32 {
+                    if hops > MAX_REF_HOPS {
                         return Err(SchemaError {
                             pointer: at.to_owned(),
                             message: format!("$ref `{reference}` is a loop of references"),
@@ -500,7 +497,7 @@ pub type LeftOut = BTreeMap<String, String>;
 /// Replaces references to the definitions in `left_out` (escaped name → name) by an open
 /// schema that says what it stands for.
 pub fn open_refs(value: &mut Value, left_out: &LeftOut, depth: usize) {
-    if depth > 4 * MAX_SCHEMA_DEPTH {
+    if depth > MAX_DOCUMENT_DEPTH {
         return;
     }
     match value {
@@ -527,54 +524,6 @@ pub fn open_refs(value: &mut Value, left_out: &LeftOut, depth: usize) {
         }
         _ => {}
     }
-}
-
-/// Turns `#/a/b%20c` into the JSON pointer `/a/b c`.
-pub fn fragment_pointer(reference: &str) -> Option<String> {
-    let fragment = reference.strip_prefix('#')?;
-    let decoded = percent_decode(fragment)?;
-    if !(decoded.is_empty() || decoded.starts_with('/')) {
-        return None;
-    }
-    Some(decoded)
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    if !text.contains('%') {
-        return Some(text.to_owned());
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn unescape_token(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
-}
-
-/// Escapes a `$defs` name for use in a `#/$defs/...` URI fragment.
-pub fn escape_fragment(name: &str) -> String {
-    let token = name.replace('~', "~0").replace('/', "~1");
-    let mut out = String::with_capacity(token.len());
-    for b in token.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The strings of a JSON array (`required`, `enum` of names, ...); anything else gives none.

@@ -10,11 +10,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::Mode;
+use crate::ToolNames;
 use crate::compact::Compaction;
-use crate::mode::Mode;
-use crate::naming::ToolNames;
+use crate::emit::standalone::{self, RuntimeDependency};
 use crate::select::Selection;
-use crate::standalone::{self, RuntimeDependency};
 
 /// One layer of generation settings. Build one with the methods below; read the value that
 /// applies (the layer's own, or the default) with the getters (`skips_broken`,
@@ -430,6 +430,14 @@ impl Settings {
     /// The operations to keep.
     pub fn selection(&self) -> &Selection {
         &self.selection
+    }
+    /// What references the bundler may follow.
+    pub(crate) fn ref_policy(&self) -> crate::bundle::RefPolicy {
+        crate::bundle::RefPolicy {
+            allow_remote: self.allows_remote_refs(),
+            allowed_hosts: self.allowed_remote_hosts().to_vec(),
+            allow_hidden: self.allows_hidden_refs(),
+        }
     }
 }
 

@@ -90,7 +90,7 @@ fn tool_snapshot(spec: &Path) -> String {
                 },
                 "call": format!("{} {}", t.plan.method, t.plan.path),
                 "params": t.plan.params.iter().map(|p| {
-                    format!("{} -> {} {} (style {}, explode {})", p.arg, p.location.as_str(), p.name, p.style, p.explode)
+                    format!("{} -> {} {} (style {}, explode {})", p.arg, p.location.as_str(), p.name, p.style.as_str(), p.explode)
                 }).collect::<Vec<_>>(),
                 "body": t.plan.body.as_ref().map(|b| format!("{} {:?}", b.media_type, b.shape)),
                 "security": t.plan.security,

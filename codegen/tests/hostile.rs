@@ -175,8 +175,8 @@ fn spec_text_never_becomes_code() {
     let file = syn::parse_file(tools).unwrap();
     assert_eq!(
         file.items.len(),
-        2,
-        "only the format check and the API table: no injected item"
+        3,
+        "only the runtime alias, the format check and the API table: no injected item"
     );
 }
 

@@ -167,8 +167,8 @@ fn shown(text: &str) -> String {
 }
 
 fn assert_rust(generated: &GeneratedCrate) {
-    // tools.rs: the descriptor-format check and the API table.
-    let expected = [("src/main.rs", 3), ("src/tools.rs", 2)];
+    // tools.rs: the runtime alias, the descriptor-format check and the API table.
+    let expected = [("src/main.rs", 3), ("src/tools.rs", 3)];
     for (path, items) in expected {
         let text = generated.file(path).unwrap();
         let file =
@@ -211,8 +211,9 @@ fn assert_rust(generated: &GeneratedCrate) {
         .collect();
     assert_eq!(names, ["mcpgen_runtime", "tools", "main"]);
     let tools = syn::parse_file(generated.file("src/tools.rs").unwrap()).unwrap();
-    assert!(matches!(&tools.items[0], syn::Item::Const(c) if c.ident == "_"));
-    assert!(matches!(&tools.items[1], syn::Item::Static(s) if s.ident == "API"));
+    assert!(matches!(&tools.items[0], syn::Item::Use(_)));
+    assert!(matches!(&tools.items[1], syn::Item::Const(c) if c.ident == "_"));
+    assert!(matches!(&tools.items[2], syn::Item::Static(s) if s.ident == "API"));
 }
 
 /// The words of a POSIX shell command line, refusing any character the shell would read as
@@ -660,7 +661,7 @@ fn hostile_text() -> impl Strategy<Value = String> {
 /// Crate names cargo accepts, reserved names left out.
 fn crate_name() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9_-]{0,63}".prop_filter("not reserved", |name| {
-        mcpgen_codegen::standalone::check_crate_name(name).is_ok()
+        mcpgen_codegen::check_crate_name(name).is_ok()
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mcpgen_codegen::model::SchemeKind;
+use mcpgen_codegen::spec::SchemeKind;
 use mcpgen_codegen::{Mode, Settings, generate_crate, map_document};
 use serde_json::Value;
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mcpgen_codegen::model::{Location, StreamKind};
+use mcpgen_codegen::spec::{Location, StreamKind};
 use mcpgen_codegen::{Error, Settings, ToolNames, ToolSpec, map_document};
 use serde_json::{Value, json};
 
@@ -128,7 +128,7 @@ fn streams_return_lists_of_their_items() {
 fn a_device_flow_is_a_token_the_operator_gives() {
     let mapped = map_document(&fixture(), &Settings::new()).unwrap();
     let scheme = &mapped.api.schemes[0];
-    assert_eq!(scheme.kind, mcpgen_codegen::model::SchemeKind::Bearer);
+    assert_eq!(scheme.kind, mcpgen_codegen::spec::SchemeKind::Bearer);
     assert_eq!(scheme.env, ["THIRTY_TWO_DEVICE_TOKEN"]);
     assert!(mapped.warnings.is_empty(), "{:?}", mapped.warnings);
     let export = tool(&mapped.api.tools, "ticks_export");

@@ -25,7 +25,7 @@ fn the_generator_writes_the_runtimes_descriptor_format() {
     let descriptor = std::fs::read_to_string(here.join("../runtime/src/rt/descriptor.rs")).unwrap();
     let declared = format!(
         "pub const DESCRIPTOR_FORMAT: u32 = {};",
-        mcpgen_codegen::emit::DESCRIPTOR_FORMAT
+        mcpgen_codegen::DESCRIPTOR_FORMAT
     );
     assert!(
         descriptor.contains(&declared),

@@ -7,8 +7,8 @@ pub mod refs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use mcpgen_codegen::mode::Mode;
-use mcpgen_codegen::{Settings, map_document, standalone};
+use mcpgen_codegen::Mode;
+use mcpgen_codegen::{Settings, map_document, render_crate};
 
 /// Files that documents may reference by relative path (the `multi` fixture's companions), so
 /// that the bundler has something to read.
@@ -102,7 +102,7 @@ pub fn run_document(text: &[u8], extension: &str, settings: &Settings) -> bool {
     check_mapped(&mapped);
     // `generate_crate` is `map_document` followed by this; calling it on the result already
     // at hand avoids mapping every input twice.
-    if let Err(e) = standalone::render(&mapped, settings) {
+    if let Err(e) = render_crate(&mapped, settings) {
         panic!("a mapped document failed to render: {e}");
     }
     true

@@ -51,6 +51,11 @@ pub mod petstore {
     }
 }
 
+/// The names of the tools a server lists, in order.
+fn tool_names(server: &mcpgen::GeneratedServer) -> Vec<String> {
+    server.tools().iter().map(|t| t.name.to_string()).collect()
+}
+
 #[tokio::test]
 async fn every_option_and_every_kind_of_extra_tool() {
     assert_eq!(petstore::API.server_name, "pets-mcp");
@@ -62,12 +67,7 @@ async fn every_option_and_every_kind_of_extra_tool() {
     assert_eq!(petstore::GREETING, "pong");
 
     let server: petstore::PetServer = petstore::PetServer::from_env().expect("the server builds");
-    let names: Vec<String> = server
-        .inner()
-        .tools()
-        .iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    let names = tool_names(server.inner());
     assert_eq!(
         names,
         [
@@ -185,12 +185,7 @@ async fn the_mode_option_embeds_a_searching_server() {
     assert!(spec["paths"]["/pets/{petId}"]["get"].is_object());
 
     let server = searching::SearchingServer::from_env().expect("the server builds");
-    let names: Vec<String> = server
-        .inner()
-        .tools()
-        .iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    let names = tool_names(server.inner());
     assert_eq!(
         names,
         [

@@ -118,7 +118,7 @@ proptest! {
                 prop_assert!(!has_dot_segment(req.url.path()), "{}", req.url);
                 prop_assert_eq!(req.url.path().matches('/').count(), 4, "{}", req.url);
             }
-            Err(e) => prop_assert!(e.contains("argument `id`"), "{}: {}", text, e),
+            Err(e) => prop_assert!(e.to_string().contains("argument `id`"), "{}: {}", text, e),
         }
     }
 

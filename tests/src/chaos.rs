@@ -14,27 +14,45 @@ pub struct Chaos {
     /// Its address.
     pub addr: SocketAddr,
     /// The request heads received, in order (`GET /path` plus headers).
-    pub heads: Arc<Mutex<Vec<String>>>,
+    pub heads: Heads,
 }
 
 impl Chaos {
     /// Starts the server. `redirect_target` is where `/redirect-away` sends callers.
     pub async fn start(redirect_target: String) -> Chaos {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let recorded = heads.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let recorded = recorded.clone();
-                let target = redirect_target.clone();
-                tokio::spawn(async move {
-                    let _ = serve(stream, recorded, target).await;
-                });
-            }
-        });
+        let (addr, heads) = serve_raw(move |stream, heads| {
+            let target = redirect_target.clone();
+            async move { serve(stream, heads, target).await }
+        })
+        .await;
         Chaos { addr, heads }
     }
+}
+
+/// The request heads a raw server has received, in order.
+pub type Heads = Arc<Mutex<Vec<String>>>;
+
+/// Listens on a free port of 127.0.0.1 and hands every connection, with the shared record of
+/// request heads, to `answer` on a task of its own (an error ends that connection only).
+/// Returns the address and the record.
+pub async fn serve_raw<F, Fut>(answer: F) -> (SocketAddr, Heads)
+where
+    F: Fn(TcpStream, Heads) -> Fut + Send + 'static,
+    Fut: Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let heads = Heads::default();
+    let recorded = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let connection = answer(stream, recorded.clone());
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+        }
+    });
+    (addr, heads)
 }
 
 /// Reads a request head (up to its blank line, or `max` bytes): `None` when the client closes
@@ -56,7 +74,7 @@ pub async fn read_head(stream: &mut TcpStream, max: usize) -> std::io::Result<Op
 
 async fn serve(
     mut stream: TcpStream,
-    heads: Arc<Mutex<Vec<String>>>,
+    heads: Heads,
     redirect_target: String,
 ) -> std::io::Result<()> {
     let Some(head) = read_head(&mut stream, 16 * 1024).await? else {

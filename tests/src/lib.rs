@@ -6,16 +6,18 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use mcpgen_codegen::Settings;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub mod chaos;
+pub mod petstore;
 
 pub use petstore_upstream::{RecordedRequest, Upstream};
 
@@ -30,118 +32,128 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-/// Generates a standalone crate for `spec` into a folder outside the workspace (a crate inside
-/// it would be taken for an unlisted member), builds it with cargo into a target folder shared
-/// by every test run, and returns the binary. Runs once per process and spec.
-pub fn build_generated_server(spec: &Path, crate_name: &str) -> PathBuf {
-    build_generated_server_with(spec, mcpgen_codegen::Settings::new().crate_name(crate_name))
-}
-
-/// [`build_generated_server`] with the given settings, which must name the crate.
-pub fn build_generated_server_with(spec: &Path, settings: mcpgen_codegen::Settings) -> PathBuf {
-    let root = workspace_root();
-    let generated = mcpgen_codegen::generate_crate(spec, &settings)
+/// Generates a standalone crate for `spec` with `settings` (which must name the crate), builds
+/// it with cargo and returns the binary.
+///
+/// Both folders outlive the test run on purpose, so that the next run rebuilds only what
+/// changed: the crate's sources go to `target/e2e/crates/<crate name>` (rewritten file by file,
+/// so unchanged files keep their times) and its build to `target/e2e`, shared by every
+/// generated crate. `cargo clean` removes both. The sources lie inside the workspace, which
+/// would take the crate for an unlisted member: the manifest gets an empty `[workspace]` table
+/// of its own, as trybuild does for the crates it builds under `target/`.
+pub fn build_generated_server(spec: &Path, settings: Settings) -> PathBuf {
+    let mut generated = mcpgen_codegen::generate_crate(spec, &settings)
         .unwrap_or_else(|e| panic!("generation failed: {e}"));
-    let crate_name = generated.crate_name.as_str();
-    let out = std::env::temp_dir().join(format!("mcpgen-e2e-{crate_name}"));
-    mcpgen_codegen::standalone::write_crate(&generated, &out)
+    let manifest = generated
+        .files
+        .iter_mut()
+        .find(|f| f.path == Path::new("Cargo.toml"))
+        .expect("a generated crate has a manifest");
+    manifest.contents.push_str("\n[workspace]\n");
+    let target = e2e_target();
+    let out = target.join("crates").join(&generated.crate_name);
+    mcpgen_codegen::write_crate(&generated, &out)
         .unwrap_or_else(|e| panic!("writing the crate failed: {e}"));
-    let target = root.join("target").join("e2e");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = std::process::Command::new(cargo)
+    let mut build = cargo();
+    build
         .arg("build")
         .arg("--manifest-path")
         .arg(out.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target)
-        .env("CARGO_TERM_COLOR", "never")
         // The workspace's own profile: the generated crate has none, and with cargo's default
         // its dependencies carry full debug info, gigabytes on disk.
         .args(["--config", "profile.dev.debug=\"line-tables-only\""])
-        .args(["--config", "profile.dev.package.\"*\".debug=false"])
-        .output()
-        .expect("cargo runs");
+        .args(["--config", "profile.dev.package.\"*\".debug=false"]);
+    run_cargo(&mut build, &generated.crate_name);
+    target.join("debug").join(&generated.crate_name)
+}
+
+/// Where generated crates are written and built: `target/e2e`.
+fn e2e_target() -> PathBuf {
+    workspace_root().join("target").join("e2e")
+}
+
+/// The cargo running the tests (`cargo` when run otherwise), without colours.
+fn cargo() -> std::process::Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = std::process::Command::new(cargo);
+    command.env("CARGO_TERM_COLOR", "never");
+    command
+}
+
+/// Runs a cargo build and returns its standard output; panics with cargo's errors if it fails.
+fn run_cargo(build: &mut std::process::Command, what: &str) -> String {
+    let output = build.output().expect("cargo runs");
     assert!(
         output.status.success(),
-        "building the generated crate failed:\n{}",
+        "building {what} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    target.join("debug").join(crate_name)
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// The example Petstore server, built once.
-pub fn petstore_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        build_generated_server(
-            &workspace_root().join("examples/petstore/openapi.yaml"),
-            "petstore-mcp",
-        )
-    })
+/// Builds the binary of the same name of a workspace package (an example) in the workspace's
+/// own target folder, and returns the executable cargo reports (its messages as JSON on
+/// stdout; compiler errors still rendered on stderr, for the panic message).
+pub fn build_example(package: &str) -> PathBuf {
+    let mut build = cargo();
+    build
+        .args([
+            "build",
+            "-p",
+            package,
+            "--bin",
+            package,
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(workspace_root());
+    run_cargo(&mut build, package)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == package)
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reports the example's executable")
 }
 
-/// The server generated from `tests/fixtures/kitchen-sink.yaml`, built once.
-pub fn kitchen_sink_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        build_generated_server(
-            &workspace_root().join("tests/fixtures/kitchen-sink.yaml"),
-            "kitchen-sink-mcp",
-        )
-    })
+/// Defines functions that return a server generated from a document with the given settings,
+/// built at most once per process.
+macro_rules! generated_servers {
+    ($($(#[$doc:meta])* $name:ident => $spec:literal, $settings:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name() -> &'static Path {
+            static BIN: OnceLock<PathBuf> = OnceLock::new();
+            BIN.get_or_init(|| build_generated_server(&workspace_root().join($spec), $settings))
+        }
+    )*};
 }
 
-/// The server generated from `tests/fixtures/oauth.yaml` (OAuth 2.0 client credentials) in
-/// mixed mode: `getPetById` is a tool of its own, the other operations are reached through
-/// search. Built once.
-pub fn oauth_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        build_generated_server_with(
-            &workspace_root().join("tests/fixtures/oauth.yaml"),
-            mcpgen_codegen::Settings::new()
-                .crate_name("oauth-pets-mcp")
-                .mode(mcpgen_codegen::Mode::Mixed)
-                .include_operations(["getPetById"]),
-        )
-    })
-}
-
-/// The server generated from `tests/fixtures/openapi32.yaml` (OpenAPI 3.2), limited to the
-/// operations under the `catalog` tag and its child tags. Built once.
-pub fn openapi32_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        build_generated_server_with(
-            &workspace_root().join("tests/fixtures/openapi32.yaml"),
-            mcpgen_codegen::Settings::new()
-                .crate_name("thirty-two-mcp")
-                .include_tags(["catalog"]),
-        )
-    })
-}
-
-/// The server generated from `tests/fixtures/faults.yaml`, built once.
-pub fn faults_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        build_generated_server(
-            &workspace_root().join("tests/fixtures/faults.yaml"),
-            "faults-mcp",
-        )
-    })
-}
-
-/// The server generated from `tests/fixtures/hardening.yaml` (path parameters, TRACE,
-/// redirects, credentials of every kind, a token URL on another host), built once.
-pub fn hardening_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        build_generated_server(
-            &workspace_root().join("tests/fixtures/hardening.yaml"),
-            "hardening-mcp",
-        )
-    })
+generated_servers! {
+    /// The example Petstore server.
+    petstore_binary => "examples/petstore/openapi.yaml",
+        Settings::new().crate_name("petstore-mcp");
+    /// The server generated from `tests/fixtures/kitchen-sink.yaml`.
+    kitchen_sink_binary => "tests/fixtures/kitchen-sink.yaml",
+        Settings::new().crate_name("kitchen-sink-mcp");
+    /// The server generated from `tests/fixtures/oauth.yaml` (OAuth 2.0 client credentials) in
+    /// mixed mode: `getPetById` is a tool of its own, the other operations are reached through
+    /// search.
+    oauth_binary => "tests/fixtures/oauth.yaml",
+        Settings::new()
+            .crate_name("oauth-pets-mcp")
+            .mode(mcpgen_codegen::Mode::Mixed)
+            .include_operations(["getPetById"]);
+    /// The server generated from `tests/fixtures/openapi32.yaml` (OpenAPI 3.2), limited to the
+    /// operations under the `catalog` tag and its child tags.
+    openapi32_binary => "tests/fixtures/openapi32.yaml",
+        Settings::new().crate_name("thirty-two-mcp").include_tags(["catalog"]);
+    /// The server generated from `tests/fixtures/faults.yaml`.
+    faults_binary => "tests/fixtures/faults.yaml",
+        Settings::new().crate_name("faults-mcp");
+    /// The server generated from `tests/fixtures/hardening.yaml` (path parameters, TRACE,
+    /// redirects, credentials of every kind, a token URL on another host).
+    hardening_binary => "tests/fixtures/hardening.yaml",
+        Settings::new().crate_name("hardening-mcp");
 }
 
 /// Starts the server on stdio with the given extra arguments and environment, and connects.
@@ -160,6 +172,26 @@ pub async fn stdio_client(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Cl
         .expect("MCP initialisation over stdio")
 }
 
+/// Starts the server on stdio against the upstream at `base_url`, with `extra` arguments after
+/// `--base-url` and the given environment, and connects.
+pub async fn stdio_at(bin: &Path, base_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Client {
+    let mut args = vec!["--base-url", base_url];
+    args.extend_from_slice(extra);
+    stdio_client(bin, &args, env).await
+}
+
+/// Makes *ring* rustls's cryptography provider in the test process unless one is installed
+/// already. The runtime builds reqwest without a provider of its own, and the tests' HTTP
+/// clients (reqwest's, and rmcp's on top of it) share that build: without a provider, building
+/// a client panics, even for plain http. [`HttpServer`] calls it; a test that builds a client
+/// without one calls it first.
+pub fn ensure_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may install one between the check and this call: either serves.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// A server process serving streamable HTTP.
 pub struct HttpServer {
     child: Child,
@@ -172,8 +204,21 @@ pub struct HttpServer {
 impl HttpServer {
     /// Starts `bin --transport http --bind 127.0.0.1:0 ARGS` and waits for its address.
     pub async fn start(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> HttpServer {
+        HttpServer::start_after(bin, &[], args, env).await
+    }
+
+    /// Starts `bin LEADING --transport http --bind 127.0.0.1:0 ARGS` (LEADING: a subcommand
+    /// and its arguments) and waits for its address.
+    pub async fn start_after(
+        bin: &Path,
+        leading: &[&str],
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> HttpServer {
+        ensure_crypto_provider();
         let mut command = Command::new(bin);
         command
+            .args(leading)
             .args(["--transport", "http", "--bind", "127.0.0.1:0"])
             .args(args)
             .env_remove("PETSTORE_BEARER_AUTH_TOKEN")
@@ -217,6 +262,7 @@ impl HttpServer {
 
     /// Connects an MCP client, optionally sending `Authorization: Bearer <token>`.
     pub async fn client(&self, bearer: Option<&str>) -> Client {
+        ensure_crypto_provider();
         let mut config = StreamableHttpClientTransportConfig::with_uri(self.url.clone());
         config.auth_header = bearer.map(str::to_owned);
         let transport = StreamableHttpClientTransport::from_config(config);
@@ -258,4 +304,20 @@ pub fn text(result: &CallToolResult) -> String {
         .filter_map(|c| c.as_text().map(|t| t.text.clone()))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Calls an operation through `call_operation` (search and mixed mode) with `arguments`.
+pub async fn call_operation(client: &Client, name: &str, arguments: Value) -> CallToolResult {
+    call(
+        client,
+        "call_operation",
+        json!({"name": name, "arguments": arguments}),
+    )
+    .await
+}
+
+/// Asserts that a call succeeded (`isError` is false), showing its text when it did not.
+#[track_caller]
+pub fn assert_ok(result: &CallToolResult) {
+    assert_eq!(result.is_error, Some(false), "{}", text(result));
 }

@@ -5,14 +5,13 @@
 
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mcpgen_tests::chaos::read_head;
-use mcpgen_tests::{HttpServer, call, hardening_binary, stdio_client, text};
+use mcpgen_tests::chaos::{Heads, read_head, serve_raw};
+use mcpgen_tests::{Client, HttpServer, assert_ok, call, hardening_binary, stdio_at, text};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 const API_KEY_VAR: &str = "HARDENING_API_KEY";
 const BEARER_VAR: &str = "HARDENING_BEARER_AUTH_TOKEN";
@@ -30,28 +29,22 @@ const PARTNER_SECRET_VAR: &str = "HARDENING_PARTNER_CLIENT_SECRET";
 /// token answer one byte every 200 ms; anything else with 404.
 struct Hostile {
     addr: SocketAddr,
-    heads: Arc<Mutex<Vec<String>>>,
+    heads: Heads,
 }
 
 impl Hostile {
     async fn start() -> Hostile {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let recorded = heads.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let recorded = recorded.clone();
-                tokio::spawn(async move {
-                    let _ = answer(stream, recorded).await;
-                });
-            }
-        });
+        let (addr, heads) = serve_raw(answer).await;
         Hostile { addr, heads }
     }
 
     fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// The server on stdio against this upstream, with `extra` arguments after `--base-url`.
+    async fn client(&self, extra: &[&str], env: &[(&str, &str)]) -> Client {
+        stdio_at(hardening_binary(), &self.base_url(), extra, env).await
     }
 
     fn heads(&self) -> Vec<String> {
@@ -67,7 +60,7 @@ impl Hostile {
     }
 }
 
-async fn answer(mut stream: TcpStream, heads: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
+async fn answer(mut stream: TcpStream, heads: Heads) -> std::io::Result<()> {
     let Some(head) = read_head(&mut stream, 64 * 1024).await? else {
         return Ok(());
     };
@@ -144,12 +137,7 @@ async fn start_up(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
 #[tokio::test]
 async fn encoded_traversal_in_path_arguments_never_reaches_the_upstream() {
     let up = Hostile::start().await;
-    let client = stdio_client(
-        hardening_binary(),
-        &["--base-url", &up.base_url()],
-        &[(API_KEY_VAR, "k3y")],
-    )
-    .await;
+    let client = up.client(&[], &[(API_KEY_VAR, "k3y")]).await;
     for attack in [
         "../admin",
         "..%2F..%2Fadmin",
@@ -180,7 +168,7 @@ async fn encoded_traversal_in_path_arguments_never_reaches_the_upstream() {
         ("a/b", "/v1/files/a%2Fb"),
     ] {
         let result = call(&client, "getFile", json!({"name": value})).await;
-        assert_eq!(result.is_error, Some(false), "{}", text(&result));
+        assert_ok(&result);
         assert_eq!(text(&result), path);
     }
     client.cancel().await.ok();
@@ -194,12 +182,7 @@ async fn trace_carries_no_credentials() {
         (BEARER_VAR, "bearer-s3cret"),
         (SESSION_VAR, "cookie-s3cret"),
     ];
-    let client = stdio_client(
-        hardening_binary(),
-        &["--base-url", &up.base_url()],
-        &secrets,
-    )
-    .await;
+    let client = up.client(&[], &secrets).await;
 
     // A GET to the same echo carries all three: they are configured.
     let get = call(&client, "echoGet", json!({})).await;
@@ -229,12 +212,7 @@ async fn trace_carries_no_credentials() {
 #[tokio::test]
 async fn redirects_stay_below_the_base_path() {
     let up = Hostile::start().await;
-    let client = stdio_client(
-        hardening_binary(),
-        &["--base-url", &up.base_url()],
-        &[(API_KEY_VAR, "k3y")],
-    )
-    .await;
+    let client = up.client(&[], &[(API_KEY_VAR, "k3y")]).await;
     // Same origin, outside /v1: the redirect is returned, not followed.
     let out = call(&client, "redirectOut", json!({})).await;
     assert_eq!(out.is_error, Some(true), "{}", text(&out));
@@ -246,7 +224,7 @@ async fn redirects_stay_below_the_base_path() {
     );
     // Below /v1: followed, with the key.
     let within = call(&client, "redirectIn", json!({})).await;
-    assert_eq!(within.is_error, Some(false), "{}", text(&within));
+    assert_ok(&within);
     assert_eq!(text(&within), "/v1/files/ok");
     let followed = up
         .heads()
@@ -262,12 +240,7 @@ async fn token_answers_are_bounded_in_size_and_time() {
     let up = Hostile::start().await;
     let env = [(OAUTH_ID_VAR, "id"), (OAUTH_SECRET_VAR, "oauth-s3cret")];
     let huge = format!("http://{}/oauth/huge", up.addr);
-    let client = stdio_client(
-        hardening_binary(),
-        &["--base-url", &up.base_url(), "--oauth-token-url", &huge],
-        &env,
-    )
-    .await;
+    let client = up.client(&["--oauth-token-url", &huge], &env).await;
     let started = Instant::now();
     let result = call(&client, "withToken", json!({})).await;
     let message = text(&result);
@@ -278,19 +251,12 @@ async fn token_answers_are_bounded_in_size_and_time() {
     client.cancel().await.ok();
 
     let trickle = format!("http://{}/oauth/trickle", up.addr);
-    let client = stdio_client(
-        hardening_binary(),
-        &[
-            "--base-url",
-            &up.base_url(),
-            "--oauth-token-url",
-            &trickle,
-            "--timeout-secs",
-            "1",
-        ],
-        &env,
-    )
-    .await;
+    let client = up
+        .client(
+            &["--oauth-token-url", &trickle, "--timeout-secs", "1"],
+            &env,
+        )
+        .await;
     let started = Instant::now();
     let result = call(&client, "withToken", json!({})).await;
     let message = text(&result);

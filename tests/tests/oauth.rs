@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use mcpgen_tests::{HttpServer, RecordedRequest, Upstream, call, oauth_binary, stdio_client, text};
+use mcpgen_tests::{
+    HttpServer, RecordedRequest, Upstream, assert_ok, call, call_operation, oauth_binary, stdio_at,
+    text,
+};
 use petstore_upstream::{OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET};
 use serde_json::json;
 
@@ -31,14 +34,13 @@ fn form(request: &RecordedRequest) -> String {
     String::from_utf8_lossy(&request.body).into_owned()
 }
 
-async fn client(up: &Upstream, secret: &str, extra: &[&str]) -> mcpgen_tests::Client {
-    let base = up.base_url();
-    let mut args = vec!["--base-url", base.as_str()];
-    args.extend_from_slice(extra);
-    stdio_client(
+/// The server on stdio with the upstream's client id and secret, `extra` after `--base-url`.
+async fn client(up: &Upstream, extra: &[&str]) -> mcpgen_tests::Client {
+    stdio_at(
         oauth_binary(),
-        &args,
-        &[(ID_VAR, OAUTH_CLIENT_ID), (SECRET_VAR, secret)],
+        &up.base_url(),
+        extra,
+        &[(ID_VAR, OAUTH_CLIENT_ID), (SECRET_VAR, OAUTH_CLIENT_SECRET)],
     )
     .await
 }
@@ -46,13 +48,13 @@ async fn client(up: &Upstream, secret: &str, extra: &[&str]) -> mcpgen_tests::Cl
 #[tokio::test]
 async fn tokens_are_fetched_with_the_operations_scopes_and_cached() {
     let up = Upstream::start(0).await.unwrap();
-    let client = client(&up, OAUTH_CLIENT_SECRET, &[]).await;
+    let client = client(&up, &[]).await;
 
     let rex = call(&client, "getPetById", json!({"petId": "1"})).await;
-    assert_eq!(rex.is_error, Some(false), "{}", text(&rex));
+    assert_ok(&rex);
     assert_eq!(rex.structured_content.unwrap()["name"], "Rex");
     let tom = call(&client, "getPetById", json!({"petId": "2"})).await;
-    assert_eq!(tom.is_error, Some(false), "{}", text(&tom));
+    assert_ok(&tom);
 
     let tokens = token_requests(&up);
     assert_eq!(tokens.len(), 1, "the token is cached");
@@ -77,13 +79,8 @@ async fn tokens_are_fetched_with_the_operations_scopes_and_cached() {
     }
 
     // Another set of scopes is another token.
-    let created = call(
-        &client,
-        "call_operation",
-        json!({"name": "createPet", "arguments": {"name": "Fido"}}),
-    )
-    .await;
-    assert_eq!(created.is_error, Some(false), "{}", text(&created));
+    let created = call_operation(&client, "createPet", json!({"name": "Fido"})).await;
+    assert_ok(&created);
     let tokens = token_requests(&up);
     assert_eq!(tokens.len(), 2);
     assert_eq!(
@@ -101,12 +98,12 @@ async fn tokens_are_fetched_with_the_operations_scopes_and_cached() {
 async fn tokens_are_renewed_before_they_expire_and_after_a_401() {
     let up = Upstream::start(0).await.unwrap();
     up.set_token_lifetime(Some(1));
-    let client = client(&up, OAUTH_CLIENT_SECRET, &[]).await;
+    let client = client(&up, &[]).await;
     let r = call(&client, "getPetById", json!({"petId": "1"})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let r = call(&client, "getPetById", json!({"petId": "1"})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     assert_eq!(
         token_requests(&up).len(),
         2,
@@ -120,7 +117,7 @@ async fn tokens_are_renewed_before_they_expire_and_after_a_401() {
     up.set_token_lifetime(Some(3600));
     up.revoke_tokens();
     let r = call(&client, "getPetById", json!({"petId": "2"})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     assert_eq!(token_requests(&up).len(), 3);
     let api = api_requests(&up);
     assert_eq!(api.len(), 4, "the refused request and its repetition");
@@ -133,16 +130,16 @@ async fn a_token_endpoint_that_wants_the_secret_in_the_body_gets_it() {
     let up = Upstream::start(0).await.unwrap();
     up.require_client_secret_in_body(true);
     up.set_token_lifetime(Some(1));
-    let client = client(&up, OAUTH_CLIENT_SECRET, &[]).await;
+    let client = client(&up, &[]).await;
     let r = call(&client, "getPetById", json!({"petId": "1"})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     let tokens = token_requests(&up);
     assert_eq!(tokens.len(), 2, "basic refused, then the body");
     assert!(form(&tokens[1]).contains("client_id=petstore-client"));
     assert!(tokens[1].header("authorization").is_none());
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let r = call(&client, "getPetById", json!({"petId": "1"})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     assert_eq!(token_requests(&up).len(), 3, "straight to what works");
     client.cancel().await.ok();
 }
@@ -171,7 +168,7 @@ async fn a_refused_client_is_a_tool_error_that_never_shows_the_secret() {
     // A caller's own bearer token is passed through instead of fetching one.
     let caller = server.client(Some("caller-token")).await;
     let r = call(&caller, "getPetById", json!({"petId": "1"})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     assert_eq!(
         api_requests(&up)[0].header("authorization"),
         Some("Bearer caller-token")
@@ -190,14 +187,15 @@ async fn a_refused_client_is_a_tool_error_that_never_shows_the_secret() {
 async fn a_ready_token_is_used_as_it_is() {
     let up = Upstream::start(0).await.unwrap();
     let base = up.base_url();
-    let client = stdio_client(
+    let client = stdio_at(
         oauth_binary(),
-        &["--base-url", &base],
+        &base,
+        &[],
         &[(TOKEN_VAR, "operator-token"), (ID_VAR, OAUTH_CLIENT_ID)],
     )
     .await;
     let r = call(&client, "getPetById", json!({"petId": "1"})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     assert!(token_requests(&up).is_empty());
     assert_eq!(
         api_requests(&up)[0].header("authorization"),
@@ -212,7 +210,6 @@ async fn the_token_url_can_be_given_and_must_be_safe() {
     let token_url = format!("http://{}/oauth/token", up.addr());
     let client = client(
         &up,
-        OAUTH_CLIENT_SECRET,
         &[
             "--oauth-token-url",
             &token_url,
@@ -222,7 +219,7 @@ async fn the_token_url_can_be_given_and_must_be_safe() {
     )
     .await;
     let r = call(&client, "getPetById", json!({"petId": "1"})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     assert!(form(&token_requests(&up)[0]).contains("audience=pets"));
     client.cancel().await.ok();
 
@@ -249,7 +246,7 @@ async fn the_token_url_can_be_given_and_must_be_safe() {
 #[tokio::test]
 async fn mixed_mode_serves_the_selected_tools_and_searches_the_rest() {
     let up = Upstream::start(0).await.unwrap();
-    let client = client(&up, OAUTH_CLIENT_SECRET, &[]).await;
+    let client = client(&up, &[]).await;
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(
@@ -278,7 +275,7 @@ async fn mixed_mode_serves_the_selected_tools_and_searches_the_rest() {
         "search reaches the operations that are not tools: {operations}"
     );
     let counts = call(&client, "call_operation", json!({"name": "getInventory"})).await;
-    assert_eq!(counts.is_error, Some(false), "{}", text(&counts));
+    assert_ok(&counts);
     assert_eq!(
         counts.structured_content,
         Some(json!({"available": 1, "pending": 1, "sold": 1}))
@@ -290,12 +287,7 @@ async fn mixed_mode_serves_the_selected_tools_and_searches_the_rest() {
     client.cancel().await.ok();
 
     // One binary, either mode: tools mode serves just the selected tools.
-    let tools_only = stdio_client(
-        oauth_binary(),
-        &["--base-url", &up.base_url(), "--mode", "tools"],
-        &[],
-    )
-    .await;
+    let tools_only = stdio_at(oauth_binary(), &up.base_url(), &["--mode", "tools"], &[]).await;
     let names: Vec<String> = tools_only
         .list_all_tools()
         .await

@@ -3,7 +3,9 @@
 //! sends a whole query string, reads server-sent events and JSON Lines into lists, and sends
 //! the token of a device-flow scheme; the test checks on the upstream side what arrived.
 
-use mcpgen_tests::{Client, RecordedRequest, Upstream, call, openapi32_binary, stdio_client, text};
+use mcpgen_tests::{
+    Client, RecordedRequest, Upstream, assert_ok, call, openapi32_binary, stdio_client, text,
+};
 use serde_json::{Value, json};
 
 /// The response limit the server runs with: room for every answer but a long stream.
@@ -137,7 +139,7 @@ async fn openapi_32_operations_end_to_end() {
     // A stream longer than the response limit: the complete items, and a notice.
     up.clear();
     let result = call(&client, "ticks_export", json!({"n": 500})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_ok(&result);
     let items = result.structured_content.as_ref().unwrap()["result"]
         .as_array()
         .unwrap()

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use mcpgen_tests::chaos::Chaos;
-use mcpgen_tests::{call, faults_binary, stdio_client, text};
+use mcpgen_tests::{assert_ok, call, faults_binary, stdio_client, text};
 use serde_json::json;
 
 async fn start(extra: &[&str]) -> (Chaos, mcpgen_tests::Client) {
@@ -33,7 +33,7 @@ fn requests(chaos: &Chaos, path: &str) -> Vec<String> {
 async fn a_503_then_200_succeeds_after_one_retry() {
     let (chaos, client) = start(&[]).await;
     let r = call(&client, "flaky", json!({})).await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     assert_eq!(r.structured_content, Some(json!({"ok": true})));
     assert_eq!(requests(&chaos, "/flaky"), ["GET", "GET"]);
     let r = call(&client, "flakyPut", json!({})).await;

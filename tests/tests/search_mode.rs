@@ -4,18 +4,16 @@
 
 use std::time::Duration;
 
-use mcpgen_tests::{Upstream, call, petstore_binary, stdio_client, text};
+use mcpgen_tests::{Upstream, assert_ok, call, call_operation, petstore_binary, stdio_at, text};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "search-mode-token";
 
-async fn search_client(up: &Upstream, extra: &[&str]) -> mcpgen_tests::Client {
-    let base = up.base_url();
-    let mut args = vec!["--base-url", base.as_str(), "--mode", "search"];
-    args.extend_from_slice(extra);
-    stdio_client(
+async fn search_client(up: &Upstream) -> mcpgen_tests::Client {
+    stdio_at(
         petstore_binary(),
-        &args,
+        &up.base_url(),
+        &["--mode", "search"],
         &[("PETSTORE_BEARER_AUTH_TOKEN", TOKEN)],
     )
     .await
@@ -24,7 +22,7 @@ async fn search_client(up: &Upstream, extra: &[&str]) -> mcpgen_tests::Client {
 #[tokio::test]
 async fn search_describe_and_call_reach_an_operation() {
     let up = Upstream::start(0).await.unwrap();
-    let client = search_client(&up, &[]).await;
+    let client = search_client(&up).await;
 
     let instructions = client
         .peer_info()
@@ -48,7 +46,7 @@ async fn search_describe_and_call_reach_an_operation() {
         json!({"query": "get a pet by its id", "limit": 3}),
     )
     .await;
-    assert_eq!(found.is_error, Some(false), "{}", text(&found));
+    assert_ok(&found);
     let operations = found.structured_content.as_ref().unwrap()["operations"]
         .as_array()
         .unwrap()
@@ -71,7 +69,7 @@ async fn search_describe_and_call_reach_an_operation() {
 
     // Describe: the full input and output schemas.
     let described = call(&client, "describe_operation", json!({"name": "getPetById"})).await;
-    assert_eq!(described.is_error, Some(false), "{}", text(&described));
+    assert_ok(&described);
     let described = described.structured_content.unwrap();
     assert_eq!(described["method"], "GET");
     assert_eq!(described["inputSchema"]["required"], json!(["petId"]));
@@ -83,13 +81,8 @@ async fn search_describe_and_call_reach_an_operation() {
     assert_eq!(described["annotations"]["readOnlyHint"], true);
 
     // Call: Rex, with the environment's credential, exactly as the direct tool answers.
-    let rex = call(
-        &client,
-        "call_operation",
-        json!({"name": "getPetById", "arguments": {"petId": "1"}}),
-    )
-    .await;
-    assert_eq!(rex.is_error, Some(false), "{}", text(&rex));
+    let rex = call_operation(&client, "getPetById", json!({"petId": "1"})).await;
+    assert_ok(&rex);
     assert_eq!(
         rex.structured_content,
         Some(json!({"id": "1", "name": "Rex", "tag": "dog", "status": "available"}))
@@ -103,13 +96,8 @@ async fn search_describe_and_call_reach_an_operation() {
     );
 
     // Field selection through call_operation (no output schema constrains it there).
-    let names = call(
-        &client,
-        "call_operation",
-        json!({"name": "listPets", "arguments": {"_fields": ["name"]}}),
-    )
-    .await;
-    assert_eq!(names.is_error, Some(false), "{}", text(&names));
+    let names = call_operation(&client, "listPets", json!({"_fields": ["name"]})).await;
+    assert_ok(&names);
     assert_eq!(
         names.structured_content,
         Some(json!({"result": [{"name": "Rex"}, {"name": "Tom"}, {"name": "Nemo"}]}))
@@ -124,41 +112,21 @@ async fn search_describe_and_call_reach_an_operation() {
 #[tokio::test]
 async fn bad_calls_through_search_are_tool_errors_without_requests() {
     let up = Upstream::start(0).await.unwrap();
-    let client = search_client(&up, &[]).await;
+    let client = search_client(&up).await;
 
-    let missing = call(
-        &client,
-        "call_operation",
-        json!({"name": "getPetById", "arguments": {}}),
-    )
-    .await;
+    let missing = call_operation(&client, "getPetById", json!({})).await;
     assert_eq!(missing.is_error, Some(true));
     assert!(
         text(&missing).contains("\"petId\" is a required property"),
         "{}",
         text(&missing)
     );
-    let wrong = call(
-        &client,
-        "call_operation",
-        json!({"name": "listPets", "arguments": {"limit": "many"}}),
-    )
-    .await;
+    let wrong = call_operation(&client, "listPets", json!({"limit": "many"})).await;
     assert_eq!(wrong.is_error, Some(true), "{}", text(&wrong));
-    let not_object = call(
-        &client,
-        "call_operation",
-        json!({"name": "listPets", "arguments": [1]}),
-    )
-    .await;
+    let not_object = call_operation(&client, "listPets", json!([1])).await;
     assert_eq!(not_object.is_error, Some(true));
 
-    let unknown = call(
-        &client,
-        "call_operation",
-        json!({"name": "getPet", "arguments": {"petId": "1"}}),
-    )
-    .await;
+    let unknown = call_operation(&client, "getPet", json!({"petId": "1"})).await;
     assert_eq!(unknown.is_error, Some(true));
     let message = text(&unknown);
     assert!(
@@ -205,22 +173,12 @@ async fn bad_calls_through_search_are_tool_errors_without_requests() {
 #[tokio::test]
 async fn upstream_errors_come_back_as_they_do_for_direct_tools() {
     let up = Upstream::start(0).await.unwrap();
-    let client = search_client(&up, &[]).await;
-    let missing = call(
-        &client,
-        "call_operation",
-        json!({"name": "getPetById", "arguments": {"petId": "404"}}),
-    )
-    .await;
+    let client = search_client(&up).await;
+    let missing = call_operation(&client, "getPetById", json!({"petId": "404"})).await;
     assert_eq!(missing.is_error, Some(true));
     assert!(text(&missing).contains("HTTP 404"), "{}", text(&missing));
-    let created = call(
-        &client,
-        "call_operation",
-        json!({"name": "createPet", "arguments": {"name": "Fido"}}),
-    )
-    .await;
-    assert_eq!(created.is_error, Some(false), "{}", text(&created));
+    let created = call_operation(&client, "createPet", json!({"name": "Fido"})).await;
+    assert_ok(&created);
     assert_eq!(created.structured_content.unwrap()["name"], "Fido");
     client.cancel().await.ok();
 }

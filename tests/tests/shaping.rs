@@ -2,22 +2,33 @@
 //! offers: its API document, and with `--get-resources` the GET operations that need no
 //! argument.
 
-use mcpgen_tests::{HttpServer, Upstream, call, petstore_binary, stdio_client, text};
-use rmcp::model::{ReadResourceRequestParams, ResourceContents};
+use mcpgen_tests::{HttpServer, Upstream, assert_ok, call, petstore_binary, stdio_at, text};
+use rmcp::model::{ReadResourceRequestParams, ReadResourceResult, ResourceContents};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "shaping-token";
 
 async fn client(up: &Upstream, extra: &[&str]) -> mcpgen_tests::Client {
-    let base = up.base_url();
-    let mut args = vec!["--base-url", base.as_str()];
-    args.extend_from_slice(extra);
-    stdio_client(
+    stdio_at(
         petstore_binary(),
-        &args,
+        &up.base_url(),
+        extra,
         &[("PETSTORE_BEARER_AUTH_TOKEN", TOKEN)],
     )
     .await
+}
+
+/// The text of a resource read's first contents, which must be JSON.
+#[track_caller]
+fn json_contents(read: &ReadResourceResult) -> &str {
+    let ResourceContents::TextResourceContents {
+        text, mime_type, ..
+    } = &read.contents[0]
+    else {
+        panic!("text contents")
+    };
+    assert_eq!(mime_type.as_deref(), Some("application/json"));
+    text
 }
 
 fn text_json(result: &rmcp::model::CallToolResult) -> Value {
@@ -51,7 +62,7 @@ async fn fields_select_parts_of_json_answers() {
         json!({"petId": "1", "_fields": ["id", "name"]}),
     )
     .await;
-    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert_ok(&r);
     assert_eq!(text_json(&r), json!({"id": "1", "name": "Rex"}));
     assert_eq!(
         r.structured_content,
@@ -145,13 +156,7 @@ async fn the_api_document_is_a_resource() {
         .read_resource(ReadResourceRequestParams::new("openapi://spec"))
         .await
         .expect("resources/read");
-    let ResourceContents::TextResourceContents {
-        text, mime_type, ..
-    } = &read.contents[0]
-    else {
-        panic!("text contents")
-    };
-    assert_eq!(mime_type.as_deref(), Some("application/json"));
+    let text = json_contents(&read);
     let doc: Value = serde_json::from_str(text).expect("the document is JSON");
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/pets/{petId}"]["get"].is_object());
@@ -192,13 +197,7 @@ async fn get_operations_without_arguments_are_resources_on_request() {
         ))
         .await
         .expect("reads the inventory");
-    let ResourceContents::TextResourceContents {
-        text, mime_type, ..
-    } = &read.contents[0]
-    else {
-        panic!("text contents")
-    };
-    assert_eq!(mime_type.as_deref(), Some("application/json"));
+    let text = json_contents(&read);
     assert_eq!(
         serde_json::from_str::<Value>(text).unwrap(),
         json!({"available": 1, "pending": 1, "sold": 1})

@@ -187,14 +187,26 @@ pub fn may_send_credentials(url: &reqwest::Url) -> bool {
     }
 }
 
-/// Why a credential is not sent to `url`, and how the operator can change that.
-pub fn insecure_credentials_message(url: &reqwest::Url) -> String {
-    format!(
-        "credentials are not sent over plain http to {}: anyone on the network path could \
-         read them. Use an https base URL, or start the server with \
-         --allow-insecure-credentials if this network is trusted",
-        url.origin().ascii_serialization()
-    )
+/// Credentials that would travel in clear text: the upstream is plain http on another
+/// machine, and the operator has not said the network is trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "credentials are not sent over plain http to {origin}: anyone on the network path could \
+     read them. Use an https base URL, or start the server with --allow-insecure-credentials \
+     if this network is trusted"
+)]
+pub struct InsecureCredentials {
+    /// The origin they would go to (never the path or query, which may hold a secret).
+    origin: String,
+}
+
+impl InsecureCredentials {
+    /// Credentials refused for `url`.
+    pub fn new(url: &reqwest::Url) -> Self {
+        InsecureCredentials {
+            origin: url.origin().ascii_serialization(),
+        }
+    }
 }
 
 /// A header value marked sensitive, so that HTTP tooling never prints it.
@@ -327,7 +339,7 @@ mod tests {
         assert!(!may_send_credentials(&url("http://api.example.com/v1")));
         assert!(!may_send_credentials(&url("http://10.0.0.1/")));
         assert!(!may_send_credentials(&url("http://localhost.example.com/")));
-        let message = insecure_credentials_message(&url("http://api.example.com/v1?k=s"));
+        let message = InsecureCredentials::new(&url("http://api.example.com/v1?k=s")).to_string();
         assert!(
             message.contains("http://api.example.com")
                 && message.contains("--allow-insecure-credentials"),

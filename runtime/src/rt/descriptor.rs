@@ -35,14 +35,15 @@ pub struct ApiDescriptor {
 }
 
 /// How a server offers its operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ServeMode {
     /// One tool per operation.
+    #[default]
     Tools,
     /// Three tools (`search_operations`, `describe_operation`, `call_operation`) reach every
     /// operation: the tool list stays small however large the API is.
     Search,
-    /// Operations not marked [`ToolDescriptor::search_only`] are tools of their own; the
+    /// Operations not marked `search_only` (see `ToolDescriptor`) are tools of their own; the
     /// three search tools reach the others.
     Mixed,
 }
@@ -112,7 +113,7 @@ pub struct ToolDescriptor {
 }
 
 /// MCP tool annotations derived from the HTTP method.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ToolHints {
     /// The call does not change anything (GET, HEAD, OPTIONS).
     pub read_only: bool,
@@ -244,7 +245,7 @@ pub struct CallPlan {
 }
 
 /// Where a parameter goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ParamLocation {
     /// Substituted into the path template.
     Path,
@@ -255,9 +256,32 @@ pub enum ParamLocation {
     /// Sent in the `Cookie` header.
     Cookie,
     /// The whole query string (OpenAPI 3.2 `in: querystring`): an object sent as
-    /// form-encoded pairs, JSON text when [`ParamPlan::json`] is set, or a string sent as it is
+    /// form-encoded pairs, JSON text when the plan says `json`, or a string sent as it is
     /// (characters that would end the query are encoded).
     QueryString,
+}
+
+impl ParamLocation {
+    /// The name OpenAPI gives the location (the parameter's `in`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Header => "header",
+            ParamLocation::Cookie => "cookie",
+            ParamLocation::QueryString => "querystring",
+        }
+    }
+
+    /// The style a parameter here has when its document names none.
+    pub const fn default_style(self) -> ParamStyle {
+        match self {
+            ParamLocation::Path | ParamLocation::Header => ParamStyle::Simple,
+            ParamLocation::Query | ParamLocation::Cookie | ParamLocation::QueryString => {
+                ParamStyle::Form
+            }
+        }
+    }
 }
 
 /// OpenAPI serialisation styles for parameters.
@@ -279,6 +303,39 @@ pub enum ParamStyle {
     DeepObject,
 }
 
+impl ParamStyle {
+    /// The style OpenAPI names `name`; an unknown name reads as `simple`.
+    pub fn from_name(name: &str) -> ParamStyle {
+        match name {
+            "label" => ParamStyle::Label,
+            "matrix" => ParamStyle::Matrix,
+            "form" => ParamStyle::Form,
+            "spaceDelimited" => ParamStyle::SpaceDelimited,
+            "pipeDelimited" => ParamStyle::PipeDelimited,
+            "deepObject" => ParamStyle::DeepObject,
+            _ => ParamStyle::Simple,
+        }
+    }
+
+    /// The name OpenAPI gives the style.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ParamStyle::Simple => "simple",
+            ParamStyle::Label => "label",
+            ParamStyle::Matrix => "matrix",
+            ParamStyle::Form => "form",
+            ParamStyle::SpaceDelimited => "spaceDelimited",
+            ParamStyle::PipeDelimited => "pipeDelimited",
+            ParamStyle::DeepObject => "deepObject",
+        }
+    }
+
+    /// Whether arrays and objects are exploded when the document does not say (only `form`).
+    pub const fn explodes_by_default(self) -> bool {
+        matches!(self, ParamStyle::Form)
+    }
+}
+
 /// One parameter of a call.
 #[derive(Debug)]
 pub struct ParamPlan {
@@ -298,6 +355,77 @@ pub struct ParamPlan {
     pub json: bool,
     /// A value fixed by the document's author (JSON text): always sent, not an argument.
     pub fixed: Option<&'static str>,
+}
+
+/// Generated tables write a parameter as one of these calls: the location's constructor,
+/// then only what differs from OpenAPI's defaults
+/// (`ParamPlan::query("id").argument("id_query").styled(ParamStyle::PipeDelimited, false)`).
+impl ParamPlan {
+    /// The parameter `name`, also the argument's name, sent in `location` with the location's
+    /// default style and explode, percent-encoded, as it is (not JSON), and not fixed.
+    pub const fn new(name: &'static str, location: ParamLocation) -> Self {
+        let style = location.default_style();
+        ParamPlan {
+            arg: name,
+            name,
+            location,
+            style,
+            explode: style.explodes_by_default(),
+            allow_reserved: false,
+            json: false,
+            fixed: None,
+        }
+    }
+    /// A path parameter with the defaults of [`ParamPlan::new`].
+    pub const fn path(name: &'static str) -> Self {
+        Self::new(name, ParamLocation::Path)
+    }
+    /// A query parameter with the defaults of [`ParamPlan::new`].
+    pub const fn query(name: &'static str) -> Self {
+        Self::new(name, ParamLocation::Query)
+    }
+    /// A header with the defaults of [`ParamPlan::new`].
+    pub const fn header(name: &'static str) -> Self {
+        Self::new(name, ParamLocation::Header)
+    }
+    /// A cookie with the defaults of [`ParamPlan::new`].
+    pub const fn cookie(name: &'static str) -> Self {
+        Self::new(name, ParamLocation::Cookie)
+    }
+    /// The whole query string with the defaults of [`ParamPlan::new`].
+    pub const fn query_string(name: &'static str) -> Self {
+        Self::new(name, ParamLocation::QueryString)
+    }
+    /// Taken from the argument `arg` (another parameter has the same name).
+    pub const fn argument(self, arg: &'static str) -> Self {
+        ParamPlan { arg, ..self }
+    }
+    /// Serialised in `style`, exploded or not.
+    pub const fn styled(self, style: ParamStyle, explode: bool) -> Self {
+        ParamPlan {
+            style,
+            explode,
+            ..self
+        }
+    }
+    /// Reserved characters go unencoded in the query (`allowReserved`).
+    pub const fn reserved(self) -> Self {
+        ParamPlan {
+            allow_reserved: true,
+            ..self
+        }
+    }
+    /// Sent as JSON text (`content: application/json`).
+    pub const fn json_text(self) -> Self {
+        ParamPlan { json: true, ..self }
+    }
+    /// Always sent with the value `json` (JSON text); not an argument.
+    pub const fn fixed_to(self, json: &'static str) -> Self {
+        ParamPlan {
+            fixed: Some(json),
+            ..self
+        }
+    }
 }
 
 /// How the body is encoded on the wire.

@@ -173,11 +173,6 @@ impl OperationIndex {
         OperationIndex { index, operations }
     }
 
-    /// Whether `tool` (an index into the table) is among the searched operations.
-    pub fn contains(&self, tool: usize) -> bool {
-        self.operations.binary_search(&tool).is_ok()
-    }
-
     /// The table indices of the best matches for `query`.
     pub fn search(&self, query: &str, limit: usize) -> Vec<usize> {
         self.index
@@ -203,7 +198,7 @@ pub fn entry(tool: &ToolDescriptor) -> Value {
 }
 
 /// The limit a search asks for, within bounds.
-pub fn limit(arguments: &JsonObject) -> Result<usize, String> {
+pub(super) fn limit(arguments: &JsonObject) -> Result<usize, String> {
     match arguments.get("limit") {
         None | Some(Value::Null) => Ok(DEFAULT_LIMIT),
         Some(Value::Number(n)) => match n.as_u64() {
@@ -215,7 +210,7 @@ pub fn limit(arguments: &JsonObject) -> Result<usize, String> {
 }
 
 /// The non-empty string argument `name`.
-pub fn string_arg<'a>(arguments: &'a JsonObject, name: &str) -> Result<&'a str, String> {
+pub(super) fn string_arg<'a>(arguments: &'a JsonObject, name: &str) -> Result<&'a str, String> {
     match arguments.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
         Some(Value::String(_)) => Err(format!("`{name}` must not be empty")),
@@ -225,7 +220,7 @@ pub fn string_arg<'a>(arguments: &'a JsonObject, name: &str) -> Result<&'a str, 
 }
 
 /// Refuses arguments a discovery tool does not take, as generated tools do.
-pub fn check_known(arguments: &JsonObject, known: &[&str]) -> Result<(), String> {
+pub(super) fn check_known(arguments: &JsonObject, known: &[&str]) -> Result<(), String> {
     match arguments.keys().find(|k| !known.contains(&k.as_str())) {
         Some(unknown) => Err(format!(
             "unknown argument `{unknown}` (this tool takes {})",

@@ -32,7 +32,7 @@ pub struct FieldPath {
 
 impl FieldPath {
     /// Parses a dotted path or a JSON pointer.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(super) fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err("a field must not be empty".to_owned());
@@ -101,7 +101,7 @@ impl FieldPath {
 }
 
 /// Reads the `_fields` argument: a list of paths, or one path as a string.
-pub fn parse_fields(value: &Value) -> Result<Vec<FieldPath>, String> {
+pub(super) fn parse_fields(value: &Value) -> Result<Vec<FieldPath>, String> {
     let texts: Vec<&str> = match value {
         Value::String(s) => vec![s.as_str()],
         Value::Array(items) => items

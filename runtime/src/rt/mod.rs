@@ -1,13 +1,25 @@
 //! The runtime of a generated MCP server: the descriptor types that generated tables fill in,
 //! and the code that executes them. This module is self-contained (it names its siblings only
 //! through `super::`), so the generator can copy it verbatim into a standalone crate.
+//!
+//! A server is configured ([`config`]), built ([`server`]), served over a transport
+//! ([`serve`], [`stdio`]), answers the MCP methods ([`handler`]) and runs each call of an
+//! operation through one path ([`call`]): validate the arguments ([`validate`], [`fields`]),
+//! choose credentials ([`credentials`], [`oauth`]), build the request ([`request`],
+//! [`params`], [`files`]), send it ([`retry`]) and shape the answer ([`response`]).
 
+pub mod call;
+pub mod config;
 pub mod credentials;
+// The tables' types, which the generator compiles too: which variants a table uses, and which
+// of the helpers the generator shares, depends on the API.
+#[allow(dead_code)]
 pub mod descriptor;
 pub mod discovery;
 pub mod extra;
 pub mod fields;
 pub mod files;
+pub mod handler;
 pub mod oauth;
 pub mod params;
 pub mod request;
@@ -20,6 +32,78 @@ pub mod stdio;
 pub mod validate;
 
 pub use descriptor::*;
-pub use extra::{ExtraTool, IntoToolResult, ToolContext};
-pub use serve::{ServeArgs, Transport, main, main_with_extra_tools};
-pub use server::{GeneratedServer, RuntimeConfig};
+pub use serve::main;
+// What users of the library crate name as `mcpgen::…`; a standalone crate's `main` needs only
+// the two above.
+#[allow(unused_imports)]
+pub use {
+    call::CallError,
+    config::{ConfigError, RuntimeConfig, ServeArgs, Transport},
+    extra::{ExtraTool, IntoToolResult, ToolContext},
+    serve::{ServeError, main_with_extra_tools, run},
+    server::GeneratedServer,
+};
+
+#[cfg(test)]
+mod tests {
+    //! Descriptors the unit tests of the modules above build on, varied with struct update
+    //! syntax.
+
+    use super::config::RuntimeConfig;
+    use super::descriptor::{
+        ApiDescriptor, CallPlan, HttpMethod, ServeMode, ToolDescriptor, ToolHints,
+    };
+    use super::request::Upstream;
+
+    /// `GET /thing`: no argument, and an object with a required `id` back.
+    pub(super) const TOOL: ToolDescriptor = ToolDescriptor {
+        name: "getThing",
+        title: None,
+        description: "Gets the thing.",
+        input_schema: r#"{"type":"object","properties":{},"additionalProperties":false}"#,
+        output_schema: Some(
+            r#"{"type":"object","required":["id"],"properties":{"id":{"type":"string"},"name":{"type":"string"}}}"#,
+        ),
+        output_wrapped: false,
+        hints: ToolHints {
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+        },
+        stream: None,
+        plan: CallPlan {
+            method: HttpMethod::Get,
+            path: "/thing",
+            params: &[],
+            body: None,
+            security: &[],
+            oauth_scopes: &[],
+        },
+        tags: &[],
+        search_only: false,
+    };
+
+    /// An API of `tools` in tools mode, with no security scheme and no document.
+    pub(super) const fn api(tools: &'static [ToolDescriptor]) -> ApiDescriptor {
+        ApiDescriptor {
+            server_name: "t",
+            server_version: "1",
+            title: "T",
+            instructions: "",
+            default_base_url: None,
+            env_prefix: "T",
+            security_schemes: &[],
+            tools,
+            mode: ServeMode::Tools,
+            openapi: None,
+        }
+    }
+
+    /// The defaults, with an upstream nothing listens on, in `mode`.
+    pub(super) fn config(mode: Option<ServeMode>) -> RuntimeConfig {
+        let mut config =
+            RuntimeConfig::new(Upstream::parse("http://127.0.0.1:9").expect("a valid URL"));
+        config.mode = mode;
+        config
+    }
+}

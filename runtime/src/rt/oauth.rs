@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::Value;
 
+use super::config::ConfigError;
 use super::credentials::{ClientCredentials, Secret, is_loopback};
 use super::descriptor::{SecurityKind, SecuritySchemeDescriptor};
 use super::params;
@@ -43,7 +44,7 @@ type Slot = Arc<tokio::sync::Mutex<Option<CachedToken>>>;
 /// Where one scheme's tokens come from, and the tokens fetched so far.
 struct SchemeTokens {
     name: &'static str,
-    token_url: Result<reqwest::Url, String>,
+    token_url: Result<reqwest::Url, TokenUrlError>,
     /// Set once the token endpoint refused HTTP basic client authentication and accepted the
     /// id and secret in the form body (`client_secret_post`), so later fetches go straight
     /// to what works.
@@ -87,10 +88,11 @@ pub struct TokenUrlOverride {
 }
 
 impl std::str::FromStr for TokenUrlOverride {
-    type Err = String;
+    type Err = std::convert::Infallible;
 
-    /// `URL`, or `SCHEME=URL`.
-    fn from_str(text: &str) -> Result<Self, String> {
+    /// `URL`, or `SCHEME=URL`. Any text is one of them; the URL is checked when the server
+    /// is built.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         match text.split_once('=') {
             Some((scheme, url)) if !scheme.contains(['/', ':']) => Ok(TokenUrlOverride {
@@ -105,28 +107,107 @@ impl std::str::FromStr for TokenUrlOverride {
     }
 }
 
+/// Why a token URL cannot be used: the client secret is sent to it, so it must be the right
+/// host and travel encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenUrlError {
+    /// The URL does not parse.
+    #[error("the token URL `{url}` is not a valid URL: {reason}")]
+    Invalid {
+        /// The URL as given.
+        url: String,
+        /// What the URL parser said.
+        reason: String,
+    },
+    /// The URL carries a user name or password.
+    #[error("the token URL must not contain credentials")]
+    Credentials,
+    /// Plain http to another machine.
+    #[error("the token URL `{url}` must use https: the client secret is sent to it")]
+    PlainHttp {
+        /// The resolved URL.
+        url: String,
+    },
+    /// Neither https nor http.
+    #[error("the token URL must use https, not {scheme}")]
+    Scheme {
+        /// The URL's scheme.
+        scheme: String,
+    },
+    /// The document's URL is on a host other than the upstream's, and the operator has not
+    /// confirmed it.
+    #[error(
+        "the document's token URL {shown} is on {host}, not on the upstream's host \
+         {upstream_host}, and the client secret would be sent there; if it is this API's \
+         authorization server, confirm it with --oauth-token-url {scheme}={url}"
+    )]
+    OffUpstreamHost {
+        /// The URL without its query.
+        shown: String,
+        /// Its host.
+        host: String,
+        /// The upstream's host.
+        upstream_host: String,
+        /// The scheme's key in the document.
+        scheme: &'static str,
+        /// The URL as resolved.
+        url: String,
+    },
+}
+
+/// Why no access token could be had for a call.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum OAuthError {
+    /// The scheme asked for does not use OAuth 2.0 client credentials.
+    #[error("this security scheme does not use OAuth 2.0 client credentials")]
+    NotClientCredentials,
+    /// The scheme's token URL cannot be used.
+    #[error("No OAuth 2.0 access token for `{scheme}`: {reason}; pass --oauth-token-url")]
+    NoTokenUrl {
+        /// The scheme's key in the document.
+        scheme: &'static str,
+        /// Why its token URL cannot be used.
+        reason: Box<TokenUrlError>,
+    },
+    /// The token endpoint did not give a usable token.
+    #[error("Could not get an OAuth 2.0 access token for `{scheme}` from {endpoint}: {reason}")]
+    Refused {
+        /// The scheme's key in the document.
+        scheme: &'static str,
+        /// The token URL without its query.
+        endpoint: String,
+        /// What went wrong, from the endpoint's answer where it gave one.
+        reason: String,
+    },
+}
+
 /// Resolves a token URL against the upstream base URL (OpenAPI reads relative URLs as relative
 /// to the server) and checks that a client secret may be sent there.
-pub fn resolve_token_url(text: &str, upstream: &Upstream) -> Result<reqwest::Url, String> {
+pub fn resolve_token_url(text: &str, upstream: &Upstream) -> Result<reqwest::Url, TokenUrlError> {
     let mut base = upstream.url().clone();
     // The base path is a folder: `oauth/token` below `https://h/v1` is `https://h/v1/oauth/token`.
     if !base.path().ends_with('/') {
         let path = format!("{}/", base.path());
         base.set_path(&path);
     }
-    let url = base
-        .join(text.trim())
-        .map_err(|e| format!("the token URL `{text}` is not a valid URL: {e}"))?;
+    let url = base.join(text.trim()).map_err(|e| TokenUrlError::Invalid {
+        url: text.to_owned(),
+        reason: e.to_string(),
+    })?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("the token URL must not contain credentials".to_owned());
+        return Err(TokenUrlError::Credentials);
     }
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(format!(
-            "the token URL `{url}` must use https: the client secret is sent to it"
-        )),
-        other => Err(format!("the token URL must use https, not {other}")),
+        "http" => Err(TokenUrlError::PlainHttp {
+            url: url.to_string(),
+        }),
+        other => Err(TokenUrlError::Scheme {
+            scheme: other.to_owned(),
+        }),
     }
 }
 
@@ -135,19 +216,25 @@ pub fn resolve_token_url(text: &str, upstream: &Upstream) -> Result<reqwest::Url
 fn on_upstream_host(
     url: reqwest::Url,
     upstream: &Upstream,
-    scheme: &str,
-) -> Result<reqwest::Url, String> {
+    scheme: &'static str,
+) -> Result<reqwest::Url, TokenUrlError> {
     let host = url.host_str().unwrap_or_default();
     let upstream_host = upstream.url().host_str().unwrap_or_default();
     if host.eq_ignore_ascii_case(upstream_host) {
         return Ok(url);
     }
-    let shown = format!("{}{}", url.origin().ascii_serialization(), url.path());
-    Err(format!(
-        "the document's token URL {shown} is on {host}, not on the upstream's host \
-         {upstream_host}, and the client secret would be sent there; if it is this API's \
-         authorization server, confirm it with --oauth-token-url {scheme}={url}"
-    ))
+    Err(TokenUrlError::OffUpstreamHost {
+        shown: without_query(&url),
+        host: host.to_owned(),
+        upstream_host: upstream_host.to_owned(),
+        scheme,
+        url: url.to_string(),
+    })
+}
+
+/// The URL without its query, which an operator may have put a secret in.
+fn without_query(url: &reqwest::Url) -> String {
+    format!("{}{}", url.origin().ascii_serialization(), url.path())
 }
 
 impl OAuthTokens {
@@ -159,17 +246,14 @@ impl OAuthTokens {
         overrides: &[TokenUrlOverride],
         extra_params: Vec<(String, String)>,
         timeout: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConfigError> {
         for o in overrides {
             if let Some(name) = &o.scheme
                 && !schemes.iter().any(|s| {
                     s.name == name && matches!(s.kind, SecurityKind::OAuth2ClientCredentials { .. })
                 })
             {
-                return Err(format!(
-                    "--oauth-token-url names `{name}`, which is not an OAuth 2.0 \
-                     client-credentials scheme of this API"
-                ));
+                return Err(ConfigError::NotAnOAuthScheme { name: name.clone() });
             }
         }
         let schemes = schemes
@@ -207,7 +291,10 @@ impl OAuthTokens {
         let client = client_builder(timeout, tls)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot build the HTTP client for OAuth: {e}"))?;
+            .map_err(|source| ConfigError::HttpClient {
+                purpose: " for OAuth",
+                source,
+            })?;
         Ok(OAuthTokens {
             client,
             schemes,
@@ -216,7 +303,7 @@ impl OAuthTokens {
     }
 
     /// The token URL of scheme `index`, or why it cannot be used.
-    pub fn token_url(&self, index: usize) -> Option<&Result<reqwest::Url, String>> {
+    pub fn token_url(&self, index: usize) -> Option<&Result<reqwest::Url, TokenUrlError>> {
         self.schemes
             .get(index)
             .and_then(Option::as_ref)
@@ -231,10 +318,7 @@ impl OAuthTokens {
             .flatten()
             .filter_map(|s| {
                 let url = s.token_url.as_ref().ok()?;
-                Some((
-                    s.name,
-                    format!("{}{}", url.origin().ascii_serialization(), url.path()),
-                ))
+                Some((s.name, without_query(url)))
             })
             .collect()
     }
@@ -251,12 +335,12 @@ impl OAuthTokens {
         index: usize,
         credentials: &ClientCredentials,
         scopes: &[&str],
-    ) -> Result<Secret, String> {
+    ) -> Result<Secret, OAuthError> {
         let scheme = self
             .schemes
             .get(index)
             .and_then(Option::as_ref)
-            .ok_or("this security scheme does not use OAuth 2.0 client credentials")?;
+            .ok_or(OAuthError::NotClientCredentials)?;
         let scopes = scope_text(scopes);
         let slot = self.slot(scheme, &scopes);
         let mut cached = slot.lock().await;
@@ -290,19 +374,18 @@ impl OAuthTokens {
         scheme: &SchemeTokens,
         credentials: &ClientCredentials,
         scopes: &str,
-    ) -> Result<CachedToken, String> {
-        let url = scheme.token_url.as_ref().map_err(|e| {
-            format!(
-                "No OAuth 2.0 access token for `{}`: {e}; pass --oauth-token-url",
-                scheme.name
-            )
-        })?;
-        let where_to = format!("{}{}", url.origin().ascii_serialization(), url.path());
-        let fail = |why: String| {
-            format!(
-                "Could not get an OAuth 2.0 access token for `{}` from {where_to}: {why}",
-                scheme.name
-            )
+    ) -> Result<CachedToken, OAuthError> {
+        let url = scheme
+            .token_url
+            .as_ref()
+            .map_err(|reason| OAuthError::NoTokenUrl {
+                scheme: scheme.name,
+                reason: Box::new(reason.clone()),
+            })?;
+        let fail = |reason: String| OAuthError::Refused {
+            scheme: scheme.name,
+            endpoint: without_query(url),
+            reason,
         };
         let body_auth = scheme.body_auth.load(Ordering::Relaxed);
         let first = self
@@ -364,13 +447,7 @@ impl OAuthTokens {
         }
         let body = form
             .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    params::encode_component(k),
-                    params::encode_component(v)
-                )
-            })
+            .map(|(k, v)| params::encoded_pair(k, v))
             .collect::<Vec<_>>()
             .join("&");
         let mut request = self
@@ -582,6 +659,8 @@ mod tests {
         let tokens =
             OAuthTokens::new(SCHEMES, &up, &[], Vec::new(), Duration::from_secs(1)).unwrap();
         let err = tokens.token_url(0).unwrap().as_ref().unwrap_err();
+        assert!(matches!(err, TokenUrlError::OffUpstreamHost { .. }));
+        let err = err.to_string();
         assert!(
             err.contains("collector.example.net")
                 && err.contains("--oauth-token-url elsewhere=https://collector.example.net/token"),

@@ -2,7 +2,7 @@
 //! percent-encodes them for their place in the request.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::descriptor::{ParamPlan, ParamStyle};
 
@@ -71,6 +71,27 @@ pub fn encode_component(text: &str) -> String {
     utf8_percent_encode(text, COMPONENT).to_string()
 }
 
+/// `name=value`, both sides encoded as components.
+pub fn encoded_pair(name: &str, value: &str) -> String {
+    format!("{}={}", encode_component(name), encode_component(value))
+}
+
+/// An object as `application/x-www-form-urlencoded` text: a pair per member, an array
+/// repeating its member's name, each value as its scalar text (nested values as JSON).
+pub fn form_urlencoded(map: &Map<String, Value>) -> String {
+    let mut pairs = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let values: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for value in values {
+            pairs.push(encoded_pair(name, &scalar_text(value)));
+        }
+    }
+    pairs.join("&")
+}
+
 fn encode_query_value(text: &str, allow_reserved: bool) -> String {
     let set = if allow_reserved {
         RESERVED_ALLOWED
@@ -135,7 +156,7 @@ const MAX_DECODE_ROUNDS: usize = 8;
 /// segment counts up to its first `;` as well, since some servers drop `;params` from a
 /// segment (`..;` is `..` to them). Overlong UTF-8 forms of `.`, `/` and `\` count as those
 /// characters, as lenient decoders read them. Text that is still changing after
-/// [`MAX_DECODE_ROUNDS`] rounds counts as having one.
+/// `MAX_DECODE_ROUNDS` rounds of decoding counts as having one.
 pub fn has_dot_segment(text: &str) -> bool {
     let mut current: Vec<u8> = text.as_bytes().to_vec();
     for _ in 0..MAX_DECODE_ROUNDS {
@@ -276,10 +297,9 @@ pub fn cookie_pairs(param: &ParamPlan, value: &Value) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join(",")
         )],
-        Shape::Pairs(pairs) if param.explode => pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-            .collect(),
+        Shape::Pairs(pairs) if param.explode => {
+            pairs.iter().map(|(k, v)| encoded_pair(k, v)).collect()
+        }
         Shape::Pairs(pairs) => vec![format!(
             "{name}={}",
             pairs

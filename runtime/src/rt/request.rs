@@ -5,6 +5,8 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
+use super::call::CallError;
+use super::config::ConfigError;
 use super::credentials::{Credential, is_mcp_header, sensitive_header};
 use super::descriptor::{
     BodyEncoding, BodyShape, CallPlan, HttpMethod, ParamLocation, ParamPlan, SecurityKind,
@@ -18,6 +20,7 @@ use super::params;
 /// certificate store (most of a server's start-up): right for an `http` upstream, which is
 /// never left for another origin.
 pub fn client_builder(timeout: std::time::Duration, tls: bool) -> reqwest::ClientBuilder {
+    ensure_crypto_provider();
     let builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(std::time::Duration::from_secs(10)))
@@ -26,6 +29,19 @@ pub fn client_builder(timeout: std::time::Duration, tls: bool) -> reqwest::Clien
         builder
     } else {
         builder.tls_certs_only(std::iter::empty())
+    }
+}
+
+/// Makes *ring* the process's rustls cryptography provider unless one is installed already.
+/// reqwest is built without a provider of its own (its default, aws-lc-rs, compiles a C
+/// library with cmake: most of a generated crate's first build), and takes the process's
+/// default when it builds a client, with or without TLS. Everything else (the platform's
+/// certificate verifier, protocol versions, ALPN) stays reqwest's own. An application that
+/// embeds the runtime and installs a provider first keeps its choice.
+fn ensure_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may install one between the check and this call: either serves.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
@@ -38,25 +54,23 @@ pub struct Upstream {
 impl Upstream {
     /// Parses a base URL such as `https://api.example.com/v1`. Only http and https are
     /// accepted, and the URL must not carry credentials, a query or a fragment.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let base = reqwest::Url::parse(text.trim())
-            .map_err(|e| format!("base URL `{text}` is not a valid URL: {e}"))?;
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let url = || text.to_owned();
+        let base = reqwest::Url::parse(text.trim()).map_err(|e| ConfigError::InvalidBaseUrl {
+            url: url(),
+            reason: e.to_string(),
+        })?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(format!("base URL `{text}` must use http or https"));
+            return Err(ConfigError::BaseUrlScheme { url: url() });
         }
         if base.host_str().is_none() {
-            return Err(format!("base URL `{text}` has no host"));
+            return Err(ConfigError::BaseUrlHost { url: url() });
         }
         if !base.username().is_empty() || base.password().is_some() {
-            return Err(
-                "base URL must not contain credentials; configure them through the environment"
-                    .to_owned(),
-            );
+            return Err(ConfigError::BaseUrlCredentials);
         }
         if base.query().is_some() || base.fragment().is_some() {
-            return Err(format!(
-                "base URL `{text}` must not have a query or fragment"
-            ));
+            return Err(ConfigError::BaseUrlQuery { url: url() });
         }
         Ok(Upstream { base })
     }
@@ -121,6 +135,16 @@ impl PreparedRequest {
 /// Builds the request for `plan` from `args`, which have already been validated against the
 /// tool's input schema. Errors are messages for the model: they say which argument is wrong.
 pub fn build(
+    plan: &CallPlan,
+    args: &Map<String, Value>,
+    upstream: &Upstream,
+    schemes: &[SecuritySchemeDescriptor],
+    credentials: &[(usize, Credential)],
+) -> Result<PreparedRequest, CallError> {
+    prepare(plan, args, upstream, schemes, credentials).map_err(CallError::Request)
+}
+
+fn prepare(
     plan: &CallPlan,
     args: &Map<String, Value>,
     upstream: &Upstream,
@@ -287,23 +311,7 @@ const WHOLE_QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 fn whole_query(param: &ParamPlan, value: &Value) -> Option<String> {
     let text = match value {
         _ if param.json => params::encode_component(&value.to_string()),
-        Value::Object(map) => {
-            let mut pairs = Vec::with_capacity(map.len());
-            for (key, item) in map {
-                let items: Vec<&Value> = match item {
-                    Value::Array(list) => list.iter().collect(),
-                    other => vec![other],
-                };
-                for item in items {
-                    pairs.push(format!(
-                        "{}={}",
-                        params::encode_component(key),
-                        params::encode_component(&params::scalar_text(item))
-                    ));
-                }
-            }
-            pairs.join("&")
-        }
+        Value::Object(map) => params::form_urlencoded(map),
         Value::String(text) => {
             percent_encoding::utf8_percent_encode(text.trim_start_matches('?'), WHOLE_QUERY)
                 .to_string()
@@ -381,18 +389,10 @@ fn apply_credential(
             headers.insert(name, value);
         }
         (SecurityKind::ApiKey(ParamLocation::Query, name), Credential::ApiKey(secret)) => {
-            query.push(format!(
-                "{}={}",
-                params::encode_component(name),
-                params::encode_component(secret.expose())
-            ));
+            query.push(params::encoded_pair(name, secret.expose()));
         }
         (SecurityKind::ApiKey(ParamLocation::Cookie, name), Credential::ApiKey(secret)) => {
-            cookies.push(format!(
-                "{}={}",
-                params::encode_component(name),
-                params::encode_component(secret.expose())
-            ));
+            cookies.push(params::encoded_pair(name, secret.expose()));
         }
         _ => {}
     }
@@ -428,21 +428,7 @@ fn encode_body(
             let Value::Object(map) = &value else {
                 return Err("a form body must be an object".to_owned());
             };
-            let mut pairs = Vec::with_capacity(map.len());
-            for (k, v) in map {
-                let values: Vec<&Value> = match v {
-                    Value::Array(items) => items.iter().collect(),
-                    other => vec![other],
-                };
-                for v in values {
-                    pairs.push(format!(
-                        "{}={}",
-                        params::encode_component(k),
-                        params::encode_component(&params::scalar_text(v))
-                    ));
-                }
-            }
-            (pairs.join("&").into_bytes(), media_type)
+            (params::form_urlencoded(map).into_bytes(), media_type)
         }
         BodyEncoding::Multipart => {
             let Value::Object(map) = &value else {
@@ -630,7 +616,9 @@ mod tests {
     fn dot_segments_are_refused() {
         let up = Upstream::parse("http://127.0.0.1:9/v1").unwrap();
         for bad in ["..", ".", "%2e%2E"] {
-            let err = build(&PLAN, &args(json!({"id": bad})), &up, SCHEMES, &[]).unwrap_err();
+            let err = build(&PLAN, &args(json!({"id": bad})), &up, SCHEMES, &[])
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("argument `id`"), "{bad}: {err}");
         }
     }
@@ -648,7 +636,9 @@ mod tests {
             "../../admin",
             "..;/admin",
         ] {
-            let err = build(&PLAN, &args(json!({"id": attack})), &up, SCHEMES, &[]).unwrap_err();
+            let err = build(&PLAN, &args(json!({"id": attack})), &up, SCHEMES, &[])
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.contains("argument `id`") && err.contains("`..`"),
                 "{attack}: {err}"
@@ -761,7 +751,8 @@ mod tests {
             SCHEMES,
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("`trace`"), "{err}");
     }
 

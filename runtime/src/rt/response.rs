@@ -412,33 +412,14 @@ fn truncation_notice(limit: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::descriptor::{CallPlan, HttpMethod, ToolHints};
+    use super::super::tests::TOOL;
     use super::*;
 
     fn tool(output: bool, wrapped: bool) -> ToolDescriptor {
         ToolDescriptor {
-            name: "t",
-            title: None,
-            description: "",
-            input_schema: "{}",
             output_schema: output.then_some("{}"),
             output_wrapped: wrapped,
-            hints: ToolHints {
-                read_only: true,
-                destructive: false,
-                idempotent: true,
-            },
-            stream: None,
-            plan: CallPlan {
-                method: HttpMethod::Get,
-                path: "/",
-                params: &[],
-                body: None,
-                security: &[],
-                oauth_scopes: &[],
-            },
-            tags: &[],
-            search_only: false,
+            ..TOOL
         }
     }
 

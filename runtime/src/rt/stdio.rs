@@ -28,7 +28,8 @@ use tokio::sync::Mutex;
 use tokio_util::bytes::BytesMut;
 use tokio_util::codec::Decoder;
 
-use super::server::{GeneratedServer, SpliceTools};
+use super::handler::SpliceTools;
+use super::server::GeneratedServer;
 
 /// The longest line (one message) read; longer ones are dropped, as rmcp does.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -286,10 +287,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::super::descriptor::{
-        ApiDescriptor, CallPlan, HttpMethod, ServeMode, ToolDescriptor, ToolHints,
+        ApiDescriptor, CallPlan, HttpMethod, ToolDescriptor, ToolHints,
     };
-    use super::super::request::Upstream;
-    use super::super::server::RuntimeConfig;
+    use super::super::tests::{TOOL, api, config};
     use super::*;
     use rmcp::ServiceExt;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
@@ -301,38 +301,17 @@ mod tests {
             description: "Gets the thing.\nSecond line: \u{2028} é",
             input_schema: r#"{"type":"object","properties":{"id":{"type":"string"}},"required":["id"]}"#,
             output_schema: Some(output_schema),
-            output_wrapped: false,
             hints: ToolHints {
                 read_only: false,
                 destructive: true,
                 idempotent: false,
             },
-            stream: None,
             plan: CallPlan {
                 method: HttpMethod::Delete,
                 path: "/thing/{id}",
-                params: &[],
-                body: None,
-                security: &[],
-                oauth_scopes: &[],
+                ..TOOL.plan
             },
-            tags: &[],
-            search_only: false,
-        }
-    }
-
-    const fn api(tools: &'static [ToolDescriptor]) -> ApiDescriptor {
-        ApiDescriptor {
-            server_name: "t",
-            server_version: "1",
-            title: "T",
-            instructions: "",
-            default_base_url: None,
-            env_prefix: "T",
-            security_schemes: &[],
-            tools,
-            mode: ServeMode::Tools,
-            openapi: None,
+            ..TOOL
         }
     }
 
@@ -352,8 +331,7 @@ mod tests {
         lines: &[String],
         expected: usize,
     ) -> Vec<String> {
-        let config = RuntimeConfig::new(Upstream::parse("http://127.0.0.1:9").unwrap());
-        let server = GeneratedServer::new(api, config).unwrap();
+        let server = GeneratedServer::new(api, config(None)).unwrap();
         let (client, server_end) = tokio::io::duplex(1 << 20);
         let (read, write) = tokio::io::split(server_end);
         let task = tokio::spawn(async move {

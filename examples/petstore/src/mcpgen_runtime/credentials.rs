@@ -189,14 +189,26 @@ pub fn may_send_credentials(url: &reqwest::Url) -> bool {
     }
 }
 
-/// Why a credential is not sent to `url`, and how the operator can change that.
-pub fn insecure_credentials_message(url: &reqwest::Url) -> String {
-    format!(
-        "credentials are not sent over plain http to {}: anyone on the network path could \
-         read them. Use an https base URL, or start the server with \
-         --allow-insecure-credentials if this network is trusted",
-        url.origin().ascii_serialization()
-    )
+/// Credentials that would travel in clear text: the upstream is plain http on another
+/// machine, and the operator has not said the network is trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "credentials are not sent over plain http to {origin}: anyone on the network path could \
+     read them. Use an https base URL, or start the server with --allow-insecure-credentials \
+     if this network is trusted"
+)]
+pub struct InsecureCredentials {
+    /// The origin they would go to (never the path or query, which may hold a secret).
+    origin: String,
+}
+
+impl InsecureCredentials {
+    /// Credentials refused for `url`.
+    pub fn new(url: &reqwest::Url) -> Self {
+        InsecureCredentials {
+            origin: url.origin().ascii_serialization(),
+        }
+    }
 }
 
 /// A header value marked sensitive, so that HTTP tooling never prints it.

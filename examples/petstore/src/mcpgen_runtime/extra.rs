@@ -3,6 +3,10 @@
 //! Tools written by hand and served beside the generated ones: what `#[mcpgen::extra_tool]`
 //! functions become, and what a program that builds its server itself can register with
 //! [`GeneratedServer::with_extra_tools`](super::server::GeneratedServer::with_extra_tools).
+//!
+//! A standalone generated crate serves no hand-written tools: the API they are written against
+//! (building an [`ExtraTool`], [`IntoToolResult`], [`ToolContext`]'s accessors) is unused
+//! there, and allowed to be.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -12,9 +16,11 @@ use std::sync::{Arc, OnceLock};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
 use serde_json::Value;
 
+use super::call::check_arguments;
+use super::config::ConfigError;
 use super::descriptor::ToolHints;
 use super::server::GeneratedServer;
-use super::validate::ArgumentValidator;
+use super::validate::{ArgumentValidator, SchemaError};
 
 /// The future a hand-written tool returns.
 pub type ToolFuture = Pin<Box<dyn Future<Output = CallToolResult> + Send + 'static>>;
@@ -36,7 +42,10 @@ impl ToolContext {
     pub fn new(server: GeneratedServer, headers: Option<http::HeaderMap>) -> Self {
         ToolContext { server, headers }
     }
+}
 
+#[allow(dead_code)]
+impl ToolContext {
     /// The server the tool runs in.
     pub fn server(&self) -> &GeneratedServer {
         &self.server
@@ -67,6 +76,7 @@ impl std::fmt::Debug for ToolContext {
 
 /// What a hand-written tool function may return. Errors become tool errors (`isError: true`)
 /// carrying their text, so the model can read them.
+#[allow(dead_code)]
 pub trait IntoToolResult {
     /// Converts the value.
     fn into_tool_result(self) -> CallToolResult;
@@ -113,6 +123,7 @@ impl<T: IntoToolResult, E: std::fmt::Display> IntoToolResult for Result<T, E> {
 
 /// The tool error for arguments that passed the input schema but not the function's own
 /// argument type.
+#[allow(dead_code)]
 pub fn argument_error(tool: &str, error: impl std::fmt::Display) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(format!(
         "Invalid arguments for `{tool}`: {error}. Fix these arguments (see the tool's \
@@ -125,9 +136,8 @@ pub fn argument_error(tool: &str, error: impl std::fmt::Display) -> CallToolResu
 pub struct ExtraTool {
     tool: Tool,
     handler: Handler,
-    /// Why the input schema cannot be used, when it cannot.
-    schema_error: Option<String>,
-    validator: Arc<OnceLock<Result<ArgumentValidator, String>>>,
+    /// The input schema compiled on first use, or why it cannot be used.
+    validator: Arc<OnceLock<Result<ArgumentValidator, SchemaError>>>,
 }
 
 impl std::fmt::Debug for ExtraTool {
@@ -138,6 +148,7 @@ impl std::fmt::Debug for ExtraTool {
     }
 }
 
+#[allow(dead_code)]
 impl ExtraTool {
     /// A tool named `name` that runs `handler` on the caller's arguments (a JSON object). Its
     /// input schema accepts any object until [`Self::with_input_schema`] says otherwise.
@@ -151,7 +162,6 @@ impl ExtraTool {
         ExtraTool {
             tool: Tool::new(name.to_owned(), description.to_owned(), Arc::new(schema)),
             handler: Arc::new(move |args, context| Box::pin(handler(args, context))),
-            schema_error: None,
             validator: Arc::new(OnceLock::new()),
         }
     }
@@ -160,7 +170,6 @@ impl ExtraTool {
     /// handler runs, as for generated tools.
     pub fn with_input_schema(mut self, schema: JsonObject) -> Self {
         self.tool.input_schema = Arc::new(schema);
-        self.schema_error = None;
         self.validator = Arc::new(OnceLock::new());
         self
     }
@@ -168,16 +177,14 @@ impl ExtraTool {
     /// Sets the input JSON Schema from JSON text. Text that is not a JSON object makes every
     /// call a tool error saying so (the attribute macro checks the text at compile time).
     pub fn with_input_schema_json(self, schema: &str) -> Self {
-        match serde_json::from_str::<Value>(schema) {
-            Ok(Value::Object(object)) => self.with_input_schema(object),
-            Ok(_) => Self {
-                schema_error: Some("the input schema is not a JSON object".to_owned()),
-                ..self
-            },
-            Err(e) => Self {
-                schema_error: Some(format!("the input schema is not JSON: {e}")),
-                ..self
-            },
+        let unusable = match serde_json::from_str::<Value>(schema) {
+            Ok(Value::Object(object)) => return self.with_input_schema(object),
+            Ok(_) => SchemaError::NotAnObject,
+            Err(e) => SchemaError::NotJson(e.to_string()),
+        };
+        Self {
+            validator: Arc::new(OnceLock::from(Err(unusable))),
+            ..self
         }
     }
 
@@ -207,7 +214,9 @@ impl ExtraTool {
         self.tool.annotations = Some(annotations);
         self
     }
+}
 
+impl ExtraTool {
     /// The tool as `tools/list` shows it.
     pub fn tool(&self) -> &Tool {
         &self.tool
@@ -226,39 +235,14 @@ impl ExtraTool {
         context: ToolContext,
     ) -> CallToolResult {
         let args = Value::Object(arguments.unwrap_or_default());
-        if let Some(error) = &self.schema_error {
-            return tool_error(format!(
-                "The input schema of `{}` cannot be used: {error}",
-                self.tool.name
-            ));
-        }
         let validator = self.validator.get_or_init(|| {
             ArgumentValidator::new(&Value::Object(self.tool.input_schema.as_ref().clone()))
         });
-        match validator {
-            Ok(validator) => {
-                if let Err(problems) = validator.check(&args) {
-                    return tool_error(format!(
-                        "Invalid arguments for `{}`:\n- {}\nFix these arguments (see the tool's \
-                         inputSchema) and call the tool again.",
-                        self.tool.name,
-                        problems.join("\n- ")
-                    ));
-                }
-            }
-            Err(e) => {
-                return tool_error(format!(
-                    "The input schema of `{}` cannot be used: {e}",
-                    self.tool.name
-                ));
-            }
+        if let Err(e) = check_arguments(&self.tool.name, validator, &args) {
+            return e.into();
         }
         (self.handler)(args, context).await
     }
-}
-
-fn tool_error(text: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
 /// Whether `name` is a valid MCP tool name: `^[A-Za-z0-9_.-]{1,64}$`.
@@ -281,28 +265,22 @@ impl ExtraTools {
     pub fn new<'a>(
         tools: Vec<ExtraTool>,
         generated: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConfigError> {
         let mut taken: HashSet<&str> = generated.into_iter().collect();
         for tool in &tools {
             let name = tool.name();
             if !is_valid_tool_name(name) {
-                return Err(format!(
-                    "the extra tool name `{name}` is not a valid tool name \
-                     (^[A-Za-z0-9_.-]{{1,64}}$)"
-                ));
+                return Err(ConfigError::InvalidToolName {
+                    name: name.to_owned(),
+                });
             }
             if !taken.insert(name) {
-                return Err(format!(
-                    "the extra tool `{name}` has the name of another tool of this server"
-                ));
+                return Err(ConfigError::ToolNameTaken {
+                    name: name.to_owned(),
+                });
             }
         }
         Ok(ExtraTools { tools })
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.tools.is_empty()
     }
 
     /// The tools, in the order given.

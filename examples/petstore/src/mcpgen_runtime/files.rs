@@ -18,7 +18,7 @@ pub struct Decoded {
 }
 
 /// Decodes `data:<type>;base64,<data>` or plain base64 (standard or URL-safe, padded or not).
-pub fn decode_content(text: &str) -> Result<Decoded, String> {
+pub(super) fn decode_content(text: &str) -> Result<Decoded, String> {
     let text = text.trim();
     if let Some(rest) = text.strip_prefix("data:") {
         let (meta, data) = rest
@@ -79,7 +79,7 @@ fn file_part(value: &Value, field: &str) -> Result<(Vec<u8>, String, String), St
 type Part = (String, Option<String>, Option<String>, Vec<u8>);
 
 /// Encodes `fields` as `multipart/form-data`; returns the body and its content type.
-pub fn multipart(
+pub(super) fn multipart(
     fields: &Map<String, Value>,
     file_fields: &[&str],
 ) -> Result<(Vec<u8>, String), String> {

@@ -3,13 +3,25 @@
 //! The runtime of a generated MCP server: the descriptor types that generated tables fill in,
 //! and the code that executes them. This module is self-contained (it names its siblings only
 //! through `super::`), so the generator can copy it verbatim into a standalone crate.
+//!
+//! A server is configured ([`config`]), built ([`server`]), served over a transport
+//! ([`serve`], [`stdio`]), answers the MCP methods ([`handler`]) and runs each call of an
+//! operation through one path ([`call`]): validate the arguments ([`validate`], [`fields`]),
+//! choose credentials ([`credentials`], [`oauth`]), build the request ([`request`],
+//! [`params`], [`files`]), send it ([`retry`]) and shape the answer ([`response`]).
 
+pub mod call;
+pub mod config;
 pub mod credentials;
+// The tables' types, which the generator compiles too: which variants a table uses, and which
+// of the helpers the generator shares, depends on the API.
+#[allow(dead_code)]
 pub mod descriptor;
 pub mod discovery;
 pub mod extra;
 pub mod fields;
 pub mod files;
+pub mod handler;
 pub mod oauth;
 pub mod params;
 pub mod request;
@@ -22,6 +34,14 @@ pub mod stdio;
 pub mod validate;
 
 pub use descriptor::*;
-pub use extra::{ExtraTool, IntoToolResult, ToolContext};
-pub use serve::{ServeArgs, Transport, main, main_with_extra_tools};
-pub use server::{GeneratedServer, RuntimeConfig};
+pub use serve::main;
+// What users of the library crate name as `mcpgen::…`; a standalone crate's `main` needs only
+// the two above.
+#[allow(unused_imports)]
+pub use {
+    call::CallError,
+    config::{ConfigError, RuntimeConfig, ServeArgs, Transport},
+    extra::{ExtraTool, IntoToolResult, ToolContext},
+    serve::{ServeError, main_with_extra_tools, run},
+    server::GeneratedServer,
+};

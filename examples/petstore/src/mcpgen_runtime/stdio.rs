@@ -30,7 +30,8 @@ use tokio::sync::Mutex;
 use tokio_util::bytes::BytesMut;
 use tokio_util::codec::Decoder;
 
-use super::server::{GeneratedServer, SpliceTools};
+use super::handler::SpliceTools;
+use super::server::GeneratedServer;
 
 /// The longest line (one message) read; longer ones are dropped, as rmcp does.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;

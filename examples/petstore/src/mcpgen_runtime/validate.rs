@@ -10,6 +10,24 @@ const MAX_REPORTED: usize = 8;
 /// Messages quote the offending value; a huge value must not flood the model's context.
 const MAX_MESSAGE_CHARS: usize = 300;
 
+/// Why a tool's schema cannot be used to check values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// A generated table's schema text is not JSON.
+    #[error("invalid embedded schema: {0}")]
+    Embedded(String),
+    /// A hand-written tool's schema text is not JSON.
+    #[error("the input schema is not JSON: {0}")]
+    NotJson(String),
+    /// A hand-written tool's schema is JSON, but not an object.
+    #[error("the input schema is not a JSON object")]
+    NotAnObject,
+    /// The schema is not a JSON Schema 2020-12 the validator can compile.
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// A compiled input schema.
 pub struct ArgumentValidator {
     inner: jsonschema::Validator,
@@ -23,10 +41,17 @@ impl std::fmt::Debug for ArgumentValidator {
 
 impl ArgumentValidator {
     /// Compiles a JSON Schema 2020-12 document.
-    pub fn new(schema: &Value) -> Result<Self, String> {
+    pub fn new(schema: &Value) -> Result<Self, SchemaError> {
         jsonschema::draft202012::new(schema)
             .map(|inner| ArgumentValidator { inner })
-            .map_err(|e| e.to_string())
+            .map_err(|e| SchemaError::Invalid(e.to_string()))
+    }
+
+    /// Compiles a schema a generated table carries as JSON text.
+    pub fn from_embedded(text: &str) -> Result<Self, SchemaError> {
+        let schema: Value =
+            serde_json::from_str(text).map_err(|e| SchemaError::Embedded(e.to_string()))?;
+        Self::new(&schema)
     }
 
     /// Returns `Ok` when the arguments are valid, or the problems, one line each.

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use askama::Template;
 
 use crate::emit;
-use crate::error::{Error, Result};
-use crate::escape::{
+use crate::emit::escape::{
     code_span, html_comment_text, json_text, markdown_text, one_line, shell_word, table_cell,
     table_code, toml_string,
 };
+use crate::error::{Error, Result};
 use crate::model::{Location, SchemeKind};
 use crate::{Mapped, Settings};
 
@@ -254,16 +254,16 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         one_line(&api.version)
     );
 
-    let (rt_path, main_rs, dependencies) = match &settings.runtime_dependency() {
+    let (runtime_path, main_rs, dependencies) = match &settings.runtime_dependency() {
         RuntimeDependency::Inline => (
             "crate::mcpgen_runtime",
             format!(
-                "{header}\n// The runtime is a verbatim copy; not every item is used by every API.\n#[allow(dead_code, unused_imports)]\n#[rustfmt::skip]\nmod mcpgen_runtime;\n#[rustfmt::skip]\nmod tools;\n\nfn main() -> std::process::ExitCode {{\n    mcpgen_runtime::main(&tools::API)\n}}\n"
+                "{header}\n#[rustfmt::skip]\nmod mcpgen_runtime;\n#[rustfmt::skip]\nmod tools;\n\nfn main() -> std::process::ExitCode {{\n    mcpgen_runtime::main(&tools::API)\n}}\n"
             ),
             runtime_dependencies(),
         ),
         other => (
-            "::mcpgen",
+            "mcpgen",
             format!(
                 "{header}\n#[rustfmt::skip]\nmod tools;\n\nfn main() -> std::process::ExitCode {{\n    mcpgen::main(&tools::API)\n}}\n"
             ),
@@ -281,8 +281,11 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         ),
     };
 
-    let mut tools_rs = format!("{header}\n");
-    emit::write_api_text(api, rt_path, &mut tools_rs);
+    // The table names the runtime's types through a short alias, and reads the embedded
+    // document from a file of its own.
+    let mut tools_rs = format!("{header}\nuse {runtime_path} as rt;\n\n");
+    let openapi_file = api.openapi.as_ref().map(|_| OPENAPI_FILE);
+    emit::write_api_text(api, "rt", openapi_file, &mut tools_rs);
 
     let manifest = ManifestTemplate {
         mcpgen_version: VERSION,
@@ -306,6 +309,9 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         file("src/main.rs", main_rs),
         file("src/tools.rs", tools_rs),
     ];
+    if let Some(openapi) = &api.openapi {
+        files.push(file(&format!("src/{OPENAPI_FILE}"), openapi.clone()));
+    }
     if settings.runtime_dependency() == RuntimeDependency::Inline {
         for (name, source) in RUNTIME_FILES {
             files.push(file(
@@ -324,6 +330,9 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         tool_count: api.tools.len(),
     })
 }
+
+/// The embedded API document, beside `tools.rs`.
+const OPENAPI_FILE: &str = "openapi.json";
 
 fn file(path: &str, contents: String) -> GeneratedFile {
     GeneratedFile {

@@ -1,190 +1,31 @@
-//! How a generated server offers its operations (one tool each, or through search), what the
-//! selection means in each mode, and the API document the server serves as a resource.
-//!
-//! In search mode the selection chooses the operations the search reaches, as it chooses the
-//! tools in tools mode. In mixed mode the includes (`include_tags`, `include_operations`)
-//! choose the operations that are tools of their own, the excludes remove operations
-//! altogether, and every other operation stays in the table, reached through search.
+//! The API document a server serves as the resource `openapi://spec`: the bundled, upgraded
+//! document limited to the selected operations and to the components they use.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::model::{Api, Operation};
-use crate::schema::fragment_pointer;
-use crate::select::{Selection, SelectionError, select_operations};
-use crate::tools::ApiSpec;
-
-/// How a generated server offers its operations; the server's `--mode` flag can override it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Mode {
-    /// One tool per operation.
-    #[default]
-    Tools,
-    /// Three tools (`search_operations`, `describe_operation`, `call_operation`) reach every
-    /// operation, so the tool list stays a few kilobytes however large the API.
-    Search,
-    /// The selected operations are tools of their own; the three search tools reach the rest.
-    Mixed,
-}
-
-impl Mode {
-    /// The name used on command lines.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Tools => "tools",
-            Mode::Search => "search",
-            Mode::Mixed => "mixed",
-        }
-    }
-}
-
-impl std::str::FromStr for Mode {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "tools" => Ok(Mode::Tools),
-            "search" => Ok(Mode::Search),
-            "mixed" => Ok(Mode::Mixed),
-            other => Err(format!(
-                "`{other}` is not a mode: use tools, search or mixed"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Mode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The names of the search tools, which no tool of its own may take in mixed mode.
-pub const DISCOVERY_TOOLS: [&str; 3] =
-    ["search_operations", "describe_operation", "call_operation"];
-
-/// An operation as `METHOD /path`, which ties a built tool to its operation.
-pub type OperationKey = (String, String);
-
-fn key(op: &Operation) -> OperationKey {
-    (op.method.to_ascii_uppercase(), op.path.clone())
-}
-
-/// Applies `selection` to `api` as `mode` reads it, and returns the operations that are
-/// reached only through search (empty outside mixed mode). In mixed mode the operations that
-/// are tools of their own come first, so that they get the names they would get in tools mode.
-pub fn select(
-    api: &mut Api,
-    selection: &Selection,
-    mode: Mode,
-) -> Result<Vec<OperationKey>, SelectionError> {
-    if mode != Mode::Mixed {
-        select_operations(api, selection)?;
-        return Ok(Vec::new());
-    }
-    if selection.include_tags.is_empty() && selection.include_operations.is_empty() {
-        return Err(SelectionError {
-            setting: "mode",
-            message: "mixed mode needs include_tags or include_operations: they choose the \
-                      operations that are tools of their own, and search reaches the others"
-                .to_owned(),
-        });
-    }
-    let includes = Selection {
-        include_tags: selection.include_tags.clone(),
-        include_operations: selection.include_operations.clone(),
-        ..Selection::default()
-    };
-    let excludes = Selection {
-        exclude_tags: selection.exclude_tags.clone(),
-        exclude_operations: selection.exclude_operations.clone(),
-        ..Selection::default()
-    };
-    // The includes are resolved against the whole document, so that a misspelt one is
-    // reported even when an exclude would have removed what it names.
-    let mut probe = api.clone();
-    select_operations(&mut probe, &includes)?;
-    let direct: HashSet<String> = probe.operations.into_iter().map(|op| op.pointer).collect();
-    if !excludes.is_everything() {
-        select_operations(api, &excludes)?;
-    }
-    let (mut first, rest): (Vec<Operation>, Vec<Operation>) = std::mem::take(&mut api.operations)
-        .into_iter()
-        .partition(|op| direct.contains(&op.pointer));
-    if first.is_empty() {
-        return Err(SelectionError {
-            setting: "selection",
-            message: "the excludes remove every included operation, so the server would have \
-                      no tool of its own"
-                .to_owned(),
-        });
-    }
-    if rest.is_empty() {
-        return Err(SelectionError {
-            setting: "mode",
-            message: "the includes choose every operation, so search would reach nothing; \
-                      use tools mode, or include fewer operations"
-                .to_owned(),
-        });
-    }
-    let search_only = rest.iter().map(key).collect();
-    first.extend(rest);
-    api.operations = first;
-    Ok(search_only)
-}
-
-/// Sets the mode of `spec` and marks the tools of the `search_only` operations. Fails when a
-/// tool of its own would take the name of a search tool.
-pub fn apply(
-    spec: &mut ApiSpec,
-    mode: Mode,
-    search_only: &[OperationKey],
-) -> Result<(), SelectionError> {
-    spec.mode = mode;
-    let search_only: HashSet<(&str, &str)> = search_only
-        .iter()
-        .map(|(m, p)| (m.as_str(), p.as_str()))
-        .collect();
-    for tool in &mut spec.tools {
-        tool.search_only =
-            search_only.contains(&(tool.plan.method.as_str(), tool.plan.path.as_str()));
-    }
-    if mode == Mode::Mixed
-        && let Some(clash) = spec
-            .tools
-            .iter()
-            .find(|t| !t.search_only && DISCOVERY_TOOLS.contains(&t.name.as_str()))
-    {
-        return Err(SelectionError {
-            setting: "mode",
-            message: format!(
-                "the tool `{}` has the name of a search tool; rename it (x-mcpgen `name`, or a \
-                 tool prefix) to use mixed mode",
-                clash.name
-            ),
-        });
-    }
-    Ok(())
-}
+use crate::model::Operation;
+use crate::pointer::fragment_pointer;
 
 const METHODS: [&str; 9] = crate::methods::FIXED;
 
-/// The document limited to `operations`: other operations, path items left empty and
-/// webhooks are removed, and of the components only those the rest refers to (directly or
-/// through other components) are kept, besides every security scheme.
-pub fn selected_document(doc: &Value, operations: &[Operation]) -> Value {
-    selection(doc, operations).to_value()
-}
-
-/// [`selected_document`] as compact JSON text, written straight from `doc`: the same text as
-/// `serde_json::to_string(&selected_document(doc, operations))`, without copying the
-/// (possibly tens of megabytes of) values kept.
+/// The document limited to `operations`, as compact JSON text: other operations, path items
+/// left empty and webhooks are removed, and of the components only those the rest refers to
+/// (directly or through other components) are kept, besides every security scheme. Written
+/// straight from `doc`, without copying the (possibly tens of megabytes of) values kept; the
+/// same text as serde_json writes for [`selected_document`].
 pub fn selected_document_json(doc: &Value, operations: &[Operation]) -> String {
     let mut out = Vec::new();
     selection(doc, operations).write_json(&mut out);
     // Only whole UTF-8 strings and ASCII are written.
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// The document [`selected_document_json`] writes, as a value.
+#[cfg(test)]
+pub fn selected_document(doc: &Value, operations: &[Operation]) -> Value {
+    selection(doc, operations).to_value()
 }
 
 /// A part of the selected document: a value of the document kept whole, or an object of
@@ -195,6 +36,7 @@ enum Part<'a> {
 }
 
 impl Part<'_> {
+    #[cfg(test)]
     fn to_value(&self) -> Value {
         match self {
             Part::Whole(value) => (*value).clone(),
@@ -393,13 +235,12 @@ fn push_component(reference: &str, out: &mut Vec<(String, String)>) {
     let Some(pointer) = fragment_pointer(reference) else {
         return;
     };
-    let mut segments = pointer.split('/').skip(1);
-    if segments.next() != Some("components") {
+    let mut tokens = crate::pointer::tokens(&pointer);
+    if tokens.next().as_deref() != Some("components") {
         return;
     }
-    if let (Some(kind), Some(name)) = (segments.next(), segments.next()) {
-        let unescape = |s: &str| crate::error::unescape_token(s).into_owned();
-        out.push((unescape(kind), unescape(name)));
+    if let (Some(kind), Some(name)) = (tokens.next(), tokens.next()) {
+        out.push((kind.into_owned(), name.into_owned()));
     }
 }
 
@@ -407,104 +248,8 @@ fn push_component(reference: &str, out: &mut Vec<(String, String)>) {
 mod tests {
     use super::*;
     use crate::model::read_api;
+    use crate::select::fixtures::doc;
     use serde_json::json;
-
-    fn doc() -> Value {
-        json!({
-            "openapi": "3.1.0",
-            "info": {"title": "T", "version": "1"},
-            "paths": {
-                "/pets": {
-                    "parameters": [{"$ref": "#/components/parameters/Trace"}],
-                    "get": {"operationId": "listPets", "tags": ["pets"], "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pets"}}}}}},
-                    "post": {"operationId": "createPet", "tags": ["pets"], "responses": {"201": {"description": "ok"}}}
-                },
-                "/users": {
-                    "get": {"operationId": "listUsers", "tags": ["users"], "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}}}
-                },
-                "/admin": {
-                    "delete": {"operationId": "wipe", "tags": ["admin"], "responses": {"204": {"description": "ok"}}}
-                }
-            },
-            "webhooks": {"ping": {"post": {"responses": {"200": {"description": "ok"}}}}},
-            "components": {
-                "schemas": {
-                    "Pets": {"type": "array", "items": {"$ref": "#/components/schemas/Pet"}},
-                    "Pet": {"oneOf": [{"$ref": "#/components/schemas/Dog"}], "discriminator": {"propertyName": "kind", "mapping": {"dog": "#/components/schemas/Dog"}}},
-                    "Dog": {"type": "object"},
-                    "User": {"type": "object"}
-                },
-                "parameters": {"Trace": {"name": "t", "in": "header", "schema": {"type": "string"}}},
-                "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "k"}}
-            }
-        })
-    }
-
-    #[test]
-    fn mixed_mode_keeps_everything_but_the_excludes_with_includes_first() {
-        let doc = doc();
-        let mut api = read_api(&doc, false).unwrap();
-        let selection = Selection {
-            include_tags: vec!["users".into()],
-            exclude_tags: vec!["admin".into()],
-            ..Selection::default()
-        };
-        let search_only = select(&mut api, &selection, Mode::Mixed).unwrap();
-        let ids: Vec<&str> = api
-            .operations
-            .iter()
-            .filter_map(|o| o.operation_id.as_deref())
-            .collect();
-        assert_eq!(ids, ["listUsers", "listPets", "createPet"]);
-        assert_eq!(
-            search_only,
-            [
-                ("GET".to_owned(), "/pets".to_owned()),
-                ("POST".to_owned(), "/pets".to_owned())
-            ]
-        );
-    }
-
-    #[test]
-    fn mixed_mode_needs_includes_and_something_left_for_search() {
-        let doc = doc();
-        let mut api = read_api(&doc, false).unwrap();
-        let err = select(&mut api, &Selection::default(), Mode::Mixed).unwrap_err();
-        assert_eq!(err.setting, "mode");
-        let mut api = read_api(&doc, false).unwrap();
-        let everything = Selection {
-            include_tags: vec!["pets".into(), "users".into(), "admin".into()],
-            ..Selection::default()
-        };
-        assert!(select(&mut api, &everything, Mode::Mixed).is_err());
-        let mut api = read_api(&doc, false).unwrap();
-        let misspelt = Selection {
-            include_tags: vec!["user".into()],
-            ..Selection::default()
-        };
-        assert_eq!(
-            select(&mut api, &misspelt, Mode::Mixed)
-                .unwrap_err()
-                .setting,
-            "include_tags"
-        );
-    }
-
-    #[test]
-    fn search_mode_selects_like_tools_mode() {
-        let doc = doc();
-        let mut api = read_api(&doc, false).unwrap();
-        let selection = Selection {
-            include_tags: vec!["pets".into()],
-            ..Selection::default()
-        };
-        assert!(
-            select(&mut api, &selection, Mode::Search)
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(api.operations.len(), 2);
-    }
 
     #[test]
     fn the_selected_document_keeps_what_the_operations_use() {

@@ -2,10 +2,13 @@
 //! choice is made on the model, before any tool is built, so that a left-out operation costs
 //! nothing (its schemas are never converted) and cannot fail the document.
 
+pub mod document;
+pub mod mode;
+
 use std::collections::BTreeSet;
 
 use crate::model::{Api, Operation};
-use crate::naming;
+use crate::tools::naming;
 
 /// Which operations to keep. With no includes every operation is kept; with includes, only
 /// those that carry an included tag or are named in `include_operations`. Excludes are
@@ -408,5 +411,43 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.setting, "selection");
+    }
+}
+
+/// A document with operations under several tags, shared components, a webhook and a security
+/// scheme, which the selection tests narrow down.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use serde_json::{Value, json};
+
+    pub(crate) fn doc() -> Value {
+        json!({
+            "openapi": "3.1.0",
+            "info": {"title": "T", "version": "1"},
+            "paths": {
+                "/pets": {
+                    "parameters": [{"$ref": "#/components/parameters/Trace"}],
+                    "get": {"operationId": "listPets", "tags": ["pets"], "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pets"}}}}}},
+                    "post": {"operationId": "createPet", "tags": ["pets"], "responses": {"201": {"description": "ok"}}}
+                },
+                "/users": {
+                    "get": {"operationId": "listUsers", "tags": ["users"], "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}}}
+                },
+                "/admin": {
+                    "delete": {"operationId": "wipe", "tags": ["admin"], "responses": {"204": {"description": "ok"}}}
+                }
+            },
+            "webhooks": {"ping": {"post": {"responses": {"200": {"description": "ok"}}}}},
+            "components": {
+                "schemas": {
+                    "Pets": {"type": "array", "items": {"$ref": "#/components/schemas/Pet"}},
+                    "Pet": {"oneOf": [{"$ref": "#/components/schemas/Dog"}], "discriminator": {"propertyName": "kind", "mapping": {"dog": "#/components/schemas/Dog"}}},
+                    "Dog": {"type": "object"},
+                    "User": {"type": "object"}
+                },
+                "parameters": {"Trace": {"name": "t", "in": "header", "schema": {"type": "string"}}},
+                "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "k"}}
+            }
+        })
     }
 }

@@ -1,12 +1,18 @@
 //! Maps each operation to one MCP tool: its name, description, input and output schemas,
 //! annotations, and the call plan the runtime executes.
 
+pub mod naming;
+pub mod overrides;
+
 use serde_json::{Map, Value, json};
 
-use crate::extension::ParamOverride;
-use crate::model::{Api, Body, BodyEncoding, Location, Operation, Param, SchemeKind, StreamKind};
-use crate::naming::{self, NameAllocator, ToolNames};
-use crate::schema::{SchemaError, SchemaSet, escape_fragment, is_object_schema, open_refs};
+use crate::model::extension::ParamOverride;
+use crate::model::{
+    Api, Body, BodyEncoding, Location, Operation, Param, ParamStyle, SchemeKind, StreamKind,
+};
+use crate::pointer::fragment_token as escape_fragment;
+use crate::schema::{SchemaError, SchemaSet, is_object_schema, open_refs};
+use naming::{NameAllocator, ToolNames};
 
 /// Bytes of `$defs` an input schema may carry: far more than any real request body needs,
 /// so nothing a caller must send is left out in practice; it only stops pathological growth.
@@ -39,7 +45,7 @@ pub struct ApiSpec {
     /// Schema keywords left out and operations skipped, by pointer.
     pub warnings: Vec<SchemaError>,
     /// How the server offers its operations.
-    pub mode: crate::mode::Mode,
+    pub mode: crate::Mode,
     /// The document the tools come from, limited to their operations, as compact JSON: the
     /// server's `openapi://spec` resource.
     pub openapi: Option<String>,
@@ -84,16 +90,8 @@ pub struct ToolSpec {
     pub search_only: bool,
 }
 
-/// Annotations derived from the method (see [`crate::methods::semantics_of`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hints {
-    /// GET, HEAD, OPTIONS, TRACE, QUERY, and other safe methods.
-    pub read_only: bool,
-    /// DELETE, and other methods that remove or overwrite.
-    pub destructive: bool,
-    /// Safe methods, PUT, DELETE, and other idempotent methods.
-    pub idempotent: bool,
-}
+/// Annotations derived from the method (as RFC 9110 defines its safety and idempotence).
+pub use crate::descriptor::ToolHints as Hints;
 
 /// The HTTP call behind a tool.
 #[derive(Debug, Clone)]
@@ -121,8 +119,8 @@ pub struct ParamSpec {
     pub name: String,
     /// Location.
     pub location: Location,
-    /// OpenAPI style name.
-    pub style: String,
+    /// How the value is serialised.
+    pub style: ParamStyle,
     /// explode.
     pub explode: bool,
     /// allowReserved.
@@ -270,7 +268,7 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         schemes,
         tools,
         warnings,
-        mode: crate::mode::Mode::Tools,
+        mode: crate::Mode::Tools,
         openapi: None,
     })
 }
@@ -278,14 +276,14 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
 /// Where the `x-mcpgen` `name` of `op` is written: on the operation, else on its path item.
 fn extension_name_pointer(doc: &Value, op: &Operation) -> String {
     let on = |at: &str| {
-        let here = crate::error::pointer_push(
-            &crate::error::pointer_push(at, crate::extension::KEY),
+        let here = crate::pointer::push_token(
+            &crate::pointer::push_token(at, crate::model::extension::KEY),
             "name",
         );
-        crate::error::pointer_get(doc, &here).map(|_| here)
+        crate::pointer::value_at(doc, &here).map(|_| here)
     };
     on(&op.pointer)
-        .or_else(|| on(&crate::error::pointer_push("/paths", &op.path)))
+        .or_else(|| on(&crate::pointer::push_token("/paths", &op.path)))
         .unwrap_or_else(|| op.pointer.clone())
 }
 
@@ -429,7 +427,7 @@ fn build_tool(
                 arg: String::new(),
                 name: p.name.clone(),
                 location: p.location,
-                style: p.style.clone(),
+                style: p.style,
                 explode: p.explode,
                 allow_reserved: p.allow_reserved,
                 json: p.json,
@@ -465,7 +463,7 @@ fn build_tool(
             arg,
             name: p.name.clone(),
             location: p.location,
-            style: p.style.clone(),
+            style: p.style,
             explode: p.explode,
             allow_reserved: p.allow_reserved,
             json: p.json,
@@ -603,7 +601,7 @@ fn add_body(
     required: &mut Vec<Value>,
     refs: &mut Vec<String>,
 ) -> Result<BodySpec, SchemaError> {
-    let schema_at = crate::error::pointer_push(&body.pointer, "schema");
+    let schema_at = crate::pointer::push_token(&body.pointer, "schema");
     let multipart = body.encoding == BodyEncoding::Multipart;
     let mut file_fields = Vec::new();
     let object_like = matches!(
@@ -622,7 +620,7 @@ fn add_body(
     if object_like && let Some(props) = flattenable(schemas, &body.schema, args, false) {
         let mut names = Vec::with_capacity(props.len());
         for (prop, prop_schema) in props {
-            let at = crate::error::pointer_push(&schema_at, &prop);
+            let at = crate::pointer::push_token(&schema_at, &prop);
             let value = if multipart && let Some(file) = file_schema(schemas, &prop_schema) {
                 file_fields.push(prop.clone());
                 file
@@ -666,7 +664,7 @@ fn add_body(
                         file
                     }
                     None => {
-                        let at = crate::error::pointer_push(&schema_at, &prop);
+                        let at = crate::pointer::push_token(&schema_at, &prop);
                         let converted = schemas.convert(&prop_schema, &at)?;
                         refs.extend(converted.refs);
                         converted.value

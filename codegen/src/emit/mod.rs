@@ -7,14 +7,18 @@
 //! tokens). Every string of the tree is printed as a literal, escaped as Rust requires (or as a
 //! raw string when that is safe), so text from a document never becomes code.
 
+pub mod embed;
+pub mod escape;
+pub mod standalone;
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream};
 use quote::{TokenStreamExt, quote};
 
-use crate::mode::Mode;
-use crate::model::{BodyEncoding, Location, SchemeKind, StreamKind};
+use crate::Mode;
+use crate::model::{BodyEncoding, Location, ParamStyle, SchemeKind, StreamKind};
 use crate::tools::{ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolSpec};
 
 /// A constant Rust expression of the tool table. Paths are relative to the runtime module
@@ -27,7 +31,7 @@ pub enum Expr<'a> {
     RawStr(RawText<'a>),
     /// `true` or `false`.
     Bool(bool),
-    /// A `usize` literal (`0usize`).
+    /// An integer literal, typed `usize` by where it stands.
     Usize(usize),
     /// A runtime path: a unit variant or a constant.
     Path(&'static str),
@@ -41,6 +45,10 @@ pub enum Expr<'a> {
     Struct(&'static str, Vec<(&'static str, Expr<'a>)>),
     /// A slice, `&[..]`.
     Slice(Vec<Expr<'a>>),
+    /// A method call on a value, `<value>.name(a, b)`.
+    Method(Box<Expr<'a>>, &'static str, Vec<Expr<'a>>),
+    /// The text of a file beside the generated one, `include_str!("name")`.
+    IncludeStr(&'static str),
 }
 
 /// Text that a raw string literal can hold, with the number of `#` it needs around it.
@@ -56,6 +64,11 @@ const INLINE_SLICE_WIDTH: usize = 60;
 impl<'a> Expr<'a> {
     fn str(text: &'a str) -> Self {
         Expr::Str(Cow::Borrowed(text))
+    }
+
+    /// `self.name(args)`.
+    fn then(self, name: &'static str, args: Vec<Expr<'a>>) -> Self {
+        Expr::Method(Box::new(self), name, args)
     }
 
     fn some(value: Expr<'a>) -> Self {
@@ -92,7 +105,7 @@ impl<'a> Expr<'a> {
                 if *value { "true" } else { "false" },
                 Span::call_site(),
             )),
-            Expr::Usize(value) => out.append(Literal::usize_suffixed(*value)),
+            Expr::Usize(value) => out.append(Literal::usize_unsuffixed(*value)),
             Expr::Path(path) => path_tokens(rt, path, out),
             Expr::None => out.append(Ident::new("None", Span::call_site())),
             Expr::Some(value) => {
@@ -118,12 +131,26 @@ impl<'a> Expr<'a> {
                 out.append(Punct::new('&', Spacing::Alone));
                 out.append(Group::new(Delimiter::Bracket, list_tokens(rt, items)));
             }
+            Expr::Method(value, name, args) => {
+                value.tokens_into(rt, out);
+                out.append(Punct::new('.', Spacing::Alone));
+                out.append(Ident::new(name, Span::call_site()));
+                out.append(Group::new(Delimiter::Parenthesis, list_tokens(rt, args)));
+            }
+            Expr::IncludeStr(name) => {
+                out.append(Ident::new("include_str", Span::call_site()));
+                out.append(Punct::new('!', Spacing::Alone));
+                let file =
+                    TokenStream::from(proc_macro2::TokenTree::Literal(Literal::string(name)));
+                out.append(Group::new(Delimiter::Parenthesis, file));
+            }
         }
     }
 
     /// Formatted Rust text at indentation level `indent` (four spaces each), with runtime paths
     /// under `rt` (e.g. `crate::mcpgen_runtime`): one struct field per line, trailing commas,
     /// short slices of plain values on one line.
+    #[cfg(test)]
     pub fn to_text(&self, rt: &str, indent: usize) -> String {
         let mut out = String::new();
         self.text_into(rt, indent, &mut out);
@@ -136,7 +163,7 @@ impl<'a> Expr<'a> {
             Expr::RawStr(raw) => push_raw_literal(&raw.text, raw.hashes, out),
             Expr::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
             Expr::Usize(value) => {
-                let _ = write!(out, "{value}usize");
+                let _ = write!(out, "{value}");
             }
             Expr::Path(path) => push_path(rt, path, out),
             Expr::None => out.push_str("None"),
@@ -147,13 +174,17 @@ impl<'a> Expr<'a> {
             }
             Expr::Call(path, args) => {
                 push_path(rt, path, out);
-                out.push('(');
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    arg.text_into(rt, indent, out);
-                }
+                push_args(args, rt, indent, out);
+            }
+            Expr::Method(value, name, args) => {
+                value.text_into(rt, indent, out);
+                out.push('.');
+                out.push_str(name);
+                push_args(args, rt, indent, out);
+            }
+            Expr::IncludeStr(name) => {
+                out.push_str("include_str!(");
+                push_str_literal(name, out);
                 out.push(')');
             }
             Expr::Struct(path, fields) => {
@@ -219,6 +250,13 @@ impl<'a> Expr<'a> {
             Expr::Call(p, args) => {
                 path(p) + 2 + args.iter().map(|a| a.text_size_hint(rt) + 2).sum::<usize>()
             }
+            Expr::Method(value, name, args) => {
+                value.text_size_hint(rt)
+                    + name.len()
+                    + 3
+                    + args.iter().map(|a| a.text_size_hint(rt) + 2).sum::<usize>()
+            }
+            Expr::IncludeStr(name) => name.len() + 16,
             Expr::Struct(p, fields) => {
                 path(p)
                     + 4
@@ -241,7 +279,12 @@ impl<'a> Expr<'a> {
         match self {
             Expr::Str(_) | Expr::Bool(_) | Expr::Usize(_) | Expr::Path(_) | Expr::None => true,
             Expr::Slice(items) => items.iter().all(Expr::is_plain),
-            Expr::RawStr(..) | Expr::Some(_) | Expr::Call(..) | Expr::Struct(..) => false,
+            Expr::RawStr(..)
+            | Expr::Some(_)
+            | Expr::Call(..)
+            | Expr::Struct(..)
+            | Expr::Method(..)
+            | Expr::IncludeStr(_) => false,
         }
     }
 }
@@ -270,6 +313,18 @@ fn push_path(rt: &str, path: &str, out: &mut String) {
     out.push_str(rt);
     out.push_str("::");
     out.push_str(path);
+}
+
+/// `(a, b)`: the arguments of a call, on one line.
+fn push_args(args: &[Expr<'_>], rt: &str, indent: usize, out: &mut String) {
+    out.push('(');
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        arg.text_into(rt, indent, out);
+    }
+    out.push(')');
 }
 
 fn push_indent(level: usize, out: &mut String) {
@@ -390,7 +445,7 @@ pub fn text_literal<'a>(text: impl Into<Cow<'a, str>>) -> Expr<'a> {
 /// The `ApiDescriptor` static named `API` as tokens, with runtime types named through `rt`
 /// (`::mcpgen` for the macro).
 pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
-    let table = api_expr(api).to_tokens(rt);
+    let table = api_expr(api, None).to_tokens(rt);
     let format = proc_macro2::Literal::u32_unsuffixed(DESCRIPTOR_FORMAT);
     let message = format_mismatch_message();
     quote! {
@@ -403,7 +458,7 @@ pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
 /// The layout of the runtime's descriptor tables that this generator writes; the runtime's
 /// `DESCRIPTOR_FORMAT` must be the same (a test keeps them equal). Raised with every change
 /// to the tables' fields, so that a table written for one layout never meets a runtime of
-/// another: the generated check stops the build with [`format_mismatch_message`].
+/// another: the generated check stops the build with a message that says to regenerate.
 pub const DESCRIPTOR_FORMAT: u32 = 1;
 
 /// What a build says when a generated table and the runtime disagree on the layout.
@@ -418,15 +473,23 @@ fn format_mismatch_message() -> String {
 
 /// The `ApiDescriptor` static named `API` as formatted Rust, with runtime types named through
 /// `rt` (e.g. `crate::mcpgen_runtime` in a standalone crate, `::mcpgen` for a dependency).
+#[cfg(test)]
 pub fn api_text(api: &ApiSpec, rt: &str) -> String {
     let mut out = String::new();
-    write_api_text(api, rt, &mut out);
+    write_api_text(api, rt, None, &mut out);
     out
 }
 
-/// [`api_text`], appended to `out` (after a file header, say: megabytes are not copied again).
-pub fn write_api_text(api: &ApiSpec, rt: &str, out: &mut String) {
-    let table = api_expr(api);
+/// The `ApiDescriptor` static named `API` as formatted Rust, appended to `out` (after a file header, say: megabytes are not copied again).
+/// With `openapi_file`, the embedded document is read from that file beside the generated one
+/// (which the caller writes) rather than written inline.
+pub fn write_api_text(
+    api: &ApiSpec,
+    rt: &str,
+    openapi_file: Option<&'static str>,
+    out: &mut String,
+) {
+    let table = api_expr(api, openapi_file);
     // One allocation for megabytes of text: an estimate with some room to spare.
     out.reserve(table.text_size_hint(rt) / 8 * 9 + 512);
     out.push_str("const _: () = assert!(");
@@ -441,8 +504,9 @@ pub fn write_api_text(api: &ApiSpec, rt: &str, out: &mut String) {
     out.push_str(";\n");
 }
 
-/// The table of `api`, described once for both printers.
-pub fn api_expr(api: &ApiSpec) -> Expr<'_> {
+/// The table of `api`, described once for both printers; the embedded document is inline, or
+/// included from `openapi_file`.
+pub fn api_expr<'a>(api: &'a ApiSpec, openapi_file: Option<&'static str>) -> Expr<'a> {
     let mode = match api.mode {
         Mode::Tools => "ServeMode::Tools",
         Mode::Search => "ServeMode::Search",
@@ -471,9 +535,10 @@ pub fn api_expr(api: &ApiSpec) -> Expr<'_> {
             ("mode", Expr::Path(mode)),
             (
                 "openapi",
-                match &api.openapi {
-                    Some(text) => Expr::some(text_literal(text.as_str())),
-                    None => Expr::None,
+                match (&api.openapi, openapi_file) {
+                    (Some(_), Some(file)) => Expr::some(Expr::IncludeStr(file)),
+                    (Some(text), None) => Expr::some(text_literal(text.as_str())),
+                    (None, _) => Expr::None,
                 },
             ),
         ],
@@ -513,35 +578,44 @@ fn scheme_expr(scheme: &SchemeSpec) -> Expr<'_> {
     )
 }
 
+/// A parameter as its location's constructor, then only what differs from the defaults.
 fn param_expr(p: &ParamSpec) -> Expr<'_> {
-    let style = match p.style.as_str() {
-        "label" => "ParamStyle::Label",
-        "matrix" => "ParamStyle::Matrix",
-        "form" => "ParamStyle::Form",
-        "spaceDelimited" => "ParamStyle::SpaceDelimited",
-        "pipeDelimited" => "ParamStyle::PipeDelimited",
-        "deepObject" => "ParamStyle::DeepObject",
-        _ => "ParamStyle::Simple",
+    let constructor = match p.location {
+        Location::Path => "ParamPlan::path",
+        Location::Query => "ParamPlan::query",
+        Location::Header => "ParamPlan::header",
+        Location::Cookie => "ParamPlan::cookie",
+        Location::QueryString => "ParamPlan::query_string",
     };
-    Expr::Struct(
-        "ParamPlan",
-        vec![
-            ("arg", Expr::str(&p.arg)),
-            ("name", Expr::str(&p.name)),
-            ("location", location_expr(p.location)),
-            ("style", Expr::Path(style)),
-            ("explode", Expr::Bool(p.explode)),
-            ("allow_reserved", Expr::Bool(p.allow_reserved)),
-            ("json", Expr::Bool(p.json)),
-            (
-                "fixed",
-                match &p.fixed {
-                    Some(value) => Expr::some(Expr::Str(Cow::Owned(json_text(value)))),
-                    None => Expr::None,
-                },
-            ),
-        ],
-    )
+    let mut plan = Expr::Call(constructor, vec![Expr::str(&p.name)]);
+    if p.arg != p.name {
+        plan = plan.then("argument", vec![Expr::str(&p.arg)]);
+    }
+    if p.style != p.location.default_style() || p.explode != p.style.explodes_by_default() {
+        plan = plan.then("styled", vec![style_expr(p.style), Expr::Bool(p.explode)]);
+    }
+    if p.allow_reserved {
+        plan = plan.then("reserved", Vec::new());
+    }
+    if p.json {
+        plan = plan.then("json_text", Vec::new());
+    }
+    if let Some(value) = &p.fixed {
+        plan = plan.then("fixed_to", vec![Expr::Str(Cow::Owned(json_text(value)))]);
+    }
+    plan
+}
+
+fn style_expr(style: ParamStyle) -> Expr<'static> {
+    Expr::Path(match style {
+        ParamStyle::Simple => "ParamStyle::Simple",
+        ParamStyle::Label => "ParamStyle::Label",
+        ParamStyle::Matrix => "ParamStyle::Matrix",
+        ParamStyle::Form => "ParamStyle::Form",
+        ParamStyle::SpaceDelimited => "ParamStyle::SpaceDelimited",
+        ParamStyle::PipeDelimited => "ParamStyle::PipeDelimited",
+        ParamStyle::DeepObject => "ParamStyle::DeepObject",
+    })
 }
 
 /// Compact JSON text: what `value.to_string()` gives, written straight into a byte buffer
@@ -971,9 +1045,9 @@ mod tests {
             format!(
                 "rt::Table {{
     name: \"a\",
-    short: &[\"x\", 1usize],
+    short: &[\"x\", 1],
     empty: &[],
-    nested: &[&[0usize]],
+    nested: &[&[0]],
     long: rt::Shape::Flattened(&[
         \"{y}\",
         \"{y}\",

@@ -2,10 +2,13 @@
 //! responses and security schemes the tool builder works with. References to components are
 //! followed here; schemas stay as they are (the schema module converts them).
 
+pub mod extension;
+
 use serde_json::{Map, Value};
 
-use crate::error::pointer_push;
-use crate::schema::{fragment_pointer, kind};
+use crate::pointer::fragment_pointer;
+use crate::pointer::push_token as pointer_push;
+use crate::schema::kind;
 
 /// A problem found while reading the document, located by JSON pointer.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,33 +118,7 @@ pub struct SecurityScheme {
     pub kind: SchemeKind,
 }
 
-/// Parameter locations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Location {
-    /// In the path.
-    Path,
-    /// In the query string.
-    Query,
-    /// A header.
-    Header,
-    /// A cookie.
-    Cookie,
-    /// The whole query string, described by one schema (OpenAPI 3.2 `in: querystring`).
-    QueryString,
-}
-
-impl Location {
-    /// The name OpenAPI uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Location::Path => "path",
-            Location::Query => "query",
-            Location::Header => "header",
-            Location::Cookie => "cookie",
-            Location::QueryString => "querystring",
-        }
-    }
-}
+pub use crate::descriptor::{ParamLocation as Location, ParamStyle};
 
 /// An operation: one method on one path.
 #[derive(Debug, Clone)]
@@ -171,7 +148,7 @@ pub struct Operation {
     /// Security alternatives: each the schemes that apply together.
     pub security: Vec<Requirement>,
     /// The `x-mcpgen` settings of the operation and its path item.
-    pub extension: crate::extension::Extension,
+    pub extension: crate::model::extension::Extension,
 }
 
 /// A parameter.
@@ -194,7 +171,7 @@ pub struct Param {
     /// Pointer of the schema, for errors.
     pub schema_pointer: String,
     /// `style`, defaulted by location.
-    pub style: String,
+    pub style: ParamStyle,
     /// `explode`, defaulted by style.
     pub explode: bool,
     /// `allowReserved`.
@@ -203,20 +180,7 @@ pub struct Param {
     pub json: bool,
 }
 
-/// How a body is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyEncoding {
-    /// JSON.
-    Json,
-    /// `application/x-www-form-urlencoded`.
-    Form,
-    /// Text sent as given.
-    Text,
-    /// `multipart/form-data`, file fields as base64.
-    Multipart,
-    /// Raw bytes given as base64 or a data URI.
-    Binary,
-}
+pub use crate::descriptor::BodyEncoding;
 
 /// A request body.
 #[derive(Debug, Clone)]
@@ -238,8 +202,6 @@ pub struct Body {
 /// The schema of a successful JSON response.
 #[derive(Debug, Clone)]
 pub struct ResponseSchema {
-    /// The status code key (`200`, `2XX`, ...).
-    pub status: String,
     /// The schema: of the whole answer, or of each item of a stream.
     pub schema: Value,
     /// Pointer of the schema.
@@ -249,20 +211,7 @@ pub struct ResponseSchema {
 }
 
 /// A sequential media type whose items an OpenAPI 3.2 `itemSchema` describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamKind {
-    /// `text/event-stream`, each item an event object (`data`, `event`, `id`, `retry`) whose
-    /// `data` is text.
-    Events,
-    /// `text/event-stream`, each item an event object whose `data` is JSON.
-    EventsJson,
-    /// `text/event-stream` whose `itemSchema` describes the JSON `data` of each event.
-    EventData,
-    /// JSON Lines (`application/jsonl`, `application/x-ndjson`, ...): one JSON value a line.
-    JsonLines,
-    /// JSON text sequences (`application/json-seq`, RFC 7464).
-    JsonSeq,
-}
+pub use crate::descriptor::StreamFormat as StreamKind;
 
 /// The stream format of media type `media` (any case, parameters allowed), if it is one of
 /// the sequential media types.
@@ -549,7 +498,7 @@ pub fn follow<'v>(
 ) -> Result<(&'v Value, String), ModelError> {
     let mut current = value;
     let mut pointer = at.to_owned();
-    for _ in 0..32 {
+    for _ in 0..crate::limits::MAX_REF_HOPS {
         let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
             return Ok((current, pointer));
         };
@@ -567,7 +516,7 @@ pub fn follow<'v>(
                 format!("$ref `{reference}` is not a valid JSON pointer"),
             )
         })?;
-        current = crate::error::pointer_get(doc, &target).ok_or_else(|| {
+        current = crate::pointer::value_at(doc, &target).ok_or_else(|| {
             err(
                 &pointer_push(&pointer, "$ref"),
                 format!("$ref `{reference}` points to nothing"),
@@ -600,7 +549,7 @@ fn read_path_item(
         Some(p) => read_params(doc, p, &pointer_push(&item_at, "parameters"))?,
         None => Vec::new(),
     };
-    let item_extension = crate::extension::read(item, &item_at)?;
+    let item_extension = crate::model::extension::read(item, &item_at)?;
     if let Some(more) = item.get(crate::methods::ADDITIONAL) {
         check_additional_operations(more, &pointer_push(&item_at, crate::methods::ADDITIONAL))?;
     }
@@ -624,15 +573,18 @@ fn read_path_item(
             warnings,
         )
         .and_then(|mut op| {
-            let own = match crate::error::pointer_get(doc, &op_at).and_then(Value::as_object) {
-                Some(o) => crate::extension::read(o, &op_at)?,
+            let own = match crate::pointer::value_at(doc, &op_at).and_then(Value::as_object) {
+                Some(o) => crate::model::extension::read(o, &op_at)?,
                 None => Default::default(),
             };
             op.extension = item_extension.merged_with(own);
             let unknown = op.extension.unknown_params(&op.params);
             if let Some(first) = unknown.first() {
                 return Err(err(
-                    &pointer_push(&pointer_push(&op_at, crate::extension::KEY), "parameters"),
+                    &pointer_push(
+                        &pointer_push(&op_at, crate::model::extension::KEY),
+                        "parameters",
+                    ),
                     format!("`{first}` names no parameter of this operation"),
                 ));
             }
@@ -737,7 +689,7 @@ fn read_operation(
                 deprecated: false,
                 schema: serde_json::json!({"type": "string"}),
                 schema_pointer: at.to_owned(),
-                style: "simple".to_owned(),
+                style: ParamStyle::Simple,
                 explode: false,
                 allow_reserved: false,
                 json: false,
@@ -898,15 +850,11 @@ fn read_params(doc: &Value, list: &Value, at: &str) -> Result<Vec<Param>, ModelE
                 .unwrap_or_else(|| serde_json::json!({}));
             json = media.contains("json");
         }
-        let default_style = match location {
-            Location::Path | Location::Header => "simple",
-            Location::Query | Location::Cookie | Location::QueryString => "form",
-        };
-        let style = field("style").unwrap_or(default_style).to_owned();
+        let style = field("style").map_or(location.default_style(), ParamStyle::from_name);
         let explode = o
             .get("explode")
             .and_then(Value::as_bool)
-            .unwrap_or(style == "form");
+            .unwrap_or(style.explodes_by_default());
         let param = Param {
             pointer: p_at.clone(),
             name,
@@ -1084,7 +1032,6 @@ fn read_response(
     };
     let whole = json.and_then(|(media, m)| {
         m.get("schema").map(|schema| ResponseSchema {
-            status: (*code).clone(),
             schema: schema.clone(),
             pointer: schema_at(media, "schema"),
             stream: None,
@@ -1105,7 +1052,6 @@ fn read_response(
             other => other,
         };
         ResponseSchema {
-            status: (*code).clone(),
             schema: items.clone(),
             pointer: schema_at(media, "itemSchema"),
             stream: Some(kind),

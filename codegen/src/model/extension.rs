@@ -20,8 +20,8 @@
 
 use serde_json::Value;
 
-use crate::error::pointer_push;
 use crate::model::{ModelError, Param};
+use crate::pointer::push_token as pointer_push;
 use crate::schema::kind;
 
 /// The name of the extension.

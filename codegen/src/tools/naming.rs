@@ -80,7 +80,7 @@ impl ToolNames {
         Ok(())
     }
 
-    /// A tool name from any text: [`sanitize`], then, under the portable rule, each `.` as
+    /// A tool name from any text: `sanitize`, then, under the portable rule, each `.` as
     /// `_` (`api.v1.rooms.create` → `api_v1_rooms_create`).
     pub fn sanitize(self, raw: &str, fallback: &str) -> String {
         let name = sanitize(raw, fallback);

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 
 use crate::Settings;
 use crate::model::Operation;
-use crate::naming::{self, MAX_NAME_LEN, ToolNames};
 use crate::select::{SelectionError, resolve_operation};
 use crate::tools::ApiSpec;
+use crate::tools::naming::{self, MAX_NAME_LEN, ToolNames};
 
 /// Applies every override of `settings` to tools built from `operations`.
 pub fn apply(

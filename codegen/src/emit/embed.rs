@@ -2,7 +2,7 @@
 //! one: the `#[mcpgen::server]` attribute (tokens spliced into the user's module) and build
 //! scripts ([`Builder`], a formatted file in `OUT_DIR` for `include!`). Both emit the same
 //! items from the same [`Mapped`] document, so a server reads the same whichever is used, and
-//! the same as a standalone crate: the tool table is [`emit::api_tokens`].
+//! the same as a standalone crate: the tool table is the same.
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +11,8 @@ use quote::{format_ident, quote, quote_spanned};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::overrides::prefixed_name;
 use crate::tools::Hints;
+use crate::tools::overrides::prefixed_name;
 use crate::{Mapped, Settings, emit, map_document};
 
 /// The server type's name when none is given.
@@ -103,7 +103,7 @@ pub fn check_extra_tools(
             tool.name = prefixed_name(prefix, &tool.name);
         }
         if mapped.api.mode != crate::Mode::Tools
-            && crate::mode::DISCOVERY_TOOLS.contains(&tool.name.as_str())
+            && crate::select::mode::DISCOVERY_TOOLS.contains(&tool.name.as_str())
         {
             return Err(fail(format!(
                 "the tool name `{}` belongs to a search tool in {} mode; give this tool another \
@@ -171,8 +171,8 @@ pub fn server_items(mapped: &Mapped, module: &ServerModule, rt: &TokenStream) ->
     // Markdown on one line: a Builder prints it as a `///` comment, which must not end early.
     let server_doc = format!(
         " The MCP server for the {} API (from {}): {} generated tools{}.",
-        crate::escape::markdown_text(&mapped.api.title),
-        crate::escape::code_span(&spec_file),
+        crate::emit::escape::markdown_text(&mapped.api.title),
+        crate::emit::escape::code_span(&spec_file),
         mapped.api.tools.len(),
         match module.extra_tools.len() {
             0 => String::new(),
@@ -199,7 +199,7 @@ pub fn server_items(mapped: &Mapped, module: &ServerModule, rt: &TokenStream) ->
         #[allow(dead_code)]
         impl #server {
             /// Builds the server; credentials are read from the environment once, here.
-            pub fn new(config: #rt::RuntimeConfig) -> ::std::result::Result<Self, ::std::string::String> {
+            pub fn new(config: #rt::RuntimeConfig) -> ::std::result::Result<Self, #rt::ConfigError> {
                 #rt::GeneratedServer::new(&API, config)?
                     .with_extra_tools(extra_tools())
                     .map(Self)
@@ -207,8 +207,8 @@ pub fn server_items(mapped: &Mapped, module: &ServerModule, rt: &TokenStream) ->
 
             /// Builds the server from the environment alone, as the command line does with no
             /// options: the base URL from `<PREFIX>_BASE_URL`, else the default one.
-            pub fn from_env() -> ::std::result::Result<Self, ::std::string::String> {
-                Self::new(#rt::serve::config_from_env(&API)?)
+            pub fn from_env() -> ::std::result::Result<Self, #rt::ConfigError> {
+                Self::new(#rt::config::config_from_env(&API)?)
             }
 
             /// The runtime's server, e.g. for `mcpgen::serve::serve_http`.
@@ -287,13 +287,13 @@ pub fn server_items(mapped: &Mapped, module: &ServerModule, rt: &TokenStream) ->
 
         /// Parses the command line and serves, inside the caller's own async runtime.
         #[allow(dead_code)]
-        pub async fn serve() -> ::std::result::Result<(), ::std::string::String> {
+        pub async fn serve() -> ::std::result::Result<(), #rt::ServeError> {
             serve_with(<#rt::ServeArgs as #rt::__private::clap::Parser>::parse()).await
         }
 
         /// Serves with the given options, inside the caller's own async runtime.
         #[allow(dead_code)]
-        pub async fn serve_with(args: #rt::ServeArgs) -> ::std::result::Result<(), ::std::string::String> {
+        pub async fn serve_with(args: #rt::ServeArgs) -> ::std::result::Result<(), #rt::ServeError> {
             #rt::serve::serve_with_extra_tools(&API, args, extra_tools()).await
         }
     }
@@ -354,8 +354,8 @@ fn extra_tool_tokens(tool: &ExtraToolSpec, rt: &TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
-/// ```ignore
-/// // src/main.rs
+/// ```text
+/// // src/main.rs (OUT_DIR exists only in a build)
 /// mod petstore {
 ///     include!(concat!(env!("OUT_DIR"), "/petstore.rs"));
 /// }
@@ -365,7 +365,32 @@ fn extra_tool_tokens(tool: &ExtraToolSpec, rt: &TokenStream) -> TokenStream {
 /// ```
 ///
 /// The file holds the same items as a `#[mcpgen::server]` module without extra tools; the
-/// crate depends on `mcpgen` for the runtime.
+/// crate depends on `mcpgen` for the runtime. [`Builder::generate`] returns the same source
+/// without writing it:
+///
+/// ```
+/// use mcpgen_codegen::{Builder, Mode, Settings};
+/// # let dir = std::env::temp_dir().join(format!("mcpgen-builder-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let spec = dir.join("todo.yaml");
+/// std::fs::write(&spec, r#"
+/// openapi: 3.1.0
+/// info: {title: Todo, version: "1"}
+/// paths:
+///   /todos:
+///     get: {operationId: listTodos, responses: {"200": {description: ok}}}
+///     post: {operationId: addTodo, responses: {"201": {description: created}}}
+/// "#)?;
+/// let source = Builder::new(&spec)
+///     .settings(Settings::new().mode(Mode::Search))
+///     .server_type("TodoServer")
+///     .generate()?;
+/// assert!(source.contains("pub struct TodoServer"));
+/// assert!(source.contains("\"listTodos\""));
+/// assert!(source.contains("ServeMode::Search"));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
     spec: PathBuf,
@@ -450,7 +475,7 @@ impl Builder {
         Ok(format!(
             "// @generated by mcpgen {} from {}. Regenerate rather than edit.\n\n{}",
             env!("CARGO_PKG_VERSION"),
-            crate::escape::one_line(&spec_file),
+            crate::emit::escape::one_line(&spec_file),
             emit::format_file(tokens)?
         ))
     }

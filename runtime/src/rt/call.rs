@@ -1,0 +1,702 @@
+//! One call of an operation, after dispatch: validate the arguments → choose credentials →
+//! build the request → send it (repeated where safe) → shape the answer into a tool result.
+//!
+//! Every way of reaching an operation (its own tool, `call_operation`, a resource read, a
+//! hand-written tool calling it) runs through `GeneratedServer::call_operation`. A step that
+//! fails ends the call with a [`CallError`], which the model reads as a tool error; upstream
+//! failures of every kind are tool errors too, shaped from what came back.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
+use serde_json::Value;
+
+use super::credentials::{Credential, InsecureCredentials, Secret, passed_through};
+use super::descriptor::{HttpMethod, SecurityKind, ToolDescriptor};
+use super::fields::{self, FIELDS_ARG, FieldPath};
+use super::oauth::OAuthError;
+use super::request::{self, PreparedRequest};
+use super::response::{UpstreamAnswer, is_stream_media, to_tool_result};
+use super::retry;
+use super::server::GeneratedServer;
+use super::validate::{ArgumentValidator, SchemaError};
+
+/// Why a call ended before the upstream could answer it. The messages are for the model: they
+/// say what to change, where it can.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The arguments do not match the tool's input schema.
+    #[error(
+        "Invalid arguments for `{tool}`:\n- {}\nFix these arguments (see the tool's inputSchema) \
+         and call the tool again.",
+        .problems.join("\n- ")
+    )]
+    InvalidArguments {
+        /// The tool called.
+        tool: String,
+        /// What is wrong, one line each.
+        problems: Vec<String>,
+    },
+    /// The arguments of a search tool are wrong.
+    #[error("Invalid arguments for `{tool}`: {problem}. Fix them and call the tool again.")]
+    SearchArguments {
+        /// The search tool called.
+        tool: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The tool's own input schema cannot be compiled, so no arguments can be checked.
+    #[error("The input schema of `{tool}` cannot be used: {reason}")]
+    UnusableSchema {
+        /// The tool called.
+        tool: String,
+        /// Why.
+        reason: SchemaError,
+    },
+    /// No OAuth 2.0 access token could be had.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    /// The caller's credential would travel in clear text.
+    #[error(transparent)]
+    InsecureCredentials(#[from] InsecureCredentials),
+    /// The arguments cannot make a request (a value that cannot be sent where the operation
+    /// puts it, or that would move the request outside the API).
+    #[error("Cannot build the request: {0}")]
+    Request(String),
+    /// The server is stopping and takes no more calls.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+/// A call error is a tool error with its message.
+impl From<CallError> for CallToolResult {
+    fn from(error: CallError) -> Self {
+        CallToolResult::error(vec![ContentBlock::text(error.to_string())])
+    }
+}
+
+/// Checks `args` against a tool's compiled input schema: the first step of every call, of
+/// generated and hand-written tools alike (rmcp does not validate arguments).
+pub(super) fn check_arguments(
+    tool: &str,
+    validator: &Result<ArgumentValidator, SchemaError>,
+    args: &Value,
+) -> Result<(), CallError> {
+    let validator = validator
+        .as_ref()
+        .map_err(|reason| CallError::UnusableSchema {
+            tool: tool.to_owned(),
+            reason: reason.clone(),
+        })?;
+    validator
+        .check(args)
+        .map_err(|problems| CallError::InvalidArguments {
+            tool: tool.to_owned(),
+            problems,
+        })
+}
+
+/// Credentials chosen for one call.
+struct ChosenCredentials {
+    /// What the request carries.
+    applied: Vec<(usize, Credential)>,
+    /// OAuth 2.0 tokens fetched for it (scheme, `Authorization` value), to be retired when
+    /// the upstream refuses them.
+    fetched: Vec<(usize, Secret)>,
+}
+
+/// What came back from the upstream for one call.
+enum Exchange {
+    Answer {
+        /// `METHOD /path` as sent, for messages.
+        request: String,
+        status: http::StatusCode,
+        content_type: Option<String>,
+        body: Vec<u8>,
+        truncated: bool,
+        retry_after: Option<Duration>,
+    },
+    /// No answer: the message says why.
+    Failed(String),
+}
+
+impl Exchange {
+    /// The answer's status, if one came.
+    fn status(&self) -> Option<http::StatusCode> {
+        match self {
+            Exchange::Answer { status, .. } => Some(*status),
+            Exchange::Failed(_) => None,
+        }
+    }
+}
+
+impl GeneratedServer {
+    /// Calls operation `index`. `strict_output`: the result must match the operation's output
+    /// schema (it was called as a tool that declares it), which limits field selection.
+    pub(super) async fn call_operation(
+        &self,
+        index: usize,
+        tool: &'static ToolDescriptor,
+        arguments: Option<JsonObject>,
+        headers: Option<&http::HeaderMap>,
+        strict_output: bool,
+    ) -> CallToolResult {
+        let called = async {
+            let (args, selection) = self.checked_arguments(index, tool, arguments)?;
+            let mut credentials = self.credentials_for(tool, headers).await?;
+            let _permit = self
+                .state
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| CallError::ShuttingDown)?;
+            let (mut exchange, mut attempts) = self.send(tool, &args, &credentials).await?;
+            // An OAuth token can be revoked or expire early: fetch a new one, once.
+            if exchange.status() == Some(http::StatusCode::UNAUTHORIZED)
+                && !credentials.fetched.is_empty()
+            {
+                for (scheme, used) in &credentials.fetched {
+                    self.state
+                        .oauth
+                        .invalidate(*scheme, tool.plan.oauth_scopes, used)
+                        .await;
+                }
+                credentials = self.credentials_for(tool, headers).await?;
+                (exchange, attempts) = self.send(tool, &args, &credentials).await?;
+            }
+            let mut result = self.shape(tool, &exchange, attempts, &credentials);
+            if let Some(paths) = selection
+                && result.is_error != Some(true)
+            {
+                self.select_fields(index, tool, &mut result, &paths, strict_output);
+            }
+            Ok::<_, CallError>(result)
+        };
+        called.await.unwrap_or_else(CallToolResult::from)
+    }
+
+    /// The arguments checked against the operation's input schema, and the `_fields`
+    /// selection taken out of them where the operation offers it.
+    fn checked_arguments(
+        &self,
+        index: usize,
+        tool: &ToolDescriptor,
+        arguments: Option<JsonObject>,
+    ) -> Result<(JsonObject, Option<Vec<FieldPath>>), CallError> {
+        let mut args = arguments.unwrap_or_default();
+        let selection = match self.state.offers_fields[index]
+            .then(|| args.remove(FIELDS_ARG))
+            .flatten()
+        {
+            Some(value) => Some(fields::parse_fields(&value).map_err(|problem| {
+                CallError::InvalidArguments {
+                    tool: tool.name.to_owned(),
+                    problems: vec![problem],
+                }
+            })?),
+            None => None,
+        };
+        let args = Value::Object(args);
+        let validator = self.state.validators[index]
+            .get_or_init(|| ArgumentValidator::from_embedded(tool.input_schema));
+        check_arguments(tool.name, validator, &args)?;
+        let Value::Object(args) = args else {
+            unreachable!("the arguments were wrapped as an object above")
+        };
+        Ok((args, selection))
+    }
+
+    /// Chooses the first security alternative whose every scheme has a credential: the
+    /// caller's own (pass-through) first, then the environment's; OAuth 2.0 client
+    /// credentials are exchanged for an access token.
+    async fn credentials_for(
+        &self,
+        tool: &ToolDescriptor,
+        headers: Option<&http::HeaderMap>,
+    ) -> Result<ChosenCredentials, OAuthError> {
+        // TRACE never carries credentials (the upstream echoes the request): fetch none.
+        if tool.plan.method == HttpMethod::Trace {
+            return Ok(ChosenCredentials {
+                applied: Vec::new(),
+                fetched: Vec::new(),
+            });
+        }
+        let schemes = self.state.api.security_schemes;
+        let lookup = |index: usize| -> Option<Credential> {
+            let scheme = schemes.get(index)?;
+            let passed = match headers {
+                Some(h) if self.state.config.passthrough => passed_through(scheme, h),
+                _ => None,
+            };
+            passed.or_else(|| self.state.env_credentials.get(index).cloned())
+        };
+        let mut chosen = Vec::new();
+        for alternative in tool.plan.security {
+            let found: Option<Vec<_>> = alternative
+                .iter()
+                .map(|&i| lookup(i).map(|c| (i, c)))
+                .collect();
+            if let Some(found) = found {
+                chosen = found;
+                break;
+            }
+        }
+        let mut applied = Vec::with_capacity(chosen.len());
+        let mut fetched = Vec::new();
+        for (index, credential) in chosen {
+            match credential {
+                Credential::ClientCredentials(client) => {
+                    let header = self
+                        .state
+                        .oauth
+                        .authorization(index, &client, tool.plan.oauth_scopes)
+                        .await?;
+                    fetched.push((index, header.clone()));
+                    applied.push((index, Credential::Authorization(header)));
+                }
+                other => applied.push((index, other)),
+            }
+        }
+        Ok(ChosenCredentials { applied, fetched })
+    }
+
+    /// Builds and sends the request with `credentials`, repeating it where safe. Returns what
+    /// came back and how many attempts were made.
+    async fn send(
+        &self,
+        tool: &ToolDescriptor,
+        args: &JsonObject,
+        credentials: &ChosenCredentials,
+    ) -> Result<(Exchange, u32), CallError> {
+        let mut prepared = request::build(
+            &tool.plan,
+            args,
+            &self.state.config.upstream,
+            self.state.api.security_schemes,
+            &credentials.applied,
+        )?;
+        // A stream is asked for by its media type, unless a parameter already chose one.
+        if let Some(format) = tool.stream
+            && !prepared.headers.contains_key(http::header::ACCEPT)
+        {
+            prepared.headers.insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static(format.media_type()),
+            );
+        }
+        // A caller's credential too: the request's origin is the upstream's, and redirects
+        // never change it.
+        if !credentials.applied.is_empty() && !self.state.credentials_may_travel {
+            return Err(InsecureCredentials::new(&prepared.url).into());
+        }
+        Ok(self
+            .send_with_retries(&prepared, tool.plan.method.is_idempotent())
+            .await)
+    }
+
+    /// Sends `prepared`, repeating it after a 429, 502, 503 or 504 answer or a failure to
+    /// connect when the method is idempotent, as the retry policy allows. Returns the last
+    /// exchange and the number of attempts.
+    async fn send_with_retries(
+        &self,
+        prepared: &PreparedRequest,
+        idempotent: bool,
+    ) -> (Exchange, u32) {
+        let policy = self.state.config.retry;
+        let started = Instant::now();
+        // Durations, not instants: a huge `Retry-After` must not overflow a clock reading.
+        let fits = |wait: Duration| started.elapsed().saturating_add(wait) <= policy.budget;
+        let described = prepared.describe();
+        let mut retries = 0u32;
+        loop {
+            let may_retry = idempotent && retries < policy.max_retries;
+            let mut builder = self
+                .state
+                .client
+                .request(prepared.method.clone(), prepared.url.clone())
+                .headers(prepared.headers.clone());
+            if let Some(body) = &prepared.body {
+                builder = builder.body(body.clone());
+            }
+            let wait = match builder.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let asked = retry::retry_after(response.headers(), SystemTime::now());
+                    let wait = asked.unwrap_or_else(|| retry::backoff(retries));
+                    if !(may_retry && retry::is_retryable_status(status) && fits(wait)) {
+                        let retry_after = asked.filter(|_| retry::is_retryable_status(status));
+                        return (
+                            self.read_answer(response, &described, retry_after).await,
+                            retries + 1,
+                        );
+                    }
+                    tracing::debug!(
+                        request = %described,
+                        status = status.as_u16(),
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
+                    wait
+                }
+                Err(e) => {
+                    let wait = retry::backoff(retries);
+                    if !(may_retry && is_connection_failure(&e) && fits(wait)) {
+                        return (
+                            Exchange::Failed(transport_error(&described, &e)),
+                            retries + 1,
+                        );
+                    }
+                    tracing::debug!(request = %described, "retrying after a connection failure");
+                    wait
+                }
+            };
+            tokio::time::sleep(wait).await;
+            retries += 1;
+        }
+    }
+
+    /// Reads the answer's body, up to the configured limit.
+    async fn read_answer(
+        &self,
+        mut response: reqwest::Response,
+        described: &str,
+        retry_after: Option<Duration>,
+    ) -> Exchange {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let limit = self.state.config.max_response_bytes;
+        let mut body = Vec::new();
+        let mut truncated = false;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = limit - body.len();
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                // A stream that stops (or runs past the timeout) after some items keeps them:
+                // they are returned with a notice that the stream was cut.
+                Err(_) if !body.is_empty() && is_stream_media(content_type.as_deref()) => {
+                    truncated = true;
+                    break;
+                }
+                Err(e) => return Exchange::Failed(transport_error(described, &e)),
+            }
+        }
+        Exchange::Answer {
+            request: described.to_owned(),
+            status,
+            content_type,
+            body,
+            truncated,
+            retry_after,
+        }
+    }
+
+    /// The tool result for what came back: the answer converted, or the failure told, with
+    /// what the model should know on an error (the attempts made, how long the upstream asks
+    /// to wait, which credentials the operator could configure).
+    fn shape(
+        &self,
+        tool: &ToolDescriptor,
+        exchange: &Exchange,
+        attempts: u32,
+        credentials: &ChosenCredentials,
+    ) -> CallToolResult {
+        let (mut result, retry_after) = match exchange {
+            Exchange::Answer {
+                request,
+                status,
+                content_type,
+                body,
+                truncated,
+                retry_after,
+            } => (
+                to_tool_result(
+                    tool,
+                    &UpstreamAnswer {
+                        status: *status,
+                        content_type: content_type.as_deref(),
+                        body,
+                        truncated: *truncated,
+                        request,
+                    },
+                ),
+                *retry_after,
+            ),
+            Exchange::Failed(message) => (
+                CallToolResult::error(vec![ContentBlock::text(message.clone())]),
+                None,
+            ),
+        };
+        if result.is_error != Some(true) {
+            return result;
+        }
+        if attempts > 1 {
+            result.content.push(ContentBlock::text(format!(
+                "The request was sent {attempts} times ({} {} is safe to repeat); every \
+                 attempt failed.",
+                tool.plan.method.as_str(),
+                tool.plan.path
+            )));
+        }
+        if let Some(wait) = retry_after {
+            result.content.push(ContentBlock::text(format!(
+                "The upstream asks to wait {} s before trying again.",
+                wait.as_secs()
+            )));
+        }
+        let denied = exchange.status().is_some_and(|status| {
+            status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN
+        });
+        if denied && credentials.applied.is_empty() {
+            self.add_credential_hint(tool, &mut result);
+        }
+        result
+    }
+
+    /// Tells the model, after a 401 or 403 to a call sent without credentials, which ones the
+    /// operator can configure.
+    fn add_credential_hint(&self, tool: &ToolDescriptor, result: &mut CallToolResult) {
+        let schemes = self.state.api.security_schemes;
+        let mut options: Vec<String> = Vec::new();
+        for alternative in tool.plan.security {
+            for &i in *alternative {
+                if let Some(s) = schemes.get(i) {
+                    let option = match s.kind {
+                        SecurityKind::Bearer | SecurityKind::Basic => format!(
+                            "set {} or send an Authorization header to this server",
+                            s.env.join(" and ")
+                        ),
+                        SecurityKind::OAuth2ClientCredentials { .. } => format!(
+                            "set {} and {} (or an access token in {}), or send an \
+                             Authorization header to this server",
+                            s.env.get(1).copied().unwrap_or_default(),
+                            s.env.get(2).copied().unwrap_or_default(),
+                            s.env.first().copied().unwrap_or_default()
+                        ),
+                        SecurityKind::ApiKey(..) => format!("set {}", s.env.join(" and ")),
+                    };
+                    options.push(option);
+                }
+            }
+        }
+        if !options.is_empty() {
+            result.content.push(ContentBlock::text(format!(
+                "No upstream credential was configured for this call. The server's operator \
+                 can {}.",
+                options.join("; or ")
+            )));
+        }
+    }
+
+    /// Replaces a successful JSON result by the fields `paths` select. The text the model
+    /// reads is always the selection; the structured content is too, unless the tool declares
+    /// an output schema that the selection no longer matches (strict clients check it), in
+    /// which case it stays whole.
+    fn select_fields(
+        &self,
+        index: usize,
+        tool: &ToolDescriptor,
+        result: &mut CallToolResult,
+        paths: &[FieldPath],
+        strict_output: bool,
+    ) {
+        let Some(structured) = result.structured_content.as_ref() else {
+            return;
+        };
+        // The model sees `{"result": ...}` around answers that are not objects; paths may
+        // start inside it or with `result`.
+        let paths: Vec<FieldPath> = if tool.output_wrapped {
+            paths
+                .iter()
+                .map(|p| {
+                    if p.first() == Some("result") {
+                        p.clone()
+                    } else {
+                        p.under("result")
+                    }
+                })
+                .collect()
+        } else {
+            paths.to_vec()
+        };
+        let missing = fields::unmatched(structured, &paths);
+        let selected =
+            fields::select(structured, &paths).unwrap_or_else(|| Value::Object(JsonObject::new()));
+        let shown = if tool.output_wrapped {
+            selected.get("result").cloned().unwrap_or(Value::Null)
+        } else {
+            selected.clone()
+        };
+        let mut content = vec![ContentBlock::text(shown.to_string())];
+        if !missing.is_empty() {
+            content.push(ContentBlock::text(format!(
+                "No field matched {}. The answer's fields are: {}.",
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                field_names(structured, tool.output_wrapped)
+            )));
+        }
+        result.content = content;
+        let conforms = !strict_output || self.output_conforms(index, tool, &selected);
+        if conforms {
+            result.structured_content = Some(selected);
+        }
+    }
+
+    fn output_conforms(&self, index: usize, tool: &ToolDescriptor, value: &Value) -> bool {
+        let Some(schema) = tool.output_schema else {
+            return true;
+        };
+        let validator = self.state.output_validators[index]
+            .get_or_init(|| ArgumentValidator::from_embedded(schema));
+        validator.as_ref().is_ok_and(|v| v.check(value).is_ok())
+    }
+}
+
+/// The top-level field names of an answer (of its first element, for a list), for messages.
+fn field_names(structured: &Value, wrapped: bool) -> String {
+    let value = if wrapped {
+        structured.get("result").unwrap_or(structured)
+    } else {
+        structured
+    };
+    let object = match value {
+        Value::Array(items) => items.first(),
+        other => Some(other),
+    };
+    match object.and_then(Value::as_object) {
+        Some(map) if !map.is_empty() => {
+            let mut names: Vec<String> = map.keys().take(30).map(|k| format!("`{k}`")).collect();
+            if map.len() > 30 {
+                names.push("...".to_owned());
+            }
+            names.join(", ")
+        }
+        _ => "none (the answer is not an object)".to_owned(),
+    }
+}
+
+/// Whether the request failed before any answer arrived, in a way a new connection may not
+/// (refused, reset, closed): repeating an idempotent request is then safe. Timeouts are not
+/// among them: the time is spent, and the upstream may still be working on it.
+fn is_connection_failure(error: &reqwest::Error) -> bool {
+    if error.is_timeout() || error.is_body() || error.is_decode() || error.is_redirect() {
+        return false;
+    }
+    error.is_connect() || error.is_request()
+}
+
+/// Describes a failed exchange without the URL: reqwest's own message would include the query
+/// string, which may hold an API key.
+fn transport_error(described: &str, error: &reqwest::Error) -> String {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect to the upstream API"
+    } else if error.is_redirect() {
+        "was redirected too often"
+    } else if error.is_body() || error.is_decode() {
+        "failed while reading the response body"
+    } else {
+        "failed"
+    };
+    let mut source = std::error::Error::source(error);
+    let mut cause = String::new();
+    while let Some(err) = source {
+        cause = err.to_string();
+        source = err.source();
+    }
+    if cause.is_empty() || cause.contains("://") {
+        format!("The request {described} {what}.")
+    } else {
+        format!("The request {described} {what}: {cause}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::descriptor::ApiDescriptor;
+    use super::super::tests::{TOOL, api, config};
+    use super::*;
+    use serde_json::json;
+
+    static PLAIN: ApiDescriptor = api(&[TOOL]);
+
+    fn server() -> GeneratedServer {
+        GeneratedServer::new(&PLAIN, config(None)).unwrap()
+    }
+
+    #[test]
+    fn selections_that_break_the_output_schema_leave_the_structure_whole() {
+        let server = server();
+        let answer = json!({"id": "1", "name": "Rex", "extra": true});
+        let select = |fields: &[&str], strict: bool| {
+            let mut result = CallToolResult::structured(answer.clone());
+            let paths: Vec<FieldPath> = fields
+                .iter()
+                .map(|f| FieldPath::parse(f).unwrap())
+                .collect();
+            server.select_fields(0, &PLAIN.tools[0], &mut result, &paths, strict);
+            result
+        };
+        let kept = select(&["id", "name"], true);
+        assert_eq!(
+            kept.structured_content,
+            Some(json!({"id": "1", "name": "Rex"}))
+        );
+        let names_only = select(&["name"], true);
+        assert_eq!(names_only.structured_content, Some(answer.clone()));
+        assert_eq!(
+            names_only.content[0].as_text().map(|t| t.text.as_str()),
+            Some(r#"{"name":"Rex"}"#)
+        );
+        let loose = select(&["name"], false);
+        assert_eq!(loose.structured_content, Some(json!({"name": "Rex"})));
+    }
+
+    #[test]
+    fn bad_arguments_are_a_tool_error_that_says_how_to_fix_them() {
+        let server = server();
+        let result = |args: Value| {
+            let Value::Object(args) = args else {
+                unreachable!()
+            };
+            match server.checked_arguments(0, &PLAIN.tools[0], Some(args)) {
+                Ok(_) => None,
+                Err(e) => Some(CallToolResult::from(e)),
+            }
+        };
+        assert!(result(json!({"_fields": ["id"]})).is_none());
+        let refused = result(json!({"bogus": 1})).unwrap();
+        assert_eq!(refused.is_error, Some(true));
+        let text = &refused.content[0].as_text().unwrap().text;
+        assert!(
+            text.starts_with("Invalid arguments for `getThing`:\n- ")
+                && text.ends_with(
+                    "\nFix these arguments (see the tool's inputSchema) and call the tool again."
+                ),
+            "{text}"
+        );
+        let refused = result(json!({"_fields": 7})).unwrap();
+        let text = &refused.content[0].as_text().unwrap().text;
+        assert!(
+            text.contains("- `_fields` must be a list of field paths, found 7\n"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,527 @@
+//! The MCP side of a server: `initialize`, the tool list (the generated operations that are
+//! tools of their own, or the three search tools that reach every operation, then the
+//! hand-written tools), `tools/call` dispatch, and resources. Protocol errors are only for
+//! calls that name no known tool; what a call of an operation does after dispatch is in
+//! [`call`](super::call).
+
+use std::sync::Arc;
+
+use rmcp::ErrorData as McpError;
+use rmcp::handler::server::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ResourcesCapability, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use serde_json::Value;
+
+use super::call::CallError;
+use super::descriptor::{ServeMode, ToolDescriptor};
+use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
+use super::extra::ToolContext;
+use super::fields::{self, FIELDS_ARG};
+use super::server::GeneratedServer;
+
+/// Marks a `tools/list` request whose answer the transport completes with
+/// [`GeneratedServer::tools_json`]: the handler answers it with an empty list.
+#[derive(Debug, Clone, Copy)]
+pub struct SpliceTools;
+
+/// What a listed tool name leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listed {
+    /// The generated operation at this index.
+    Operation(usize),
+    /// One of the search tools (search and mixed modes).
+    Discovery(usize),
+    /// A hand-written tool.
+    Extra,
+}
+
+impl GeneratedServer {
+    /// The tools as listed, built afresh: generated operations (those that are tools of their
+    /// own in this mode), then the search tools, then the hand-written ones.
+    pub fn tools(&self) -> Vec<Tool> {
+        let mut tools = Vec::new();
+        self.each_tool(|tool| tools.push(tool.clone()));
+        tools
+    }
+
+    /// Calls `f` with every listed tool in order, building (and dropping) one operation's
+    /// tool at a time, so that a 1,000-operation API never holds all its parsed schemas.
+    fn each_tool(&self, mut f: impl FnMut(&Tool)) {
+        let state = &self.state;
+        for (i, t) in state.api.tools.iter().enumerate() {
+            if self.is_direct(t) {
+                match state.listed_tools[i].get() {
+                    Some(tool) => f(tool),
+                    None => f(&mcp_tool(t, state.offers_fields[i])),
+                }
+            }
+        }
+        state.discovery_tools.iter().for_each(&mut f);
+        state.extra_tools.iter().for_each(|t| f(t.tool()));
+    }
+
+    /// The listed tools as a JSON array, exactly what serialising [`Self::tools`] gives; built
+    /// once, tool by tool, and kept as text: the parsed schemas of a large API take ten times
+    /// the memory of their text. `None` when some output schema's root is not an object, which
+    /// rmcp drops for clients of older protocol versions: such a list cannot be shared by all.
+    pub fn tools_json(&self) -> Option<&str> {
+        self.state
+            .tools_json
+            .get_or_init(|| {
+                let mut out = String::from("[");
+                let mut shareable = true;
+                self.each_tool(|tool| {
+                    shareable &= tool.output_schema.as_ref().is_none_or(|schema| {
+                        schema.get("type").and_then(Value::as_str) == Some("object")
+                    });
+                    if out.len() > 1 {
+                        out.push(',');
+                    }
+                    // A `Tool` is plain data with string keys; serialising it cannot fail.
+                    out.push_str(&serde_json::to_string(tool).unwrap_or_default());
+                });
+                out.push(']');
+                shareable.then(|| out.into_boxed_str())
+            })
+            .as_deref()
+    }
+
+    /// What a listed tool name leads to; `None` for names that are not listed (unknown, or
+    /// reached only through search).
+    fn listed(&self, name: &str) -> Option<Listed> {
+        let state = &self.state;
+        if let Some(&i) = state.by_name.get(name) {
+            return self
+                .is_direct(&state.api.tools[i])
+                .then_some(Listed::Operation(i));
+        }
+        if let Some(i) = state.discovery_tools.iter().position(|t| t.name == name) {
+            return Some(Listed::Discovery(i));
+        }
+        state.extra_tools.get(name).map(|_| Listed::Extra)
+    }
+
+    /// Whether an operation is a tool of its own in the current mode.
+    fn is_direct(&self, tool: &ToolDescriptor) -> bool {
+        match self.state.mode {
+            ServeMode::Tools | ServeMode::Mixed => !tool.search_only,
+            ServeMode::Search => false,
+        }
+    }
+
+    /// The search index over the operations the search tools reach, built on first use.
+    fn index(&self) -> &OperationIndex {
+        self.state.index.get_or_init(|| {
+            let api = self.state.api;
+            let searched = api
+                .tools
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| self.state.mode == ServeMode::Search || t.search_only)
+                .map(|(i, _)| i)
+                .collect();
+            OperationIndex::build(api.tools, searched)
+        })
+    }
+
+    /// Executes one call of any tool: a generated operation (whether listed or reached through
+    /// search), a search tool, or a hand-written tool. `headers` are the caller's HTTP request
+    /// headers, when the call came over HTTP. `None` when no tool has that name; every other
+    /// problem is a tool error the model can read.
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: Option<JsonObject>,
+        headers: Option<&http::HeaderMap>,
+    ) -> Option<CallToolResult> {
+        if let Some(&index) = self.state.by_name.get(name) {
+            let tool = &self.state.api.tools[index];
+            let strict = self.is_direct(tool);
+            return Some(
+                self.call_operation(index, tool, arguments, headers, strict)
+                    .await,
+            );
+        }
+        if self.state.mode != ServeMode::Tools && DISCOVERY_TOOLS.contains(&name) {
+            return Some(
+                self.call_discovery_tool(name, arguments.unwrap_or_default(), headers)
+                    .await,
+            );
+        }
+        let extra = self.state.extra_tools.get(name)?;
+        let context = ToolContext::new(self.clone(), headers.cloned());
+        Some(extra.call(arguments, context).await)
+    }
+
+    async fn call_discovery_tool(
+        &self,
+        name: &str,
+        arguments: JsonObject,
+        headers: Option<&http::HeaderMap>,
+    ) -> CallToolResult {
+        let api = self.state.api;
+        let bad = |problem: String| {
+            CallToolResult::from(CallError::SearchArguments {
+                tool: name.to_owned(),
+                problem,
+            })
+        };
+        match name {
+            discovery::SEARCH_TOOL => {
+                let checked = discovery::check_known(&arguments, &["query", "limit"])
+                    .and_then(|()| discovery::string_arg(&arguments, "query"))
+                    .and_then(|q| discovery::limit(&arguments).map(|l| (q, l)));
+                let (query, limit) = match checked {
+                    Ok(found) => found,
+                    Err(e) => return bad(e),
+                };
+                let found = self.index().search(query, limit);
+                discovery::search_result(api.tools, &found, query)
+            }
+            discovery::DESCRIBE_TOOL => {
+                let checked = discovery::check_known(&arguments, &["name"])
+                    .and_then(|()| discovery::string_arg(&arguments, "name"));
+                let operation = match checked {
+                    Ok(found) => found,
+                    Err(e) => return bad(e),
+                };
+                match self.state.by_name.get(operation) {
+                    Some(&index) => {
+                        let tool = &api.tools[index];
+                        let schema = input_schema(tool, self.state.offers_fields[index]);
+                        discovery::describe(tool, &schema)
+                    }
+                    None => self.unknown_operation(operation),
+                }
+            }
+            _ => {
+                let checked = discovery::check_known(&arguments, &["name", "arguments"])
+                    .and_then(|()| discovery::string_arg(&arguments, "name"));
+                let operation = match checked {
+                    Ok(found) => found,
+                    Err(e) => return bad(e),
+                };
+                let args = match arguments.get("arguments") {
+                    None | Some(Value::Null) => JsonObject::new(),
+                    Some(Value::Object(map)) => map.clone(),
+                    Some(other) => {
+                        return bad(format!("`arguments` must be an object, found {other}"));
+                    }
+                };
+                match self.state.by_name.get(operation) {
+                    Some(&index) => {
+                        let tool = &api.tools[index];
+                        // call_operation declares no output schema, so its structured result
+                        // may be whatever the field selection leaves.
+                        self.call_operation(index, tool, Some(args), headers, false)
+                            .await
+                    }
+                    None => self.unknown_operation(operation),
+                }
+            }
+        }
+    }
+
+    fn unknown_operation(&self, name: &str) -> CallToolResult {
+        let api = self.state.api;
+        let suggestions: Vec<&str> = self
+            .index()
+            .search(name, 3)
+            .into_iter()
+            .map(|i| api.tools[i].name)
+            .collect();
+        discovery::unknown_operation(name, &suggestions)
+    }
+
+    /// The resources the server offers, built once.
+    fn resources(&self) -> &[Resource] {
+        self.state.resources.get_or_init(|| {
+            let api = self.state.api;
+            let mut out = Vec::new();
+            if let Some(spec) = api.openapi {
+                out.push(discovery::spec_resource(api.title, spec.len()));
+            }
+            if self.state.config.get_resources {
+                for tool in api.tools {
+                    let schema = parse_object(tool.input_schema);
+                    if discovery::is_resource_operation(tool, &schema) {
+                        out.push(discovery::operation_resource(tool));
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// Reads a resource: the API document, or the answer of a GET operation.
+    pub async fn read(
+        &self,
+        uri: &str,
+        headers: Option<&http::HeaderMap>,
+    ) -> Result<Vec<ResourceContents>, McpError> {
+        let api = self.state.api;
+        if uri == discovery::SPEC_URI
+            && let Some(spec) = api.openapi
+        {
+            return Ok(vec![ResourceContents::TextResourceContents {
+                uri: uri.to_owned(),
+                mime_type: Some("application/json".to_owned()),
+                text: spec.to_owned(),
+                meta: None,
+            }]);
+        }
+        let operation = uri
+            .strip_prefix(discovery::OPERATION_URI_PREFIX)
+            .filter(|_| self.state.config.get_resources)
+            .and_then(|name| self.state.by_name.get(name).copied())
+            .filter(|&i| {
+                discovery::is_resource_operation(
+                    &api.tools[i],
+                    &parse_object(api.tools[i].input_schema),
+                )
+            });
+        let Some(index) = operation else {
+            return Err(McpError::resource_not_found(
+                format!("no resource has the URI `{uri}`"),
+                None,
+            ));
+        };
+        let tool = &api.tools[index];
+        let result = self.call_operation(index, tool, None, headers, false).await;
+        if result.is_error == Some(true) {
+            let text = result
+                .content
+                .iter()
+                .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Err(McpError::internal_error(text, None));
+        }
+        Ok(discovery::resource_contents(uri, result))
+    }
+}
+
+fn parse_object(text: &str) -> JsonObject {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => map,
+        _ => JsonObject::new(),
+    }
+}
+
+/// The input schema as listed: the operation's own, plus `_fields` where it is offered.
+fn input_schema(tool: &ToolDescriptor, offers_fields: bool) -> JsonObject {
+    let mut schema = parse_object(tool.input_schema);
+    if offers_fields && let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        properties.insert(FIELDS_ARG.to_owned(), fields::fields_schema());
+    }
+    schema
+}
+
+fn mcp_tool(tool: &'static ToolDescriptor, offers_fields: bool) -> Tool {
+    let mut annotations = ToolAnnotations::new()
+        .read_only(tool.hints.read_only)
+        .idempotent(tool.hints.idempotent)
+        .open_world(true);
+    if !tool.hints.read_only {
+        annotations = annotations.destructive(tool.hints.destructive);
+    }
+    if let Some(title) = tool.title {
+        annotations.title = Some(title.to_owned());
+    }
+    let mut mcp = Tool::new(
+        tool.name,
+        tool.description,
+        Arc::new(input_schema(tool, offers_fields)),
+    )
+    .with_annotations(annotations);
+    if let Some(title) = tool.title {
+        mcp = mcp.with_title(title);
+    }
+    if let Some(schema) = tool.output_schema {
+        mcp = mcp.with_raw_output_schema(Arc::new(parse_object(schema)));
+    }
+    mcp
+}
+
+/// The caller's HTTP request headers, when the request came over HTTP.
+fn caller_headers(context: &RequestContext<RoleServer>) -> Option<&http::HeaderMap> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .map(|parts| &parts.headers)
+}
+
+impl ServerHandler for GeneratedServer {
+    fn get_info(&self) -> ServerConfig {
+        let api = self.state.api;
+        let mut capabilities = ServerCapabilities::builder().enable_tools().build();
+        if !self.resources().is_empty() {
+            capabilities.resources = Some(ResourcesCapability::default());
+        }
+        let mut instructions = api.instructions.to_owned();
+        match self.state.mode {
+            ServeMode::Tools => {}
+            ServeMode::Search => instructions.push_str(&format!(
+                " The operations are reached through search: {} finds operations for a task, \
+                 {} shows one operation's arguments, {} runs it.",
+                discovery::SEARCH_TOOL,
+                discovery::DESCRIBE_TOOL,
+                discovery::CALL_TOOL
+            )),
+            ServeMode::Mixed => instructions.push_str(&format!(
+                " Some operations are tools of their own; {} finds the others, {} shows their \
+                 arguments and {} runs them.",
+                discovery::SEARCH_TOOL,
+                discovery::DESCRIBE_TOOL,
+                discovery::CALL_TOOL
+            )),
+        }
+        ServerConfig::new(capabilities)
+            .with_server_info(
+                Implementation::new(api.server_name, api.server_version).with_title(api.title),
+            )
+            .with_instructions(instructions)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        // The transport (stdio, or the HTTP layer) puts the tools into the answer itself,
+        // from `tools_json`.
+        let over_http = context
+            .extensions
+            .get::<http::request::Parts>()
+            .is_some_and(|parts| parts.extensions.get::<SpliceTools>().is_some());
+        if over_http || context.extensions.get::<SpliceTools>().is_some() {
+            return Ok(ListToolsResult::with_all_items(Vec::new()));
+        }
+        // Built for this answer and dropped with it.
+        Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        let state = &self.state;
+        match self.listed(name)? {
+            Listed::Operation(i) => Some(
+                state.listed_tools[i]
+                    .get_or_init(|| mcp_tool(&state.api.tools[i], state.offers_fields[i]))
+                    .clone(),
+            ),
+            Listed::Discovery(i) => state.discovery_tools.get(i).cloned(),
+            Listed::Extra => state.extra_tools.get(name).map(|t| t.tool().clone()),
+        }
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let unknown = || McpError::invalid_params(format!("unknown tool `{}`", request.name), None);
+        // Only listed tools may be called directly; operations reached through search are
+        // called with call_operation.
+        if self.listed(&request.name).is_none() {
+            return Err(unknown());
+        }
+        // Boxed: rmcp spawns a task per request around this future, and tokio moves a task's
+        // future several times; a pointer is cheaper to move than the whole call's state.
+        let headers = caller_headers(&context);
+        match Box::pin(self.call(&request.name, request.arguments, headers)).await {
+            Some(result) => Ok(result.into()),
+            None => Err(unknown()),
+        }
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        if self.resources().is_empty() {
+            return Err(McpError::method_not_found::<
+                rmcp::model::ListResourcesRequestMethod,
+            >());
+        }
+        Ok(ListResourcesResult::with_all_items(
+            self.resources().to_vec(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        if self.resources().is_empty() {
+            return Err(McpError::method_not_found::<
+                rmcp::model::ListResourceTemplatesRequestMethod,
+            >());
+        }
+        Ok(ListResourceTemplatesResult::with_all_items(Vec::new()))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let contents = self.read(&request.uri, caller_headers(&context)).await?;
+        Ok(ReadResourceResult::new(contents).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::descriptor::ApiDescriptor;
+    use super::super::tests::{TOOL, api, config};
+    use super::*;
+
+    static PLAIN: ApiDescriptor = api(&[TOOL]);
+    static WITH_SPEC: ApiDescriptor = ApiDescriptor {
+        openapi: Some("{}"),
+        ..api(&[TOOL])
+    };
+
+    #[test]
+    fn resources_are_advertised_only_when_there_are_some() {
+        let plain = GeneratedServer::new(&PLAIN, config(None)).unwrap();
+        assert!(plain.get_info().capabilities.resources.is_none());
+        let mut with_gets = config(None);
+        with_gets.get_resources = true;
+        let gets = GeneratedServer::new(&PLAIN, with_gets).unwrap();
+        assert!(gets.get_info().capabilities.resources.is_some());
+        let spec = GeneratedServer::new(&WITH_SPEC, config(None)).unwrap();
+        assert!(spec.get_info().capabilities.resources.is_some());
+    }
+
+    #[test]
+    fn the_listing_follows_the_mode() {
+        let names = |mode| {
+            GeneratedServer::new(&PLAIN, config(Some(mode)))
+                .unwrap()
+                .tools()
+                .iter()
+                .map(|t| t.name.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(ServeMode::Tools), ["getThing"]);
+        assert_eq!(
+            names(ServeMode::Search),
+            ["search_operations", "describe_operation", "call_operation"]
+        );
+        let server = GeneratedServer::new(&PLAIN, config(None)).unwrap();
+        let listed = &server.tools()[0];
+        assert_eq!(
+            server.tools_json(),
+            Some(serde_json::to_string(&server.tools()).unwrap().as_str())
+        );
+        assert!(listed.input_schema["properties"]["_fields"].is_object());
+    }
+}

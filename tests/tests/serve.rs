@@ -1,0 +1,167 @@
+//! `cargo mcpgen serve` against the crates the generator writes for the same documents and
+//! settings: the same `initialize` answer, the same `tools/list` and `resources/list`, byte for
+//! byte, and the same resource text.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use mcpgen_tests::{
+    build_example, faults_binary, hardening_binary, kitchen_sink_binary, oauth_binary,
+    openapi32_binary, petstore_binary, workspace_root,
+};
+
+/// The `cargo-mcpgen` binary, built once per process.
+fn mcpgen() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_example("cargo-mcpgen"))
+}
+
+/// The requests both servers answer, one JSON-RPC message a line.
+const EXCHANGE: [&str; 5] = [
+    r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"compare","version":"1"}}}"#,
+    r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+    r#"{"jsonrpc":"2.0","id":3,"method":"resources/list"}"#,
+    r#"{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"openapi://spec"}}"#,
+];
+
+/// Runs `bin ARGS` over stdio, sends [`EXCHANGE`] and returns the four answers as written.
+fn answers(bin: &Path, args: &[&str]) -> Vec<String> {
+    let mut child = Command::new(bin)
+        .args(args)
+        // No upstream is called: an address nothing listens on.
+        .args(["--base-url", "http://127.0.0.1:9/api"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} starts: {e}", bin.display()));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut lines = Vec::new();
+    for request in EXCHANGE {
+        writeln!(stdin, "{request}").expect("the server reads its input");
+        if request.contains(r#""id""#) {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("the server answers");
+            assert!(!line.is_empty(), "{} closed its output", bin.display());
+            lines.push(line);
+        }
+    }
+    drop(stdin);
+    child.wait().expect("the server exits when its input ends");
+    lines
+}
+
+/// Asserts that `serve SPEC ARGS` answers as the generated server does.
+fn assert_same(generated: &Path, spec: &str, args: &[&str]) {
+    let spec = workspace_root().join(spec);
+    let mut serve_args = vec!["serve", spec.to_str().expect("a UTF-8 path")];
+    serve_args.extend_from_slice(args);
+    let expected = answers(generated, &[]);
+    let served = answers(mcpgen(), &serve_args);
+    let names = [
+        "initialize",
+        "tools/list",
+        "resources/list",
+        "resources/read",
+    ];
+    for ((name, want), got) in names.iter().zip(&expected).zip(&served) {
+        assert!(
+            !want.contains(r#""error""#) || *name == "resources/read",
+            "{name}: {want}"
+        );
+        assert!(
+            want == got,
+            "{name} differs for {}:\ngenerated: {want}\nserved:    {got}",
+            spec.display()
+        );
+    }
+    assert_eq!(expected.len(), served.len());
+}
+
+#[test]
+fn petstore_is_served_as_generated() {
+    assert_same(
+        petstore_binary(),
+        "examples/petstore/openapi.yaml",
+        &["--name", "petstore-mcp"],
+    );
+}
+
+#[test]
+fn kitchen_sink_is_served_as_generated() {
+    assert_same(
+        kitchen_sink_binary(),
+        "tests/fixtures/kitchen-sink.yaml",
+        &["--name", "kitchen-sink-mcp"],
+    );
+}
+
+#[test]
+fn mixed_mode_is_served_as_generated() {
+    assert_same(
+        oauth_binary(),
+        "tests/fixtures/oauth.yaml",
+        &[
+            "--name",
+            "oauth-pets-mcp",
+            "--mode",
+            "mixed",
+            "--include-operation",
+            "getPetById",
+        ],
+    );
+}
+
+#[test]
+fn openapi_32_is_served_as_generated() {
+    assert_same(
+        openapi32_binary(),
+        "tests/fixtures/openapi32.yaml",
+        &["--name", "thirty-two-mcp", "--include-tag", "catalog"],
+    );
+}
+
+#[test]
+fn hostile_and_faulty_documents_are_served_as_generated() {
+    assert_same(
+        hardening_binary(),
+        "tests/fixtures/hardening.yaml",
+        &["--name", "hardening-mcp"],
+    );
+    assert_same(
+        faults_binary(),
+        "tests/fixtures/faults.yaml",
+        &["--name", "faults-mcp"],
+    );
+}
+
+#[test]
+fn a_document_that_does_not_map_is_a_located_error() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let spec = dir.path().join("broken.yaml");
+    std::fs::write(
+        &spec,
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get:\n      parameters: [{$ref: '#/components/parameters/Missing'}]\n      responses: {'200': {description: ok}}\n",
+    )
+    .expect("the document is written");
+    let output = Command::new(mcpgen())
+        .args(["serve", spec.to_str().expect("a UTF-8 path")])
+        .stdin(Stdio::null())
+        .output()
+        .expect("cargo-mcpgen runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken.yaml:6: /paths/~1a/get/parameters/0/$ref"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/components/parameters/Missing"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "nothing is served");
+}
