@@ -33,11 +33,13 @@ pub fn client_builder(timeout: std::time::Duration, tls: bool) -> reqwest::Clien
 }
 
 /// Makes *ring* the process's rustls cryptography provider unless one is installed already.
-/// reqwest is built without a provider of its own (its default, aws-lc-rs, compiles a C
-/// library with cmake: most of a generated crate's first build), and takes the process's
-/// default when it builds a client, with or without TLS. Everything else (the platform's
-/// certificate verifier, protocol versions, ALPN) stays reqwest's own. An application that
-/// embeds the runtime and installs a provider first keeps its choice.
+/// reqwest is built without a provider of its own: its default, aws-lc-rs, compiles a C library
+/// with cmake, a large share of a generated crate's first build. reqwest takes the process's
+/// provider whenever it builds a client, with or without TLS; everything else (the platform's
+/// certificate verifier, protocol versions, ALPN) stays reqwest's own. *ring* has the same
+/// cipher suites, but verifies no P-521 signatures (which publicly trusted certificates do not
+/// use) and has no post-quantum key exchange. An application that embeds the runtime and
+/// installs a provider first keeps its choice.
 fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Another thread may install one between the check and this call: either serves.
@@ -460,6 +462,15 @@ mod tests {
     use super::super::descriptor::{BodyPlan, HttpMethod, ParamStyle};
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn clients_build_with_the_ring_provider() {
+        let timeout = std::time::Duration::from_secs(1);
+        assert!(client_builder(timeout, false).build().is_ok());
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+        // Built twice: installing the provider again must not fail or panic.
+        assert!(client_builder(timeout, false).build().is_ok());
+    }
 
     const PARAMS: &[ParamPlan] = &[
         ParamPlan {

@@ -62,11 +62,7 @@ pub fn main_with_extra_tools(
 
 /// Serves `api` with options already parsed (by a command line that has options of its own
 /// around these, as `cargo mcpgen serve` has) until the client goes away or a signal arrives.
-pub fn run(
-    api: &'static ApiDescriptor,
-    args: ServeArgs,
-    extra_tools: Vec<ExtraTool>,
-) -> ExitCode {
+pub fn run(api: &'static ApiDescriptor, args: ServeArgs, extra_tools: Vec<ExtraTool>) -> ExitCode {
     // One client over stdio is served on one thread: handing each call between worker
     // threads costs more than the call's own work. HTTP serves many clients at once.
     let mut builder = match args.transport {
