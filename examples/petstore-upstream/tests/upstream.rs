@@ -11,7 +11,16 @@ const WAIT: Duration = Duration::from_secs(5);
 
 async fn start() -> (Upstream, Client) {
     let upstream = Upstream::start(0).await.expect("upstream starts");
-    (upstream, Client::new())
+    (upstream, client())
+}
+
+/// A plain-http client. Tests of the whole workspace build reqwest with the runtime's features,
+/// whose TLS takes the process's rustls provider: one is installed first, as the runtime does.
+fn client() -> Client {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    Client::new()
 }
 
 /// Sends an authorised request with an optional JSON body and returns status and parsed body.
@@ -673,7 +682,7 @@ fn binary_prints_its_url_and_stops_on_sigterm() {
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let status = runtime.block_on(async {
-        Client::new()
+        client()
             .get(format!("{url}/store/inventory"))
             .header("Authorization", TOKEN)
             .send()
