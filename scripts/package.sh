@@ -22,7 +22,7 @@ cargo package --offline --quiet "${allow_dirty[@]}" \
 id=$(cargo pkgid --offline -p cargo-mcpgen)
 version=${id##*[#@]}
 for crate in mcpgen-codegen mcpgen-macros mcpgen cargo-mcpgen; do
-  tar -xzf "target/package/$crate-$version.crate" -C "$work/unpacked"
+  tar -xzf "${CARGO_TARGET_DIR:-target}/package/$crate-$version.crate" -C "$work/unpacked"
 done
 
 # crates.io does not have these versions yet: the packaged crates stand in for them, as a
@@ -31,9 +31,14 @@ cat >>"$work/unpacked/cargo-mcpgen-$version/Cargo.toml" <<TOML
 
 [patch.crates-io]
 mcpgen-codegen = { path = "$work/unpacked/mcpgen-codegen-$version" }
+mcpgen = { path = "$work/unpacked/mcpgen-$version" }
+mcpgen-macros = { path = "$work/unpacked/mcpgen-macros-$version" }
 TOML
 mkdir -p "$work/project"
+# Packages of unpublished versions look like registry crates, which cargo never rebuilds once
+# built: a target folder of their own, emptied first, keeps an older build from standing in.
 export CARGO_TARGET_DIR="$root/target/package-check"
+rm -rf "$CARGO_TARGET_DIR"
 echo "==> cargo install cargo-mcpgen from its .crate file, offline" >&2
 cargo install --offline --quiet --debug \
   --path "$work/unpacked/cargo-mcpgen-$version" --root "$work/bin"
