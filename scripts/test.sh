@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 # A clean build gains nothing from incremental state, which would double the space it takes on
 # disk; nested builds (generated crates, trybuild) inherit this.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# System packages the end-to-end tests drive (a load balancer), installed when missing.
+scripts/install-test-deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace

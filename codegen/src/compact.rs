@@ -342,6 +342,45 @@ mod tests {
         );
     }
 
+    /// What clients mirror into `Mcp-Param-*` headers is a tool's contract: compaction, even
+    /// the lossy kind, keeps the marks where they are.
+    #[test]
+    fn header_marks_survive_every_compaction() {
+        let mut s = json!({
+            "type": "object",
+            "properties": {
+                "X-Region": {
+                    "allOf": [{"$ref": "#/$defs/Region"}],
+                    "type": "string",
+                    "x-mcp-header": "X-Region"
+                },
+                "X-Request-Id": {
+                    "type": "string",
+                    "description": "A correlation id echoed back by the upstream.",
+                    "examples": ["a", "b"],
+                    "x-mcp-header": "X-Request-Id"
+                }
+            },
+            "$defs": {"Region": {"type": "string", "enum": ["eu", "us"]}}
+        });
+        let options = Compaction {
+            max_description_chars: Some(5),
+            inline_refs: true,
+            no_output_schemas: true,
+        };
+        compact(&mut s, Side::Input, &options, 0);
+        inline_refs(&mut s);
+        assert_eq!(
+            s["properties"]["X-Region"],
+            json!({"type": "string", "enum": ["eu", "us"], "x-mcp-header": "X-Region"})
+        );
+        assert_eq!(
+            s["properties"]["X-Request-Id"]["x-mcp-header"],
+            "X-Request-Id"
+        );
+        assert!(s.get("$defs").is_none());
+    }
+
     #[test]
     fn descriptions_are_cut_on_request() {
         let mut s = json!({"description": "abcdefghij", "properties": {"x": {"description": "0123456789"}}});

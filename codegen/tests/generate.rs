@@ -58,6 +58,71 @@ fn the_workspace_builds_releases_as_generated_crates_do() {
     assert!(!manifest.contains("[profile"), "{manifest}");
 }
 
+/// The container recipe builds with the workspace's minimum Rust, pinned to a full version.
+#[test]
+fn generated_images_build_with_the_workspaces_rust_version() {
+    let spec = root().join("examples/petstore/openapi.yaml");
+    let generated = generate_crate(&spec, &Settings::new()).unwrap();
+    let dockerfile = generated.file("Dockerfile").unwrap();
+    let from = dockerfile
+        .lines()
+        .find(|l| l.starts_with("FROM rust:"))
+        .expect("a build stage from the rust image");
+    let workspace: toml::Table = std::fs::read_to_string(root().join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rust_version = workspace["workspace"]["package"]["rust-version"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        from,
+        format!("FROM rust:{rust_version}.0-slim-bookworm AS build"),
+        "the Dockerfile template's Rust follows the workspace's rust-version"
+    );
+    assert_eq!(
+        generated
+            .file(".dockerignore")
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>(),
+        ["target", ".git"]
+    );
+}
+
+/// The container files of a crate whose names need care (capitals and `_` in the crate name,
+/// which an image name cannot have) and whose runtime is a path dependency, which the build
+/// cannot see unless it lies inside the crate.
+#[test]
+fn container_snapshots() {
+    let settings = Settings::new()
+        .crate_name("Modern_API-mcp")
+        .crate_version("2.0.0-rc.1")
+        .runtime(mcpgen_codegen::RuntimeDependency::Path(PathBuf::from(
+            "../../runtime",
+        )));
+    let generated = generate_crate(&fixture("openapi31.yaml"), &settings).unwrap();
+    let readme = generated.file("README.md").unwrap();
+    let container = &readme[readme
+        .find("\n## Container\n")
+        .expect("a Container section")
+        + 1..];
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    expectorate::assert_contents(
+        snapshots.join("openapi31.yaml.Dockerfile"),
+        generated.file("Dockerfile").unwrap(),
+    );
+    expectorate::assert_contents(
+        snapshots.join("openapi31.yaml.README-container.md"),
+        container,
+    );
+    assert!(
+        container.contains("docker build -t 'modern-api-mcp' ."),
+        "{container}"
+    );
+}
+
 #[test]
 fn generation_is_deterministic() {
     let spec = root().join("examples/petstore/openapi.yaml");
@@ -119,7 +184,7 @@ fn fixture_snapshots() {
             .join(format!("{}.tools.json", name.replace('/', "-")));
         expectorate::assert_contents(snapshot, &tool_snapshot(&fixture(name)));
     }
-    for name in ["quirks.yaml", "extension.yaml"] {
+    for name in ["quirks.yaml", "extension.yaml", "headers.yaml"] {
         let snapshot = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/snapshots")
             .join(format!("{}.tools.json", name.replace('/', "-")));

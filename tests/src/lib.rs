@@ -17,6 +17,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub mod chaos;
+pub mod dockerfile;
 pub mod petstore;
 
 pub use petstore_upstream::{RecordedRequest, Upstream};
@@ -150,6 +151,10 @@ generated_servers! {
     /// The server generated from `tests/fixtures/faults.yaml`.
     faults_binary => "tests/fixtures/faults.yaml",
         Settings::new().crate_name("faults-mcp");
+    /// The server generated from `tests/fixtures/deploy.yaml`: `echo` and `sleep` on the
+    /// example upstream's helper routes (base URL: the upstream's root).
+    deploy_binary => "tests/fixtures/deploy.yaml",
+        Settings::new().crate_name("deploy-mcp");
     /// The server generated from `tests/fixtures/hardening.yaml` (path parameters, TRACE,
     /// redirects, credentials of every kind, a token URL on another host).
     hardening_binary => "tests/fixtures/hardening.yaml",
@@ -272,16 +277,31 @@ impl HttpServer {
     }
 
     /// Stops the server with SIGTERM and returns its exit status.
-    pub async fn stop(mut self) -> std::process::ExitStatus {
+    pub async fn stop(self) -> std::process::ExitStatus {
+        self.terminate();
+        self.wait(Duration::from_secs(10)).await
+    }
+
+    /// Sends the server SIGTERM, as an orchestrator does, and returns at once.
+    pub fn terminate(&self) {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill")
                 .args(["-TERM", &pid.to_string()])
                 .status();
         }
-        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+    }
+
+    /// Waits at most `limit` for the server to exit, and returns its exit status.
+    pub async fn wait(mut self, limit: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(limit, self.child.wait())
             .await
-            .expect("the server stops within 10 s of SIGTERM")
+            .unwrap_or_else(|_| panic!("the server exits within {limit:?}"))
             .expect("wait works")
+    }
+
+    /// `http://127.0.0.1:PORT` followed by `path` (the server's own routes beside `/mcp`).
+    pub fn route(&self, path: &str) -> String {
+        format!("{}{path}", self.url.trim_end_matches("/mcp"))
     }
 }
 

@@ -481,7 +481,13 @@ async fn initialize(http: &reqwest::Client, url: &str, id: u64) -> reqwest::Resp
 async fn sessions_past_the_cap_get_503() {
     let server = HttpServer::start(
         hardening_binary(),
-        &["--base-url", "http://127.0.0.1:9/v1", "--max-sessions", "2"],
+        &[
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--sessions",
+            "--max-sessions",
+            "2",
+        ],
         &[],
     )
     .await;

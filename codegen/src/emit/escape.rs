@@ -161,6 +161,23 @@ pub(crate) fn shell_word(text: &str) -> String {
     format!("'{}'", one_line(text).replace('\'', "'\\''"))
 }
 
+/// A double-quoted Dockerfile string, quotes included, for a `LABEL` value: on one line, with
+/// `\\`, `"` and `$` escaped by a backslash. Inside double quotes Docker reads exactly those
+/// three escapes, and would otherwise expand `$NAME` and `${NAME}` from the build's variables.
+pub(crate) fn dockerfile_string(text: &str) -> String {
+    let line = one_line(text);
+    let mut out = String::with_capacity(line.len() + 2);
+    out.push('"');
+    for c in line.chars() {
+        if matches!(c, '\\' | '"' | '$') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 /// A JSON value as pretty text for a Markdown code block: serde_json escapes quotes,
 /// backslashes and C0 controls; DEL, C1 controls, U+2028/U+2029 and bidirectional controls are
 /// escaped here as well (outside strings pretty JSON is ASCII, spaces and line breaks, so every
@@ -249,6 +266,54 @@ mod tests {
         );
         assert_eq!(shell_word("it's"), "'it'\\''s'");
         assert_eq!(shell_word("$(id)`id`\n"), "'$(id)`id`'");
+    }
+
+    /// Reads a double-quoted Dockerfile word back as Docker's shell lexer does: inside double
+    /// quotes a backslash escapes `"`, `$` and itself and is kept before anything else; `$`
+    /// would start a variable.
+    fn unquote_dockerfile(word: &str) -> String {
+        let inner = word
+            .strip_prefix('"')
+            .and_then(|w| w.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("not one double-quoted word: {word:?}"));
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some(e @ ('"' | '$' | '\\')) => out.push(e),
+                    Some(other) => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                    None => panic!("the closing quote is escaped: {word:?}"),
+                },
+                '"' => panic!("a quote ends the word early: {word:?}"),
+                '$' => panic!("a variable would be expanded: {word:?}"),
+                '\n' | '\r' => panic!("a line ends inside: {word:?}"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn dockerfile_strings_read_back_as_the_value() {
+        for text in [
+            "",
+            "MCP server for the Petstore API",
+            "a\"b",
+            "a\\",
+            "\\",
+            "${HOME} $PATH $(id) `id`",
+            "x\" \\\nLABEL evil=1",
+            "\\\"",
+            "it's \u{202E}é",
+        ] {
+            let word = dockerfile_string(text);
+            assert_eq!(unquote_dockerfile(&word), one_line(text), "{word}");
+        }
+        assert_eq!(dockerfile_string("0.1.0"), "\"0.1.0\"");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use askama::Template;
 
 use crate::emit;
 use crate::emit::escape::{
-    code_span, html_comment_text, json_text, markdown_text, one_line, shell_word, table_cell,
-    table_code, toml_string,
+    code_span, dockerfile_string, html_comment_text, json_text, markdown_text, one_line,
+    shell_word, table_cell, table_code, toml_string,
 };
 use crate::error::{Error, Result};
 use crate::model::{Location, SchemeKind};
@@ -186,6 +186,57 @@ struct ManifestTemplate<'a> {
     release_profile: bool,
 }
 
+/// The Rust release a generated crate's `Dockerfile` builds with: the `rust-version` of mcpgen's
+/// workspace (a codegen test keeps the two equal), as a full version, so the image is pinned.
+const CONTAINER_RUST_VERSION: &str = "1.88.0";
+
+/// Where the `Dockerfile` puts the server's binary in the image.
+const CONTAINER_BIN_DIR: &str = "/usr/local/bin";
+
+/// The port the server listens on inside its container.
+const CONTAINER_PORT: u16 = 8000;
+
+/// `Dockerfile`. The crate name goes in as it is (`bin`, `image`): [`check_crate_name`] has
+/// allowed only ASCII letters, digits, `-` and `_`, which are one word in a shell, in a comment
+/// and in a path, and need no escape in JSON. `*_label` values are double-quoted Dockerfile
+/// strings, `*_exec` whole JSON arrays (the exec form), `*_comment` text for a `#` comment.
+#[derive(Template)]
+#[template(path = "server/Dockerfile.txt", escape = "none")]
+struct DockerfileTemplate<'a> {
+    mcpgen_version: &'a str,
+    spec_file_comment: String,
+    rust_version: &'a str,
+    bin: &'a str,
+    bin_path: String,
+    image: String,
+    title_label: String,
+    description_label: String,
+    version_label: String,
+    token_env: String,
+    healthcheck_exec: String,
+    entrypoint_exec: String,
+    /// Where a path dependency on the runtime points, when the crate has one.
+    runtime_path_comment: Option<String>,
+}
+
+/// The name of a crate's image as Docker reads references: lowercase, with `-` for `_` and no
+/// trailing separator, since a path component must end with a letter or a digit and runs of
+/// `_` are limited. Crate names start with a letter, so the result is never empty.
+fn container_image_name(crate_name: &str) -> String {
+    crate_name
+        .to_ascii_lowercase()
+        .replace('_', "-")
+        .trim_end_matches('-')
+        .to_owned()
+}
+
+/// `.dockerignore`: what `docker build` need not send to the builder.
+const DOCKERIGNORE: &str = "\
+# Build output and history stay out of the image's build context; the Dockerfile builds afresh.
+target
+.git
+";
+
 /// A row of the README's credentials table, each cell written for Markdown.
 struct SchemeRow {
     key: String,
@@ -224,6 +275,10 @@ struct ReadmeTemplate<'a> {
     stdio_config: String,
     claude_code_command: String,
     inspector_command: String,
+    /// The image's name, as a shell word.
+    image_sh: String,
+    /// `<PREFIX>_MCP_TOKEN`, as a code span.
+    token_env_code: String,
 }
 
 /// Renders every file of the crate.
@@ -301,11 +356,14 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         + "\n";
 
     let readme = render_readme(mapped, &spec_file)?;
+    let dockerfile = render_dockerfile(mapped, settings, &spec_file, crate_version)?;
 
     let mut files = vec![
         file("Cargo.toml", manifest),
         file("README.md", readme),
         file(".gitignore", "/target\n".to_owned()),
+        file("Dockerfile", dockerfile),
+        file(".dockerignore", DOCKERIGNORE.to_owned()),
         file("src/main.rs", main_rs),
         file("src/tools.rs", tools_rs),
     ];
@@ -339,6 +397,56 @@ fn file(path: &str, contents: String) -> GeneratedFile {
         path: PathBuf::from(path),
         contents,
     }
+}
+
+fn render_dockerfile(
+    mapped: &Mapped,
+    settings: &Settings,
+    spec_file: &str,
+    crate_version: &str,
+) -> Result<String> {
+    let api = &mapped.api;
+    // Written into the file unescaped (see `DockerfileTemplate`): `render` has checked it.
+    let bin = mapped.crate_name.as_str();
+    let bin_path = format!("{CONTAINER_BIN_DIR}/{bin}");
+    let bind = format!("0.0.0.0:{CONTAINER_PORT}");
+    // The exec form: a JSON array of strings, the binary first.
+    let exec = |args: &[&str]| -> String {
+        let words: Vec<String> = std::iter::once(bin_path.as_str())
+            .chain(args.iter().copied())
+            .map(|word| serde_json::Value::from(word).to_string())
+            .collect();
+        format!("[{}]", words.join(", "))
+    };
+    let runtime_path_comment = match settings.runtime_dependency() {
+        RuntimeDependency::Path(path) => Some(one_line(&path.to_string_lossy())),
+        _ => None,
+    };
+    DockerfileTemplate {
+        mcpgen_version: VERSION,
+        spec_file_comment: one_line(spec_file),
+        rust_version: CONTAINER_RUST_VERSION,
+        bin,
+        image: container_image_name(bin),
+        title_label: dockerfile_string(bin),
+        description_label: dockerfile_string(&format!("MCP server for the {} API", api.title)),
+        version_label: dockerfile_string(crate_version),
+        token_env: format!("{}_MCP_TOKEN", api.env_prefix),
+        healthcheck_exec: exec(&["--transport", "http", "--bind", &bind, "--health-check"]),
+        entrypoint_exec: exec(&[
+            "--transport",
+            "http",
+            "--bind",
+            &bind,
+            "--log-format",
+            "json",
+        ]),
+        runtime_path_comment,
+        bin_path,
+    }
+    .render()
+    .map(|text| text + "\n")
+    .map_err(|e| Error::Internal(e.to_string()))
 }
 
 fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
@@ -431,6 +539,8 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
         inspector_command: format!(
             "npx @modelcontextprotocol/inspector {binary_sh} --base-url {base_url_sh}"
         ),
+        image_sh: shell_word(&container_image_name(crate_name)),
+        token_env_code: code_span(&format!("{}_MCP_TOKEN", api.env_prefix)),
         base_url_sh,
     }
     .render()

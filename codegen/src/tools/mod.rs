@@ -1,6 +1,7 @@
 //! Maps each operation to one MCP tool: its name, description, input and output schemas,
 //! annotations, and the call plan the runtime executes.
 
+pub mod headers;
 pub mod naming;
 pub mod overrides;
 
@@ -401,6 +402,7 @@ fn build_tool(
     let mut refs: Vec<String> = Vec::new();
     let mut args = NameAllocator::new();
     let mut params = Vec::with_capacity(op.params.len());
+    let mut header_marks = headers::HeaderMarks::new(schemes);
 
     // Path parameters claim their names first, then query, header, cookie: a parameter that
     // meets a name already taken is suffixed with its location (`id_query`).
@@ -455,6 +457,9 @@ fn build_tool(
                 s.to_owned()
             }
         });
+        // Clients of MCP 2026-07-28 mirror a header parameter's argument into an
+        // `Mcp-Param-<name>` header, named after the parameter even when the argument is not.
+        header_marks.mark(p, &mut schema, schemas);
         if p.required {
             required.push(Value::String(arg.clone()));
         }
@@ -941,6 +946,184 @@ mod tests {
                 destructive: false,
                 idempotent: false
             }
+        );
+    }
+
+    /// The `(argument, header)` pairs of the `x-mcp-header` marks of a tool, in order.
+    fn header_marks(tool: &ToolSpec) -> Vec<(String, String)> {
+        tool.input_schema["properties"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(arg, s)| {
+                s.get(headers::KEYWORD)
+                    .map(|h| (arg.clone(), h.as_str().unwrap().to_owned()))
+            })
+            .collect()
+    }
+
+    fn one_operation(parameters: Value) -> Value {
+        json!({
+            "openapi": "3.1.0",
+            "components": {
+                "schemas": {
+                    "Region": {"type": "string", "enum": ["eu", "us"]},
+                    "Page": {"type": "integer"},
+                    "Filter": {"type": "object", "properties": {"a": {"type": "string"}}}
+                },
+                "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Partner"}}
+            },
+            "paths": {"/items/{id}": {"post": {
+                "operationId": "make",
+                "parameters": parameters,
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"X-Body": {"type": "string"}}
+                }}}},
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        })
+    }
+
+    #[test]
+    fn string_integer_and_boolean_headers_are_marked_with_their_name() {
+        let doc = one_operation(json!([
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+            {"name": "X-Request-Id", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Page", "in": "header", "required": true, "schema": {"type": "integer"}},
+            {"name": "X-Dry-Run", "in": "header", "schema": {"type": "boolean"}},
+            {"name": "q", "in": "query", "schema": {"type": "string"}},
+            {"name": "c", "in": "cookie", "schema": {"type": "string"}}
+        ]));
+        let tool = &spec(&doc).tools[0];
+        assert_eq!(
+            header_marks(tool),
+            [
+                ("X-Request-Id".to_owned(), "X-Request-Id".to_owned()),
+                ("X-Page".to_owned(), "X-Page".to_owned()),
+                ("X-Dry-Run".to_owned(), "X-Dry-Run".to_owned()),
+            ]
+        );
+        let props = &tool.input_schema["properties"];
+        assert_eq!(
+            props["X-Page"],
+            json!({"type": "integer", "x-mcp-header": "X-Page"})
+        );
+        // Path, query and cookie parameters and body properties are never marked.
+        for arg in ["id", "q", "c", "X-Body"] {
+            assert!(props[arg].is_object(), "{arg}");
+            assert!(props[arg].get(headers::KEYWORD).is_none(), "{arg}");
+        }
+    }
+
+    #[test]
+    fn headers_of_other_shapes_are_not_marked() {
+        let doc = one_operation(json!([
+            {"name": "X-Tags", "in": "header", "schema": {"type": "array", "items": {"type": "string"}}},
+            {"name": "X-Filter", "in": "header", "schema": {"type": "object"}},
+            {"name": "X-Ratio", "in": "header", "schema": {"type": "number"}},
+            {"name": "X-Maybe", "in": "header", "schema": {"type": ["string", "null"]}},
+            {"name": "X-Either", "in": "header", "schema": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            {"name": "X-Anything", "in": "header"},
+            {"name": "X-Obj-Ref", "in": "header", "schema": {"$ref": "#/components/schemas/Filter"}},
+            {"name": "X-Json", "in": "header", "content": {"application/json": {"schema": {"type": "object"}}}}
+        ]));
+        let tool = &spec(&doc).tools[0];
+        assert_eq!(header_marks(tool), []);
+        assert_eq!(
+            tool.input_schema["properties"]["X-Obj-Ref"],
+            json!({"$ref": "#/$defs/Filter"}),
+            "a reference to an object stays as it is"
+        );
+    }
+
+    #[test]
+    fn a_reference_to_a_primitive_is_marked_with_its_type_beside_it() {
+        let doc = one_operation(json!([
+            {"name": "X-Region", "in": "header", "schema": {"$ref": "#/components/schemas/Region"}},
+            {"name": "X-Page", "in": "header", "schema": {"$ref": "#/components/schemas/Page"}}
+        ]));
+        let tool = &spec(&doc).tools[0];
+        let props = &tool.input_schema["properties"];
+        assert_eq!(
+            props["X-Region"],
+            json!({"$ref": "#/$defs/Region", "type": "string", "x-mcp-header": "X-Region"})
+        );
+        assert_eq!(
+            props["X-Page"],
+            json!({"$ref": "#/$defs/Page", "type": "integer", "x-mcp-header": "X-Page"})
+        );
+    }
+
+    #[test]
+    fn a_header_name_is_marked_once_whatever_its_case() {
+        let doc = one_operation(json!([
+            {"name": "X-Trace", "in": "header", "schema": {"type": "string"}},
+            {"name": "x-trace", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-TRACE", "in": "header", "schema": {"type": "integer"}},
+            // Not marked itself, so it does not claim the name ...
+            {"name": "X-Zone", "in": "header", "schema": {"type": "array"}},
+            // ... which this one then takes.
+            {"name": "x-zone", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Other", "in": "header", "schema": {"type": "string"}}
+        ]));
+        let tool = &spec(&doc).tools[0];
+        let marks: Vec<String> = header_marks(tool).into_iter().map(|(_, h)| h).collect();
+        assert_eq!(marks, ["X-Trace", "x-zone", "X-Other"]);
+        assert!(tool.input_schema["properties"]["x-trace"].is_object());
+    }
+
+    #[test]
+    fn a_renamed_argument_is_marked_with_the_real_header_name() {
+        let doc = one_operation(json!([
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+            {"name": "id", "in": "query", "schema": {"type": "string"}},
+            {"name": "id", "in": "header", "schema": {"type": "string"}},
+            {"name": "id", "in": "cookie", "schema": {"type": "string"}}
+        ]));
+        let tool = &spec(&doc).tools[0];
+        assert_eq!(
+            header_marks(tool),
+            [("id_header".to_owned(), "id".to_owned())]
+        );
+    }
+
+    #[test]
+    fn credentials_and_headers_the_server_owns_are_not_marked() {
+        let doc = one_operation(json!([
+            // The document's API key header, declared again as a parameter.
+            {"name": "x-partner", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Auth-Token", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Api-Key", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Pin", "in": "header", "schema": {"type": "string", "format": "password"}},
+            {"name": "X-Code", "in": "header", "schema": {"type": "string", "writeOnly": true}},
+            {"name": "Mcp-Session-Id", "in": "header", "schema": {"type": "string"}},
+            {"name": "Cookie", "in": "header", "schema": {"type": "string"}},
+            {"name": "Host", "in": "header", "schema": {"type": "string"}},
+            {"name": "X Spaced", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Région", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Tenant", "in": "header", "schema": {"type": "string"}}
+        ]));
+        let tool = &spec(&doc).tools[0];
+        assert_eq!(
+            header_marks(tool),
+            [("X-Tenant".to_owned(), "X-Tenant".to_owned())]
+        );
+    }
+
+    #[test]
+    fn fixed_and_hidden_headers_are_not_arguments_and_not_marked() {
+        let mut doc = one_operation(json!([
+            {"name": "X-Fixed", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Hidden", "in": "header", "schema": {"type": "string"}},
+            {"name": "X-Open", "in": "header", "schema": {"type": "string"}}
+        ]));
+        doc["paths"]["/items/{id}"]["post"]["x-mcpgen"] = json!({
+            "parameters": {"X-Fixed": {"value": "v"}, "X-Hidden": {"hide": true}}
+        });
+        let tool = &spec(&doc).tools[0];
+        assert_eq!(
+            header_marks(tool),
+            [("X-Open".to_owned(), "X-Open".to_owned())]
         );
     }
 

@@ -24,7 +24,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             name: "listPets",
             title: Some("List pets"),
             description: "List pets\n\nReturns the pets in the store, optionally filtered by tag.",
-            input_schema: r#"{"type":"object","properties":{"limit":{"type":"integer","format":"int32","minimum":1,"maximum":100,"description":"How many pets to return at most."},"tags":{"type":"array","items":{"type":"string"},"description":"Only pets that carry one of these tags."},"X-Request-Id":{"type":"string","description":"A correlation id echoed back by the upstream."}},"additionalProperties":false}"#,
+            input_schema: r#"{"type":"object","properties":{"limit":{"type":"integer","format":"int32","minimum":1,"maximum":100,"description":"How many pets to return at most."},"tags":{"type":"array","items":{"type":"string"},"description":"Only pets that carry one of these tags."},"X-Request-Id":{"type":"string","description":"A correlation id echoed back by the upstream.","x-mcp-header":"X-Request-Id"}},"additionalProperties":false}"#,
             output_schema: Some(r##"{"type":"object","properties":{"result":{"type":"array","items":{"$ref":"#/$defs/Pet"}}},"required":["result"],"$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##),
             output_wrapped: true,
             hints: rt::ToolHints {

@@ -267,11 +267,31 @@ pub fn describe(tool: &ToolDescriptor, input_schema: &JsonObject) -> CallToolRes
         "destructiveHint": tool.hints.destructive && !tool.hints.read_only,
         "idempotentHint": tool.hints.idempotent,
     });
-    out["inputSchema"] = Value::Object(input_schema.clone());
+    out["inputSchema"] = Value::Object(without_header_marks(input_schema));
     if let Some(schema) = tool.output_schema {
         out["outputSchema"] = serde_json::from_str(schema).unwrap_or(Value::Null);
     }
     CallToolResult::structured(out)
+}
+
+/// The schema keyword that asks clients to mirror an argument into an `Mcp-Param-*` header
+/// (MCP 2026-07-28, SEP-2243).
+const HEADER_MARK: &str = "x-mcp-header";
+
+/// `input_schema` without the header marks of its properties. They ask a client to mirror the
+/// arguments of that tool's own `tools/call` into headers; the arguments given to
+/// `call_operation` are never mirrored, and are not checked against such headers, so shown
+/// there the marks would only mislead (and cost tokens).
+fn without_header_marks(input_schema: &JsonObject) -> JsonObject {
+    let mut schema = input_schema.clone();
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Value::Object(property) = property {
+                property.shift_remove(HEADER_MARK);
+            }
+        }
+    }
+    schema
 }
 
 /// The message for a name that is no operation, with the likeliest operations meant.
@@ -363,4 +383,41 @@ pub fn resource_contents(uri: &str, result: CallToolResult) -> Vec<ResourceConte
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::TOOL;
+    use super::*;
+
+    #[test]
+    fn described_operations_carry_no_header_marks() {
+        let listed = json!({
+            "type": "object",
+            "properties": {
+                "X-Request-Id": {"type": "string", "x-mcp-header": "X-Request-Id"},
+                "limit": {"type": "integer"}
+            },
+            "additionalProperties": false
+        });
+        let Value::Object(listed) = listed else {
+            unreachable!()
+        };
+        let described = describe(&TOOL, &listed).structured_content.unwrap();
+        assert_eq!(
+            described["inputSchema"],
+            json!({
+                "type": "object",
+                "properties": {
+                    "X-Request-Id": {"type": "string"},
+                    "limit": {"type": "integer"}
+                },
+                "additionalProperties": false
+            })
+        );
+        assert_eq!(
+            listed["properties"]["X-Request-Id"][HEADER_MARK], "X-Request-Id",
+            "the listed schema keeps its marks"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
+use rmcp::model::{CallToolResult, ClientCapabilities, ContentBlock, JsonObject, Tool};
 use serde_json::Value;
 
 use super::call::check_arguments;
@@ -136,6 +136,8 @@ pub struct ExtraTool {
     handler: Handler,
     /// The input schema compiled on first use, or why it cannot be used.
     validator: Arc<OnceLock<Result<ArgumentValidator, SchemaError>>>,
+    /// What the client must have declared for the tool to run (sampling, elicitation, ...).
+    requires: Option<Arc<ClientCapabilities>>,
 }
 
 impl std::fmt::Debug for ExtraTool {
@@ -161,7 +163,17 @@ impl ExtraTool {
             tool: Tool::new(name.to_owned(), description.to_owned(), Arc::new(schema)),
             handler: Arc::new(move |args, context| Box::pin(handler(args, context))),
             validator: Arc::new(OnceLock::new()),
+            requires: None,
         }
+    }
+
+    /// Declares client capabilities the tool cannot run without (for one, `sampling` for a
+    /// tool that asks the client's model): a call from a client that did not declare them is
+    /// refused with the protocol's "missing required client capability" error (-32021, HTTP
+    /// 400) naming them, before the handler runs.
+    pub fn requires_client_capabilities(mut self, required: ClientCapabilities) -> Self {
+        self.requires = Some(Arc::new(required));
+        self
     }
 
     /// Sets the input JSON Schema (2020-12); arguments are checked against it before the
@@ -223,6 +235,25 @@ impl ExtraTool {
     /// The tool's name.
     pub fn name(&self) -> &str {
         &self.tool.name
+    }
+
+    /// The client capabilities the tool needs that `declared` lacks; `None` when it has them
+    /// all (or the tool needs none).
+    pub fn missing_capabilities(
+        &self,
+        declared: Option<&ClientCapabilities>,
+    ) -> Option<ClientCapabilities> {
+        let required = self.requires.as_deref()?;
+        // Compared as JSON: a capability is declared when its key is present.
+        let keys = |caps: Option<&ClientCapabilities>| match caps.map(serde_json::to_value) {
+            Some(Ok(Value::Object(map))) => map,
+            _ => JsonObject::new(),
+        };
+        let declared = keys(declared);
+        let missing = keys(Some(required))
+            .keys()
+            .any(|key| !declared.contains_key(key));
+        missing.then(|| required.clone())
     }
 
     /// Checks the arguments against the input schema, then runs the handler. Never fails: a

@@ -40,6 +40,9 @@ pub fn client_builder(timeout: std::time::Duration, tls: bool) -> reqwest::Clien
 /// cipher suites, but verifies no P-521 signatures (which publicly trusted certificates do not
 /// use) and has no post-quantum key exchange. An application that embeds the runtime and
 /// installs a provider first keeps its choice.
+// rustls 0.23.48 deprecates *ring*'s provider for its lack of post-quantum key exchange (the
+// trade-off described above); a generated crate that resolves that version still builds.
+#[allow(deprecated)]
 fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Another thread may install one between the check and this call: either serves.

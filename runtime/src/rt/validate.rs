@@ -126,6 +126,37 @@ mod tests {
         .unwrap()
     }
 
+    /// Input schemas mark header parameters with `x-mcp-header` (MCP 2026-07-28); the
+    /// validator must take it for the annotation it is, neither refusing the schema nor the
+    /// arguments.
+    #[test]
+    fn header_marks_are_ignored() {
+        let marked = ArgumentValidator::new(&json!({
+            "type": "object",
+            "properties": {
+                "X-Request-Id": {"type": "string", "x-mcp-header": "X-Request-Id"},
+                "X-Page": {"$ref": "#/$defs/Page", "type": "integer", "x-mcp-header": "X-Page"}
+            },
+            "additionalProperties": false,
+            "$defs": {"Page": {"type": "integer", "minimum": 1}}
+        }))
+        .unwrap();
+        assert!(
+            marked
+                .check(&json!({"X-Request-Id": "r-1", "X-Page": 2}))
+                .is_ok()
+        );
+        assert!(marked.check(&json!({})).is_ok());
+        // The other keywords still apply.
+        assert!(marked.check(&json!({"X-Request-Id": 5})).is_err());
+        assert!(marked.check(&json!({"X-Page": 0})).is_err());
+        assert!(
+            marked
+                .check(&json!({"x-mcp-header": "X-Request-Id"}))
+                .is_err()
+        );
+    }
+
     #[test]
     fn valid_arguments_pass() {
         assert!(

@@ -16,11 +16,13 @@ use serde_json::Value;
 use super::credentials::{Credential, InsecureCredentials, Secret, passed_through};
 use super::descriptor::{HttpMethod, SecurityKind, ToolDescriptor};
 use super::fields::{self, FIELDS_ARG, FieldPath};
+use super::metrics::Outcome;
 use super::oauth::OAuthError;
 use super::request::{self, PreparedRequest};
 use super::response::{UpstreamAnswer, is_stream_media, to_tool_result};
 use super::retry;
 use super::server::GeneratedServer;
+use super::trace::TraceContext;
 use super::validate::{ArgumentValidator, SchemaError};
 
 /// Why a call ended before the upstream could answer it. The messages are for the model: they
@@ -144,6 +146,10 @@ impl GeneratedServer {
         headers: Option<&http::HeaderMap>,
         strict_output: bool,
     ) -> CallToolResult {
+        let metrics = &self.state.metrics;
+        let started = Instant::now();
+        let _in_flight = metrics.in_flight();
+        let trace = headers.and_then(TraceContext::from_headers);
         let called = async {
             let (args, selection) = self.checked_arguments(index, tool, arguments)?;
             let mut credentials = self.credentials_for(tool, headers).await?;
@@ -153,7 +159,8 @@ impl GeneratedServer {
                 .acquire()
                 .await
                 .map_err(|_| CallError::ShuttingDown)?;
-            let (mut exchange, mut attempts) = self.send(tool, &args, &credentials).await?;
+            let (mut exchange, mut attempts) =
+                self.send(tool, &args, &credentials, trace.as_ref()).await?;
             // An OAuth token can be revoked or expire early: fetch a new one, once.
             if exchange.status() == Some(http::StatusCode::UNAUTHORIZED)
                 && !credentials.fetched.is_empty()
@@ -165,7 +172,7 @@ impl GeneratedServer {
                         .await;
                 }
                 credentials = self.credentials_for(tool, headers).await?;
-                (exchange, attempts) = self.send(tool, &args, &credentials).await?;
+                (exchange, attempts) = self.send(tool, &args, &credentials, trace.as_ref()).await?;
             }
             let mut result = self.shape(tool, &exchange, attempts, &credentials);
             if let Some(paths) = selection
@@ -173,9 +180,34 @@ impl GeneratedServer {
             {
                 self.select_fields(index, tool, &mut result, &paths, strict_output);
             }
-            Ok::<_, CallError>(result)
+            let outcome = match exchange.status() {
+                None => Outcome::Unreachable,
+                Some(status) if status.is_client_error() || status.is_server_error() => {
+                    Outcome::UpstreamError
+                }
+                Some(_) => Outcome::Ok,
+            };
+            Ok::<_, CallError>((result, outcome))
         };
-        called.await.unwrap_or_else(CallToolResult::from)
+        let (result, outcome) = match called.await {
+            Ok(done) => done,
+            Err(e) => {
+                let outcome = match e {
+                    CallError::InvalidArguments { .. } => Outcome::InvalidArguments,
+                    _ => Outcome::Refused,
+                };
+                (CallToolResult::from(e), outcome)
+            }
+        };
+        let elapsed = started.elapsed();
+        metrics.call_finished(tool.name, outcome, elapsed.as_secs_f64());
+        tracing::debug!(
+            tool = tool.name,
+            outcome = outcome.as_str(),
+            ms = elapsed.as_millis() as u64,
+            "call finished"
+        );
+        result
     }
 
     /// The arguments checked against the operation's input schema, and the `_fields`
@@ -270,6 +302,7 @@ impl GeneratedServer {
         tool: &ToolDescriptor,
         args: &JsonObject,
         credentials: &ChosenCredentials,
+        trace: Option<&TraceContext>,
     ) -> Result<(Exchange, u32), CallError> {
         let mut prepared = request::build(
             &tool.plan,
@@ -286,6 +319,15 @@ impl GeneratedServer {
                 http::header::ACCEPT,
                 http::HeaderValue::from_static(format.media_type()),
             );
+        }
+        // The upstream request is a span of the caller's trace, unless the operation sets
+        // these headers itself.
+        if let Some(trace) = trace {
+            for (name, value) in trace.child_headers() {
+                if !prepared.headers.contains_key(name) {
+                    prepared.headers.insert(name, value);
+                }
+            }
         }
         // A caller's credential too: the request's origin is the upstream's, and redirects
         // never change it.
@@ -321,7 +363,11 @@ impl GeneratedServer {
             if let Some(body) = &prepared.body {
                 builder = builder.body(body.clone());
             }
-            let wait = match builder.send().await {
+            let sent = builder.send().await;
+            self.state
+                .metrics
+                .upstream_answered(sent.as_ref().ok().map(reqwest::Response::status));
+            let wait = match sent {
                 Ok(response) => {
                     let status = response.status();
                     let asked = retry::retry_after(response.headers(), SystemTime::now());
@@ -354,6 +400,7 @@ impl GeneratedServer {
                 }
             };
             tokio::time::sleep(wait).await;
+            self.state.metrics.retried();
             retries += 1;
         }
     }

@@ -99,14 +99,60 @@ pub struct ServeArgs {
     /// accepted.
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
-    /// HTTP transport: at most this many live MCP sessions; past it, `initialize` is answered
-    /// with HTTP 503 until a session ends.
+    /// HTTP transport: keep a server-side session for each client of protocol revisions
+    /// before 2026-07-28 (they then must come back to the same replica). Without it every
+    /// request is answered on its own, so any replica can answer any request.
+    #[arg(long)]
+    pub sessions: bool,
+    /// HTTP transport with --sessions: at most this many live MCP sessions; past it,
+    /// `initialize` is answered with HTTP 503 until a session ends.
     #[arg(long, default_value_t = 1024)]
     pub max_sessions: usize,
+    /// HTTP transport: serve `/metrics` (Prometheus text) on this address instead of on
+    /// `--bind`, where it would need the MCP endpoint's token when one is set.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// HTTP transport: on SIGTERM or Ctrl-C, stop accepting connections, answer `/readyz`
+    /// with 503 and give calls in flight this many seconds to finish before exiting.
+    #[arg(long, default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+    /// Check the health of the HTTP server running at `--bind` (`GET /healthz`) and exit with
+    /// 0 when it answers 200, else 1; serves nothing. For container health checks.
+    #[arg(long)]
+    pub health_check: bool,
     /// HTTP transport: a connection that has not sent a complete request head this many
     /// seconds after it opened (or after its previous request) is closed.
     #[arg(long, default_value_t = 10)]
     pub header_timeout_secs: u64,
+    /// HTTP transport: a bearer token MCP clients must send (`Authorization: Bearer ...`);
+    /// repeat for several. Also `<PREFIX>_MCP_TOKEN` (several separated by commas), which
+    /// keeps tokens out of the process list.
+    #[arg(long = "mcp-token", value_name = "TOKEN")]
+    pub mcp_tokens: Vec<String>,
+    /// HTTP transport: accept OAuth 2.1 access tokens issued by this authorization server
+    /// (its metadata is found through RFC 8414 or OpenID Connect discovery); turns the server
+    /// into an OAuth resource server. Needs --public-url.
+    #[arg(long, value_name = "URL")]
+    pub oauth_issuer: Option<String>,
+    /// The URL clients reach this server's MCP endpoint at (its canonical resource URI, e.g.
+    /// `https://mcp.example.com/mcp`): the audience tokens must be issued for, and what the
+    /// protected resource metadata names.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// The audience access tokens carry when it differs from --public-url.
+    #[arg(long, value_name = "URI")]
+    pub oauth_audience: Option<String>,
+    /// Check opaque (non-JWT) access tokens at this RFC 7662 introspection endpoint, with the
+    /// client id and secret in `<PREFIX>_OAUTH_CLIENT_ID` and `<PREFIX>_OAUTH_CLIENT_SECRET`.
+    #[arg(long, value_name = "URL")]
+    pub oauth_introspection_url: Option<String>,
+    /// HTTP transport: serve a non-loopback address without any authentication (anyone who
+    /// reaches the port acts with the server's upstream credentials).
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+    /// Serve only the operations that read (GET, HEAD, OPTIONS, QUERY).
+    #[arg(long)]
+    pub read_only: bool,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -114,6 +160,88 @@ pub struct ServeArgs {
     /// Log level on stderr: error, warn, info, debug or trace.
     #[arg(long, default_value = "warn")]
     pub log_level: tracing::Level,
+    /// Log lines on stderr as plain text or as one JSON object each (with the request id of
+    /// the HTTP request a line belongs to).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl ServeArgs {
+    /// Fills the options the command line left out from `<PREFIX>_<OPTION>` environment
+    /// variables (`--oauth-issuer` from `<PREFIX>_OAUTH_ISSUER`, ...), the prefix being the
+    /// API's. A variable that is set but cannot be read (not UTF-8, or a list with an empty
+    /// entry) stops the server: ignoring it could start it with less protection than the
+    /// operator configured.
+    pub fn fill_from_env(&mut self, prefix: &str) -> Result<(), ConfigError> {
+        self.fill_from(prefix, |name| std::env::var_os(name))
+    }
+
+    /// [`Self::fill_from_env`] with another source of variables.
+    pub fn fill_from(
+        &mut self,
+        prefix: &str,
+        var: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<(), ConfigError> {
+        self.env_prefix = prefix.to_owned();
+        let read = |option: &str| -> Result<Option<String>, ConfigError> {
+            let name = format!("{prefix}_{option}");
+            match var(&name) {
+                None => Ok(None),
+                Some(value) => match value.into_string() {
+                    Ok(text) if text.trim().is_empty() => Ok(None),
+                    Ok(text) => Ok(Some(text.trim().to_owned())),
+                    Err(_) => Err(ConfigError::UnreadableVariable {
+                        name,
+                        problem: "is not valid UTF-8",
+                    }),
+                },
+            }
+        };
+        let flag = |option: &str| -> Result<bool, ConfigError> {
+            match read(option)?.as_deref() {
+                None | Some("0" | "false" | "no") => Ok(false),
+                Some("1" | "true" | "yes") => Ok(true),
+                Some(_) => Err(ConfigError::UnreadableVariable {
+                    name: format!("{prefix}_{option}"),
+                    problem: "must be true or false",
+                }),
+            }
+        };
+        if self.mcp_tokens.is_empty()
+            && let Some(list) = read("MCP_TOKEN")?
+        {
+            let tokens: Vec<String> = list.split(',').map(|t| t.trim().to_owned()).collect();
+            if tokens.iter().any(String::is_empty) {
+                return Err(ConfigError::UnreadableVariable {
+                    name: format!("{prefix}_MCP_TOKEN"),
+                    problem: "has an empty entry in its comma-separated list",
+                });
+            }
+            self.mcp_tokens = tokens;
+        }
+        for (option, value) in [
+            ("OAUTH_ISSUER", &mut self.oauth_issuer),
+            ("PUBLIC_URL", &mut self.public_url),
+            ("OAUTH_AUDIENCE", &mut self.oauth_audience),
+            ("OAUTH_INTROSPECTION_URL", &mut self.oauth_introspection_url),
+        ] {
+            if value.is_none() {
+                *value = read(option)?;
+            }
+        }
+        self.allow_unauthenticated |= flag("ALLOW_UNAUTHENTICATED")?;
+        self.read_only |= flag("READ_ONLY")?;
+        Ok(())
+    }
 }
 
 /// `NAME=VALUE`. A `String` error, as clap reports it under the option's name.
@@ -328,6 +456,14 @@ pub enum ConfigError {
         name: &'static str,
         /// The mode asked for.
         mode: ServeMode,
+    },
+    /// An environment variable that configures the server is set but cannot be used.
+    #[error("the environment variable {name} {problem}; fix or unset it")]
+    UnreadableVariable {
+        /// The variable.
+        name: String,
+        /// What is wrong with it.
+        problem: &'static str,
     },
     /// Hand-written tools were added to a server that is already shared.
     #[error("extra tools must be added before the server is cloned or served")]

@@ -269,11 +269,31 @@ pub fn describe(tool: &ToolDescriptor, input_schema: &JsonObject) -> CallToolRes
         "destructiveHint": tool.hints.destructive && !tool.hints.read_only,
         "idempotentHint": tool.hints.idempotent,
     });
-    out["inputSchema"] = Value::Object(input_schema.clone());
+    out["inputSchema"] = Value::Object(without_header_marks(input_schema));
     if let Some(schema) = tool.output_schema {
         out["outputSchema"] = serde_json::from_str(schema).unwrap_or(Value::Null);
     }
     CallToolResult::structured(out)
+}
+
+/// The schema keyword that asks clients to mirror an argument into an `Mcp-Param-*` header
+/// (MCP 2026-07-28, SEP-2243).
+const HEADER_MARK: &str = "x-mcp-header";
+
+/// `input_schema` without the header marks of its properties. They ask a client to mirror the
+/// arguments of that tool's own `tools/call` into headers; the arguments given to
+/// `call_operation` are never mirrored, and are not checked against such headers, so shown
+/// there the marks would only mislead (and cost tokens).
+fn without_header_marks(input_schema: &JsonObject) -> JsonObject {
+    let mut schema = input_schema.clone();
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Value::Object(property) = property {
+                property.shift_remove(HEADER_MARK);
+            }
+        }
+    }
+    schema
 }
 
 /// The message for a name that is no operation, with the likeliest operations meant.

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use rmcp::ErrorData as McpError;
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceContents, ResourcesCapability, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, Implementation,
+    JsonObject, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, ResourcesCapability, ServerCapabilities,
+    ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
@@ -25,6 +26,22 @@ use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::ToolContext;
 use super::fields::{self, FIELDS_ARG};
 use super::server::GeneratedServer;
+use super::trace::RequestId;
+
+/// How long a client may reuse a list (tools, resources, templates, prompts) before asking
+/// again (MCP 2026-07-28 cache hints). The lists are fixed for a server's life and the same
+/// for every caller; five minutes bounds how long a client keeps a list after a new version
+/// of the server is rolled out.
+const LIST_TTL_MS: u64 = 5 * 60 * 1000;
+
+/// Sets the cache hints of a list result.
+macro_rules! cacheable {
+    ($result:expr) => {{
+        let mut result = $result.with_ttl_ms(LIST_TTL_MS);
+        result.cache_scope = Some(CacheScope::Public);
+        result
+    }};
+}
 
 /// Marks a `tools/list` request whose answer the transport completes with
 /// [`GeneratedServer::tools_json`]: the handler answers it with an empty list.
@@ -361,7 +378,12 @@ fn caller_headers(context: &RequestContext<RoleServer>) -> Option<&http::HeaderM
 impl ServerHandler for GeneratedServer {
     fn get_info(&self) -> ServerConfig {
         let api = self.state.api;
-        let mut capabilities = ServerCapabilities::builder().enable_tools().build();
+        // Prompts are offered (an empty list, for now) so that `prompts/list` answers with
+        // its cache hints instead of "method not found".
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_prompts()
+            .build();
         if !self.resources().is_empty() {
             capabilities.resources = Some(ResourcesCapability::default());
         }
@@ -402,10 +424,10 @@ impl ServerHandler for GeneratedServer {
             .get::<http::request::Parts>()
             .is_some_and(|parts| parts.extensions.get::<SpliceTools>().is_some());
         if over_http || context.extensions.get::<SpliceTools>().is_some() {
-            return Ok(ListToolsResult::with_all_items(Vec::new()));
+            return Ok(cacheable!(ListToolsResult::with_all_items(Vec::new())));
         }
         // Built for this answer and dropped with it.
-        Ok(ListToolsResult::with_all_items(self.tools()))
+        Ok(cacheable!(ListToolsResult::with_all_items(self.tools())))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -429,13 +451,36 @@ impl ServerHandler for GeneratedServer {
         let unknown = || McpError::invalid_params(format!("unknown tool `{}`", request.name), None);
         // Only listed tools may be called directly; operations reached through search are
         // called with call_operation.
-        if self.listed(&request.name).is_none() {
-            return Err(unknown());
+        match self.listed(&request.name) {
+            None => return Err(unknown()),
+            Some(Listed::Extra) => {
+                let declared = context.client_capabilities();
+                if let Some(missing) = self
+                    .state
+                    .extra_tools
+                    .get(&request.name)
+                    .and_then(|tool| tool.missing_capabilities(declared.as_ref()))
+                {
+                    return Err(McpError::missing_required_client_capability(missing));
+                }
+            }
+            Some(_) => {}
         }
         // Boxed: rmcp spawns a task per request around this future, and tokio moves a task's
         // future several times; a pointer is cheaper to move than the whole call's state.
         let headers = caller_headers(&context);
-        match Box::pin(self.call(&request.name, request.arguments, headers)).await {
+        // rmcp runs each request as a task of its own, outside the HTTP layer's span: the
+        // call's log lines get the request's id here.
+        let span = match context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestId>())
+        {
+            Some(id) => tracing::error_span!("request", id = %id),
+            None => tracing::Span::none(),
+        };
+        let call = Box::pin(self.call(&request.name, request.arguments, headers));
+        match tracing::Instrument::instrument(call, span).await {
             Some(result) => Ok(result.into()),
             None => Err(unknown()),
         }
@@ -451,9 +496,9 @@ impl ServerHandler for GeneratedServer {
                 rmcp::model::ListResourcesRequestMethod,
             >());
         }
-        Ok(ListResourcesResult::with_all_items(
+        Ok(cacheable!(ListResourcesResult::with_all_items(
             self.resources().to_vec(),
-        ))
+        )))
     }
 
     async fn list_resource_templates(
@@ -466,7 +511,17 @@ impl ServerHandler for GeneratedServer {
                 rmcp::model::ListResourceTemplatesRequestMethod,
             >());
         }
-        Ok(ListResourceTemplatesResult::with_all_items(Vec::new()))
+        Ok(cacheable!(ListResourceTemplatesResult::with_all_items(
+            Vec::new()
+        )))
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(cacheable!(ListPromptsResult::with_all_items(Vec::new())))
     }
 
     async fn read_resource(

@@ -5,7 +5,7 @@
 //! through `super::`), so the generator can copy it verbatim into a standalone crate.
 //!
 //! A server is configured ([`config`]), built ([`server`]), served over a transport
-//! ([`serve`], [`stdio`]), answers the MCP methods ([`handler`]) and runs each call of an
+//! ([`serve`], [`stdio`], [`http`] with [`trace`] ids and [`metrics`]), answers the MCP methods ([`handler`]) and runs each call of an
 //! operation through one path ([`call`]): validate the arguments ([`validate`], [`fields`]),
 //! choose credentials ([`credentials`], [`oauth`]), build the request ([`request`],
 //! [`params`], [`files`]), send it ([`retry`]) and shape the answer ([`response`]).
@@ -22,6 +22,8 @@ pub mod extra;
 pub mod fields;
 pub mod files;
 pub mod handler;
+pub mod http;
+pub mod metrics;
 pub mod oauth;
 pub mod params;
 pub mod request;
@@ -31,6 +33,7 @@ pub mod search;
 pub mod serve;
 pub mod server;
 pub mod stdio;
+pub mod trace;
 pub mod validate;
 
 pub use descriptor::*;
@@ -40,7 +43,7 @@ pub use serve::main;
 #[allow(unused_imports)]
 pub use {
     call::CallError,
-    config::{ConfigError, RuntimeConfig, ServeArgs, Transport},
+    config::{ConfigError, LogFormat, RuntimeConfig, ServeArgs, Transport},
     extra::{ExtraTool, IntoToolResult, ToolContext},
     serve::{ServeError, main_with_extra_tools, run},
     server::GeneratedServer,

@@ -17,6 +17,7 @@ use super::descriptor::{ApiDescriptor, BodyShape, ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::{ExtraTool, ExtraTools};
 use super::fields::FIELDS_ARG;
+use super::metrics::Metrics;
 use super::oauth::OAuthTokens;
 use super::request::client_builder;
 use super::validate::{ArgumentValidator, SchemaError};
@@ -61,6 +62,8 @@ pub(super) struct State {
     /// Bounds the upstream calls under way.
     pub(super) permits: Semaphore,
     pub(super) extra_tools: ExtraTools,
+    /// What `/metrics` reports.
+    pub(super) metrics: Metrics,
 }
 
 impl GeneratedServer {
@@ -162,6 +165,7 @@ impl GeneratedServer {
                 resources: OnceLock::new(),
                 permits,
                 extra_tools: ExtraTools::default(),
+                metrics: Metrics::new(),
             }),
         })
     }
@@ -174,6 +178,29 @@ impl GeneratedServer {
             lines.push(format!("OAuth 2.0 token URL of `{scheme}`: {url}"));
         }
         lines
+    }
+
+    /// The server's counters (calls, latency, upstream answers), as `/metrics` reports them.
+    pub fn metrics(&self) -> &Metrics {
+        &self.state.metrics
+    }
+
+    /// Whether the upstream answers at all: a `HEAD` of the base URL, without credentials,
+    /// within `timeout`. Any HTTP status counts (an API root often answers 404 or 401); only
+    /// no answer does not.
+    pub async fn probe_upstream(&self, timeout: std::time::Duration) -> Result<(), String> {
+        let url = self.state.config.upstream.url();
+        match self
+            .state
+            .client
+            .head(url.clone())
+            .timeout(timeout)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("the upstream {url} does not answer: {e}")),
+        }
     }
 
     /// Adds hand-written tools, listed after the generated ones. Fails when a name is invalid
