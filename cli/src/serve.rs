@@ -147,6 +147,7 @@ fn plan(plan: &spec::PlanSpec) -> CallPlan {
         body: plan.body.as_ref().map(body),
         security: slice(plan.security.iter().map(|alt| slice(alt.iter().copied()))),
         oauth_scopes: texts(&plan.oauth_scopes),
+        caller_scopes: texts(&plan.caller_scopes),
     }
 }
 

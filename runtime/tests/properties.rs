@@ -54,6 +54,7 @@ const PLAN: CallPlan = CallPlan {
     }),
     security: &[],
     oauth_scopes: &[],
+    caller_scopes: &[],
 };
 
 fn args(id: &str, q: &str, h: &str) -> Map<String, Value> {
@@ -88,6 +89,7 @@ fn styled_plan(style: ParamStyle, explode: bool) -> CallPlan {
         body: None,
         security: &[],
         oauth_scopes: &[],
+        caller_scopes: &[],
     }
 }
 

@@ -18,6 +18,7 @@ use tokio::process::{Child, Command};
 
 pub mod chaos;
 pub mod dockerfile;
+pub mod oidc;
 pub mod petstore;
 
 pub use petstore_upstream::{RecordedRequest, Upstream};
@@ -155,6 +156,16 @@ generated_servers! {
     /// example upstream's helper routes (base URL: the upstream's root).
     deploy_binary => "tests/fixtures/deploy.yaml",
         Settings::new().crate_name("deploy-mcp");
+    /// The server generated from `tests/fixtures/scoped.yaml`: the example upstream's pets
+    /// with OAuth 2.0 scopes on every operation (credential `SCOPED_PETS_OAUTH_TOKEN`).
+    scoped_binary => "tests/fixtures/scoped.yaml",
+        Settings::new().crate_name("scoped-mcp");
+    /// The server generated from `tests/fixtures/credential-choice.yaml`: security layouts
+    /// (either of two schemes, both, one, one or none) on the example upstream's echo route
+    /// (base URL: the upstream's root), credentials in `CHOICE_API_KEY` and
+    /// `CHOICE_BEARER_AUTH_TOKEN`.
+    credential_choice_binary => "tests/fixtures/credential-choice.yaml",
+        Settings::new().crate_name("credential-choice-mcp").env_prefix("CHOICE");
     /// The server generated from `tests/fixtures/hardening.yaml` (path parameters, TRACE,
     /// redirects, credentials of every kind, a token URL on another host).
     hardening_binary => "tests/fixtures/hardening.yaml",

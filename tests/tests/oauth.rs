@@ -191,7 +191,12 @@ async fn a_ready_token_is_used_as_it_is() {
         oauth_binary(),
         &base,
         &[],
-        &[(TOKEN_VAR, "operator-token"), (ID_VAR, OAUTH_CLIENT_ID)],
+        // A complete client id and secret too: the ready token still wins.
+        &[
+            (TOKEN_VAR, "operator-token"),
+            (ID_VAR, OAUTH_CLIENT_ID),
+            (SECRET_VAR, OAUTH_CLIENT_SECRET),
+        ],
     )
     .await;
     let r = call(&client, "getPetById", json!({"petId": "1"})).await;

@@ -722,6 +722,7 @@ fn tool_expr(tool: &ToolSpec) -> Expr<'_> {
                         ("body", body),
                         ("security", Expr::Slice(security)),
                         ("oauth_scopes", Expr::strs(&tool.plan.oauth_scopes)),
+                        ("caller_scopes", Expr::strs(&tool.plan.caller_scopes)),
                     ],
                 ),
             ),
@@ -982,6 +983,7 @@ mod tests {
             tool.tags = all.clone();
             tool.plan.path = joined.clone();
             tool.plan.oauth_scopes = all.clone();
+            tool.plan.caller_scopes = all.clone();
             for p in &mut tool.plan.params {
                 p.arg = (*text).to_owned();
                 p.name = joined.clone();

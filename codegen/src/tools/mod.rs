@@ -109,6 +109,9 @@ pub struct PlanSpec {
     pub security: Vec<Vec<usize>>,
     /// Scopes the security requirements ask of OAuth 2.0 client-credentials schemes.
     pub oauth_scopes: Vec<String>,
+    /// Scopes a caller's access token must carry (in resource-server mode): those of the
+    /// first security alternative that names scopes.
+    pub caller_scopes: Vec<String>,
 }
 
 /// One parameter of the call.
@@ -544,6 +547,23 @@ fn build_tool(
         }
     }
 
+    // The document's own words on who may call the operation: the scopes of its preferred
+    // (first) alternative that asks for any.
+    let caller_scopes = op
+        .security
+        .iter()
+        .map(|alternative| {
+            let mut scopes: Vec<String> = Vec::new();
+            for scope in alternative.iter().flat_map(|(_, scopes)| scopes) {
+                if !scopes.contains(scope) {
+                    scopes.push(scope.clone());
+                }
+            }
+            scopes
+        })
+        .find(|scopes| !scopes.is_empty())
+        .unwrap_or_default();
+
     Ok(ToolSpec {
         name,
         title: op.summary.clone(),
@@ -560,6 +580,7 @@ fn build_tool(
             body,
             security,
             oauth_scopes,
+            caller_scopes,
         },
         tags: op.tags.clone(),
         search_only: false,

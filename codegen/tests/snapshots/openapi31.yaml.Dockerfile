@@ -54,6 +54,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
 # keeps it on this machine). Arguments after the image name are added to these. The HTTP
 # transport accepts only loopback `Host` names: reached through a DNS name (a load balancer, a
 # reverse proxy, a Kubernetes Service), the server needs `--allow-host` with that name, e.g.
-# `docker run ... modern-api-mcp --allow-host mcp.example.com`. Set MODERN_API_MCP_TOKEN to require
-# `Authorization: Bearer <token>` on /mcp.
+# `docker run ... modern-api-mcp --allow-host mcp.example.com`. On 0.0.0.0 the server starts only
+# with a way to authenticate callers: MODERN_API_MCP_TOKEN (clients then send `Authorization: Bearer
+# <token>` to /mcp), `--oauth-issuer` with `--public-url`, or `--allow-unauthenticated`.
 ENTRYPOINT ["/usr/local/bin/Modern_API-mcp", "--transport", "http", "--bind", "0.0.0.0:8000", "--log-format", "json"]

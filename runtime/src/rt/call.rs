@@ -11,7 +11,9 @@ use std::time::{Duration, Instant, SystemTime};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::Value;
 
-use super::credentials::{Credential, InsecureCredentials, Secret, passed_through};
+use super::credentials::{
+    Credential, InsecureCredentials, Secret, choose_credentials, presented_by_caller,
+};
 use super::descriptor::{HttpMethod, SecurityKind, ToolDescriptor};
 use super::fields::{self, FIELDS_ARG, FieldPath};
 use super::metrics::Outcome;
@@ -66,6 +68,10 @@ pub enum CallError {
     /// puts it, or that would move the request outside the API).
     #[error("Cannot build the request: {0}")]
     Request(String),
+    /// The caller presented credentials of its own that satisfy none of the operation's
+    /// security alternatives; the environment's are not added to them.
+    #[error("{0}")]
+    CallerCredentials(String),
     /// The server is stopping and takes no more calls.
     #[error("the server is shutting down")]
     ShuttingDown,
@@ -106,6 +112,9 @@ struct ChosenCredentials {
     /// OAuth 2.0 tokens fetched for it (scheme, `Authorization` value), to be retired when
     /// the upstream refuses them.
     fetched: Vec<(usize, Secret)>,
+    /// The caller presented credentials of its own: a refusal is then not about what the
+    /// operator configured.
+    callers: bool,
 }
 
 /// What came back from the upstream for one call.
@@ -239,41 +248,30 @@ impl GeneratedServer {
         Ok((args, selection))
     }
 
-    /// Chooses the first security alternative whose every scheme has a credential: the
-    /// caller's own (pass-through) first, then the environment's; OAuth 2.0 client
-    /// credentials are exchanged for an access token.
+    /// Chooses the credentials of one call (see [`choose_credentials`]): the caller's own
+    /// (pass-through, over HTTP) when it presented any, never mixed with the environment's;
+    /// the environment's when it presented none. OAuth 2.0 client credentials are exchanged
+    /// for an access token.
     async fn credentials_for(
         &self,
         tool: &ToolDescriptor,
         headers: Option<&http::HeaderMap>,
-    ) -> Result<ChosenCredentials, OAuthError> {
+    ) -> Result<ChosenCredentials, CallError> {
         // TRACE never carries credentials (the upstream echoes the request): fetch none.
         if tool.plan.method == HttpMethod::Trace {
             return Ok(ChosenCredentials {
                 applied: Vec::new(),
                 fetched: Vec::new(),
+                callers: false,
             });
         }
         let schemes = self.state.api.security_schemes;
-        let lookup = |index: usize| -> Option<Credential> {
-            let scheme = schemes.get(index)?;
-            let passed = match headers {
-                Some(h) if self.state.config.passthrough => passed_through(scheme, h),
-                _ => None,
-            };
-            passed.or_else(|| self.state.env_credentials.get(index).cloned())
-        };
-        let mut chosen = Vec::new();
-        for alternative in tool.plan.security {
-            let found: Option<Vec<_>> = alternative
-                .iter()
-                .map(|&i| lookup(i).map(|c| (i, c)))
-                .collect();
-            if let Some(found) = found {
-                chosen = found;
-                break;
-            }
-        }
+        let headers = headers.filter(|_| self.state.config.passthrough);
+        let caller = presented_by_caller(schemes, headers);
+        let chosen = choose_credentials(tool.plan.security, &caller, &self.state.env_credentials)
+            .map_err(|refused| {
+            CallError::CallerCredentials(refused.describe(tool.name, schemes, tool.plan.security))
+        })?;
         let mut applied = Vec::with_capacity(chosen.len());
         let mut fetched = Vec::new();
         for (index, credential) in chosen {
@@ -290,7 +288,11 @@ impl GeneratedServer {
                 other => applied.push((index, other)),
             }
         }
-        Ok(ChosenCredentials { applied, fetched })
+        Ok(ChosenCredentials {
+            applied,
+            fetched,
+            callers: caller.iter().any(Option::is_some),
+        })
     }
 
     /// Builds and sends the request with `credentials`, repeating it where safe. Returns what
@@ -506,7 +508,7 @@ impl GeneratedServer {
         let denied = exchange.status().is_some_and(|status| {
             status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN
         });
-        if denied && credentials.applied.is_empty() {
+        if denied && credentials.applied.is_empty() && !credentials.callers {
             self.add_credential_hint(tool, &mut result);
         }
         result
@@ -744,6 +746,131 @@ mod tests {
         assert!(
             text.contains("- `_fields` must be a list of field paths, found 7\n"),
             "{text}"
+        );
+    }
+
+    use super::super::credentials::EnvCredentials;
+    use super::super::descriptor::{
+        CallPlan, ParamLocation, SecurityKind, SecuritySchemeDescriptor,
+    };
+
+    static SCHEMES: &[SecuritySchemeDescriptor] = &[
+        SecuritySchemeDescriptor {
+            name: "bearerAuth",
+            kind: SecurityKind::Bearer,
+            env: &["T_BEARER_AUTH_TOKEN"],
+        },
+        SecuritySchemeDescriptor {
+            name: "apiKey",
+            kind: SecurityKind::ApiKey(ParamLocation::Header, "X-Api-Key"),
+            env: &["T_API_KEY"],
+        },
+    ];
+    /// `apiKey` or `bearerAuth`; `bearerAuth` and `apiKey`; `apiKey` alone.
+    static SECURED: ApiDescriptor = ApiDescriptor {
+        security_schemes: SCHEMES,
+        ..api(&[
+            ToolDescriptor {
+                name: "either",
+                plan: CallPlan {
+                    security: &[&[1], &[0]],
+                    ..TOOL.plan
+                },
+                ..TOOL
+            },
+            ToolDescriptor {
+                name: "both",
+                plan: CallPlan {
+                    security: &[&[0, 1]],
+                    ..TOOL.plan
+                },
+                ..TOOL
+            },
+            ToolDescriptor {
+                name: "keyOnly",
+                plan: CallPlan {
+                    security: &[&[1]],
+                    ..TOOL.plan
+                },
+                ..TOOL
+            },
+        ])
+    };
+
+    /// A server of [`SECURED`] whose environment holds the API key only, with pass-through
+    /// on or off.
+    fn secured(passthrough: bool) -> GeneratedServer {
+        let env = EnvCredentials::load(SCHEMES, |name| {
+            (name == "T_API_KEY").then(|| "env-key".into())
+        })
+        .unwrap();
+        let mut config = config(None);
+        config.passthrough = passthrough;
+        GeneratedServer::with_credentials(&SECURED, config, env).unwrap()
+    }
+
+    /// What `credentials_for` chooses for the operation `index` with the caller's `headers`:
+    /// scheme and value of each credential, or the refusal's text.
+    async fn chosen(
+        server: &GeneratedServer,
+        index: usize,
+        headers: Option<&http::HeaderMap>,
+    ) -> Result<Vec<(usize, String)>, String> {
+        match server.credentials_for(&SECURED.tools[index], headers).await {
+            Ok(chosen) => Ok(chosen
+                .applied
+                .iter()
+                .map(|(i, c)| match c {
+                    Credential::Authorization(s) | Credential::ApiKey(s) => {
+                        (*i, s.expose().to_owned())
+                    }
+                    Credential::ClientCredentials(_) => (*i, "client".to_owned()),
+                })
+                .collect()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_callers_credentials_are_never_mixed_with_the_environments() {
+        let server = secured(true);
+        let mut bearer = http::HeaderMap::new();
+        bearer.insert("authorization", "Bearer caller".parse().unwrap());
+        let nothing = http::HeaderMap::new();
+        // OR, the operator's key first in document order: the caller's bearer is used alone.
+        assert_eq!(
+            chosen(&server, 0, Some(&bearer)).await,
+            Ok(vec![(0, "Bearer caller".to_owned())])
+        );
+        // AND: the caller's bearer is not completed with the operator's key.
+        let refused = chosen(&server, 1, Some(&bearer)).await.unwrap_err();
+        assert!(
+            refused.contains("`both`")
+                && refused.contains(
+                    "`bearerAuth` (an `Authorization: Bearer ...` header) and \
+                                     `apiKey` (the `X-Api-Key` header) together"
+                ),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("Bearer caller") && !refused.contains("env-key"),
+            "{refused}"
+        );
+        // A credential for a scheme the operation does not use: refused as well.
+        assert!(chosen(&server, 2, Some(&bearer)).await.is_err());
+        // Nothing presented, over HTTP or stdio: the environment's.
+        for headers in [Some(&nothing), None] {
+            assert_eq!(
+                chosen(&server, 0, headers).await,
+                Ok(vec![(1, "env-key".to_owned())])
+            );
+            assert_eq!(chosen(&server, 1, headers).await, Ok(Vec::new()));
+        }
+        // With pass-through off, the caller's credentials count for nothing.
+        let server = secured(false);
+        assert_eq!(
+            chosen(&server, 2, Some(&bearer)).await,
+            Ok(vec![(1, "env-key".to_owned())])
         );
     }
 }

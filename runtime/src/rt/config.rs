@@ -280,6 +280,9 @@ pub struct RuntimeConfig {
     /// Send credentials over plain http to a host other than this machine, where anyone on
     /// the network path can read them.
     pub allow_insecure_credentials: bool,
+    /// Serve only the operations that read (GET, HEAD, OPTIONS, QUERY), and only the
+    /// hand-written tools whose hints say they read.
+    pub read_only: bool,
 }
 
 impl RuntimeConfig {
@@ -298,6 +301,7 @@ impl RuntimeConfig {
             oauth_token_urls: Vec::new(),
             oauth_params: Vec::new(),
             allow_insecure_credentials: false,
+            read_only: false,
         }
     }
 }
@@ -308,10 +312,23 @@ pub fn config_from_args(
     args: &ServeArgs,
 ) -> Result<RuntimeConfig, ConfigError> {
     let env_name = format!("{}_BASE_URL", api.env_prefix);
+    // A variable that is set but not UTF-8 stops the server rather than letting the
+    // document's server (another upstream) take its place.
+    let from_env = match std::env::var(&env_name) {
+        Ok(value) => Some(value).filter(|v| !v.is_empty()),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) if args.base_url.is_none() => {
+            return Err(ConfigError::UnreadableVariable {
+                name: env_name,
+                problem: "is not valid UTF-8",
+            });
+        }
+        Err(std::env::VarError::NotUnicode(_)) => None,
+    };
     let base = args
         .base_url
         .clone()
-        .or_else(|| std::env::var(&env_name).ok().filter(|v| !v.is_empty()))
+        .or(from_env)
         .or_else(|| api.default_base_url.map(str::to_owned))
         .ok_or(ConfigError::NoBaseUrl { env_name })?;
     let upstream = Upstream::parse(&base)?;
@@ -319,7 +336,9 @@ pub fn config_from_args(
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
     config.max_response_bytes = args.max_response_bytes.max(1);
     config.max_concurrent_calls = args.max_concurrent_calls.max(1);
-    config.passthrough = !args.no_passthrough;
+    // A resource server's callers are who their access tokens say: they act through the
+    // operator's upstream credentials, never their own (nor would the MCP token be theirs).
+    config.passthrough = !args.no_passthrough && args.oauth_issuer.is_none();
     config.mode = args.mode;
     config.retry = RetryPolicy {
         max_retries: args.retries,
@@ -330,6 +349,7 @@ pub fn config_from_args(
     config.oauth_token_urls = args.oauth_token_urls.clone();
     config.oauth_params = args.oauth_params.clone();
     config.allow_insecure_credentials = args.allow_insecure_credentials;
+    config.read_only = args.read_only;
     Ok(config)
 }
 
@@ -455,6 +475,16 @@ pub enum ConfigError {
         /// The mode asked for.
         mode: ServeMode,
     },
+    /// An OAuth resource-server option cannot be used.
+    #[error("{option} `{value}` {problem}")]
+    InvalidOAuthSetting {
+        /// The option.
+        option: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
     /// An environment variable that configures the server is set but cannot be used.
     #[error("the environment variable {name} {problem}; fix or unset it")]
     UnreadableVariable {
@@ -462,6 +492,36 @@ pub enum ConfigError {
         name: String,
         /// What is wrong with it.
         problem: &'static str,
+    },
+    /// The HTTP transport would serve a non-loopback address to anybody.
+    #[error(
+        "refusing to serve http://{address}/mcp without authentication: {ip} is not a loopback \
+         address, so anybody who can reach this port would call the API with this server's \
+         credentials. Require a bearer token (--mcp-token TOKEN, or {token_variable}, several \
+         separated by commas), accept OAuth access tokens (--oauth-issuer URL), or, when \
+         something in front of this server already authenticates callers, pass \
+         --allow-unauthenticated",
+        ip = .address.ip()
+    )]
+    Unauthenticated {
+        /// The address asked for.
+        address: std::net::SocketAddr,
+        /// The variable that gives the endpoint's tokens.
+        token_variable: String,
+    },
+    /// A token of `--mcp-token` or `<PREFIX>_MCP_TOKEN` can never be presented.
+    #[error("an MCP endpoint token (--mcp-token or <PREFIX>_MCP_TOKEN) {problem}")]
+    UnusableMcpToken {
+        /// What is wrong with it (never the token itself).
+        problem: &'static str,
+    },
+    /// A credential variable of a security scheme is set but cannot be used.
+    #[error("the environment variable {name} {problem}; fix or unset it")]
+    UnusableCredential {
+        /// The variable.
+        name: String,
+        /// What is wrong with it (never its value).
+        problem: String,
     },
     /// Hand-written tools were added to a server that is already shared.
     #[error("extra tools must be added before the server is cloned or served")]

@@ -19,6 +19,8 @@ use tracing::Instrument;
 
 use super::config::ServeArgs;
 use super::handler::SpliceTools;
+use super::inbound::{self, Cors, InboundAuth, StaticTokens};
+use super::resource_server::ResourceServer;
 use super::serve::{ServeError, shutdown_signal};
 use super::server::GeneratedServer;
 use super::stdio::{is_tools_list, splice_tools};
@@ -50,30 +52,69 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
             .await
             .map_err(|source| ServeError::Listen { address, source })
     };
+    // Who may call is decided before anything listens: a non-loopback address with no way to
+    // authenticate callers is refused unless the operator says so.
+    let inbound = InboundAuth::from_args(args)?;
     let listener = listen(args.bind).await?;
     let local = listener.local_addr().map_err(ServeError::LocalAddress)?;
+    if let Some(warning) = inbound.warning(local) {
+        eprintln!("{warning}");
+    }
     let metrics_listener = match args.metrics_bind {
         Some(address) => Some(listen(address).await?),
         None => None,
     };
     let sessions = CancellationToken::new();
     let drain = Arc::new(Drain::default());
-    let token = args
-        .mcp_tokens
-        .first()
-        .map(|t| Arc::<str>::from(t.as_str()));
 
     let mcp = mcp_router(&server, args, local.port(), &sessions, &drain);
     let mut guarded = axum::Router::new().nest_service("/mcp", mcp);
     if args.metrics_bind.is_none() {
         guarded = guarded.route("/metrics", axum::routing::get(metrics_route));
     }
-    if let Some(token) = token {
+    if let Some(tokens) = inbound.static_tokens() {
         // The MCP endpoint's own credential: checked here and removed, so it can never be
         // mistaken for an upstream credential and passed through.
         let server = server.clone();
         guarded = guarded.layer(axum::middleware::from_fn(move |request, next| {
-            require_token(token.clone(), server.clone(), request, next)
+            require_token(tokens.clone(), server.clone(), request, next)
+        }));
+    }
+    // An OAuth resource server in front of the MCP endpoint (and /metrics), with its metadata
+    // document open to everyone, as clients read it before they have a token.
+    let resource_server = ResourceServer::from_args(args, server.state.api)?.map(Arc::new);
+    let mut open = axum::Router::new();
+    if let Some(rs) = &resource_server {
+        let guard = (rs.clone(), server.clone());
+        guarded = guarded.layer(axum::middleware::from_fn(move |request, next| {
+            let (rs, server) = guard.clone();
+            super::resource_server::require_access_token(rs, server, request, next)
+        }));
+        let document = rs.metadata_document().to_string();
+        let serve_document = move || {
+            let document = document.clone();
+            async move { ([(http::header::CONTENT_TYPE, "application/json")], document) }
+        };
+        open = open.route(
+            "/.well-known/oauth-protected-resource",
+            axum::routing::get(serve_document.clone()),
+        );
+        let suffixed = rs.metadata_path();
+        if suffixed != "/.well-known/oauth-protected-resource" {
+            open = open.route(&suffixed, axum::routing::get(serve_document));
+        }
+    }
+    // CORS for the origins of --allow-origin, outside every check of the caller (keep it the
+    // last layer of `guarded`): a preflight never carries a token, and a page must be able to
+    // read a 401 and its WWW-Authenticate.
+    if let Some(cors) = Cors::new(
+        &args.allowed_origins,
+        server.state.api,
+        server.state.config.passthrough,
+    ) {
+        let cors = Arc::new(cors);
+        guarded = guarded.layer(axum::middleware::from_fn(move |request, next| {
+            inbound::cors(cors.clone(), request, next)
         }));
     }
     let readiness = Arc::new(Readiness {
@@ -82,7 +123,7 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
         last: tokio::sync::Mutex::new(None),
     });
     // Probes come from the platform (a balancer, the kubelet), which holds no MCP token.
-    let open = axum::Router::new()
+    let open = open
         .route("/healthz", axum::routing::get(|| async { "ok\n" }))
         .route(
             "/readyz",
@@ -550,7 +591,7 @@ fn initialize_id(body: &[u8]) -> Option<serde_json::Value> {
 
 /// Reads a request body within [`MAX_REQUEST_BYTES`] and [`REQUEST_BODY_TIMEOUT`], or the
 /// answer that refuses it.
-async fn read_request_body(
+pub(super) async fn read_request_body(
     body: axum::body::Body,
 ) -> Result<axum::body::Bytes, axum::response::Response> {
     match tokio::time::timeout(
@@ -625,41 +666,18 @@ async fn splice_tool_list(
     }
 }
 
-/// Lets a request through only with `Authorization: Bearer <token>`, which it then removes.
+/// Lets a request through only with `Authorization: Bearer <one of the tokens>`, which it
+/// then removes; a failure is counted and answered 401 with `WWW-Authenticate: Bearer`.
 async fn require_token(
-    token: Arc<str>,
+    tokens: Arc<StaticTokens>,
     server: GeneratedServer,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let presented = request
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.get(..7)
-                .filter(|p| p.eq_ignore_ascii_case("bearer "))
-                .map(|_| &v[7..])
-        })
-        .map(str::trim);
-    let ok = presented.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes()));
-    if !ok {
+    if !tokens.accepts(request.headers()) {
         server.metrics().auth_failed();
-        return (
-            http::StatusCode::UNAUTHORIZED,
-            [(http::header::WWW_AUTHENTICATE, "Bearer")],
-            "this MCP endpoint requires `Authorization: Bearer <token>`",
-        )
-            .into_response();
+        return inbound::unauthorized();
     }
     request.headers_mut().remove(http::header::AUTHORIZATION);
     next.run(request).await
-}
-
-/// Compares without an early exit, so the time taken says nothing about where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -521,6 +521,7 @@ mod tests {
         }),
         security: &[],
         oauth_scopes: &[],
+        caller_scopes: &[],
     };
 
     const SCHEMES: &[SecuritySchemeDescriptor] = &[SecuritySchemeDescriptor {
@@ -571,6 +572,7 @@ mod tests {
             body: None,
             security: &[],
             oauth_scopes: &[],
+            caller_scopes: &[],
         };
         let up = Upstream::parse("http://127.0.0.1:9").unwrap();
         let query = |value: Value, credentials: &[(usize, Credential)]| {
@@ -681,6 +683,7 @@ mod tests {
             body: None,
             security: &[],
             oauth_scopes: &[],
+            caller_scopes: &[],
         };
         let req = build(&plan, &args(json!({"path": "a/../b"})), &up, SCHEMES, &[]).unwrap();
         assert_eq!(req.url.path(), "/v1/files/a%2F..%2Fb");
@@ -724,6 +727,7 @@ mod tests {
             body: None,
             security: &[],
             oauth_scopes: &[],
+            caller_scopes: &[],
         };
         let req = build(&trace, &Map::new(), &up, SCHEMES, &credentials).unwrap();
         assert_eq!(req.method, http::Method::TRACE);

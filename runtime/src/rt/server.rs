@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use super::config::{ConfigError, RuntimeConfig, check_mode};
 use super::credentials::{Credential, EnvCredentials, InsecureCredentials, may_send_credentials};
-use super::descriptor::{ApiDescriptor, BodyShape, ServeMode, ToolDescriptor};
+use super::descriptor::{ApiDescriptor, BodyShape, HttpMethod, ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::{ExtraTool, ExtraTools};
 use super::fields::FIELDS_ARG;
@@ -67,8 +67,7 @@ pub(super) struct State {
 impl GeneratedServer {
     /// Builds the server. Credentials are read from the process environment once, here.
     pub fn new(api: &'static ApiDescriptor, config: RuntimeConfig) -> Result<Self, ConfigError> {
-        let env_credentials =
-            EnvCredentials::load(api.security_schemes, |name| std::env::var(name).ok());
+        let env_credentials = EnvCredentials::from_env(api.security_schemes)?;
         Self::with_credentials(api, config, env_credentials)
     }
 
@@ -127,10 +126,14 @@ impl GeneratedServer {
                 });
             }
         }
+        // Operations that are not served (writes, with --read-only) have no name here, so
+        // that no way of reaching an operation by name (its tool, call_operation,
+        // describe_operation, a resource, a hand-written tool's call) can find them.
         let by_name = api
             .tools
             .iter()
             .enumerate()
+            .filter(|(_, t)| serves(&config, t))
             .map(|(i, t)| (t.name, i))
             .collect();
         let offers_fields = api
@@ -178,6 +181,28 @@ impl GeneratedServer {
         lines
     }
 
+    /// The OAuth scopes a call of the tool `name` with `arguments` needs from its caller: the
+    /// scopes of the operation's OAuth 2.0 security requirement (for search mode's
+    /// `call_operation`, those of the operation it names); none for other tools.
+    pub fn required_scopes(
+        &self,
+        name: &str,
+        arguments: Option<&serde_json::Value>,
+    ) -> &'static [&'static str] {
+        let operation = if name == discovery::CALL_TOOL && self.state.mode != ServeMode::Tools {
+            arguments
+                .and_then(|a| a.get("name"))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+        } else {
+            name
+        };
+        match self.state.by_name.get(operation) {
+            Some(&i) => self.state.api.tools[i].plan.caller_scopes,
+            None => &[],
+        }
+    }
+
     /// The server's counters (calls, latency, upstream answers), as `/metrics` reports them.
     pub fn metrics(&self) -> &Metrics {
         &self.state.metrics
@@ -216,10 +241,43 @@ impl GeneratedServer {
             .iter()
             .map(|t| t.name)
             .chain(reserved.iter().copied());
+        // With --read-only, only the hand-written tools whose hints say they only read.
+        let read_only = state.config.read_only;
+        let tools = tools
+            .into_iter()
+            .filter(|t| !read_only || reads_only(t))
+            .collect();
         state.extra_tools = ExtraTools::new(tools, taken)?;
         state.tools_json = OnceLock::new();
         Ok(self)
     }
+}
+
+impl GeneratedServer {
+    /// Whether the operation is served at all: with `--read-only`, only those that read.
+    pub(super) fn is_served(&self, tool: &ToolDescriptor) -> bool {
+        serves(&self.state.config, tool)
+    }
+}
+
+/// Whether `config` serves the operation `tool`: any, or with `read_only` those whose method
+/// only reads (GET, HEAD, OPTIONS, QUERY). TRACE is left out too: it reads, but it exists to
+/// echo the request.
+fn serves(config: &RuntimeConfig, tool: &ToolDescriptor) -> bool {
+    !config.read_only
+        || matches!(
+            tool.plan.method,
+            HttpMethod::Get | HttpMethod::Head | HttpMethod::Options | HttpMethod::Query
+        )
+}
+
+/// Whether a hand-written tool says it only reads (its `readOnlyHint`).
+fn reads_only(tool: &ExtraTool) -> bool {
+    tool.tool()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.read_only_hint)
+        == Some(true)
 }
 
 /// Whether the operation itself has an argument named `_fields`, which then keeps its meaning.
@@ -286,5 +344,117 @@ mod tests {
             server.with_extra_tools(Vec::new()),
             Err(ConfigError::ServerShared)
         ));
+    }
+
+    use super::super::descriptor::{CallPlan, ToolHints};
+
+    /// `getThing` (GET), `makeThing` (POST, reached through search in mixed mode),
+    /// `headThing` (HEAD) and `dropThing` (DELETE).
+    static READS_AND_WRITES: ApiDescriptor = api(&[
+        TOOL,
+        ToolDescriptor {
+            name: "makeThing",
+            search_only: true,
+            plan: CallPlan {
+                method: HttpMethod::Post,
+                ..TOOL.plan
+            },
+            ..TOOL
+        },
+        ToolDescriptor {
+            name: "headThing",
+            plan: CallPlan {
+                method: HttpMethod::Head,
+                ..TOOL.plan
+            },
+            ..TOOL
+        },
+        ToolDescriptor {
+            name: "dropThing",
+            plan: CallPlan {
+                method: HttpMethod::Delete,
+                ..TOOL.plan
+            },
+            ..TOOL
+        },
+    ]);
+
+    fn read_only(mode: ServeMode) -> GeneratedServer {
+        let mut config = config(Some(mode));
+        config.read_only = true;
+        let tool = |name: &str, read_only: bool| {
+            ExtraTool::new(
+                name,
+                "Mine.",
+                |_, context: crate::rt::extra::ToolContext| async move {
+                    // A hand-written tool calling a write on the caller's behalf.
+                    match context.call("makeThing", Default::default()).await {
+                        None => CallToolResult::success(Vec::new()),
+                        Some(_) => CallToolResult::error(Vec::new()),
+                    }
+                },
+            )
+            .with_hints(ToolHints {
+                read_only,
+                destructive: false,
+                idempotent: read_only,
+            })
+        };
+        GeneratedServer::new(&READS_AND_WRITES, config)
+            .unwrap()
+            .with_extra_tools(vec![tool("reader", true), tool("writer", false)])
+            .unwrap()
+    }
+
+    fn names(server: &GeneratedServer) -> Vec<String> {
+        server.tools().iter().map(|t| t.name.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn read_only_serves_only_what_reads() {
+        let tools = read_only(ServeMode::Tools);
+        assert_eq!(names(&tools), ["getThing", "headThing", "reader"]);
+        assert!(tools.call("makeThing", None, None).await.is_none());
+        assert!(tools.call("dropThing", None, None).await.is_none());
+        assert!(tools.call("writer", None, None).await.is_none());
+        // The hand-written tool cannot reach the write either.
+        let through = tools.call("reader", None, None).await.unwrap();
+        assert_eq!(through.is_error, Some(false));
+        assert!(tools.required_scopes("makeThing", None).is_empty());
+
+        for mode in [ServeMode::Search, ServeMode::Mixed] {
+            let server = read_only(mode);
+            let call = |name: &str| {
+                let mut arguments = rmcp::model::JsonObject::new();
+                arguments.insert("name".to_owned(), name.into());
+                server.call("call_operation", Some(arguments), None)
+            };
+            let refused = call("makeThing").await.unwrap();
+            assert_eq!(refused.is_error, Some(true));
+            let text = refused.content[0].as_text().unwrap().text.clone();
+            assert!(text.contains("No operation is named `makeThing`"), "{text}");
+            let mut search = rmcp::model::JsonObject::new();
+            search.insert("query".to_owned(), "thing".into());
+            let found = server
+                .call("search_operations", Some(search), None)
+                .await
+                .unwrap();
+            let found = serde_json::to_string(&found.structured_content).unwrap();
+            assert!(
+                !found.contains("makeThing") && !found.contains("dropThing"),
+                "{found}"
+            );
+        }
+        assert_eq!(
+            names(&read_only(ServeMode::Mixed)),
+            [
+                "getThing",
+                "headThing",
+                "search_operations",
+                "describe_operation",
+                "call_operation",
+                "reader"
+            ]
+        );
     }
 }

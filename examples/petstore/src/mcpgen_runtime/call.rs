@@ -13,7 +13,9 @@ use std::time::{Duration, Instant, SystemTime};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::Value;
 
-use super::credentials::{Credential, InsecureCredentials, Secret, passed_through};
+use super::credentials::{
+    Credential, InsecureCredentials, Secret, choose_credentials, presented_by_caller,
+};
 use super::descriptor::{HttpMethod, SecurityKind, ToolDescriptor};
 use super::fields::{self, FIELDS_ARG, FieldPath};
 use super::metrics::Outcome;
@@ -68,6 +70,10 @@ pub enum CallError {
     /// puts it, or that would move the request outside the API).
     #[error("Cannot build the request: {0}")]
     Request(String),
+    /// The caller presented credentials of its own that satisfy none of the operation's
+    /// security alternatives; the environment's are not added to them.
+    #[error("{0}")]
+    CallerCredentials(String),
     /// The server is stopping and takes no more calls.
     #[error("the server is shutting down")]
     ShuttingDown,
@@ -108,6 +114,9 @@ struct ChosenCredentials {
     /// OAuth 2.0 tokens fetched for it (scheme, `Authorization` value), to be retired when
     /// the upstream refuses them.
     fetched: Vec<(usize, Secret)>,
+    /// The caller presented credentials of its own: a refusal is then not about what the
+    /// operator configured.
+    callers: bool,
 }
 
 /// What came back from the upstream for one call.
@@ -241,41 +250,30 @@ impl GeneratedServer {
         Ok((args, selection))
     }
 
-    /// Chooses the first security alternative whose every scheme has a credential: the
-    /// caller's own (pass-through) first, then the environment's; OAuth 2.0 client
-    /// credentials are exchanged for an access token.
+    /// Chooses the credentials of one call (see [`choose_credentials`]): the caller's own
+    /// (pass-through, over HTTP) when it presented any, never mixed with the environment's;
+    /// the environment's when it presented none. OAuth 2.0 client credentials are exchanged
+    /// for an access token.
     async fn credentials_for(
         &self,
         tool: &ToolDescriptor,
         headers: Option<&http::HeaderMap>,
-    ) -> Result<ChosenCredentials, OAuthError> {
+    ) -> Result<ChosenCredentials, CallError> {
         // TRACE never carries credentials (the upstream echoes the request): fetch none.
         if tool.plan.method == HttpMethod::Trace {
             return Ok(ChosenCredentials {
                 applied: Vec::new(),
                 fetched: Vec::new(),
+                callers: false,
             });
         }
         let schemes = self.state.api.security_schemes;
-        let lookup = |index: usize| -> Option<Credential> {
-            let scheme = schemes.get(index)?;
-            let passed = match headers {
-                Some(h) if self.state.config.passthrough => passed_through(scheme, h),
-                _ => None,
-            };
-            passed.or_else(|| self.state.env_credentials.get(index).cloned())
-        };
-        let mut chosen = Vec::new();
-        for alternative in tool.plan.security {
-            let found: Option<Vec<_>> = alternative
-                .iter()
-                .map(|&i| lookup(i).map(|c| (i, c)))
-                .collect();
-            if let Some(found) = found {
-                chosen = found;
-                break;
-            }
-        }
+        let headers = headers.filter(|_| self.state.config.passthrough);
+        let caller = presented_by_caller(schemes, headers);
+        let chosen = choose_credentials(tool.plan.security, &caller, &self.state.env_credentials)
+            .map_err(|refused| {
+            CallError::CallerCredentials(refused.describe(tool.name, schemes, tool.plan.security))
+        })?;
         let mut applied = Vec::with_capacity(chosen.len());
         let mut fetched = Vec::new();
         for (index, credential) in chosen {
@@ -292,7 +290,11 @@ impl GeneratedServer {
                 other => applied.push((index, other)),
             }
         }
-        Ok(ChosenCredentials { applied, fetched })
+        Ok(ChosenCredentials {
+            applied,
+            fetched,
+            callers: caller.iter().any(Option::is_some),
+        })
     }
 
     /// Builds and sends the request with `credentials`, repeating it where safe. Returns what
@@ -508,7 +510,7 @@ impl GeneratedServer {
         let denied = exchange.status().is_some_and(|status| {
             status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN
         });
-        if denied && credentials.applied.is_empty() {
+        if denied && credentials.applied.is_empty() && !credentials.callers {
             self.add_credential_hint(tool, &mut result);
         }
         result

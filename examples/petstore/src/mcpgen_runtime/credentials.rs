@@ -9,6 +9,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use http::HeaderValue;
 
+use super::config::ConfigError;
 use super::descriptor::{ParamLocation, SecurityKind, SecuritySchemeDescriptor};
 
 /// A secret string whose `Debug` output never shows it.
@@ -60,54 +61,178 @@ pub struct EnvCredentials {
 }
 
 impl EnvCredentials {
-    /// Reads every scheme's environment variables through `lookup` (normally `std::env::var`).
-    /// Empty values count as absent.
+    /// Reads every scheme's variables from the process environment.
+    pub fn from_env(schemes: &[SecuritySchemeDescriptor]) -> Result<Self, ConfigError> {
+        Self::load(schemes, |name| std::env::var_os(name))
+    }
+
+    /// Reads every scheme's variables through `lookup`. A variable that is set but cannot be
+    /// used stops the server, named in the error: not UTF-8, empty, with a control character,
+    /// a token or key that cannot go into its HTTP header, half of a pair (a basic-auth user
+    /// without a password variable or the other way round, a client id without a secret or
+    /// the other way round), a basic-auth user with a `:`. Ignoring it would start the server
+    /// with other credentials than the operator meant (the caller's, or none).
+    ///
+    /// The one empty value accepted is a basic-auth password that is set to nothing, for APIs
+    /// that take a key as the user name and no password.
     pub fn load(
         schemes: &[SecuritySchemeDescriptor],
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Self {
-        let get = |name: &&str| lookup(name).filter(|v| !v.is_empty());
-        let slots = schemes
-            .iter()
-            .map(|scheme| match scheme.kind {
-                SecurityKind::Bearer => scheme
-                    .env
-                    .first()
-                    .and_then(get)
-                    .map(|token| Credential::Authorization(Secret(format!("Bearer {token}")))),
+        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Self, ConfigError> {
+        let unusable = |name: &str, problem: String| ConfigError::UnusableCredential {
+            name: name.to_owned(),
+            problem,
+        };
+        // The variable's text, `None` when it is not set.
+        let read = |name: &str, may_be_empty: bool| -> Result<Option<String>, ConfigError> {
+            let Some(value) = lookup(name) else {
+                return Ok(None);
+            };
+            let text = value
+                .into_string()
+                .map_err(|_| unusable(name, "is not valid UTF-8".to_owned()))?;
+            if text.trim().is_empty() && !(may_be_empty && text.is_empty()) {
+                return Err(unusable(name, "is set but empty".to_owned()));
+            }
+            if text.chars().any(char::is_control) {
+                return Err(unusable(
+                    name,
+                    "has a control character (a line break at its end, perhaps, from the file it \
+                     was read from)"
+                        .to_owned(),
+                ));
+            }
+            Ok(Some(text))
+        };
+        // A value that travels in an HTTP header as it is.
+        let header_value = |name: &str| -> Result<Option<String>, ConfigError> {
+            let value = read(name, false)?;
+            // HTTP allows other bytes only as obsolete text, which upstreams read differently.
+            if let Some(text) = &value
+                && !text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+            {
+                return Err(unusable(
+                    name,
+                    "has a character that cannot be sent in an HTTP header (only visible ASCII \
+                     and spaces can)"
+                        .to_owned(),
+                ));
+            }
+            Ok(value)
+        };
+        let var = |scheme: &SecuritySchemeDescriptor, i: usize| scheme.env.get(i).copied();
+        let mut slots = Vec::with_capacity(schemes.len());
+        for scheme in schemes {
+            let slot = match scheme.kind {
+                SecurityKind::Bearer => match var(scheme, 0) {
+                    Some(name) => header_value(name)?
+                        .map(|token| Credential::Authorization(Secret(format!("Bearer {token}")))),
+                    None => None,
+                },
                 SecurityKind::Basic => {
-                    let user = scheme.env.first().and_then(get)?;
-                    let password = scheme.env.get(1).and_then(get).unwrap_or_default();
-                    let encoded = base64::engine::general_purpose::STANDARD
-                        .encode(format!("{user}:{password}"));
-                    Some(Credential::Authorization(Secret(format!(
-                        "Basic {encoded}"
-                    ))))
+                    let (Some(user_var), Some(password_var)) = (var(scheme, 0), var(scheme, 1))
+                    else {
+                        slots.push(None);
+                        continue;
+                    };
+                    match (read(user_var, false)?, read(password_var, true)?) {
+                        (None, None) => None,
+                        (Some(_), None) => {
+                            return Err(unusable(
+                                user_var,
+                                format!(
+                                    "is set but {password_var} is not: basic authentication \
+                                     needs both (set {password_var} to an empty value for an \
+                                     API that takes no password)"
+                                ),
+                            ));
+                        }
+                        (None, Some(_)) => {
+                            return Err(unusable(
+                                password_var,
+                                format!(
+                                    "is set but {user_var} is not: basic authentication needs \
+                                     both"
+                                ),
+                            ));
+                        }
+                        (Some(user), Some(_)) if user.contains(':') => {
+                            return Err(unusable(
+                                user_var,
+                                "has a `:`, which a basic-authentication user name cannot have"
+                                    .to_owned(),
+                            ));
+                        }
+                        (Some(user), Some(password)) => {
+                            let encoded = base64::engine::general_purpose::STANDARD
+                                .encode(format!("{user}:{password}"));
+                            Some(Credential::Authorization(Secret(format!(
+                                "Basic {encoded}"
+                            ))))
+                        }
+                    }
                 }
-                SecurityKind::ApiKey(..) => scheme
-                    .env
-                    .first()
-                    .and_then(get)
-                    .map(|key| Credential::ApiKey(Secret(key))),
+                SecurityKind::ApiKey(location, _) => match var(scheme, 0) {
+                    // A query or cookie key is percent-encoded; a header key goes as it is.
+                    Some(name) if location == ParamLocation::Header => {
+                        header_value(name)?.map(|key| Credential::ApiKey(Secret(key)))
+                    }
+                    Some(name) => read(name, false)?.map(|key| Credential::ApiKey(Secret(key))),
+                    None => None,
+                },
                 // A ready access token wins; otherwise the client id and secret fetch one.
                 SecurityKind::OAuth2ClientCredentials { .. } => {
-                    match scheme.env.first().and_then(get) {
-                        Some(token) => {
+                    let token = match var(scheme, 0) {
+                        Some(name) => header_value(name)?,
+                        None => None,
+                    };
+                    let pair = match (var(scheme, 1), var(scheme, 2)) {
+                        (Some(id_var), Some(secret_var)) => {
+                            match (read(id_var, false)?, read(secret_var, false)?) {
+                                (Some(client_id), Some(client_secret)) => {
+                                    Some((client_id, client_secret))
+                                }
+                                (None, None) => None,
+                                // Half a pair is a mistake even when a ready token wins.
+                                (Some(_), None) => {
+                                    return Err(unusable(
+                                        id_var,
+                                        format!(
+                                            "is set but {secret_var} is not: a client id needs \
+                                             its secret"
+                                        ),
+                                    ));
+                                }
+                                (None, Some(_)) => {
+                                    return Err(unusable(
+                                        secret_var,
+                                        format!(
+                                            "is set but {id_var} is not: a client secret needs \
+                                             its client id"
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                        _ => None,
+                    };
+                    match (token, pair) {
+                        (Some(token), _) => {
                             Some(Credential::Authorization(Secret(format!("Bearer {token}"))))
                         }
-                        None => {
-                            let client_id = scheme.env.get(1).and_then(get)?;
-                            let client_secret = scheme.env.get(2).and_then(get)?;
+                        (None, Some((client_id, client_secret))) => {
                             Some(Credential::ClientCredentials(Arc::new(ClientCredentials {
                                 client_id: Secret(client_id),
                                 client_secret: Secret(client_secret),
                             })))
                         }
+                        (None, None) => None,
                     }
                 }
-            })
-            .collect();
-        EnvCredentials { slots }
+            };
+            slots.push(slot);
+        }
+        Ok(EnvCredentials { slots })
     }
 
     /// The credential configured for scheme `index`, if any.
@@ -118,6 +243,126 @@ impl EnvCredentials {
     /// Whether any credential is configured.
     pub fn is_empty(&self) -> bool {
         self.slots.iter().all(Option::is_none)
+    }
+}
+
+/// What the MCP caller presented in its own HTTP request, per security scheme of the API (see
+/// [`passed_through`]). All `None` over stdio and with pass-through off.
+pub fn presented_by_caller(
+    schemes: &[SecuritySchemeDescriptor],
+    headers: Option<&http::HeaderMap>,
+) -> Vec<Option<Credential>> {
+    schemes
+        .iter()
+        .map(|scheme| headers.and_then(|h| passed_through(scheme, h)))
+        .collect()
+}
+
+/// Chooses the credentials of one call among the operation's security alternatives
+/// (`security`, each a set of scheme indices), never mixing whose they are:
+///
+/// - A caller who presented a credential for any scheme of the API acts as itself: the first
+///   alternative its own credentials satisfy wholly is used, and nothing of the environment's
+///   is added. When none is, the call is refused: the operator's credentials are not a
+///   fallback for a caller who chose to present its own.
+/// - A caller who presented none gets the first alternative the environment satisfies (what
+///   the operator configured for exactly that: stdio, or HTTP callers without credentials).
+///
+/// An empty alternative (`{}`: anonymous access allowed) is satisfied by anybody, and sends
+/// nothing; an operation without alternatives sends nothing.
+pub fn choose_credentials(
+    security: &[&[usize]],
+    caller: &[Option<Credential>],
+    env: &EnvCredentials,
+) -> Result<Vec<(usize, Credential)>, CallerCredentialsDoNotFit> {
+    let from = |source: &dyn Fn(usize) -> Option<Credential>| {
+        security.iter().find_map(|alternative| {
+            alternative
+                .iter()
+                .map(|&i| source(i).map(|c| (i, c)))
+                .collect::<Option<Vec<_>>>()
+        })
+    };
+    if caller.iter().any(Option::is_some) {
+        let presented = |i: usize| caller.get(i).cloned().flatten();
+        if security.is_empty() {
+            return Ok(Vec::new());
+        }
+        return from(&presented).ok_or(CallerCredentialsDoNotFit {
+            presented: caller
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.as_ref().map(|_| i))
+                .collect(),
+        });
+    }
+    Ok(from(&|i| env.get(i).cloned()).unwrap_or_default())
+}
+
+/// The caller presented credentials of its own, and they satisfy none of the operation's
+/// security alternatives. Rendered for the model by [`CallerCredentialsDoNotFit::describe`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerCredentialsDoNotFit {
+    /// The schemes (indices) the caller presented a credential for.
+    pub presented: Vec<usize>,
+}
+
+impl CallerCredentialsDoNotFit {
+    /// What the model reads: what was presented, what the operation accepts, and that the
+    /// server does not add its own credentials to a caller's. Scheme names and header names
+    /// only, never a value.
+    pub fn describe(
+        &self,
+        operation: &str,
+        schemes: &[SecuritySchemeDescriptor],
+        security: &[&[usize]],
+    ) -> String {
+        let name = |i: usize| schemes.get(i).map_or("?", |s| s.name);
+        let presented: Vec<String> = self
+            .presented
+            .iter()
+            .map(|&i| format!("`{}`", name(i)))
+            .collect();
+        let alternatives: Vec<String> = security
+            .iter()
+            .map(|alternative| {
+                let parts: Vec<String> = alternative
+                    .iter()
+                    .filter_map(|&i| schemes.get(i))
+                    .map(how_a_caller_sends)
+                    .collect();
+                match parts.len() {
+                    1 => parts.join(""),
+                    _ => format!("{} together", parts.join(" and ")),
+                }
+            })
+            .collect();
+        format!(
+            "The call was not sent: this MCP request carries credentials of its own (for {}), \
+             and they satisfy none of the security requirements of `{operation}`, which \
+             accepts: {}. This server never adds its own credentials to a caller's: send all the \
+             credentials of one of these with the MCP request.",
+            presented.join(", "),
+            alternatives.join("; or ")
+        )
+    }
+}
+
+/// How a caller presents a credential of `scheme` to this server, for messages.
+fn how_a_caller_sends(scheme: &SecuritySchemeDescriptor) -> String {
+    let name = scheme.name;
+    match scheme.kind {
+        SecurityKind::Bearer | SecurityKind::OAuth2ClientCredentials { .. } => {
+            format!("`{name}` (an `Authorization: Bearer ...` header)")
+        }
+        SecurityKind::Basic => format!("`{name}` (an `Authorization: Basic ...` header)"),
+        SecurityKind::ApiKey(ParamLocation::Header, header) if !is_mcp_header(header) => {
+            format!("`{name}` (the `{header}` header)")
+        }
+        SecurityKind::ApiKey(location, _) => format!(
+            "`{name}` (an API key in the {}, which only the server's operator can configure)",
+            location.as_str()
+        ),
     }
 }
 

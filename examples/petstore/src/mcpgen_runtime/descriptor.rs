@@ -244,6 +244,9 @@ pub struct CallPlan {
     /// The scopes the operation's security requirements ask of OAuth 2.0 client-credentials
     /// schemes (their union), requested with the access token.
     pub oauth_scopes: &'static [&'static str],
+    /// The scopes a caller's access token must carry when the server is an OAuth resource
+    /// server: those of the operation's first security alternative that names any.
+    pub caller_scopes: &'static [&'static str],
 }
 
 /// Where a parameter goes.

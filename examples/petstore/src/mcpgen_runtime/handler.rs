@@ -125,8 +125,11 @@ impl GeneratedServer {
         state.extra_tools.get(name).map(|_| Listed::Extra)
     }
 
-    /// Whether an operation is a tool of its own in the current mode.
+    /// Whether an operation is a tool of its own in the current mode (and served at all).
     fn is_direct(&self, tool: &ToolDescriptor) -> bool {
+        if !self.is_served(tool) {
+            return false;
+        }
         match self.state.mode {
             ServeMode::Tools | ServeMode::Mixed => !tool.search_only,
             ServeMode::Search => false,
@@ -142,6 +145,7 @@ impl GeneratedServer {
                 .iter()
                 .enumerate()
                 .filter(|(_, t)| self.state.mode == ServeMode::Search || t.search_only)
+                .filter(|(_, t)| self.is_served(t))
                 .map(|(i, _)| i)
                 .collect();
             OperationIndex::build(api.tools, searched)
@@ -307,7 +311,7 @@ impl GeneratedServer {
         let Some(index) = operation else {
             return Err(McpError::resource_not_found(
                 format!("no resource has the URI `{uri}`"),
-                None,
+                Some(serde_json::json!({ "uri": uri })),
             ));
         };
         let tool = &api.tools[index];

@@ -5,7 +5,8 @@
 //! through `super::`), so the generator can copy it verbatim into a standalone crate.
 //!
 //! A server is configured ([`config`]), built ([`server`]), served over a transport
-//! ([`serve`], [`stdio`], [`http`] with [`trace`] ids and [`metrics`]), answers the MCP methods ([`handler`]) and runs each call of an
+//! ([`serve`], [`stdio`], [`http`] with [`trace`] ids, [`metrics`] and its callers checked by
+//! [`inbound`]), answers the MCP methods ([`handler`]) and runs each call of an
 //! operation through one path ([`call`]): validate the arguments ([`validate`], [`fields`]),
 //! choose credentials ([`credentials`], [`oauth`]), build the request ([`request`],
 //! [`params`], [`files`]), send it ([`retry`]) and shape the answer ([`response`]).
@@ -23,10 +24,12 @@ pub mod fields;
 pub mod files;
 pub mod handler;
 pub mod http;
+pub mod inbound;
 pub mod metrics;
 pub mod oauth;
 pub mod params;
 pub mod request;
+pub mod resource_server;
 pub mod response;
 pub mod retry;
 pub mod search;

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::config::{ConfigError, RuntimeConfig, check_mode};
 use super::credentials::{Credential, EnvCredentials, InsecureCredentials, may_send_credentials};
-use super::descriptor::{ApiDescriptor, BodyShape, ServeMode, ToolDescriptor};
+use super::descriptor::{ApiDescriptor, BodyShape, HttpMethod, ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::{ExtraTool, ExtraTools};
 use super::fields::FIELDS_ARG;
@@ -69,8 +69,7 @@ pub(super) struct State {
 impl GeneratedServer {
     /// Builds the server. Credentials are read from the process environment once, here.
     pub fn new(api: &'static ApiDescriptor, config: RuntimeConfig) -> Result<Self, ConfigError> {
-        let env_credentials =
-            EnvCredentials::load(api.security_schemes, |name| std::env::var(name).ok());
+        let env_credentials = EnvCredentials::from_env(api.security_schemes)?;
         Self::with_credentials(api, config, env_credentials)
     }
 
@@ -129,10 +128,14 @@ impl GeneratedServer {
                 });
             }
         }
+        // Operations that are not served (writes, with --read-only) have no name here, so
+        // that no way of reaching an operation by name (its tool, call_operation,
+        // describe_operation, a resource, a hand-written tool's call) can find them.
         let by_name = api
             .tools
             .iter()
             .enumerate()
+            .filter(|(_, t)| serves(&config, t))
             .map(|(i, t)| (t.name, i))
             .collect();
         let offers_fields = api
@@ -180,6 +183,28 @@ impl GeneratedServer {
         lines
     }
 
+    /// The OAuth scopes a call of the tool `name` with `arguments` needs from its caller: the
+    /// scopes of the operation's OAuth 2.0 security requirement (for search mode's
+    /// `call_operation`, those of the operation it names); none for other tools.
+    pub fn required_scopes(
+        &self,
+        name: &str,
+        arguments: Option<&serde_json::Value>,
+    ) -> &'static [&'static str] {
+        let operation = if name == discovery::CALL_TOOL && self.state.mode != ServeMode::Tools {
+            arguments
+                .and_then(|a| a.get("name"))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+        } else {
+            name
+        };
+        match self.state.by_name.get(operation) {
+            Some(&i) => self.state.api.tools[i].plan.caller_scopes,
+            None => &[],
+        }
+    }
+
     /// The server's counters (calls, latency, upstream answers), as `/metrics` reports them.
     pub fn metrics(&self) -> &Metrics {
         &self.state.metrics
@@ -218,10 +243,43 @@ impl GeneratedServer {
             .iter()
             .map(|t| t.name)
             .chain(reserved.iter().copied());
+        // With --read-only, only the hand-written tools whose hints say they only read.
+        let read_only = state.config.read_only;
+        let tools = tools
+            .into_iter()
+            .filter(|t| !read_only || reads_only(t))
+            .collect();
         state.extra_tools = ExtraTools::new(tools, taken)?;
         state.tools_json = OnceLock::new();
         Ok(self)
     }
+}
+
+impl GeneratedServer {
+    /// Whether the operation is served at all: with `--read-only`, only those that read.
+    pub(super) fn is_served(&self, tool: &ToolDescriptor) -> bool {
+        serves(&self.state.config, tool)
+    }
+}
+
+/// Whether `config` serves the operation `tool`: any, or with `read_only` those whose method
+/// only reads (GET, HEAD, OPTIONS, QUERY). TRACE is left out too: it reads, but it exists to
+/// echo the request.
+fn serves(config: &RuntimeConfig, tool: &ToolDescriptor) -> bool {
+    !config.read_only
+        || matches!(
+            tool.plan.method,
+            HttpMethod::Get | HttpMethod::Head | HttpMethod::Options | HttpMethod::Query
+        )
+}
+
+/// Whether a hand-written tool says it only reads (its `readOnlyHint`).
+fn reads_only(tool: &ExtraTool) -> bool {
+    tool.tool()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.read_only_hint)
+        == Some(true)
 }
 
 /// Whether the operation itself has an argument named `_fields`, which then keeps its meaning.
