@@ -31,6 +31,10 @@
 //!
 //! [descriptions]
 //! getPetById = "Fetch one pet by its id."
+//!
+//! [scopes]                                 # what callers' OAuth access tokens must carry
+//! "tag:admin" = "admin"
+//! getPetById = "pets:read"
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -30,6 +30,7 @@ pub struct Settings {
     pub(crate) tool_prefix: Option<String>,
     pub(crate) base_url: Option<String>,
     pub(crate) descriptions: Vec<(String, String)>,
+    pub(crate) scopes: Vec<(String, String)>,
     pub(crate) overlays: Vec<PathBuf>,
     /// `Some(0)`: explicitly no limit (so that a higher layer can lift a lower one's).
     pub(crate) max_description_chars: Option<usize>,
@@ -83,6 +84,7 @@ pub const KEYS: &[&str] = &[
     "allow_hidden_refs",
     "tool_names",
     "descriptions",
+    "scopes",
 ];
 
 /// Keys that widen what the generator reads or fetches. A `mcpgen.toml` can ship beside a
@@ -129,6 +131,7 @@ impl Settings {
             tool_prefix: over.tool_prefix.or(self.tool_prefix),
             base_url: over.base_url.or(self.base_url),
             descriptions: join(self.descriptions, over.descriptions),
+            scopes: join(self.scopes, over.scopes),
             overlays: join(self.overlays, over.overlays),
             max_description_chars: over.max_description_chars.or(self.max_description_chars),
             inline_refs: over.inline_refs.or(self.inline_refs),
@@ -207,6 +210,18 @@ impl Settings {
                     .into_iter()
                     .fold(self, |settings, (op, text)| settings.describe(op, text)),
                 _ => return Err(format!("`{key}` maps operations to descriptions")),
+            },
+            "scopes" => match value {
+                SettingValue::Table(entries) => entries
+                    .into_iter()
+                    .fold(self, |settings, (selector, scopes)| {
+                        settings.require_scopes(selector, scopes)
+                    }),
+                _ => {
+                    return Err(format!(
+                        "`{key}` maps operations (or `tag:NAME`) to space-separated scopes"
+                    ));
+                }
             },
             other => {
                 return Err(format!(
@@ -368,6 +383,19 @@ impl Settings {
     ) -> Self {
         self.descriptions
             .push((operation.into(), description.into()));
+        self
+    }
+
+    /// The OAuth scopes a caller's access token must carry to call the tools of an operation
+    /// (`operationId` or `METHOD /path`) or of every operation of a tag (`tag:NAME`), as a
+    /// space-separated list ("" for none), in place of those of the document's security
+    /// requirements and `x-mcpgen`. An operation's own entry wins over its tags'.
+    pub fn require_scopes(
+        mut self,
+        selector: impl Into<String>,
+        scopes: impl Into<String>,
+    ) -> Self {
+        self.scopes.push((selector.into(), scopes.into()));
         self
     }
 

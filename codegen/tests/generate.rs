@@ -371,3 +371,55 @@ fn settings_layer_with_then() {
         "a default does not undo `false`"
     );
 }
+
+#[test]
+fn caller_scopes_come_from_the_document_and_settings_override_them() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/scoped.yaml");
+    let scopes = |settings: &Settings| -> Vec<(String, Vec<String>)> {
+        map_document(&spec, settings)
+            .unwrap()
+            .api
+            .tools
+            .iter()
+            .map(|t| (t.name.clone(), t.plan.caller_scopes.clone()))
+            .collect()
+    };
+    let pairs = |list: &[(&str, &[&str])]| -> Vec<(String, Vec<String>)> {
+        list.iter()
+            .map(|(n, s)| (n.to_string(), s.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    };
+    assert_eq!(
+        scopes(&Settings::new()),
+        pairs(&[
+            ("listPets", &["pets:read"]),
+            ("createPet", &["pets:write"]),
+            ("getPetById", &["pets:read"]),
+            ("deletePet", &["admin"]),
+        ])
+    );
+    // An operation's own entry wins over its tag's, whatever the order.
+    let settings = Settings::new()
+        .require_scopes("getPetById", "")
+        .require_scopes("tag:pets", "pets:all")
+        .require_scopes("DELETE /pets/{petId}", "admin pets:delete");
+    assert_eq!(
+        scopes(&settings),
+        pairs(&[
+            ("listPets", &["pets:all"]),
+            ("createPet", &["pets:all"]),
+            ("getPetById", &[]),
+            ("deletePet", &["admin", "pets:delete"]),
+        ])
+    );
+    for (selector, list, expected) in [
+        ("nothing", "a", "no operation is named `nothing`"),
+        ("tag:none", "a", "no selected operation has the tag `none`"),
+        ("listPets", "a\"b", "is not a scope name"),
+    ] {
+        let err = map_document(&spec, &Settings::new().require_scopes(selector, list))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected) && err.contains("scopes"), "{err}");
+    }
+}

@@ -9,6 +9,7 @@
 //!       x-mcpgen:
 //!         name: fetch_pet               # the tool name
 //!         description: Fetch one pet.   # replaces summary and description
+//!         scopes: [pets:read]           # what a caller's access token must carry
 //!         parameters:
 //!           X-Tenant: {value: acme}     # not an argument; always sent with this value
 //!           header:X-Debug: {hide: true} # not an argument and never sent
@@ -38,6 +39,9 @@ pub struct Extension {
     pub description: Option<String>,
     /// Parameter overrides, keyed `name` or `in:name`.
     pub parameters: Vec<(String, ParamOverride)>,
+    /// The OAuth scopes a caller's access token must carry to call the tool, in place of those
+    /// of the operation's security requirement (an empty list: none).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// What happens to one parameter.
@@ -90,6 +94,32 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                     .ok_or_else(|| err(&here, "`description` must be a string"))?;
                 out.description = Some(text.to_owned());
             }
+            "scopes" => {
+                let scopes = value
+                    .as_array()
+                    .and_then(|list| {
+                        list.iter()
+                            .map(|s| {
+                                s.as_str()
+                                    .filter(|s| {
+                                        !s.is_empty()
+                                            && s.bytes().all(|b| {
+                                                b.is_ascii_graphic() && b != b'"' && b != b'\\'
+                                            })
+                                    })
+                                    .map(str::to_owned)
+                            })
+                            .collect::<Option<Vec<String>>>()
+                    })
+                    .ok_or_else(|| {
+                        err(
+                            &here,
+                            "`scopes` must be a list of scope names (visible ASCII, no quote or \
+                             backslash)",
+                        )
+                    })?;
+                out.scopes = Some(scopes);
+            }
             "parameters" => {
                 let Value::Object(params) = value else {
                     return Err(err(
@@ -126,7 +156,7 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                 return Err(err(
                     &here,
                     format!(
-                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description or parameters"
+                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes or parameters"
                     ),
                 ));
             }
@@ -147,6 +177,7 @@ impl Extension {
             exclude: self.exclude || specific.exclude,
             name: specific.name.or_else(|| self.name.clone()),
             description: specific.description.or_else(|| self.description.clone()),
+            scopes: specific.scopes.or_else(|| self.scopes.clone()),
             parameters,
         }
     }

@@ -547,22 +547,23 @@ fn build_tool(
         }
     }
 
-    // The document's own words on who may call the operation: the scopes of its preferred
-    // (first) alternative that asks for any.
-    let caller_scopes = op
-        .security
-        .iter()
-        .map(|alternative| {
-            let mut scopes: Vec<String> = Vec::new();
-            for scope in alternative.iter().flat_map(|(_, scopes)| scopes) {
-                if !scopes.contains(scope) {
-                    scopes.push(scope.clone());
+    // Who may call the operation: what x-mcpgen says, else the document's security: the
+    // scopes of its preferred (first) alternative that asks for any.
+    let caller_scopes = op.extension.scopes.clone().unwrap_or_else(|| {
+        op.security
+            .iter()
+            .map(|alternative| {
+                let mut scopes: Vec<String> = Vec::new();
+                for scope in alternative.iter().flat_map(|(_, scopes)| scopes) {
+                    if !scopes.contains(scope) {
+                        scopes.push(scope.clone());
+                    }
                 }
-            }
-            scopes
-        })
-        .find(|scopes| !scopes.is_empty())
-        .unwrap_or_default();
+                scopes
+            })
+            .find(|scopes| !scopes.is_empty())
+            .unwrap_or_default()
+    });
 
     Ok(ToolSpec {
         name,
@@ -1146,6 +1147,72 @@ mod tests {
             header_marks(tool),
             [("X-Open".to_owned(), "X-Open".to_owned())]
         );
+    }
+
+    #[test]
+    fn callers_need_the_scopes_of_the_security_requirement_or_of_x_mcpgen() {
+        let doc = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "T", "version": "1"},
+            "components": {"securitySchemes": {
+                "oauth": {"type": "oauth2", "flows": {"authorizationCode": {
+                    "authorizationUrl": "https://idp/a", "tokenUrl": "https://idp/t",
+                    "scopes": {"read": "", "write": ""}}}},
+                "key": {"type": "apiKey", "in": "header", "name": "X-Key"}
+            }},
+            "security": [{"key": []}, {"oauth": ["read"]}],
+            "paths": {
+                "/a": {
+                    "get": {"operationId": "plain", "responses": {"200": {"description": "ok"}}},
+                    "post": {"operationId": "writes", "security": [{"oauth": ["read", "write"]}],
+                             "responses": {"200": {"description": "ok"}}}
+                },
+                "/b": {
+                    "x-mcpgen": {"scopes": ["b:all"]},
+                    "get": {"operationId": "fromItem", "responses": {"200": {"description": "ok"}}},
+                    "put": {"operationId": "own", "x-mcpgen": {"scopes": []},
+                            "responses": {"200": {"description": "ok"}}}
+                }
+            }
+        });
+        let api = spec(&doc);
+        let scopes = |name: &str| {
+            api.tools
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| t.plan.caller_scopes.clone())
+                .unwrap()
+        };
+        // The first alternative that names scopes, past one that names none.
+        assert_eq!(scopes("plain"), ["read"]);
+        assert_eq!(scopes("writes"), ["read", "write"]);
+        // x-mcpgen on the path item, and the operation's own (here: none needed) over it.
+        assert_eq!(scopes("fromItem"), ["b:all"]);
+        assert!(scopes("own").is_empty());
+    }
+
+    #[test]
+    fn scopes_in_x_mcpgen_must_be_scope_names() {
+        use crate::model::extension::read;
+        for bad in [
+            json!("read"),
+            json!([1]),
+            json!([""]),
+            json!(["a\"b"]),
+            json!(["a b"]),
+        ] {
+            let operation = json!({"x-mcpgen": {"scopes": bad}});
+            let err = read(operation.as_object().unwrap(), "/paths/~1a/get").unwrap_err();
+            assert!(
+                err.message.contains("`scopes` must be a list"),
+                "{bad}: {}",
+                err.message
+            );
+            assert_eq!(err.pointer, "/paths/~1a/get/x-mcpgen/scopes");
+        }
+        let good = json!({"x-mcpgen": {"scopes": ["pets:read", "https://api/x.y"]}});
+        let read_back = read(good.as_object().unwrap(), "").unwrap().scopes;
+        assert_eq!(read_back.unwrap(), ["pets:read", "https://api/x.y"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What a user changes on top of the mapping, whichever front end they use: a prefix on every
-//! tool name, a default upstream URL of their own, and hand-written descriptions that replace
-//! those taken from the document.
+//! tool name, a default upstream URL of their own, hand-written descriptions that replace
+//! those taken from the document, and the scopes callers need.
 
 use std::collections::HashSet;
 
@@ -22,6 +22,7 @@ pub fn apply(
         &settings.descriptions,
         !settings.selection.is_everything(),
     )?;
+    apply_scopes(api, operations, &settings.scopes)?;
     if let Some(prefix) = &settings.tool_prefix {
         apply_tool_prefix(api, prefix, settings.tool_name_rule())?;
     }
@@ -150,6 +151,60 @@ pub fn apply_descriptions(
                 .filter(|t| t.plan.method == method && t.plan.path == op.path)
             {
                 tool.description = text.clone();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets the scopes callers need for the tools of the named operations: tag entries first, so
+/// that an operation's own entry wins, whatever the order they were given in.
+pub fn apply_scopes(
+    api: &mut ApiSpec,
+    operations: &[Operation],
+    scopes: &[(String, String)],
+) -> Result<(), SelectionError> {
+    let (by_tag, by_operation): (Vec<_>, Vec<_>) = scopes
+        .iter()
+        .partition(|(selector, _)| selector.starts_with("tag:"));
+    for (selector, list) in by_tag.into_iter().chain(by_operation) {
+        let list: Vec<String> = list.split_whitespace().map(str::to_owned).collect();
+        if let Some(bad) = list.iter().find(|s| {
+            s.bytes()
+                .any(|b| !b.is_ascii_graphic() || b == b'"' || b == b'\\')
+        }) {
+            return Err(SelectionError {
+                setting: "scopes",
+                message: format!("`{bad}` (for `{selector}`) is not a scope name"),
+            });
+        }
+        let found: Vec<usize> = match selector.strip_prefix("tag:") {
+            Some(tag) => {
+                let found: Vec<usize> = operations
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, op)| op.tags.iter().any(|t| t == tag))
+                    .map(|(i, _)| i)
+                    .collect();
+                if found.is_empty() {
+                    return Err(SelectionError {
+                        setting: "scopes",
+                        message: format!("no selected operation has the tag `{tag}`"),
+                    });
+                }
+                found
+            }
+            None => resolve_operation(selector, operations, "scopes")?,
+        };
+        for i in found {
+            let op = &operations[i];
+            let method = op.method.to_ascii_uppercase();
+            for tool in api
+                .tools
+                .iter_mut()
+                .filter(|t| t.plan.method == method && t.plan.path == op.path)
+            {
+                tool.plan.caller_scopes = list.clone();
             }
         }
     }

@@ -14,9 +14,10 @@ use std::sync::{Arc, OnceLock};
 use rmcp::model::{CallToolResult, ClientCapabilities, ContentBlock, JsonObject, Tool};
 use serde_json::Value;
 
-use super::call::check_arguments;
+use super::call::{Inbound, check_arguments};
 use super::config::ConfigError;
 use super::descriptor::ToolHints;
+use super::resource_server::Caller;
 use super::server::GeneratedServer;
 use super::validate::{ArgumentValidator, SchemaError};
 
@@ -26,19 +27,33 @@ pub type ToolFuture = Pin<Box<dyn Future<Output = CallToolResult> + Send + 'stat
 type Handler = Arc<dyn Fn(Value, ToolContext) -> ToolFuture + Send + Sync>;
 
 /// What a hand-written tool gets besides its arguments: the server it runs in, so it can call
-/// the generated tools, and the caller's HTTP headers, so those calls carry the caller's own
-/// upstream credential exactly as direct calls would.
+/// the generated tools, and the caller's HTTP headers (and, on a resource server, who the
+/// caller is), so those calls carry the caller's own upstream credential exactly as direct
+/// calls would.
 #[derive(Clone)]
 pub struct ToolContext {
     server: GeneratedServer,
     headers: Option<http::HeaderMap>,
+    caller: Option<Caller>,
 }
 
 impl ToolContext {
     /// A context for a call arriving at `server`, with the caller's headers when it came over
     /// HTTP.
     pub fn new(server: GeneratedServer, headers: Option<http::HeaderMap>) -> Self {
-        ToolContext { server, headers }
+        ToolContext {
+            server,
+            headers,
+            caller: None,
+        }
+    }
+
+    /// The context of a call from `caller`, whose access token the resource server verified:
+    /// the generated tools this tool calls act for the same caller (its token exchanged, when
+    /// the server exchanges tokens).
+    pub(super) fn acting_for(mut self, caller: Option<Caller>) -> Self {
+        self.caller = caller;
+        self
     }
 }
 
@@ -57,9 +72,11 @@ impl ToolContext {
     /// Calls another tool of this server (generated or hand-written) on behalf of the same
     /// caller. `None` when no tool has that name.
     pub async fn call(&self, tool: &str, arguments: JsonObject) -> Option<CallToolResult> {
-        self.server
-            .call(tool, Some(arguments), self.headers.as_ref())
-            .await
+        let inbound = Inbound {
+            headers: self.headers.as_ref(),
+            caller: self.caller.as_ref(),
+        };
+        self.server.dispatch(tool, Some(arguments), inbound).await
     }
 }
 
@@ -68,6 +85,7 @@ impl std::fmt::Debug for ToolContext {
         // Headers may hold credentials: only say whether there are any.
         f.debug_struct("ToolContext")
             .field("headers", &self.headers.as_ref().map(|h| h.len()))
+            .field("caller", &self.caller.as_ref().map(|c| &c.subject))
             .finish_non_exhaustive()
     }
 }

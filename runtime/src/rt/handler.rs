@@ -18,11 +18,12 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
 
-use super::call::CallError;
+use super::call::{CallError, Inbound};
 use super::descriptor::{ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::ToolContext;
 use super::fields::{self, FIELDS_ARG};
+use super::resource_server::Caller;
 use super::server::GeneratedServer;
 use super::trace::RequestId;
 
@@ -154,28 +155,44 @@ impl GeneratedServer {
     /// search), a search tool, or a hand-written tool. `headers` are the caller's HTTP request
     /// headers, when the call came over HTTP. `None` when no tool has that name; every other
     /// problem is a tool error the model can read.
+    // For programs that drive a server themselves (tests, a server embedded in another
+    // program); the transports use `dispatch`, so a standalone crate leaves it unused.
+    #[allow(dead_code)]
     pub async fn call(
         &self,
         name: &str,
         arguments: Option<JsonObject>,
         headers: Option<&http::HeaderMap>,
     ) -> Option<CallToolResult> {
+        self.dispatch(name, arguments, Inbound::from_headers(headers))
+            .await
+    }
+
+    /// [`Self::call`] for a request the transport knows more of: the caller its access token
+    /// speaks for, too.
+    pub(super) async fn dispatch(
+        &self,
+        name: &str,
+        arguments: Option<JsonObject>,
+        inbound: Inbound<'_>,
+    ) -> Option<CallToolResult> {
         if let Some(&index) = self.state.by_name.get(name) {
             let tool = &self.state.api.tools[index];
             let strict = self.is_direct(tool);
             return Some(
-                self.call_operation(index, tool, arguments, headers, strict)
+                self.call_operation(index, tool, arguments, inbound, strict)
                     .await,
             );
         }
         if self.state.mode != ServeMode::Tools && DISCOVERY_TOOLS.contains(&name) {
             return Some(
-                self.call_discovery_tool(name, arguments.unwrap_or_default(), headers)
+                self.call_discovery_tool(name, arguments.unwrap_or_default(), inbound)
                     .await,
             );
         }
         let extra = self.state.extra_tools.get(name)?;
-        let context = ToolContext::new(self.clone(), headers.cloned());
+        let context = ToolContext::new(self.clone(), inbound.headers.cloned())
+            .acting_for(inbound.caller.cloned());
         Some(extra.call(arguments, context).await)
     }
 
@@ -183,7 +200,7 @@ impl GeneratedServer {
         &self,
         name: &str,
         arguments: JsonObject,
-        headers: Option<&http::HeaderMap>,
+        inbound: Inbound<'_>,
     ) -> CallToolResult {
         let api = self.state.api;
         let bad = |problem: String| {
@@ -239,7 +256,7 @@ impl GeneratedServer {
                         let tool = &api.tools[index];
                         // call_operation declares no output schema, so its structured result
                         // may be whatever the field selection leaves.
-                        self.call_operation(index, tool, Some(args), headers, false)
+                        self.call_operation(index, tool, Some(args), inbound, false)
                             .await
                     }
                     None => self.unknown_operation(operation),
@@ -280,10 +297,21 @@ impl GeneratedServer {
     }
 
     /// Reads a resource: the API document, or the answer of a GET operation.
+    // Like `call`: the transports use `read_as`.
+    #[allow(dead_code)]
     pub async fn read(
         &self,
         uri: &str,
         headers: Option<&http::HeaderMap>,
+    ) -> Result<Vec<ResourceContents>, McpError> {
+        self.read_as(uri, Inbound::from_headers(headers)).await
+    }
+
+    /// [`Self::read`] for a request the transport knows more of.
+    async fn read_as(
+        &self,
+        uri: &str,
+        inbound: Inbound<'_>,
     ) -> Result<Vec<ResourceContents>, McpError> {
         let api = self.state.api;
         if uri == discovery::SPEC_URI
@@ -313,7 +341,7 @@ impl GeneratedServer {
             ));
         };
         let tool = &api.tools[index];
-        let result = self.call_operation(index, tool, None, headers, false).await;
+        let result = self.call_operation(index, tool, None, inbound, false).await;
         if result.is_error == Some(true) {
             let text = result
                 .content
@@ -369,12 +397,14 @@ fn mcp_tool(tool: &'static ToolDescriptor, offers_fields: bool) -> Tool {
     mcp
 }
 
-/// The caller's HTTP request headers, when the request came over HTTP.
-fn caller_headers(context: &RequestContext<RoleServer>) -> Option<&http::HeaderMap> {
-    context
-        .extensions
-        .get::<http::request::Parts>()
-        .map(|parts| &parts.headers)
+/// What the transport knows of the request: its HTTP headers when it came over HTTP, and the
+/// caller the resource server verified (see `resource_server::require_access_token`).
+fn inbound(context: &RequestContext<RoleServer>) -> Inbound<'_> {
+    let parts = context.extensions.get::<http::request::Parts>();
+    Inbound {
+        headers: parts.map(|parts| &parts.headers),
+        caller: parts.and_then(|parts| parts.extensions.get::<Caller>()),
+    }
 }
 
 impl ServerHandler for GeneratedServer {
@@ -470,7 +500,7 @@ impl ServerHandler for GeneratedServer {
         }
         // Boxed: rmcp spawns a task per request around this future, and tokio moves a task's
         // future several times; a pointer is cheaper to move than the whole call's state.
-        let headers = caller_headers(&context);
+        let inbound = inbound(&context);
         // rmcp runs each request as a task of its own, outside the HTTP layer's span: the
         // call's log lines get the request's id here.
         let span = match context
@@ -481,7 +511,7 @@ impl ServerHandler for GeneratedServer {
             Some(id) => tracing::error_span!("request", id = %id),
             None => tracing::Span::none(),
         };
-        let call = Box::pin(self.call(&request.name, request.arguments, headers));
+        let call = Box::pin(self.dispatch(&request.name, request.arguments, inbound));
         match tracing::Instrument::instrument(call, span).await {
             Some(result) => Ok(result.into()),
             None => Err(unknown()),
@@ -531,7 +561,7 @@ impl ServerHandler for GeneratedServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let contents = self.read(&request.uri, caller_headers(&context)).await?;
+        let contents = self.read_as(&request.uri, inbound(&context)).await?;
         Ok(ReadResourceResult::new(contents).into())
     }
 }

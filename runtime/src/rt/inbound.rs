@@ -64,13 +64,13 @@ impl InboundAuth {
     }
 
     /// The line printed on stderr at every start when the operator chose to serve without
-    /// authentication.
-    pub fn warning(&self, bind: SocketAddr) -> Option<String> {
+    /// authentication, for the MCP endpoint at `endpoint` (its URL).
+    pub fn warning(&self, endpoint: &str) -> Option<String> {
         match self {
             InboundAuth::Open {
                 allowed_explicitly: true,
             } => Some(format!(
-                "warning: --allow-unauthenticated: http://{bind}/mcp accepts MCP requests from \
+                "warning: --allow-unauthenticated: {endpoint} accepts MCP requests from \
                  anybody who can reach it, and they call the API with this server's upstream \
                  credentials"
             )),
@@ -488,7 +488,7 @@ mod tests {
                 allowed_explicitly: false
             }
         ));
-        assert!(open.warning("127.0.0.1:8000".parse().unwrap()).is_none());
+        assert!(open.warning("http://127.0.0.1:8000/mcp").is_none());
 
         let error = InboundAuth::from_args(&args(&["--bind", "0.0.0.0:8000"]))
             .unwrap_err()
@@ -508,7 +508,7 @@ mod tests {
             "--allow-unauthenticated",
         ]))
         .unwrap();
-        let warning = allowed.warning("0.0.0.0:8000".parse().unwrap()).unwrap();
+        let warning = allowed.warning("http://0.0.0.0:8000/mcp").unwrap();
         assert!(
             warning.starts_with("warning: --allow-unauthenticated"),
             "{warning}"

@@ -233,7 +233,7 @@ fn on_upstream_host(
 }
 
 /// The URL without its query, which an operator may have put a secret in.
-fn without_query(url: &reqwest::Url) -> String {
+pub(super) fn without_query(url: &reqwest::Url) -> String {
     format!("{}{}", url.origin().ascii_serialization(), url.path())
 }
 
@@ -460,17 +460,8 @@ impl OAuthTokens {
             )
             .body(body);
         if !body_auth {
-            // RFC 6749, section 2.3.1: the id and secret are form-encoded before they are
-            // joined for basic authentication.
-            let pair = format!(
-                "{}:{}",
-                params::encode_component(credentials.client_id.expose()),
-                params::encode_component(credentials.client_secret.expose())
-            );
-            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-            let mut value = http::HeaderValue::from_str(&format!("Basic {encoded}"))
-                .map_err(|_| TokenError::new("the client id or secret cannot be sent"))?;
-            value.set_sensitive(true);
+            let value = client_basic_auth(credentials)
+                .ok_or_else(|| TokenError::new("the client id or secret cannot be sent"))?;
             request = request.header(http::header::AUTHORIZATION, value);
         }
         let response = request.send().await.map_err(|e| {
@@ -512,9 +503,24 @@ impl OAuthTokens {
     }
 }
 
+/// The `Authorization` value of HTTP basic client authentication, marked sensitive; `None`
+/// when the id or secret cannot go into a header. RFC 6749, section 2.3.1: the id and secret
+/// are form-encoded before they are joined.
+pub(super) fn client_basic_auth(credentials: &ClientCredentials) -> Option<http::HeaderValue> {
+    let pair = format!(
+        "{}:{}",
+        params::encode_component(credentials.client_id.expose()),
+        params::encode_component(credentials.client_secret.expose())
+    );
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+    let mut value = http::HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 /// The body of a token answer, refused when it is longer than `limit` bytes (declared or
 /// sent). The client's timeout covers the body too, so a trickle ends with it.
-async fn read_bounded(
+pub(super) async fn read_bounded(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<Vec<u8>, TokenError> {
@@ -543,10 +549,11 @@ async fn read_bounded(
     }
 }
 
-struct TokenError {
+/// Why a token endpoint gave no token: a message without any secret.
+pub(super) struct TokenError {
     /// The endpoint refused the client's authentication (as opposed to the grant or scopes).
     client_refused: bool,
-    message: String,
+    pub(super) message: String,
 }
 
 impl TokenError {
@@ -559,7 +566,7 @@ impl TokenError {
 }
 
 /// The access token and its lifetime from a token response (RFC 6749, section 5.1).
-fn read_token(answer: &Value) -> Result<(String, Option<Duration>), String> {
+pub(super) fn read_token(answer: &Value) -> Result<(String, Option<Duration>), String> {
     let token = answer
         .get("access_token")
         .and_then(Value::as_str)
@@ -598,7 +605,8 @@ fn scope_text(scopes: &[&str]) -> String {
     sorted.join(" ")
 }
 
-fn bounded(text: &str) -> String {
+/// `text` on one line, cut after 200 characters: for a token endpoint's words in a message.
+pub(super) fn bounded(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= 200 {
         return one_line;

@@ -58,7 +58,13 @@ pub fn main_with_extra_tools(
 /// around these, as `cargo mcpgen serve` has) until the client goes away or a signal arrives.
 pub fn run(api: &'static ApiDescriptor, args: ServeArgs, extra_tools: Vec<ExtraTool>) -> ExitCode {
     if args.health_check {
-        return super::http::health_check(args.bind);
+        // The check reads the options the server reads (`<PREFIX>_TLS_CERT`, for one).
+        let mut args = args;
+        if let Err(e) = args.fill_from_env(api.env_prefix) {
+            eprintln!("unhealthy: {e}");
+            return ExitCode::FAILURE;
+        }
+        return super::http::health_check(&args);
     }
     // One client over stdio is served on one thread: handing each call between worker
     // threads costs more than the call's own work. HTTP serves many clients at once.

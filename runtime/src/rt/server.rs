@@ -18,6 +18,7 @@ use super::fields::FIELDS_ARG;
 use super::metrics::Metrics;
 use super::oauth::OAuthTokens;
 use super::request::client_builder;
+use super::token_exchange::TokenExchange;
 use super::validate::{ArgumentValidator, SchemaError};
 
 /// An MCP server for one generated API. Cheap to clone: every clone shares one HTTP client,
@@ -42,6 +43,8 @@ pub(super) struct State {
     /// operator allowed.
     pub(super) credentials_may_travel: bool,
     pub(super) oauth: OAuthTokens,
+    /// Exchanges resource-server callers' tokens for the upstream's, when configured.
+    pub(super) token_exchange: Option<TokenExchange>,
     pub(super) by_name: HashMap<&'static str, usize>,
     /// Per operation: whether it takes the `_fields` argument.
     pub(super) offers_fields: Box<[bool]>,
@@ -111,7 +114,9 @@ impl GeneratedServer {
         // so whether credentials may travel is decided once, here.
         let credentials_may_travel =
             config.allow_insecure_credentials || may_send_credentials(config.upstream.url());
-        if !credentials_may_travel && !env_credentials.is_empty() {
+        if !credentials_may_travel
+            && (!env_credentials.is_empty() || config.token_exchange.is_some())
+        {
             return Err(InsecureCredentials::new(config.upstream.url()).into());
         }
         // A client id and secret that can never be used are a configuration mistake: say so
@@ -126,6 +131,10 @@ impl GeneratedServer {
                 });
             }
         }
+        let token_exchange = match &config.token_exchange {
+            Some(settings) => Some(TokenExchange::new(settings.clone(), config.timeout)?),
+            None => None,
+        };
         // Operations that are not served (writes, with --read-only) have no name here, so
         // that no way of reaching an operation by name (its tool, call_operation,
         // describe_operation, a resource, a hand-written tool's call) can find them.
@@ -151,6 +160,7 @@ impl GeneratedServer {
                 env_credentials,
                 credentials_may_travel,
                 oauth,
+                token_exchange,
                 by_name,
                 offers_fields,
                 listed_tools: api.tools.iter().map(|_| OnceLock::new()).collect(),
@@ -172,11 +182,15 @@ impl GeneratedServer {
     }
 
     /// The places the server sends requests to, one line each and without secrets: the
-    /// upstream, and the token URL of every OAuth 2.0 client-credentials scheme.
+    /// upstream, the token URL of every OAuth 2.0 client-credentials scheme, and where caller
+    /// tokens are exchanged.
     pub fn destinations(&self) -> Vec<String> {
         let mut lines = vec![format!("upstream: {}", self.state.config.upstream.url())];
         for (scheme, url) in self.state.oauth.destinations() {
             lines.push(format!("OAuth 2.0 token URL of `{scheme}`: {url}"));
+        }
+        if let Some(exchange) = &self.state.token_exchange {
+            lines.push(exchange.destination());
         }
         lines
     }

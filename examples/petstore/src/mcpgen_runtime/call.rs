@@ -21,9 +21,11 @@ use super::fields::{self, FIELDS_ARG, FieldPath};
 use super::metrics::Outcome;
 use super::oauth::OAuthError;
 use super::request::{self, PreparedRequest};
+use super::resource_server::Caller;
 use super::response::{UpstreamAnswer, is_stream_media, to_tool_result};
 use super::retry;
 use super::server::GeneratedServer;
+use super::token_exchange::ExchangeError;
 use super::trace::TraceContext;
 use super::validate::{ArgumentValidator, SchemaError};
 
@@ -63,6 +65,9 @@ pub enum CallError {
     /// No OAuth 2.0 access token could be had.
     #[error(transparent)]
     OAuth(#[from] OAuthError),
+    /// The caller's access token could not be exchanged for the upstream's.
+    #[error(transparent)]
+    TokenExchange(#[from] ExchangeError),
     /// The caller's credential would travel in clear text.
     #[error(transparent)]
     InsecureCredentials(#[from] InsecureCredentials),
@@ -107,6 +112,27 @@ pub(super) fn check_arguments(
         })
 }
 
+/// What the transport knows of the MCP request a call came in with: its HTTP headers (over
+/// HTTP), and the caller its access token speaks for (a resource server's). Nothing over stdio
+/// or for calls made outside a transport.
+#[derive(Clone, Copy, Default)]
+pub struct Inbound<'a> {
+    /// The HTTP request's headers.
+    pub headers: Option<&'a http::HeaderMap>,
+    /// The caller the request's verified access token speaks for.
+    pub caller: Option<&'a Caller>,
+}
+
+impl<'a> Inbound<'a> {
+    /// A request known only by its headers (or nothing).
+    pub fn from_headers(headers: Option<&'a http::HeaderMap>) -> Self {
+        Inbound {
+            headers,
+            caller: None,
+        }
+    }
+}
+
 /// Credentials chosen for one call.
 struct ChosenCredentials {
     /// What the request carries.
@@ -114,6 +140,9 @@ struct ChosenCredentials {
     /// OAuth 2.0 tokens fetched for it (scheme, `Authorization` value), to be retired when
     /// the upstream refuses them.
     fetched: Vec<(usize, Secret)>,
+    /// The token exchanged for the caller's (`Authorization` value), to be retired when the
+    /// upstream refuses it.
+    exchanged: Option<Secret>,
     /// The caller presented credentials of its own: a refusal is then not about what the
     /// operator configured.
     callers: bool,
@@ -152,16 +181,16 @@ impl GeneratedServer {
         index: usize,
         tool: &'static ToolDescriptor,
         arguments: Option<JsonObject>,
-        headers: Option<&http::HeaderMap>,
+        inbound: Inbound<'_>,
         strict_output: bool,
     ) -> CallToolResult {
         let metrics = &self.state.metrics;
         let started = Instant::now();
         let _in_flight = metrics.in_flight();
-        let trace = headers.and_then(TraceContext::from_headers);
+        let trace = inbound.headers.and_then(TraceContext::from_headers);
         let called = async {
             let (args, selection) = self.checked_arguments(index, tool, arguments)?;
-            let mut credentials = self.credentials_for(tool, headers).await?;
+            let mut credentials = self.credentials_for(tool, inbound).await?;
             let _permit = self
                 .state
                 .permits
@@ -170,9 +199,10 @@ impl GeneratedServer {
                 .map_err(|_| CallError::ShuttingDown)?;
             let (mut exchange, mut attempts) =
                 self.send(tool, &args, &credentials, trace.as_ref()).await?;
-            // An OAuth token can be revoked or expire early: fetch a new one, once.
+            // An OAuth token can be revoked or expire early: fetch (or exchange for) a new
+            // one, once.
             if exchange.status() == Some(http::StatusCode::UNAUTHORIZED)
-                && !credentials.fetched.is_empty()
+                && (!credentials.fetched.is_empty() || credentials.exchanged.is_some())
             {
                 for (scheme, used) in &credentials.fetched {
                     self.state
@@ -180,7 +210,14 @@ impl GeneratedServer {
                         .invalidate(*scheme, tool.plan.oauth_scopes, used)
                         .await;
                 }
-                credentials = self.credentials_for(tool, headers).await?;
+                if let (Some(used), Some(exchanger), Some(caller)) = (
+                    &credentials.exchanged,
+                    &self.state.token_exchange,
+                    inbound.caller,
+                ) {
+                    exchanger.forget(caller, used);
+                }
+                credentials = self.credentials_for(tool, inbound).await?;
                 (exchange, attempts) = self.send(tool, &args, &credentials, trace.as_ref()).await?;
             }
             let mut result = self.shape(tool, &exchange, attempts, &credentials);
@@ -250,25 +287,48 @@ impl GeneratedServer {
         Ok((args, selection))
     }
 
-    /// Chooses the credentials of one call (see [`choose_credentials`]): the caller's own
-    /// (pass-through, over HTTP) when it presented any, never mixed with the environment's;
-    /// the environment's when it presented none. OAuth 2.0 client credentials are exchanged
-    /// for an access token.
+    /// Chooses the credentials of one call. A resource server's caller, when token exchange
+    /// is configured, acts as itself: the token exchanged for its own goes as the bearer
+    /// token of the operation's first security alternative made of bearer schemes, and
+    /// nothing else is sent (an operation without such an alternative takes the environment's,
+    /// as below). Otherwise (see [`choose_credentials`]): the caller's own (pass-through, over
+    /// HTTP) when it presented any, never mixed with the environment's; the environment's
+    /// when it presented none. OAuth 2.0 client credentials are exchanged for an access token.
     async fn credentials_for(
         &self,
         tool: &ToolDescriptor,
-        headers: Option<&http::HeaderMap>,
+        inbound: Inbound<'_>,
     ) -> Result<ChosenCredentials, CallError> {
         // TRACE never carries credentials (the upstream echoes the request): fetch none.
         if tool.plan.method == HttpMethod::Trace {
             return Ok(ChosenCredentials {
                 applied: Vec::new(),
                 fetched: Vec::new(),
+                exchanged: None,
                 callers: false,
             });
         }
         let schemes = self.state.api.security_schemes;
-        let headers = headers.filter(|_| self.state.config.passthrough);
+        if let (Some(exchanger), Some(caller)) = (&self.state.token_exchange, inbound.caller)
+            && let Some(alternative) = tool.plan.security.iter().find(|alternative| {
+                !alternative.is_empty()
+                    && alternative
+                        .iter()
+                        .all(|&i| schemes.get(i).is_some_and(|s| s.kind.is_bearer()))
+            })
+        {
+            let header = exchanger.authorization(caller).await?;
+            return Ok(ChosenCredentials {
+                applied: alternative
+                    .iter()
+                    .map(|&i| (i, Credential::Authorization(header.clone())))
+                    .collect(),
+                fetched: Vec::new(),
+                exchanged: Some(header),
+                callers: true,
+            });
+        }
+        let headers = inbound.headers.filter(|_| self.state.config.passthrough);
         let caller = presented_by_caller(schemes, headers);
         let chosen = choose_credentials(tool.plan.security, &caller, &self.state.env_credentials)
             .map_err(|refused| {
@@ -293,6 +353,7 @@ impl GeneratedServer {
         Ok(ChosenCredentials {
             applied,
             fetched,
+            exchanged: None,
             callers: caller.iter().any(Option::is_some),
         })
     }

@@ -5,6 +5,7 @@
 //! command line leaves out), and the [`ConfigError`]s that stop a server before it serves.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -15,6 +16,7 @@ use super::discovery::DISCOVERY_TOOLS;
 use super::oauth::{TokenUrlError, TokenUrlOverride};
 use super::request::Upstream;
 use super::retry::RetryPolicy;
+use super::token_exchange::TokenExchangeSettings;
 
 /// The deadline for one upstream call unless configured otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -121,9 +123,19 @@ pub struct ServeArgs {
     #[arg(long)]
     pub health_check: bool,
     /// HTTP transport: a connection that has not sent a complete request head this many
-    /// seconds after it opened (or after its previous request) is closed.
+    /// seconds after it opened (or after its previous request) is closed; with TLS, the
+    /// handshake must also finish within this many seconds.
     #[arg(long, default_value_t = 10)]
     pub header_timeout_secs: u64,
+    /// HTTP transport: serve HTTPS with this certificate (PEM; the server's certificate first,
+    /// then any intermediates). Needs --tls-key. Also `<PREFIX>_TLS_CERT`. `--metrics-bind`
+    /// stays plain HTTP.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// HTTP transport: the private key of --tls-cert (PEM: PKCS#8, RSA or EC, unencrypted).
+    /// Also `<PREFIX>_TLS_KEY`.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
     /// HTTP transport: a bearer token MCP clients must send (`Authorization: Bearer ...`);
     /// repeat for several. Also `<PREFIX>_MCP_TOKEN` (several separated by commas), which
     /// keeps tokens out of the process list.
@@ -146,6 +158,24 @@ pub struct ServeArgs {
     /// client id and secret in `<PREFIX>_OAUTH_CLIENT_ID` and `<PREFIX>_OAUTH_CLIENT_SECRET`.
     #[arg(long, value_name = "URL")]
     pub oauth_introspection_url: Option<String>,
+    /// With --oauth-issuer: exchange each caller's access token (OAuth 2.0 Token Exchange, RFC
+    /// 8693) at the authorization server for a token for the upstream API, which this URI
+    /// identifies there (the `resource` asked for, RFC 8707), and send that token upstream
+    /// instead of the environment's credentials. The exchanging client is
+    /// `<PREFIX>_OAUTH_CLIENT_ID` and `<PREFIX>_OAUTH_CLIENT_SECRET`.
+    #[arg(long, value_name = "URI")]
+    pub token_exchange_resource: Option<String>,
+    /// With --token-exchange-resource: the `audience` to ask the new token for as well.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub token_exchange_audience: Option<String>,
+    /// With --token-exchange-resource: the scopes to ask the new token for (space-separated);
+    /// by default the authorization server decides (usually the caller's own).
+    #[arg(long, value_name = "SCOPES")]
+    pub token_exchange_scope: Option<String>,
+    /// With --token-exchange-resource: the token endpoint to exchange at, when not the one
+    /// the issuer's metadata names (https, or http on a loopback address).
+    #[arg(long, value_name = "URL")]
+    pub token_exchange_url: Option<String>,
     /// HTTP transport: serve a non-loopback address without any authentication (anyone who
     /// reaches the port acts with the server's upstream credentials).
     #[arg(long)]
@@ -233,9 +263,21 @@ impl ServeArgs {
             ("PUBLIC_URL", &mut self.public_url),
             ("OAUTH_AUDIENCE", &mut self.oauth_audience),
             ("OAUTH_INTROSPECTION_URL", &mut self.oauth_introspection_url),
+            ("TOKEN_EXCHANGE_RESOURCE", &mut self.token_exchange_resource),
+            ("TOKEN_EXCHANGE_AUDIENCE", &mut self.token_exchange_audience),
+            ("TOKEN_EXCHANGE_SCOPE", &mut self.token_exchange_scope),
+            ("TOKEN_EXCHANGE_URL", &mut self.token_exchange_url),
         ] {
             if value.is_none() {
                 *value = read(option)?;
+            }
+        }
+        for (option, value) in [
+            ("TLS_CERT", &mut self.tls_cert),
+            ("TLS_KEY", &mut self.tls_key),
+        ] {
+            if value.is_none() {
+                *value = read(option)?.map(PathBuf::from);
             }
         }
         self.allow_unauthenticated |= flag("ALLOW_UNAUTHENTICATED")?;
@@ -285,6 +327,8 @@ pub struct RuntimeConfig {
     /// Serve only the operations that read (GET, HEAD, OPTIONS, QUERY), and only the
     /// hand-written tools whose hints say they read.
     pub read_only: bool,
+    /// Exchange each resource-server caller's access token for the upstream's (RFC 8693).
+    pub token_exchange: Option<TokenExchangeSettings>,
 }
 
 impl RuntimeConfig {
@@ -304,6 +348,7 @@ impl RuntimeConfig {
             oauth_params: Vec::new(),
             allow_insecure_credentials: false,
             read_only: false,
+            token_exchange: None,
         }
     }
 }
@@ -339,7 +384,8 @@ pub fn config_from_args(
     config.max_response_bytes = args.max_response_bytes.max(1);
     config.max_concurrent_calls = args.max_concurrent_calls.max(1);
     // A resource server's callers are who their access tokens say: they act through the
-    // operator's upstream credentials, never their own (nor would the MCP token be theirs).
+    // operator's upstream credentials, or a token exchanged for theirs (--token-exchange-*),
+    // never a credential they send along (nor would the MCP token be theirs).
     config.passthrough = !args.no_passthrough && args.oauth_issuer.is_none();
     config.mode = args.mode;
     config.retry = RetryPolicy {
@@ -352,6 +398,8 @@ pub fn config_from_args(
     config.oauth_params = args.oauth_params.clone();
     config.allow_insecure_credentials = args.allow_insecure_credentials;
     config.read_only = args.read_only;
+    config.token_exchange =
+        TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
     Ok(config)
 }
 
@@ -487,6 +535,17 @@ pub enum ConfigError {
         /// What is wrong.
         problem: &'static str,
     },
+    /// Token exchange is asked for, and the client that would exchange is not configured.
+    #[error(
+        "--token-exchange-resource needs the OAuth client that exchanges the callers' tokens \
+         at the authorization server: set {id_variable} and {secret_variable}"
+    )]
+    TokenExchangeClient {
+        /// The variable of the client id.
+        id_variable: String,
+        /// The variable of the client secret.
+        secret_variable: String,
+    },
     /// An environment variable that configures the server is set but cannot be used.
     #[error("the environment variable {name} {problem}; fix or unset it")]
     UnreadableVariable {
@@ -510,6 +569,41 @@ pub enum ConfigError {
         address: std::net::SocketAddr,
         /// The variable that gives the endpoint's tokens.
         token_variable: String,
+    },
+    /// Only one of `--tls-cert` and `--tls-key` is given.
+    #[error(
+        "{given} is set but {missing} is not: serving TLS needs both (pass {missing} FILE or set {variable}), or neither"
+    )]
+    TlsHalf {
+        /// The option given (or its variable's).
+        given: &'static str,
+        /// The option missing.
+        missing: &'static str,
+        /// The variable that would give the missing one.
+        variable: String,
+    },
+    /// The file of `--tls-cert` or `--tls-key` cannot be used.
+    #[error("{option} `{}` {problem}", .path.display())]
+    TlsFile {
+        /// The option.
+        option: &'static str,
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The key of `--tls-key` is not the key of `--tls-cert`'s certificate.
+    #[error(
+        "--tls-key `{}` is not the private key of the certificate in --tls-cert `{}` (their \
+         public keys differ): give the key the certificate was issued for",
+        .key.display(),
+        .cert.display()
+    )]
+    TlsKeyMismatch {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
     },
     /// A token of `--mcp-token` or `<PREFIX>_MCP_TOKEN` can never be presented.
     #[error("an MCP endpoint token (--mcp-token or <PREFIX>_MCP_TOKEN) {problem}")]

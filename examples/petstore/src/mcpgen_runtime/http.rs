@@ -2,8 +2,8 @@
 
 //! The streamable HTTP transport: MCP at `/mcp` (stateless by default, so that any replica
 //! can answer any request), `/healthz`, `/readyz` and `/metrics` beside it, the endpoint's own
-//! bearer token, limits on connections, request bodies and sessions, and a graceful drain on
-//! SIGTERM.
+//! bearer token, limits on connections, request bodies and sessions, a graceful drain on
+//! SIGTERM, and TLS when the operator gives a certificate ([`super::tls`]).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
@@ -26,6 +26,7 @@ use super::resource_server::ResourceServer;
 use super::serve::{ServeError, shutdown_signal};
 use super::server::GeneratedServer;
 use super::stdio::{is_tools_list, splice_tools};
+use super::tls::{self, HealthCheckTrust};
 use super::trace::RequestId;
 
 /// The largest MCP request body accepted over HTTP.
@@ -57,9 +58,13 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
     // Who may call is decided before anything listens: a non-loopback address with no way to
     // authenticate callers is refused unless the operator says so.
     let inbound = InboundAuth::from_args(args)?;
+    // The certificate and key are read and checked before anything listens, too.
+    let tls = tls::server_config(args)?.map(tokio_rustls::TlsAcceptor::from);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = listen(args.bind).await?;
     let local = listener.local_addr().map_err(ServeError::LocalAddress)?;
-    if let Some(warning) = inbound.warning(local) {
+    let endpoint = format!("{scheme}://{local}/mcp");
+    if let Some(warning) = inbound.warning(&endpoint) {
         eprintln!("{warning}");
     }
     let metrics_listener = match args.metrics_bind {
@@ -69,7 +74,14 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
     let sessions = CancellationToken::new();
     let drain = Arc::new(Drain::default());
 
-    let mcp = mcp_router(&server, args, local.port(), &sessions, &drain);
+    let mcp = mcp_router(
+        &server,
+        args,
+        local.port(),
+        tls.is_some(),
+        &sessions,
+        &drain,
+    );
     let mut guarded = axum::Router::new().nest_service("/mcp", mcp);
     if args.metrics_bind.is_none() {
         guarded = guarded.route("/metrics", axum::routing::get(metrics_route));
@@ -152,14 +164,16 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
             .route("/metrics", axum::routing::get(metrics_route))
             .with_state(server.clone());
         let stop = stop_metrics.clone();
+        // Plain HTTP, also when the MCP endpoint is served over TLS: scrapers reach it on an
+        // address of its own, usually inside the cluster.
         tokio::spawn(async move {
-            let connections = accept_until(listener, router, limits, stop.cancelled()).await;
+            let connections = accept_until(listener, router, limits, None, stop.cancelled()).await;
             let _ = tokio::time::timeout(Duration::from_secs(1), connections.shutdown()).await;
         });
     }
-    eprintln!("MCP server listening on http://{local}/mcp");
+    eprintln!("MCP server listening on {endpoint}");
 
-    let connections = accept_until(listener, router, limits, shutdown).await;
+    let connections = accept_until(listener, router, limits, tls, shutdown).await;
     // No new connections from here; `/readyz` says 503 so that balancers stop sending, and
     // answers ask their clients to close the connection.
     drain.start();
@@ -191,6 +205,7 @@ fn mcp_router(
     server: &GeneratedServer,
     args: &ServeArgs,
     port: u16,
+    tls: bool,
     sessions: &CancellationToken,
     drain: &Arc<Drain>,
 ) -> axum::Router {
@@ -200,10 +215,16 @@ fn mcp_router(
         .collect();
     hosts.extend(args.allowed_hosts.iter().cloned());
     // Browsers send Origin; a page on another site (or another local port) must not drive
-    // this server. Its own loopback origins and those named with --allow-origin are accepted.
-    let mut origins: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+    // this server. Its own loopback origins (https ones too with TLS) and those named with
+    // --allow-origin are accepted.
+    let schemes: &[&str] = if tls { &["http", "https"] } else { &["http"] };
+    let mut origins: Vec<String> = schemes
         .iter()
-        .map(|host| format!("http://{host}:{port}"))
+        .flat_map(|scheme| {
+            ["localhost", "127.0.0.1", "[::1]"]
+                .iter()
+                .map(move |host| format!("{scheme}://{host}:{port}"))
+        })
         .collect();
     origins.extend(args.allowed_origins.iter().cloned());
     // Without --sessions every request is answered on its own (2026-07-28 requests always
@@ -414,44 +435,71 @@ impl Readiness {
     }
 }
 
-/// `--health-check`: asks the server at `bind` (this machine's address when `bind` is a
-/// wildcard) for `/healthz` and exits 0 on a 200 answer. Plain blocking I/O: a container's
-/// health check should start and finish in milliseconds.
-pub fn health_check(bind: SocketAddr) -> ExitCode {
-    use std::io::{Read, Write};
+/// `--health-check`: asks the server at `--bind` (this machine's address when it is a
+/// wildcard) for `/healthz` and exits 0 on a 200 answer; over TLS when `--tls-cert` is
+/// configured, trusting exactly that certificate. Plain blocking I/O: a container's health
+/// check should start and finish in milliseconds.
+pub fn health_check(args: &ServeArgs) -> ExitCode {
+    let bind = args.bind;
     let ip = match bind.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
     let address = SocketAddr::new(ip, bind.port());
-    let timeout = Duration::from_secs(3);
-    let asked = (|| {
-        let mut stream = std::net::TcpStream::connect_timeout(&address, timeout)?;
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))?;
-        write!(
-            stream,
-            "GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-        )?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head)?;
-        Ok::<_, std::io::Error>(head)
-    })();
-    match asked {
+    let trust = match HealthCheckTrust::from_args(args) {
+        Ok(trust) => trust,
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let scheme = if trust.is_some() { "https" } else { "http" };
+    match ask_for_health(address, trust) {
         Ok(head) if &head[..9] == b"HTTP/1.1 " && &head[9..12] == b"200" => ExitCode::SUCCESS,
         Ok(head) => {
             eprintln!(
-                "unhealthy: http://{address}/healthz answered {}",
+                "unhealthy: {scheme}://{address}/healthz answered {}",
                 String::from_utf8_lossy(&head)
             );
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("unhealthy: cannot ask http://{address}/healthz: {e}");
+            eprintln!("unhealthy: cannot ask {scheme}://{address}/healthz: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The first 12 bytes of the answer to `GET /healthz` at `address` (over TLS with `trust`).
+fn ask_for_health(
+    address: SocketAddr,
+    trust: Option<HealthCheckTrust>,
+) -> std::io::Result<[u8; 12]> {
+    use std::io::{Read, Write};
+    fn ask(stream: &mut (impl Read + Write), address: SocketAddr) -> std::io::Result<[u8; 12]> {
+        write!(
+            stream,
+            "GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )?;
+        stream.flush()?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head)
+    }
+    let timeout = Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&address, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let Some(trust) = trust else {
+        return ask(&mut stream, address);
+    };
+    // The name is not checked (the certificate itself is): an IP address sends no SNI.
+    let name = rustls::pki_types::ServerName::IpAddress(address.ip().into());
+    let config = trust.client_config().map_err(std::io::Error::other)?;
+    let connection =
+        rustls::ClientConnection::new(Arc::new(config), name).map_err(std::io::Error::other)?;
+    ask(&mut rustls::StreamOwned::new(connection, stream), address)
 }
 
 /// Limits on the HTTP transport's connections.
@@ -464,20 +512,23 @@ struct ConnectionLimits {
     header_timeout: Duration,
 }
 
-/// Serves `router` on `listener` over HTTP/1.1 until `shutdown` resolves, and returns the
-/// connections still open, to be shut down gracefully. Written out rather than `axum::serve`,
-/// which sets no header-read timeout and accepts without limit: a client that opens
-/// connections and sends its headers a byte at a time would otherwise hold sockets and memory
-/// for as long as it likes.
+/// Serves `router` on `listener` over HTTP/1.1 (inside TLS with `tls`) until `shutdown`
+/// resolves, and returns the connections still open, to be shut down gracefully. Written out
+/// rather than `axum::serve`, which sets no header-read timeout and accepts without limit: a
+/// client that opens connections and sends its headers a byte at a time would otherwise hold
+/// sockets and memory for as long as it likes.
 async fn accept_until(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     limits: ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> hyper_util::server::graceful::GracefulShutdown {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
+    // Shared by the connections' tasks.
+    let http = Arc::new(http);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -505,16 +556,47 @@ async fn accept_until(
         // algorithm on, every other call would wait for a delayed ACK.
         let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
-        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        // Watched from now on, so that a shutdown waits for a connection still in its TLS
+        // handshake too (and closes it gracefully once the handshake is over).
+        let watcher = graceful.watcher();
+        let (http, tls) = (http.clone(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("HTTP connection ended: {e}");
+            match tls {
+                None => serve_connection(&http, stream, service, watcher).await,
+                // The handshake runs here, on the connection's own task, so a slow one never
+                // holds up accepting; a client that does not finish it within the header
+                // timeout is dropped.
+                Some(acceptor) => {
+                    match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(stream)) => serve_connection(&http, stream, service, watcher).await,
+                        Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!(
+                            "TLS handshake not finished within {} s: connection closed",
+                            limits.header_timeout.as_secs()
+                        ),
+                    }
+                }
             }
             drop(slot);
         });
     }
     graceful
+}
+
+/// Serves one connection (a TCP stream, or the TLS stream on top of it) until it ends.
+async fn serve_connection<I>(
+    http: &hyper::server::conn::http1::Builder,
+    io: I,
+    service: hyper_util::service::TowerToHyperService<axum::Router>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!("HTTP connection ended: {e}");
+    }
 }
 
 /// The live MCP sessions (with `--sessions`) and their limit.

@@ -66,13 +66,13 @@ impl InboundAuth {
     }
 
     /// The line printed on stderr at every start when the operator chose to serve without
-    /// authentication.
-    pub fn warning(&self, bind: SocketAddr) -> Option<String> {
+    /// authentication, for the MCP endpoint at `endpoint` (its URL).
+    pub fn warning(&self, endpoint: &str) -> Option<String> {
         match self {
             InboundAuth::Open {
                 allowed_explicitly: true,
             } => Some(format!(
-                "warning: --allow-unauthenticated: http://{bind}/mcp accepts MCP requests from \
+                "warning: --allow-unauthenticated: {endpoint} accepts MCP requests from \
                  anybody who can reach it, and they call the API with this server's upstream \
                  credentials"
             )),

@@ -5,11 +5,12 @@
 //! through `super::`), so the generator can copy it verbatim into a standalone crate.
 //!
 //! A server is configured ([`config`]), built ([`server`]), served over a transport
-//! ([`serve`], [`stdio`], [`http`] with [`trace`] ids, [`metrics`] and its callers checked by
-//! [`inbound`]), answers the MCP methods ([`handler`]) and runs each call of an
-//! operation through one path ([`call`]): validate the arguments ([`validate`], [`fields`]),
-//! choose credentials ([`credentials`], [`oauth`]), build the request ([`request`],
-//! [`params`], [`files`]), send it ([`retry`]) and shape the answer ([`response`]).
+//! ([`serve`], [`stdio`], [`http`] with [`trace`] ids, [`metrics`], optional [`tls`] and its
+//! callers checked by [`inbound`]), answers the MCP methods ([`handler`]) and runs each call of
+//! an operation through one path ([`call`]): validate the arguments ([`validate`], [`fields`]),
+//! choose credentials ([`credentials`], [`oauth`], [`token_exchange`]), build the request
+//! ([`request`], [`params`], [`files`]), send it ([`retry`]) and shape the answer
+//! ([`response`]).
 
 pub mod call;
 pub mod config;
@@ -36,6 +37,8 @@ pub mod search;
 pub mod serve;
 pub mod server;
 pub mod stdio;
+pub mod tls;
+pub mod token_exchange;
 pub mod trace;
 pub mod validate;
 

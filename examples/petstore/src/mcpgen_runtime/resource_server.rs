@@ -11,7 +11,9 @@
 //! HMAC), `iss`, `aud` (this server's resource URI, RFC 8707), `exp` and `nbf` with
 //! [`LEEWAY`]. Tokens that are not JWTs are checked by RFC 7662 introspection when an endpoint
 //! is configured, and the verdicts cached (bounded in count and time). The token itself is
-//! never forwarded anywhere else.
+//! never forwarded anywhere else: it travels on with the [`Caller`] only so that it can be
+//! exchanged (RFC 8693, [`token_exchange`](super::token_exchange)) at the same authorization
+//! server for a token of the upstream's own.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -21,6 +23,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
 use super::config::ConfigError;
+use super::credentials::Secret;
 
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY: Duration = Duration::from_secs(30);
@@ -52,12 +55,25 @@ const ALLOWED: &[Algorithm] = &[
 ];
 
 /// Who a verified token speaks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The token's subject (`sub`), or its client when it has no subject.
     pub subject: String,
     /// The scopes granted.
     pub scopes: Vec<String>,
+    /// The verified access token itself, for a token exchange only (it is removed from the
+    /// request, and never sent anywhere else); `None` for a caller not made from a request.
+    pub(super) access_token: Option<Secret>,
+}
+
+/// Never shows the access token, not even masked: a log line with a caller says who, not how.
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("subject", &self.subject)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Caller {
@@ -82,11 +98,13 @@ pub enum Rejection {
     Unavailable(String),
 }
 
-/// What the authorization server's metadata says.
+/// What the authorization server's metadata says (only URLs [`is_safe_url`] accepts).
 #[derive(Debug, Clone)]
-struct IssuerMetadata {
-    jwks_uri: Option<String>,
-    introspection_endpoint: Option<String>,
+pub(super) struct IssuerMetadata {
+    pub(super) jwks_uri: Option<String>,
+    pub(super) introspection_endpoint: Option<String>,
+    /// Where tokens are exchanged (RFC 8693).
+    pub(super) token_endpoint: Option<String>,
 }
 
 /// Keys as last fetched.
@@ -124,7 +142,7 @@ impl std::fmt::Debug for ResourceServer {
 
 /// Whether `url` may be used to reach an authorization server: https, or http to this machine
 /// (tests and local providers).
-fn is_safe_url(url: &str) -> bool {
+pub(super) fn is_safe_url(url: &str) -> bool {
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return false;
     };
@@ -161,6 +179,37 @@ pub struct ResourceSettings {
     pub resource_name: String,
 }
 
+/// The resource server's own OAuth client (`<PREFIX>_OAUTH_CLIENT_ID` and
+/// `<PREFIX>_OAUTH_CLIENT_SECRET`, read through `var`): the client that introspects tokens
+/// and exchanges them. `None` when neither is set; half of the pair, an empty one or one that
+/// is not UTF-8 stops the server.
+pub(super) fn client_from_env(
+    prefix: &str,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Option<(String, String)>, ConfigError> {
+    let secret = |name: &str| -> Result<Option<String>, ConfigError> {
+        let name = format!("{prefix}_{name}");
+        match var(&name) {
+            None => Ok(None),
+            Some(v) => v
+                .into_string()
+                .map(Some)
+                .map_err(|_| ConfigError::UnreadableVariable {
+                    name,
+                    problem: "is not valid UTF-8",
+                }),
+        }
+    };
+    match (secret("OAUTH_CLIENT_ID")?, secret("OAUTH_CLIENT_SECRET")?) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Ok(Some((id, secret))),
+        (None, None) => Ok(None),
+        _ => Err(ConfigError::UnreadableVariable {
+            name: format!("{prefix}_OAUTH_CLIENT_ID"),
+            problem: "and its _OAUTH_CLIENT_SECRET must be set together, neither empty",
+        }),
+    }
+}
+
 impl ResourceServer {
     /// The resource server `args` ask for (`--oauth-issuer`), `None` when they ask for none.
     /// The introspection client comes from `<PREFIX>_OAUTH_CLIENT_ID` and
@@ -189,32 +238,8 @@ impl ResourceServer {
                     problem: "needs --public-url, the URL clients reach the MCP endpoint at (the \
                           audience of its tokens)",
                 })?;
-        let secret = |name: &str| -> Result<Option<String>, ConfigError> {
-            let name = format!("{}_{name}", args.env_prefix);
-            match std::env::var_os(&name) {
-                None => Ok(None),
-                Some(v) => v
-                    .into_string()
-                    .map(Some)
-                    .map_err(|_| ConfigError::UnreadableVariable {
-                        name,
-                        problem: "is not valid UTF-8",
-                    }),
-            }
-        };
         let introspection_client =
-            match (secret("OAUTH_CLIENT_ID")?, secret("OAUTH_CLIENT_SECRET")?) {
-                (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
-                    Some((id, secret))
-                }
-                (None, None) => None,
-                _ => {
-                    return Err(ConfigError::UnreadableVariable {
-                        name: format!("{}_OAUTH_CLIENT_ID", args.env_prefix),
-                        problem: "and its _OAUTH_CLIENT_SECRET must be set together, neither empty",
-                    });
-                }
-            };
+            client_from_env(&args.env_prefix, |name| std::env::var_os(name))?;
         let mut scopes_supported: Vec<String> = Vec::new();
         for scope in api.tools.iter().flat_map(|t| t.plan.caller_scopes) {
             if !scopes_supported.iter().any(|s| s == scope) {
@@ -351,7 +376,7 @@ impl ResourceServer {
             })
             .filter(|t| !t.is_empty())
             .ok_or(Rejection::Missing)?;
-        if token.split('.').count() == 3 {
+        let mut caller = if token.split('.').count() == 3 {
             self.verify_jwt(token).await
         } else if self.introspection_url.is_some() {
             self.introspect(token).await
@@ -359,7 +384,9 @@ impl ResourceServer {
             Err(Rejection::Invalid(
                 "not a JWT, and no introspection endpoint is configured".to_owned(),
             ))
-        }
+        }?;
+        caller.access_token = Some(Secret::new(token));
+        Ok(caller)
     }
 
     async fn verify_jwt(&self, token: &str) -> Result<Caller, Rejection> {
@@ -467,8 +494,7 @@ impl ResourceServer {
         Ok(keys)
     }
 
-    /// The authorization server's metadata: RFC 8414 first (path-inserted well-known URL),
-    /// then OpenID Connect discovery; its `issuer` must be exactly the configured one.
+    /// The authorization server's metadata (see [`discover_metadata`]), cached.
     async fn metadata(&self) -> Result<IssuerMetadata, Rejection> {
         let mut cached = self.metadata.lock().await;
         if let Some((metadata, at)) = cached.as_ref()
@@ -476,59 +502,14 @@ impl ResourceServer {
         {
             return Ok(metadata.clone());
         }
-        let issuer = reqwest::Url::parse(&self.issuer)
-            .map_err(|e| Rejection::Unavailable(format!("issuer URL: {e}")))?;
-        let origin = issuer.origin().ascii_serialization();
-        let path = issuer.path().trim_end_matches('/');
-        let candidates = [
-            format!("{origin}/.well-known/oauth-authorization-server{path}"),
-            format!("{origin}/.well-known/openid-configuration{path}"),
-            format!(
-                "{}/.well-known/openid-configuration",
-                self.issuer.trim_end_matches('/')
-            ),
-        ];
-        let mut problems = Vec::new();
-        for url in candidates {
-            match self.get_json(&url).await {
-                Ok(document) => {
-                    if document.get("issuer").and_then(Value::as_str) != Some(&self.issuer) {
-                        problems.push(format!("{url}: its issuer is not {}", self.issuer));
-                        continue;
-                    }
-                    let text = |key: &str| {
-                        document
-                            .get(key)
-                            .and_then(Value::as_str)
-                            .filter(|u| is_safe_url(u))
-                            .map(str::to_owned)
-                    };
-                    let metadata = IssuerMetadata {
-                        jwks_uri: text("jwks_uri"),
-                        introspection_endpoint: text("introspection_endpoint"),
-                    };
-                    *cached = Some((metadata.clone(), Instant::now()));
-                    return Ok(metadata);
-                }
-                Err(e) => problems.push(format!("{url}: {e:?}")),
-            }
-        }
-        Err(Rejection::Unavailable(format!(
-            "no usable authorization server metadata: {}",
-            problems.join("; ")
-        )))
+        let metadata = discover_metadata(&self.client, &self.issuer).await?;
+        *cached = Some((metadata.clone(), Instant::now()));
+        Ok(metadata)
     }
 
     /// GETs a JSON document from the authorization server, bounded in size and time.
     async fn get_json(&self, url: &str) -> Result<Value, Rejection> {
-        let response = self
-            .client
-            .get(url)
-            .header(http::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| Rejection::Unavailable(format!("{url}: {e}")))?;
-        read_json(response, url).await
+        get_json(&self.client, url).await
     }
 
     /// Asks the introspection endpoint about an opaque token; verdicts are cached by the
@@ -628,6 +609,66 @@ impl ResourceServer {
     }
 }
 
+/// The metadata of the authorization server `issuer`: RFC 8414 first (path-inserted
+/// well-known URL), then OpenID Connect discovery; its `issuer` must be exactly `issuer`, and
+/// only the URLs [`is_safe_url`] accepts are taken from it. Not cached here.
+pub(super) async fn discover_metadata(
+    client: &reqwest::Client,
+    issuer: &str,
+) -> Result<IssuerMetadata, Rejection> {
+    let parsed = reqwest::Url::parse(issuer)
+        .map_err(|e| Rejection::Unavailable(format!("issuer URL: {e}")))?;
+    let origin = parsed.origin().ascii_serialization();
+    let path = parsed.path().trim_end_matches('/');
+    let candidates = [
+        format!("{origin}/.well-known/oauth-authorization-server{path}"),
+        format!("{origin}/.well-known/openid-configuration{path}"),
+        format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ),
+    ];
+    let mut problems = Vec::new();
+    for url in candidates {
+        match get_json(client, &url).await {
+            Ok(document) => {
+                if document.get("issuer").and_then(Value::as_str) != Some(issuer) {
+                    problems.push(format!("{url}: its issuer is not {issuer}"));
+                    continue;
+                }
+                let text = |key: &str| {
+                    document
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .filter(|u| is_safe_url(u))
+                        .map(str::to_owned)
+                };
+                return Ok(IssuerMetadata {
+                    jwks_uri: text("jwks_uri"),
+                    introspection_endpoint: text("introspection_endpoint"),
+                    token_endpoint: text("token_endpoint"),
+                });
+            }
+            Err(e) => problems.push(format!("{url}: {e:?}")),
+        }
+    }
+    Err(Rejection::Unavailable(format!(
+        "no usable authorization server metadata: {}",
+        problems.join("; ")
+    )))
+}
+
+/// GETs a JSON document from an authorization server, bounded in size and time.
+async fn get_json(client: &reqwest::Client, url: &str) -> Result<Value, Rejection> {
+    let response = client
+        .get(url)
+        .header(http::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| Rejection::Unavailable(format!("{url}: {e}")))?;
+    read_json(response, url).await
+}
+
 /// Whether `key` can verify signatures of `alg`: the right key type, and the key's own `alg`
 /// (when it names one) equal to it.
 fn key_fits(key: &Jwk, alg: Algorithm) -> bool {
@@ -675,7 +716,11 @@ fn caller_from_claims(claims: &Value) -> Caller {
             _ => {}
         }
     }
-    Caller { subject, scopes }
+    Caller {
+        subject,
+        scopes,
+        access_token: None,
+    }
 }
 
 /// Reads a bounded JSON answer.
