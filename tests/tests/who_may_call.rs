@@ -595,3 +595,64 @@ async fn read_only_serves_only_the_operations_that_read() {
         up.requests()
     );
 }
+
+#[tokio::test]
+async fn tool_globs_choose_what_one_binary_serves() {
+    let up = Upstream::start(0).await.unwrap();
+    let base = up.base_url();
+    let env = [(TOKEN_VAR, ENV_TOKEN)];
+    let names = |tools: Vec<rmcp::model::Tool>| -> Vec<String> {
+        tools.iter().map(|t| t.name.to_string()).collect()
+    };
+    let client = stdio_at(
+        petstore_binary(),
+        &base,
+        &["--tools", "*Pet*", "--exclude-tools", "delete*"],
+        &env,
+    )
+    .await;
+    assert_eq!(
+        names(client.list_all_tools().await.unwrap()),
+        ["listPets", "createPet", "getPetById", "updatePet"]
+    );
+    let refused = client
+        .call_tool(
+            rmcp::model::CallToolRequestParams::new("deletePet")
+                .with_arguments(json!({"petId": "1"}).as_object().unwrap().clone()),
+        )
+        .await;
+    refused.expect_err("deletePet is excluded");
+    assert_ok(&call(&client, "getPetById", json!({"petId": "1"})).await);
+    client.cancel().await.ok();
+
+    // From the environment, comma-separated, and with --read-only on top.
+    let client = stdio_at(
+        petstore_binary(),
+        &base,
+        &["--read-only"],
+        &[
+            (TOKEN_VAR, ENV_TOKEN),
+            ("PETSTORE_TOOLS", "get?etById, get_store_*"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        names(client.list_all_tools().await.unwrap()),
+        ["getPetById", "get_store_inventory"]
+    );
+    client.cancel().await.ok();
+
+    // A glob that names nothing is a typo: the server says so and does not start.
+    let out = std::process::Command::new(petstore_binary())
+        .args(["--base-url", &base, "--exclude-tools", "deletePets"])
+        .env(TOKEN_VAR, ENV_TOKEN)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`deletePets` matches no tool") && stderr.contains("deletePet,"),
+        "{stderr}"
+    );
+}

@@ -183,6 +183,14 @@ pub struct ServeArgs {
     /// Serve only the operations that read (GET, HEAD, OPTIONS, QUERY).
     #[arg(long)]
     pub read_only: bool,
+    /// Serve only the tools whose names match one of these globs (`*` any characters, `?`
+    /// one); repeatable. Also `<PREFIX>_TOOLS`, comma-separated.
+    #[arg(long = "tools", value_name = "GLOB")]
+    pub tool_globs: Vec<String>,
+    /// Do not serve the tools whose names match one of these globs; repeatable, applied after
+    /// --tools. Also `<PREFIX>_EXCLUDE_TOOLS`, comma-separated.
+    #[arg(long = "exclude-tools", value_name = "GLOB")]
+    pub exclude_tool_globs: Vec<String>,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -280,10 +288,72 @@ impl ServeArgs {
                 *value = read(option)?.map(PathBuf::from);
             }
         }
+        for (option, globs) in [
+            ("TOOLS", &mut self.tool_globs),
+            ("EXCLUDE_TOOLS", &mut self.exclude_tool_globs),
+        ] {
+            if globs.is_empty()
+                && let Some(list) = read(option)?
+            {
+                *globs = list.split(',').map(|g| g.trim().to_owned()).collect();
+            }
+        }
         self.allow_unauthenticated |= flag("ALLOW_UNAUTHENTICATED")?;
         self.read_only |= flag("READ_ONLY")?;
         Ok(())
     }
+}
+
+/// Which tools a server serves by name, on top of what it was generated with: one binary can
+/// serve different teams different tools.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolFilter {
+    /// Globs of the tools to serve; empty: all.
+    pub include: Vec<String>,
+    /// Globs of the tools not to serve.
+    pub exclude: Vec<String>,
+}
+
+impl ToolFilter {
+    /// Whether the tool `name` is served.
+    pub fn serves(&self, name: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|g| glob_matches(g, name)))
+            && !self.exclude.iter().any(|g| glob_matches(g, name))
+    }
+
+    /// The globs (of either list) that match none of `names`: most likely typos.
+    pub fn unmatched<'a>(&self, names: &[&str]) -> Vec<&str> {
+        self.include
+            .iter()
+            .chain(&self.exclude)
+            .filter(|g| !names.iter().any(|n| glob_matches(g, n)))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// Whether `name` matches `glob`: `*` is any run of characters, `?` any one character,
+/// everything else itself. Linear backtracking over the last `*`, so no glob is slow.
+pub fn glob_matches(glob: &str, name: &str) -> bool {
+    let (g, n): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
+    let (mut gi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if gi < g.len() && (g[gi] == '?' || g[gi] == n[ni]) {
+            gi += 1;
+            ni += 1;
+        } else if gi < g.len() && g[gi] == '*' {
+            star = Some((gi, ni));
+            gi += 1;
+        } else if let Some((sg, sn)) = star {
+            gi = sg + 1;
+            ni = sn + 1;
+            star = Some((sg, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    g[gi..].iter().all(|&c| c == '*')
 }
 
 /// `NAME=VALUE`. A `String` error, as clap reports it under the option's name.
@@ -327,6 +397,8 @@ pub struct RuntimeConfig {
     /// Serve only the operations that read (GET, HEAD, OPTIONS, QUERY), and only the
     /// hand-written tools whose hints say they read.
     pub read_only: bool,
+    /// Which tools are served by name (`--tools`, `--exclude-tools`).
+    pub tool_filter: ToolFilter,
     /// Exchange each resource-server caller's access token for the upstream's (RFC 8693).
     pub token_exchange: Option<TokenExchangeSettings>,
 }
@@ -348,6 +420,7 @@ impl RuntimeConfig {
             oauth_params: Vec::new(),
             allow_insecure_credentials: false,
             read_only: false,
+            tool_filter: ToolFilter::default(),
             token_exchange: None,
         }
     }
@@ -398,6 +471,10 @@ pub fn config_from_args(
     config.oauth_params = args.oauth_params.clone();
     config.allow_insecure_credentials = args.allow_insecure_credentials;
     config.read_only = args.read_only;
+    config.tool_filter = ToolFilter {
+        include: args.tool_globs.clone(),
+        exclude: args.exclude_tool_globs.clone(),
+    };
     config.token_exchange =
         TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
     Ok(config)
@@ -545,6 +622,16 @@ pub enum ConfigError {
         id_variable: String,
         /// The variable of the client secret.
         secret_variable: String,
+    },
+    /// A `--tools` or `--exclude-tools` glob names no tool.
+    #[error(
+        "--tools/--exclude-tools `{glob}` matches no tool of this server; the tools are: {tools}"
+    )]
+    UnmatchedToolGlob {
+        /// The glob.
+        glob: String,
+        /// The server's tool names, comma-separated (cut after 20).
+        tools: String,
     },
     /// An environment variable that configures the server is set but cannot be used.
     #[error("the environment variable {name} {problem}; fix or unset it")]

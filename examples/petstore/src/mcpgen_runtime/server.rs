@@ -259,9 +259,27 @@ impl GeneratedServer {
             .chain(reserved.iter().copied());
         // With --read-only, only the hand-written tools whose hints say they only read.
         let read_only = state.config.read_only;
+        let filter = &state.config.tool_filter;
+        let every_name: Vec<&str> = state
+            .api
+            .tools
+            .iter()
+            .map(|t| t.name)
+            .chain(tools.iter().map(ExtraTool::name))
+            .collect();
+        if let Some(glob) = filter.unmatched(&every_name).first() {
+            let mut listed: Vec<&str> = every_name.iter().copied().take(20).collect();
+            if every_name.len() > 20 {
+                listed.push("...");
+            }
+            return Err(ConfigError::UnmatchedToolGlob {
+                glob: (*glob).to_owned(),
+                tools: listed.join(", "),
+            });
+        }
         let tools = tools
             .into_iter()
-            .filter(|t| !read_only || reads_only(t))
+            .filter(|t| (!read_only || reads_only(t)) && filter.serves(t.name()))
             .collect();
         state.extra_tools = ExtraTools::new(tools, taken)?;
         state.tools_json = OnceLock::new();
@@ -280,11 +298,11 @@ impl GeneratedServer {
 /// only reads (GET, HEAD, OPTIONS, QUERY). TRACE is left out too: it reads, but it exists to
 /// echo the request.
 fn serves(config: &RuntimeConfig, tool: &ToolDescriptor) -> bool {
-    !config.read_only
-        || matches!(
-            tool.plan.method,
-            HttpMethod::Get | HttpMethod::Head | HttpMethod::Options | HttpMethod::Query
-        )
+    let reads = matches!(
+        tool.plan.method,
+        HttpMethod::Get | HttpMethod::Head | HttpMethod::Options | HttpMethod::Query
+    );
+    (!config.read_only || reads) && config.tool_filter.serves(tool.name)
 }
 
 /// Whether a hand-written tool says it only reads (its `readOnlyHint`).
