@@ -322,7 +322,7 @@ impl ToolFilter {
     }
 
     /// The globs (of either list) that match none of `names`: most likely typos.
-    pub fn unmatched<'a>(&self, names: &[&str]) -> Vec<&str> {
+    pub fn unmatched(&self, names: &[&str]) -> Vec<&str> {
         self.include
             .iter()
             .chain(&self.exclude)
