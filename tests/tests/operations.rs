@@ -46,6 +46,21 @@ async fn post_2026(
         .expect("the MCP server answers")
 }
 
+/// A 2025-11-25 `initialize`, as a client that keeps no session of its own sends it.
+async fn initialize_2025(client: &reqwest::Client, url: &str) -> reqwest::Response {
+    client
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}}),
+        )
+        .send()
+        .await
+        .expect("the MCP server answers")
+}
+
 /// The JSON-RPC message of an answer, plain JSON or one SSE event.
 async fn message(response: reqwest::Response) -> Value {
     let body = response.text().await.expect("a body");
@@ -241,17 +256,7 @@ async fn clients_of_every_revision_are_served_without_sessions() {
     // A 2025-11-25 client (rmcp's): initialize, then calls; no session id is handed out, so
     // any replica could answer each request.
     let client = http();
-    let init = client
-        .post(&server.url)
-        .header("accept", "application/json, text/event-stream")
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"}}}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let init = initialize_2025(&client, &server.url).await;
     assert_eq!(init.status(), 200);
     assert!(init.headers().get("mcp-session-id").is_none());
     assert_eq!(init.headers()["content-type"], "application/json");
@@ -284,17 +289,7 @@ async fn sessions_are_kept_when_asked_for() {
     let server = Petstore::Standalone
         .http(&up, &["--sessions"], &[(TOKEN_VAR, ENV_TOKEN)])
         .await;
-    let init = http()
-        .post(&server.url)
-        .header("accept", "application/json, text/event-stream")
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"}}}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let init = initialize_2025(&http(), &server.url).await;
     assert!(init.headers().get("mcp-session-id").is_some());
     let mcp = server.client(None).await;
     assert_ok(&call(&mcp, "getPetById", json!({"petId": "1"})).await);

@@ -141,20 +141,24 @@ pub fn apply_descriptions(
             });
         }
         for i in found {
-            let op = &operations[i];
-            let method = op.method.to_ascii_uppercase();
-            // A method and a path identify one operation, and each tool keeps both in its
-            // call plan: that ties the tool to its operation whatever its name became.
-            for tool in api
-                .tools
-                .iter_mut()
-                .filter(|t| t.plan.method == method && t.plan.path == op.path)
-            {
+            for tool in tools_of(api, &operations[i]) {
                 tool.description = text.clone();
             }
         }
     }
     Ok(())
+}
+
+/// The tools built from `op`. A method and a path identify one operation, and each tool keeps
+/// both in its call plan: that ties the tool to its operation whatever its name became.
+fn tools_of<'a>(
+    api: &'a mut ApiSpec,
+    op: &'a Operation,
+) -> impl Iterator<Item = &'a mut crate::tools::ToolSpec> + 'a {
+    let method = op.method.to_ascii_uppercase();
+    api.tools
+        .iter_mut()
+        .filter(move |t| t.plan.method == method && t.plan.path == op.path)
 }
 
 /// Sets the scopes callers need for the tools of the named operations: tag entries first, so
@@ -197,13 +201,7 @@ pub fn apply_scopes(
             None => resolve_operation(selector, operations, "scopes")?,
         };
         for i in found {
-            let op = &operations[i];
-            let method = op.method.to_ascii_uppercase();
-            for tool in api
-                .tools
-                .iter_mut()
-                .filter(|t| t.plan.method == method && t.plan.path == op.path)
-            {
+            for tool in tools_of(api, &operations[i]) {
                 tool.plan.caller_scopes = list.clone();
             }
         }
