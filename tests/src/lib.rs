@@ -287,6 +287,11 @@ impl HttpServer {
             .expect("MCP initialisation over HTTP")
     }
 
+    /// The server process's id (to send it signals), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Stops the server with SIGTERM and returns its exit status.
     pub async fn stop(self) -> std::process::ExitStatus {
         self.terminate();

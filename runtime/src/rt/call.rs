@@ -11,6 +11,9 @@ use std::time::{Duration, Instant, SystemTime};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::Value;
 
+use super::audit::{
+    AuditEntry, McpTokenIndex, PeerAddr, sensitive_properties, summarize_arguments,
+};
 use super::credentials::{
     Credential, InsecureCredentials, Secret, choose_credentials, presented_by_caller,
 };
@@ -24,7 +27,7 @@ use super::response::{UpstreamAnswer, is_stream_media, to_tool_result};
 use super::retry;
 use super::server::GeneratedServer;
 use super::token_exchange::ExchangeError;
-use super::trace::TraceContext;
+use super::trace::{RequestId, TraceContext};
 use super::validate::{ArgumentValidator, SchemaError};
 
 /// Why a call ended before the upstream could answer it. The messages are for the model: they
@@ -119,6 +122,9 @@ pub struct Inbound<'a> {
     pub headers: Option<&'a http::HeaderMap>,
     /// The caller the request's verified access token speaks for.
     pub caller: Option<&'a Caller>,
+    /// The HTTP request's extensions: what the transport found out about it (its id, the
+    /// static token that matched, the peer's address), for the audit log.
+    pub extensions: Option<&'a http::Extensions>,
 }
 
 impl<'a> Inbound<'a> {
@@ -127,6 +133,7 @@ impl<'a> Inbound<'a> {
         Inbound {
             headers,
             caller: None,
+            extensions: None,
         }
     }
 }
@@ -186,6 +193,10 @@ impl GeneratedServer {
         let started = Instant::now();
         let _in_flight = metrics.in_flight();
         let trace = inbound.headers.and_then(TraceContext::from_headers);
+        let audited = self.state.audit.as_ref().map(|_| {
+            let schema = serde_json::from_str(tool.input_schema).unwrap_or_default();
+            self.audit_arguments(arguments.as_ref(), &schema)
+        });
         let called = async {
             let (args, selection) = self.checked_arguments(index, tool, arguments)?;
             let mut credentials = self.credentials_for(tool, inbound).await?;
@@ -231,16 +242,20 @@ impl GeneratedServer {
                 }
                 Some(_) => Outcome::Ok,
             };
-            Ok::<_, CallError>((result, outcome))
+            let bytes = match &exchange {
+                Exchange::Answer { body, .. } => Some(body.len()),
+                Exchange::Failed(_) => None,
+            };
+            Ok::<_, CallError>((result, outcome, exchange.status(), bytes))
         };
-        let (result, outcome) = match called.await {
+        let (result, outcome, status, bytes) = match called.await {
             Ok(done) => done,
             Err(e) => {
                 let outcome = match e {
                     CallError::InvalidArguments { .. } => Outcome::InvalidArguments,
                     _ => Outcome::Refused,
                 };
-                (CallToolResult::from(e), outcome)
+                (CallToolResult::from(e), outcome, None, None)
             }
         };
         let elapsed = started.elapsed();
@@ -251,7 +266,104 @@ impl GeneratedServer {
             ms = elapsed.as_millis() as u64,
             "call finished"
         );
+        if let Some(arguments) = audited {
+            self.audit(
+                AuditEntry {
+                    tool: tool.name,
+                    arguments,
+                    upstream: Some((tool.plan.method.as_str(), tool.plan.path)),
+                    status: status.map(|s| s.as_u16()),
+                    latency: elapsed,
+                    bytes,
+                    outcome: outcome.as_str(),
+                    ..AuditEntry::default()
+                },
+                inbound,
+            );
+        }
         result
+    }
+
+    /// The arguments' names and type tags for the audit log (see
+    /// [`summarize_arguments`]): credential-looking names, the API's API key parameters and
+    /// the properties `schema` marks sensitive are redacted. Empty without an audit log.
+    pub(super) fn audit_arguments(
+        &self,
+        arguments: Option<&JsonObject>,
+        schema: &JsonObject,
+    ) -> JsonObject {
+        if self.state.audit.is_none() {
+            return JsonObject::new();
+        }
+        let sensitive = sensitive_properties(schema);
+        let keys: Vec<&str> = self
+            .state
+            .api
+            .security_schemes
+            .iter()
+            .filter_map(|s| match s.kind {
+                SecurityKind::ApiKey(_, name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        summarize_arguments(arguments, |name| {
+            sensitive.iter().any(|s| s == name) || keys.iter().any(|k| k.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Records a finished call of a tool that is not an operation (a search tool, a
+    /// hand-written tool): `ok`, or `tool_error` when its result is an error.
+    pub(super) fn audit_tool(
+        &self,
+        tool: &str,
+        arguments: JsonObject,
+        result: &CallToolResult,
+        inbound: Inbound<'_>,
+        started: Instant,
+    ) {
+        let outcome = if result.is_error == Some(true) {
+            "tool_error"
+        } else {
+            "ok"
+        };
+        self.audit(
+            AuditEntry {
+                tool,
+                arguments,
+                latency: started.elapsed(),
+                outcome,
+                ..AuditEntry::default()
+            },
+            inbound,
+        );
+    }
+
+    /// Writes one audit line, with who called as the transport found out: the OAuth
+    /// subject, the static token's index, the peer's address, or `stdio`.
+    fn audit<'a>(&self, mut entry: AuditEntry<'a>, inbound: Inbound<'a>) {
+        let Some(audit) = &self.state.audit else {
+            return;
+        };
+        let extensions = inbound.extensions;
+        let request_id = extensions.and_then(|e| e.get::<RequestId>());
+        entry.request_id = request_id.map(|id| &*id.0);
+        entry.session = inbound
+            .headers
+            .and_then(|h| h.get("mcp-session-id"))
+            .and_then(|v| v.to_str().ok());
+        entry.caller = if let Some(caller) = inbound.caller {
+            caller.subject.clone()
+        } else if let Some(McpTokenIndex(i)) = extensions.and_then(|e| e.get::<McpTokenIndex>()) {
+            format!("mcp-token#{i}")
+        } else if let Some(PeerAddr(peer)) = extensions.and_then(|e| e.get::<PeerAddr>()) {
+            peer.to_string()
+        } else if inbound.headers.is_some() {
+            "http".to_owned()
+        } else {
+            "stdio".to_owned()
+        };
+        entry.time = Some(SystemTime::now());
+        audit.record(&entry, &self.state.metrics);
     }
 
     /// The arguments checked against the operation's input schema, and the `_fields`
@@ -981,6 +1093,7 @@ mod tests {
         let by = |caller| Inbound {
             headers: None,
             caller,
+            extensions: None,
         };
         let alice = &caller;
         // `apiKey` or `bearerAuth`: the exchanged token as the bearer, without the key.

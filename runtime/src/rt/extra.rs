@@ -75,6 +75,7 @@ impl ToolContext {
         let inbound = Inbound {
             headers: self.headers.as_ref(),
             caller: self.caller.as_ref(),
+            extensions: None,
         };
         self.server.dispatch(tool, Some(arguments), inbound).await
     }

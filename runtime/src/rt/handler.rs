@@ -185,15 +185,25 @@ impl GeneratedServer {
             );
         }
         if self.state.mode != ServeMode::Tools && DISCOVERY_TOOLS.contains(&name) {
-            return Some(
-                self.call_discovery_tool(name, arguments.unwrap_or_default(), inbound)
-                    .await,
-            );
+            let started = std::time::Instant::now();
+            let summary = self.audit_arguments(arguments.as_ref(), &JsonObject::new());
+            let (result, audited) = self
+                .call_discovery_tool(name, arguments.unwrap_or_default(), inbound)
+                .await;
+            // A call that reached an operation has its line from `call_operation`.
+            if !audited {
+                self.audit_tool(name, summary, &result, inbound, started);
+            }
+            return Some(result);
         }
         let extra = self.state.extra_tools.get(name)?;
+        let started = std::time::Instant::now();
+        let summary = self.audit_arguments(arguments.as_ref(), &extra.tool().input_schema);
         let context = ToolContext::new(self.clone(), inbound.headers.cloned())
             .acting_for(inbound.caller.cloned());
-        Some(extra.call(arguments, context).await)
+        let result = extra.call(arguments, context).await;
+        self.audit_tool(name, summary, &result, inbound, started);
+        Some(result)
     }
 
     async fn call_discovery_tool(
@@ -201,13 +211,16 @@ impl GeneratedServer {
         name: &str,
         arguments: JsonObject,
         inbound: Inbound<'_>,
-    ) -> CallToolResult {
+    ) -> (CallToolResult, bool) {
         let api = self.state.api;
         let bad = |problem: String| {
-            CallToolResult::from(CallError::SearchArguments {
-                tool: name.to_owned(),
-                problem,
-            })
+            (
+                CallToolResult::from(CallError::SearchArguments {
+                    tool: name.to_owned(),
+                    problem,
+                }),
+                false,
+            )
         };
         match name {
             discovery::SEARCH_TOOL => {
@@ -219,7 +232,7 @@ impl GeneratedServer {
                     Err(e) => return bad(e),
                 };
                 let found = self.index().search(query, limit);
-                discovery::search_result(api.tools, &found, query)
+                (discovery::search_result(api.tools, &found, query), false)
             }
             discovery::DESCRIBE_TOOL => {
                 let checked = discovery::check_known(&arguments, &["name"])
@@ -232,9 +245,9 @@ impl GeneratedServer {
                     Some(&index) => {
                         let tool = &api.tools[index];
                         let schema = input_schema(tool, self.state.offers_fields[index]);
-                        discovery::describe(tool, &schema)
+                        (discovery::describe(tool, &schema), false)
                     }
-                    None => self.unknown_operation(operation),
+                    None => (self.unknown_operation(operation), false),
                 }
             }
             _ => {
@@ -256,10 +269,12 @@ impl GeneratedServer {
                         let tool = &api.tools[index];
                         // call_operation declares no output schema, so its structured result
                         // may be whatever the field selection leaves.
-                        self.call_operation(index, tool, Some(args), inbound, false)
-                            .await
+                        let result = self
+                            .call_operation(index, tool, Some(args), inbound, false)
+                            .await;
+                        (result, true)
                     }
-                    None => self.unknown_operation(operation),
+                    None => (self.unknown_operation(operation), false),
                 }
             }
         }
@@ -404,6 +419,7 @@ fn inbound(context: &RequestContext<RoleServer>) -> Inbound<'_> {
     Inbound {
         headers: parts.map(|parts| &parts.headers),
         caller: parts.and_then(|parts| parts.extensions.get::<Caller>()),
+        extensions: parts.map(|parts| &parts.extensions),
     }
 }
 

@@ -142,17 +142,21 @@ impl StaticTokens {
         }))
     }
 
-    /// Whether `headers` carry `Authorization: Bearer <one of the tokens>`. Every token is
-    /// compared, each in constant time, whatever the outcome: the time taken says neither
-    /// where a guess differs nor which token matched.
-    pub fn accepts(&self, headers: &http::HeaderMap) -> bool {
-        let Some(presented) = bearer_token(headers) else {
-            return false;
-        };
-        let matched = self.tokens.iter().fold(false, |matched, token| {
-            // `|`, not `||`: no comparison is skipped once one has matched.
-            matched | constant_time_eq(presented.as_bytes(), token.expose().as_bytes())
-        });
+    /// Which token `headers` carry as `Authorization: Bearer <token>` (its position among the
+    /// tokens given, for the audit log), if any. Every token is compared, each in constant
+    /// time, whatever the outcome: the time taken says neither where a guess differs nor which
+    /// token matched.
+    pub fn matching(&self, headers: &http::HeaderMap) -> Option<usize> {
+        let presented = bearer_token(headers)?;
+        let matched = self
+            .tokens
+            .iter()
+            .enumerate()
+            .fold(None, |matched, (i, token)| {
+                // No comparison is skipped once one has matched.
+                let equal = constant_time_eq(presented.as_bytes(), token.expose().as_bytes());
+                matched.or(equal.then_some(i))
+            });
         std::hint::black_box(matched)
     }
 }
@@ -558,7 +562,7 @@ mod tests {
                 http::header::AUTHORIZATION,
                 http::HeaderValue::from_str(value).unwrap(),
             );
-            tokens.accepts(&headers)
+            tokens.matching(&headers).is_some()
         };
         assert!(with("Bearer first-token"));
         assert!(with("bearer second"));
@@ -568,7 +572,7 @@ mod tests {
         assert!(!with("Bearer "));
         assert!(!with("Basic second"));
         assert!(!with("second"));
-        assert!(!tokens.accepts(&http::HeaderMap::new()));
+        assert!(tokens.matching(&http::HeaderMap::new()).is_none());
         assert!(!format!("{tokens:?}").contains("second"));
     }
 

@@ -62,6 +62,7 @@ pub struct Metrics {
     retries: Counter,
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
     auth_failures: Counter<u64, AtomicU64>,
+    audit_dropped: Counter<u64, AtomicU64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -86,6 +87,7 @@ impl Metrics {
         let retries = Counter::default();
         let in_flight = Gauge::default();
         let auth_failures = Counter::default();
+        let audit_dropped = Counter::default();
         registry.register(
             "tool_calls",
             "Calls of operations, by tool and outcome",
@@ -116,6 +118,11 @@ impl Metrics {
             "HTTP requests refused for a missing or wrong endpoint credential",
             auth_failures.clone(),
         );
+        registry.register(
+            "audit_dropped",
+            "Audit log lines dropped because the writer fell behind",
+            audit_dropped.clone(),
+        );
         Metrics {
             registry,
             calls,
@@ -124,6 +131,7 @@ impl Metrics {
             retries,
             in_flight,
             auth_failures,
+            audit_dropped,
         }
     }
 
@@ -166,6 +174,11 @@ impl Metrics {
         self.auth_failures.inc();
     }
 
+    /// Counts an audit line dropped because the writer fell behind.
+    pub fn audit_dropped(&self) {
+        self.audit_dropped.inc();
+    }
+
     /// Everything counted, as OpenMetrics text.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -198,6 +211,7 @@ mod tests {
         metrics.upstream_answered(None);
         metrics.retried();
         metrics.auth_failed();
+        metrics.audit_dropped();
         {
             let _a = metrics.in_flight();
             let _b = metrics.in_flight();
@@ -213,6 +227,7 @@ mod tests {
             r#"mcp_upstream_responses_total{class="error"} 1"#,
             "mcp_upstream_retries_total 1",
             "mcp_auth_failures_total 1",
+            "mcp_audit_dropped_total 1",
             "mcp_calls_in_flight 0",
             "# EOF",
         ] {

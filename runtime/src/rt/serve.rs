@@ -118,10 +118,17 @@ pub async fn serve_with_extra_tools(
     for line in server.destinations() {
         eprintln!("{line}");
     }
-    match args.transport {
+    reopen_audit_log_on_hangup(&server);
+    let audit = server.clone();
+    let served = match args.transport {
         Transport::Stdio => serve_stdio(server).await,
         Transport::Http => serve_http(server, &args).await,
+    };
+    // The last calls' audit lines, before the process ends.
+    if let Some(log) = &audit.state.audit {
+        log.flush(std::time::Duration::from_secs(2));
     }
+    served
 }
 
 /// Serves one client on stdin/stdout until it disconnects or a signal arrives.
@@ -141,6 +148,28 @@ pub async fn serve_stdio(server: GeneratedServer) -> Result<(), ServeError> {
         _ = shutdown => cancel.cancel(),
     }
     Ok(())
+}
+
+/// Reopens the audit log's file on every SIGHUP, after log rotation moved it away. Nothing
+/// without an audit log file (SIGHUP then keeps its default action).
+fn reopen_audit_log_on_hangup(server: &GeneratedServer) {
+    #[cfg(unix)]
+    if server.state.audit.as_ref().is_some_and(|a| a.is_file()) {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        let server = server.clone();
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                if let Some(audit) = &server.state.audit {
+                    audit.reopen();
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = server;
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -191,6 +191,11 @@ pub struct ServeArgs {
     /// --tools. Also `<PREFIX>_EXCLUDE_TOOLS`, comma-separated.
     #[arg(long = "exclude-tools", value_name = "GLOB")]
     pub exclude_tool_globs: Vec<String>,
+    /// Write an audit log: one JSON line per tool call (who, which tool, argument names,
+    /// upstream status, latency; never argument values or credentials), appended to PATH
+    /// (created 0600, reopened on SIGHUP) or to stderr with `-`. Also `<PREFIX>_AUDIT_LOG`.
+    #[arg(long, value_name = "PATH|-")]
+    pub audit_log: Option<String>,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -275,6 +280,7 @@ impl ServeArgs {
             ("TOKEN_EXCHANGE_AUDIENCE", &mut self.token_exchange_audience),
             ("TOKEN_EXCHANGE_SCOPE", &mut self.token_exchange_scope),
             ("TOKEN_EXCHANGE_URL", &mut self.token_exchange_url),
+            ("AUDIT_LOG", &mut self.audit_log),
         ] {
             if value.is_none() {
                 *value = read(option)?;
@@ -401,6 +407,8 @@ pub struct RuntimeConfig {
     pub tool_filter: ToolFilter,
     /// Exchange each resource-server caller's access token for the upstream's (RFC 8693).
     pub token_exchange: Option<TokenExchangeSettings>,
+    /// Where the audit log goes (`--audit-log`), if anywhere.
+    pub audit_log: Option<super::audit::AuditTarget>,
 }
 
 impl RuntimeConfig {
@@ -422,6 +430,7 @@ impl RuntimeConfig {
             read_only: false,
             tool_filter: ToolFilter::default(),
             token_exchange: None,
+            audit_log: None,
         }
     }
 }
@@ -475,6 +484,10 @@ pub fn config_from_args(
         include: args.tool_globs.clone(),
         exclude: args.exclude_tool_globs.clone(),
     };
+    config.audit_log = args
+        .audit_log
+        .as_deref()
+        .map(super::audit::AuditTarget::parse);
     config.token_exchange =
         TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
     Ok(config)
@@ -632,6 +645,14 @@ pub enum ConfigError {
         glob: String,
         /// The server's tool names, comma-separated (cut after 20).
         tools: String,
+    },
+    /// The audit log's file cannot be opened for appending.
+    #[error("cannot open the audit log {path}: {source}")]
+    AuditLog {
+        /// The file named with --audit-log.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
     },
     /// An environment variable that configures the server is set but cannot be used.
     #[error("the environment variable {name} {problem}; fix or unset it")]

@@ -539,9 +539,9 @@ async fn accept_until(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slot else { break };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, or a connection reset before it was accepted:
                     // pause briefly instead of spinning, and keep serving.
@@ -555,7 +555,12 @@ async fn accept_until(
         // Responses go out as several small writes (head, then SSE events); with Nagle's
         // algorithm on, every other call would wait for a delayed ACK.
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        // The peer's address travels with each of the connection's requests, for the audit
+        // log's caller of an unauthenticated request.
+        let service = WithPeer {
+            inner: hyper_util::service::TowerToHyperService::new(router.clone()),
+            peer,
+        };
         // Watched from now on, so that a shutdown waits for a connection still in its TLS
         // handshake too (and closes it gracefully once the handshake is over).
         let watcher = graceful.watcher();
@@ -584,11 +589,35 @@ async fn accept_until(
     graceful
 }
 
+/// A connection's service: the router, with the peer's address put into every request's
+/// extensions (for the audit log's caller of a request nothing else identifies).
+#[derive(Clone)]
+struct WithPeer {
+    inner: RouterService,
+    peer: SocketAddr,
+}
+
+type RouterService = hyper_util::service::TowerToHyperService<axum::Router>;
+type Incoming = http::Request<hyper::body::Incoming>;
+
+impl hyper::service::Service<Incoming> for WithPeer {
+    type Response = <RouterService as hyper::service::Service<Incoming>>::Response;
+    type Error = <RouterService as hyper::service::Service<Incoming>>::Error;
+    type Future = <RouterService as hyper::service::Service<Incoming>>::Future;
+
+    fn call(&self, mut request: Incoming) -> Self::Future {
+        request
+            .extensions_mut()
+            .insert(super::audit::PeerAddr(self.peer));
+        self.inner.call(request)
+    }
+}
+
 /// Serves one connection (a TCP stream, or the TLS stream on top of it) until it ends.
 async fn serve_connection<I>(
     http: &hyper::server::conn::http1::Builder,
     io: I,
-    service: hyper_util::service::TowerToHyperService<axum::Router>,
+    service: WithPeer,
     watcher: hyper_util::server::graceful::Watcher,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -758,10 +787,14 @@ async fn require_token(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if !tokens.accepts(request.headers()) {
+    let Some(index) = tokens.matching(request.headers()) else {
         server.metrics().auth_failed();
         return inbound::unauthorized();
-    }
+    };
+    // Which token, never the token: the audit log names the caller by it.
+    request
+        .extensions_mut()
+        .insert(super::audit::McpTokenIndex(index));
     request.headers_mut().remove(http::header::AUTHORIZATION);
     next.run(request).await
 }

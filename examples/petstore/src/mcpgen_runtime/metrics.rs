@@ -64,6 +64,7 @@ pub struct Metrics {
     retries: Counter,
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
     auth_failures: Counter<u64, AtomicU64>,
+    audit_dropped: Counter<u64, AtomicU64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -88,6 +89,7 @@ impl Metrics {
         let retries = Counter::default();
         let in_flight = Gauge::default();
         let auth_failures = Counter::default();
+        let audit_dropped = Counter::default();
         registry.register(
             "tool_calls",
             "Calls of operations, by tool and outcome",
@@ -118,6 +120,11 @@ impl Metrics {
             "HTTP requests refused for a missing or wrong endpoint credential",
             auth_failures.clone(),
         );
+        registry.register(
+            "audit_dropped",
+            "Audit log lines dropped because the writer fell behind",
+            audit_dropped.clone(),
+        );
         Metrics {
             registry,
             calls,
@@ -126,6 +133,7 @@ impl Metrics {
             retries,
             in_flight,
             auth_failures,
+            audit_dropped,
         }
     }
 
@@ -166,6 +174,11 @@ impl Metrics {
     /// Counts a request refused for its endpoint credential.
     pub fn auth_failed(&self) {
         self.auth_failures.inc();
+    }
+
+    /// Counts an audit line dropped because the writer fell behind.
+    pub fn audit_dropped(&self) {
+        self.audit_dropped.inc();
     }
 
     /// Everything counted, as OpenMetrics text.

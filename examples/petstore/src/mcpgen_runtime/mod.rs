@@ -12,6 +12,7 @@
 //! ([`request`], [`params`], [`files`]), send it ([`retry`]) and shape the answer
 //! ([`response`]).
 
+pub mod audit;
 pub mod call;
 pub mod config;
 pub mod credentials;

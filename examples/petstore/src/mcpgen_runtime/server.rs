@@ -67,6 +67,8 @@ pub(super) struct State {
     pub(super) extra_tools: ExtraTools,
     /// What `/metrics` reports.
     pub(super) metrics: Metrics,
+    /// The audit log, with `--audit-log`.
+    pub(super) audit: Option<super::audit::Audit>,
 }
 
 impl GeneratedServer {
@@ -153,6 +155,19 @@ impl GeneratedServer {
             .map(|t| config.field_selection && t.output_schema.is_some() && !has_own_fields_arg(t))
             .collect();
         let permits = Semaphore::new(config.max_concurrent_calls.max(1));
+        let audit =
+            match &config.audit_log {
+                None => None,
+                Some(target) => Some(super::audit::Audit::open(target).map_err(|source| {
+                    ConfigError::AuditLog {
+                        path: match target {
+                            super::audit::AuditTarget::File(path) => path.display().to_string(),
+                            super::audit::AuditTarget::Stderr => "-".to_owned(),
+                        },
+                        source,
+                    }
+                })?),
+            };
         Ok(GeneratedServer {
             state: Arc::new(State {
                 api,
@@ -179,6 +194,7 @@ impl GeneratedServer {
                 permits,
                 extra_tools: ExtraTools::default(),
                 metrics: Metrics::new(),
+                audit,
             }),
         })
     }
