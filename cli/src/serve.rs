@@ -7,9 +7,9 @@
 //! into the `'static` data the runtime's types hold.
 
 use mcpgen::{
-    ApiDescriptor, BodyEncoding, BodyPlan, BodyShape, CallPlan, HttpMethod, ParamLocation,
-    ParamPlan, ParamStyle, SecurityKind, SecuritySchemeDescriptor, ServeMode, StreamFormat,
-    ToolDescriptor, ToolHints,
+    ApiDescriptor, BodyEncoding, BodyPlan, BodyShape, CallPlan, Guardrails, HttpMethod,
+    ParamLocation, ParamPlan, ParamStyle, SecurityKind, SecuritySchemeDescriptor, ServeMode,
+    StreamFormat, ToolDescriptor, ToolGuardrails, ToolHints,
 };
 use mcpgen_codegen::spec;
 
@@ -26,7 +26,21 @@ pub fn descriptor(api: &spec::ApiSpec) -> &'static ApiDescriptor {
         tools: slice(api.tools.iter().map(tool)),
         mode: mode(api.mode),
         openapi: api.openapi.as_deref().map(text),
+        guardrails: guardrails(&api.guardrails),
     }))
+}
+
+fn guardrails(settings: &spec::GuardrailSettings) -> Guardrails {
+    Guardrails {
+        masked_fields: texts(&settings.mask_fields),
+        mask_detectors: texts(&settings.mask_detectors),
+        rate_limit: settings.rate_limit.as_deref().map(text),
+        global_rate_limit: settings.global_rate_limit.as_deref().map(text),
+        max_concurrent_per_caller: settings.max_concurrent_per_caller,
+        unauthenticated_rate_limit: settings.unauthenticated_rate_limit.as_deref().map(text),
+        audit_log: settings.audit_log.as_deref().map(text),
+        confirm: settings.confirm.as_deref().map(text),
+    }
 }
 
 fn text(value: &str) -> &'static str {
@@ -111,6 +125,11 @@ fn tool(tool: &spec::ToolSpec) -> ToolDescriptor {
         plan: plan(&tool.plan),
         tags: texts(&tool.tags),
         search_only: tool.search_only,
+        guardrails: ToolGuardrails {
+            masked_fields: texts(&tool.guardrails.masked_fields),
+            rate_limit: tool.guardrails.rate_limit.as_deref().map(text),
+            confirm: tool.guardrails.confirm,
+        },
     }
 }
 

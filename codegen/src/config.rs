@@ -183,7 +183,7 @@ fn apply_table(
 ) -> Result<Settings> {
     let invalid = |key: &str, message: String| Error::Invalid {
         path: path.to_owned(),
-        line: find_line(text, key),
+        line: find_line(text, key).or_else(|| find_line(text, &format!("[{key}"))),
         pointer: format!("{pointer}/{key}"),
         message,
     };
@@ -191,25 +191,37 @@ fn apply_table(
         let value = setting_value(value).ok_or_else(|| {
             invalid(
                 key,
-                format!("`{key}` takes a string, a number, true or false, a list of strings, or a table of strings"),
+                format!(
+                    "`{key}` takes a string, a number, true or false, a list of strings, or a table"
+                ),
             )
         })?;
         // Turning a widening setting off is harmless wherever it is written.
         let widens = match &value {
             SettingValue::Bool(on) => *on,
             SettingValue::List(items) => !items.is_empty(),
+            SettingValue::Table(entries) if key == "audit" => {
+                entries.iter().any(|(k, v)| k != "log" || v != "-")
+            }
             _ => true,
         };
         if source == Source::SettingsFile && USER_ONLY_KEYS.contains(&key.as_str()) && widens {
-            return Err(invalid(
-                key,
+            let message = if key == "audit" {
+                format!(
+                    "an audit log file is not read from {FILE_NAME}, which can come with a \
+                     third-party document (and would choose a file the server writes to); \
+                     start the server with `--audit-log PATH`, set `[package.metadata.mcpgen.audit]` \
+                     in your own Cargo.toml, or write `log = \"-\"` here for stderr"
+                )
+            } else {
                 format!(
                     "`{key}` is not read from {FILE_NAME}, which can come with a third-party \
                      document; pass the flag `--{}` on the command line or set it in \
                      `[package.metadata.mcpgen]` of your own Cargo.toml",
                     flag_of(key)
-                ),
-            ));
+                )
+            };
+            return Err(invalid(key, message));
         }
         settings = settings
             .set(key, value, base)
@@ -239,12 +251,20 @@ fn setting_value(value: &toml::Value) -> Option<SettingValue> {
                 .map(|i| i.as_str().map(str::to_owned))
                 .collect::<Option<_>>()?,
         ),
-        toml::Value::Table(entries) => SettingValue::Table(
-            entries
-                .iter()
-                .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                .collect::<Option<_>>()?,
-        ),
+        // A table of strings (`[descriptions]`), or one that holds lists and tables too.
+        toml::Value::Table(entries) => match entries
+            .iter()
+            .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            .collect::<Option<_>>()
+        {
+            Some(strings) => SettingValue::Table(strings),
+            None => SettingValue::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| Some((k.clone(), setting_value(v)?)))
+                    .collect::<Option<_>>()?,
+            ),
+        },
         _ => return None,
     })
 }

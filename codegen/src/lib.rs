@@ -107,6 +107,7 @@ pub mod schema;
 // Around the pipeline: settings, and what the front ends build on it.
 pub mod config;
 pub mod diff;
+mod guardrails;
 pub mod inspect;
 pub mod settings;
 pub mod spec;
@@ -255,6 +256,9 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
     let mut spec_api = built.map_err(|e| invalid(e.pointer, e.message))?;
     spec_api.openapi = openapi;
     tools::overrides::apply(&mut spec_api, &api.operations, settings).map_err(settings_err)?;
+    // Before compaction, which may cut the answer schemas whose marks say what to mask.
+    guardrails::apply(&mut spec_api, &api.operations, &settings.guardrails)
+        .map_err(settings_err)?;
     select::mode::apply(&mut spec_api, settings.serving_mode(), &search_only)
         .map_err(settings_err)?;
 

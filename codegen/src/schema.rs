@@ -264,6 +264,11 @@ impl<'d> SchemaSet<'d> {
         let mut out = Map::with_capacity(object.len());
         for (key, value) in object {
             let here = push_token(at, key);
+            if key == crate::guardrails::MASK_MARK {
+                // Read (and then removed) where the tools' guardrails are set.
+                out.insert(key.clone(), value.clone());
+                continue;
+            }
             if key.starts_with("x-") || DROPPED_KEYWORDS.contains(&key.as_str()) {
                 continue;
             }

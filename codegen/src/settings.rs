@@ -14,6 +14,7 @@ use crate::Mode;
 use crate::ToolNames;
 use crate::compact::Compaction;
 use crate::emit::standalone::{self, RuntimeDependency};
+use crate::guardrails::GuardrailSettings;
 use crate::select::Selection;
 
 /// One layer of generation settings. Build one with the methods below; read the value that
@@ -43,6 +44,7 @@ pub struct Settings {
     pub(crate) allowed_remote_hosts: Vec<String>,
     pub(crate) allow_hidden_refs: Option<bool>,
     pub(crate) tool_names: Option<ToolNames>,
+    pub(crate) guardrails: GuardrailSettings,
 }
 
 /// A value written for a setting key in a settings file or an attribute option.
@@ -58,6 +60,8 @@ pub enum SettingValue {
     List(Vec<String>),
     /// A table of strings by key (`[descriptions]`).
     Table(Vec<(String, String)>),
+    /// A table that holds more than strings (`[masking]`, with lists and tables in it).
+    Map(Vec<(String, SettingValue)>),
 }
 
 /// Every key a settings file or the attribute may name.
@@ -85,6 +89,11 @@ pub const KEYS: &[&str] = &[
     "tool_names",
     "descriptions",
     "scopes",
+    "masking",
+    "rate_limits",
+    "audit",
+    "confirm",
+    "confirm_operations",
 ];
 
 /// Keys that widen what the generator reads or fetches. A `mcpgen.toml` can ship beside a
@@ -95,6 +104,8 @@ pub const USER_ONLY_KEYS: &[&str] = &[
     "allow_remote_refs",
     "allow_remote_hosts",
     "allow_hidden_refs",
+    // A file the server appends to: `[audit] log = "-"` (stderr) is harmless anywhere.
+    "audit",
 ];
 
 impl Settings {
@@ -132,6 +143,7 @@ impl Settings {
             base_url: over.base_url.or(self.base_url),
             descriptions: join(self.descriptions, over.descriptions),
             scopes: join(self.scopes, over.scopes),
+            guardrails: self.guardrails.then(over.guardrails),
             overlays: join(self.overlays, over.overlays),
             max_description_chars: over.max_description_chars.or(self.max_description_chars),
             inline_refs: over.inline_refs.or(self.inline_refs),
@@ -223,6 +235,11 @@ impl Settings {
                     ));
                 }
             },
+            guardrail if crate::guardrails::KEYS.contains(&guardrail) => {
+                let mut settings = self;
+                settings.guardrails.set(guardrail, value)?;
+                settings
+            }
             other => {
                 return Err(format!(
                     "unknown setting `{other}`; the settings are: {}",

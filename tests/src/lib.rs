@@ -170,6 +170,15 @@ generated_servers! {
     /// redirects, credentials of every kind, a token URL on another host).
     hardening_binary => "tests/fixtures/hardening.yaml",
         Settings::new().crate_name("hardening-mcp");
+    /// The server generated from `tests/fixtures/masking.yaml` with the settings file
+    /// `tests/fixtures/masking.toml`: canned answers full of secrets on the example upstream's
+    /// helper routes (base URL: the upstream's root).
+    masking_binary => "tests/fixtures/masking.yaml",
+        mcpgen_codegen::config::apply_file(
+            &workspace_root().join("tests/fixtures/masking.toml"),
+            Settings::new().crate_name("masking-mcp"),
+        )
+        .expect("the masking settings are valid");
 }
 
 /// Starts the server on stdio with the given extra arguments and environment, and connects.

@@ -18,8 +18,9 @@ use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenS
 use quote::{TokenStreamExt, quote};
 
 use crate::Mode;
+use crate::guardrails::GuardrailSettings;
 use crate::model::{BodyEncoding, Location, ParamStyle, SchemeKind, StreamKind};
-use crate::tools::{ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolSpec};
+use crate::tools::{ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolGuardrailSpec, ToolSpec};
 
 /// A constant Rust expression of the tool table. Paths are relative to the runtime module
 /// (`"ParamLocation::Query"` prints as `<rt>::ParamLocation::Query`).
@@ -459,7 +460,7 @@ pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
 /// `DESCRIPTOR_FORMAT` must be the same (a test keeps them equal). Raised with every change
 /// to the tables' fields, so that a table written for one layout never meets a runtime of
 /// another: the generated check stops the build with a message that says to regenerate.
-pub const DESCRIPTOR_FORMAT: u32 = 1;
+pub const DESCRIPTOR_FORMAT: u32 = 2;
 
 /// What a build says when a generated table and the runtime disagree on the layout.
 fn format_mismatch_message() -> String {
@@ -541,6 +542,7 @@ pub fn api_expr<'a>(api: &'a ApiSpec, openapi_file: Option<&'static str>) -> Exp
                     (None, _) => Expr::None,
                 },
             ),
+            ("guardrails", guardrails_expr(&api.guardrails)),
         ],
     )
 }
@@ -728,6 +730,60 @@ fn tool_expr(tool: &ToolSpec) -> Expr<'_> {
             ),
             ("tags", Expr::strs(&tool.tags)),
             ("search_only", Expr::Bool(tool.search_only)),
+            ("guardrails", tool_guardrails_expr(&tool.guardrails)),
+        ],
+    )
+}
+
+/// A tool's guardrails: the constant `NONE` for the many tools that have none.
+fn tool_guardrails_expr(guardrails: &ToolGuardrailSpec) -> Expr<'_> {
+    if *guardrails == ToolGuardrailSpec::default() {
+        return Expr::Path("ToolGuardrails::NONE");
+    }
+    Expr::Struct(
+        "ToolGuardrails",
+        vec![
+            ("masked_fields", Expr::strs(&guardrails.masked_fields)),
+            (
+                "rate_limit",
+                Expr::option_str(guardrails.rate_limit.as_deref()),
+            ),
+            ("confirm", Expr::Bool(guardrails.confirm)),
+        ],
+    )
+}
+
+/// The server's guardrails as the settings chose them.
+fn guardrails_expr(guardrails: &GuardrailSettings) -> Expr<'_> {
+    Expr::Struct(
+        "Guardrails",
+        vec![
+            ("masked_fields", Expr::strs(&guardrails.mask_fields)),
+            ("mask_detectors", Expr::strs(&guardrails.mask_detectors)),
+            (
+                "rate_limit",
+                Expr::option_str(guardrails.rate_limit.as_deref()),
+            ),
+            (
+                "global_rate_limit",
+                Expr::option_str(guardrails.global_rate_limit.as_deref()),
+            ),
+            (
+                "max_concurrent_per_caller",
+                match guardrails.max_concurrent_per_caller {
+                    Some(n) => Expr::some(Expr::Usize(n)),
+                    None => Expr::None,
+                },
+            ),
+            (
+                "unauthenticated_rate_limit",
+                Expr::option_str(guardrails.unauthenticated_rate_limit.as_deref()),
+            ),
+            (
+                "audit_log",
+                Expr::option_str(guardrails.audit_log.as_deref()),
+            ),
+            ("confirm", Expr::option_str(guardrails.confirm.as_deref())),
         ],
     )
 }

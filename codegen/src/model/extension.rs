@@ -10,6 +10,8 @@
 //!         name: fetch_pet               # the tool name
 //!         description: Fetch one pet.   # replaces summary and description
 //!         scopes: [pets:read]           # what a caller's access token must carry
+//!         mask: [owner.email]           # fields of the answer the model never sees
+//!         confirm: true                 # ask the user first (with --confirm on)
 //!         parameters:
 //!           X-Tenant: {value: acme}     # not an argument; always sent with this value
 //!           header:X-Debug: {hide: true} # not an argument and never sent
@@ -42,6 +44,10 @@ pub struct Extension {
     /// The OAuth scopes a caller's access token must carry to call the tool, in place of those
     /// of the operation's security requirement (an empty list: none).
     pub scopes: Option<Vec<String>>,
+    /// Fields masked in the tool's answers (`PATH` or `PATH=redact|remove|last4`).
+    pub mask: Vec<String>,
+    /// Calls need the user's confirmation whatever the method, when confirmation is on.
+    pub confirm: bool,
 }
 
 /// What happens to one parameter.
@@ -120,6 +126,31 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                     })?;
                 out.scopes = Some(scopes);
             }
+            "mask" => {
+                out.mask = value
+                    .as_array()
+                    .and_then(|list| {
+                        list.iter()
+                            .map(|f| {
+                                f.as_str()
+                                    .filter(|f| !f.trim().is_empty())
+                                    .map(str::to_owned)
+                            })
+                            .collect::<Option<Vec<String>>>()
+                    })
+                    .ok_or_else(|| {
+                        err(
+                            &here,
+                            "`mask` must be a list of field paths (`card.number`, \
+                             `/owner/email`, optionally `=remove` or `=last4`)",
+                        )
+                    })?;
+            }
+            "confirm" => {
+                out.confirm = value
+                    .as_bool()
+                    .ok_or_else(|| err(&here, "`confirm` must be true or false"))?;
+            }
             "parameters" => {
                 let Value::Object(params) = value else {
                     return Err(err(
@@ -156,7 +187,7 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                 return Err(err(
                     &here,
                     format!(
-                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes or parameters"
+                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes, mask, confirm or parameters"
                     ),
                 ));
             }
@@ -178,6 +209,8 @@ impl Extension {
             name: specific.name.or_else(|| self.name.clone()),
             description: specific.description.or_else(|| self.description.clone()),
             scopes: specific.scopes.or_else(|| self.scopes.clone()),
+            mask: self.mask.iter().cloned().chain(specific.mask).collect(),
+            confirm: self.confirm || specific.confirm,
             parameters,
         }
     }

@@ -50,6 +50,8 @@ pub struct ApiSpec {
     /// The document the tools come from, limited to their operations, as compact JSON: the
     /// server's `openapi://spec` resource.
     pub openapi: Option<String>,
+    /// The server's guardrails, as the settings chose them.
+    pub guardrails: crate::guardrails::GuardrailSettings,
 }
 
 /// A security scheme and the environment variables that configure it.
@@ -89,6 +91,19 @@ pub struct ToolSpec {
     pub tags: Vec<String>,
     /// Reached only through the search tools (mixed mode: not among the selected operations).
     pub search_only: bool,
+    /// Masking, rate limit and confirmation beyond the server's (see [`crate::guardrails`]).
+    pub guardrails: ToolGuardrailSpec,
+}
+
+/// Guardrails of one tool beyond the server's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolGuardrailSpec {
+    /// Fields masked in its answers (`PATH` or `PATH=ACTION`).
+    pub masked_fields: Vec<String>,
+    /// Calls per caller (`N/s`).
+    pub rate_limit: Option<String>,
+    /// Needs confirmation whatever its method, when confirmation is on.
+    pub confirm: bool,
 }
 
 /// Annotations derived from the method (as RFC 9110 defines its safety and idempotence).
@@ -272,6 +287,7 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         schemes,
         tools,
         warnings,
+        guardrails: crate::guardrails::GuardrailSettings::default(),
         mode: crate::Mode::Tools,
         openapi: None,
     })
@@ -585,6 +601,7 @@ fn build_tool(
         },
         tags: op.tags.clone(),
         search_only: false,
+        guardrails: ToolGuardrailSpec::default(),
     })
 }
 

@@ -151,7 +151,7 @@ pub fn apply_descriptions(
 
 /// The tools built from `op`. A method and a path identify one operation, and each tool keeps
 /// both in its call plan: that ties the tool to its operation whatever its name became.
-fn tools_of<'a>(
+pub(crate) fn tools_of<'a>(
     api: &'a mut ApiSpec,
     op: &'a Operation,
 ) -> impl Iterator<Item = &'a mut crate::tools::ToolSpec> + 'a {
@@ -182,25 +182,7 @@ pub fn apply_scopes(
                 message: format!("`{bad}` (for `{selector}`) is not a scope name"),
             });
         }
-        let found: Vec<usize> = match selector.strip_prefix("tag:") {
-            Some(tag) => {
-                let found: Vec<usize> = operations
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, op)| op.tags.iter().any(|t| t == tag))
-                    .map(|(i, _)| i)
-                    .collect();
-                if found.is_empty() {
-                    return Err(SelectionError {
-                        setting: "scopes",
-                        message: format!("no selected operation has the tag `{tag}`"),
-                    });
-                }
-                found
-            }
-            None => resolve_operation(selector, operations, "scopes")?,
-        };
-        for i in found {
+        for i in crate::guardrails::operations_named(selector, operations, "scopes")? {
             for tool in tools_of(api, &operations[i]) {
                 tool.plan.caller_scopes = list.clone();
             }

@@ -384,6 +384,7 @@ fn router(state: AppState) -> Router {
         .route("/__stream/jsonl", any(stream_jsonl))
         .route("/__echo", any(echo))
         .route("/__echo/{*rest}", any(echo))
+        .route("/__answer/{name}", get(canned_answer))
         .route("/oauth/token", axum::routing::post(issue_token));
     api.merge(helpers)
         .fallback(not_found)
@@ -850,6 +851,63 @@ async fn echo(method: Method, uri: Uri) -> Response {
         "query": uri.query(),
     });
     axum::Json(summary).into_response()
+}
+
+/// Fixed answers full of personal data and secrets, for the masking tests: nested lists, an
+/// `allOf` and a `oneOf` shape, a JSON error, an HTML error and a long list.
+async fn canned_answer(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let json =
+        |status: StatusCode, body: serde_json::Value| (status, axum::Json(body)).into_response();
+    let customer = |i: u32| {
+        serde_json::json!({
+            "name": format!("Customer {i}"),
+            "email": format!("customer{i}@example.com"),
+            "card": {"number": "4111111111111111", "expiry": "12/30"},
+            "accounts": [[{"iban": "DE89370400440532013000", "note": "paid with 5500 0000 0000 0004"}]],
+            "notes": "prefers phone calls"
+        })
+    };
+    match name.as_str() {
+        "customers" => json(
+            StatusCode::OK,
+            serde_json::json!({"customers": [customer(1), customer(2)], "total": 2}),
+        ),
+        "account" => json(
+            StatusCode::OK,
+            serde_json::json!({
+                "id": 7,
+                "owner": {"name": "Bo", "ssn": "123-45-6789"},
+                "session": "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJibyJ9.c2ln"
+            }),
+        ),
+        "payment" => json(
+            StatusCode::OK,
+            serde_json::json!({"kind": "card", "card": {"number": "4111111111111111"}, "cvv": "123"}),
+        ),
+        "declined" => json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            serde_json::json!({
+                "error": "card declined",
+                "card": {"number": "4111111111111111"},
+                "email": "customer1@example.com"
+            }),
+        ),
+        "broken" => (
+            StatusCode::BAD_GATEWAY,
+            [(axum::http::header::CONTENT_TYPE, "text/html")],
+            "<html><body>upstream failed for {\"email\": \"customer1@example.com\"} with \
+             Authorization: Bearer sk-live-0123456789abcdefghij</body></html>",
+        )
+            .into_response(),
+        "many" => json(
+            StatusCode::OK,
+            serde_json::json!({"customers": (1..=50).map(customer).collect::<Vec<_>>(), "total": 50}),
+        ),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"error": "no such answer"}),
+        ),
+    }
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

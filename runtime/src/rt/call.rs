@@ -229,7 +229,7 @@ impl GeneratedServer {
                 credentials = self.credentials_for(tool, inbound).await?;
                 (exchange, attempts) = self.send(tool, &args, &credentials, trace.as_ref()).await?;
             }
-            let mut result = self.shape(tool, &exchange, attempts, &credentials);
+            let mut result = self.shape(index, tool, &exchange, attempts, &credentials);
             if let Some(paths) = selection
                 && result.is_error != Some(true)
             {
@@ -630,6 +630,7 @@ impl GeneratedServer {
     /// to wait, which credentials the operator could configure).
     fn shape(
         &self,
+        index: usize,
         tool: &ToolDescriptor,
         exchange: &Exchange,
         attempts: u32,
@@ -652,6 +653,7 @@ impl GeneratedServer {
                         body,
                         truncated: *truncated,
                         request,
+                        mask: self.state.maskers[index].as_ref(),
                     },
                 ),
                 *retry_after,
@@ -774,14 +776,14 @@ impl GeneratedServer {
             )));
         }
         result.content = content;
-        let conforms = !strict_output || self.output_conforms(index, tool, &selected);
+        let conforms = !strict_output || self.output_conforms(index, &selected);
         if conforms {
             result.structured_content = Some(selected);
         }
     }
 
-    fn output_conforms(&self, index: usize, tool: &ToolDescriptor, value: &Value) -> bool {
-        let Some(schema) = tool.output_schema else {
+    fn output_conforms(&self, index: usize, value: &Value) -> bool {
+        let Some(schema) = self.output_schema(index) else {
             return true;
         };
         let validator = self.state.output_validators[index]

@@ -11,6 +11,7 @@ use clap::{Parser, ValueEnum};
 use super::credentials::InsecureCredentials;
 use super::descriptor::{ApiDescriptor, ServeMode, ToolDescriptor};
 use super::discovery::DISCOVERY_TOOLS;
+use super::mask::{Detector, MaskRule};
 use super::oauth::{TokenUrlError, TokenUrlOverride};
 use super::request::Upstream;
 use super::retry::RetryPolicy;
@@ -194,6 +195,18 @@ pub struct ServeArgs {
     /// (created 0600, reopened on SIGHUP) or to stderr with `-`. Also `<PREFIX>_AUDIT_LOG`.
     #[arg(long, value_name = "PATH|-")]
     pub audit_log: Option<String>,
+    /// Mask a field in every tool's answer before the model sees it: a dotted path or JSON
+    /// pointer (`card.number`, `/owner/email`), optionally `=redact` (the default), `=remove`
+    /// or `=last4`; repeatable, added to the fields the server was generated to mask. Also
+    /// `<PREFIX>_MASK`, comma-separated.
+    #[arg(long = "mask", value_name = "FIELD")]
+    pub mask_fields: Vec<String>,
+    /// Mask secrets of a kind wherever they appear in answers: `card` (card numbers with a
+    /// valid check digit), `iban`, `bearer` (Bearer and Basic credentials), `api_key`
+    /// (well-known key and token shapes); repeatable. Also `<PREFIX>_MASK_DETECTORS`,
+    /// comma-separated.
+    #[arg(long = "mask-detector", value_name = "NAME")]
+    pub mask_detectors: Vec<String>,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -295,6 +308,8 @@ impl ServeArgs {
         for (option, globs) in [
             ("TOOLS", &mut self.tool_globs),
             ("EXCLUDE_TOOLS", &mut self.exclude_tool_globs),
+            ("MASK", &mut self.mask_fields),
+            ("MASK_DETECTORS", &mut self.mask_detectors),
         ] {
             if globs.is_empty()
                 && let Some(list) = read(option)?
@@ -407,6 +422,44 @@ pub struct RuntimeConfig {
     pub token_exchange: Option<TokenExchangeSettings>,
     /// Where the audit log goes (`--audit-log`), if anywhere.
     pub audit_log: Option<super::audit::AuditTarget>,
+    /// What every tool's answers have masked (`--mask`, `--mask-detector`, and the generated
+    /// server's `[masking]` settings).
+    pub masking: MaskingConfig,
+}
+
+/// The masking of every tool's answers; tools add their own fields (see
+/// [`super::descriptor::ToolGuardrails`]).
+#[derive(Debug, Clone, Default)]
+pub struct MaskingConfig {
+    /// Fields masked in every answer.
+    pub fields: Vec<MaskRule>,
+    /// Detectors of secrets run over every answer.
+    pub detectors: Vec<Detector>,
+}
+
+impl MaskingConfig {
+    /// The generated server's masking with `fields` and `detectors` (as flags write them)
+    /// added.
+    pub fn parse(
+        api: &ApiDescriptor,
+        fields: &[String],
+        detectors: &[String],
+    ) -> Result<Self, ConfigError> {
+        let invalid = |problem: String| ConfigError::Masking { problem };
+        let mut config = MaskingConfig::default();
+        let generated = api.guardrails.masked_fields.iter().copied();
+        for field in generated.chain(fields.iter().map(String::as_str)) {
+            config.fields.push(MaskRule::parse(field).map_err(invalid)?);
+        }
+        let generated = api.guardrails.mask_detectors.iter().copied();
+        for name in generated.chain(detectors.iter().map(String::as_str)) {
+            let detector = Detector::parse(name).map_err(invalid)?;
+            if !config.detectors.contains(&detector) {
+                config.detectors.push(detector);
+            }
+        }
+        Ok(config)
+    }
 }
 
 impl RuntimeConfig {
@@ -429,6 +482,7 @@ impl RuntimeConfig {
             tool_filter: ToolFilter::default(),
             token_exchange: None,
             audit_log: None,
+            masking: MaskingConfig::default(),
         }
     }
 }
@@ -485,7 +539,9 @@ pub fn config_from_args(
     config.audit_log = args
         .audit_log
         .as_deref()
+        .or(api.guardrails.audit_log)
         .map(super::audit::AuditTarget::parse);
+    config.masking = MaskingConfig::parse(api, &args.mask_fields, &args.mask_detectors)?;
     config.token_exchange =
         TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
     Ok(config)
@@ -528,6 +584,12 @@ pub(super) fn check_mode(api: &ApiDescriptor, mode: ServeMode) -> Result<(), Con
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// A masked field or a secret detector is written wrong.
+    #[error("cannot mask answers: {problem}")]
+    Masking {
+        /// What is wrong, naming the field or detector.
+        problem: String,
+    },
     /// No base URL from the command line, the environment or the document.
     #[error(
         "no upstream base URL: the API document names no server; pass --base-url URL or set \

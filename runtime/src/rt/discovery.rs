@@ -249,7 +249,11 @@ pub fn search_result(tools: &[ToolDescriptor], found: &[usize], query: &str) -> 
 }
 
 /// The full description of one operation.
-pub fn describe(tool: &ToolDescriptor, input_schema: &JsonObject) -> CallToolResult {
+pub fn describe(
+    tool: &ToolDescriptor,
+    input_schema: &JsonObject,
+    output_schema: Option<&str>,
+) -> CallToolResult {
     let mut out = json!({
         "name": tool.name,
         "method": tool.plan.method.as_str(),
@@ -268,7 +272,7 @@ pub fn describe(tool: &ToolDescriptor, input_schema: &JsonObject) -> CallToolRes
         "idempotentHint": tool.hints.idempotent,
     });
     out["inputSchema"] = Value::Object(without_header_marks(input_schema));
-    if let Some(schema) = tool.output_schema {
+    if let Some(schema) = output_schema {
         out["outputSchema"] = serde_json::from_str(schema).unwrap_or(Value::Null);
     }
     CallToolResult::structured(out)
@@ -403,7 +407,9 @@ mod tests {
         let Value::Object(listed) = listed else {
             unreachable!()
         };
-        let described = describe(&TOOL, &listed).structured_content.unwrap();
+        let described = describe(&TOOL, &listed, TOOL.output_schema)
+            .structured_content
+            .unwrap();
         assert_eq!(
             described["inputSchema"],
             json!({

@@ -25,6 +25,7 @@ pub mod files;
 pub mod handler;
 pub mod http;
 pub mod inbound;
+pub mod mask;
 pub mod metrics;
 pub mod oauth;
 pub mod params;
@@ -61,7 +62,8 @@ mod tests {
 
     use super::config::RuntimeConfig;
     use super::descriptor::{
-        ApiDescriptor, CallPlan, HttpMethod, ServeMode, ToolDescriptor, ToolHints,
+        ApiDescriptor, CallPlan, Guardrails, HttpMethod, ServeMode, ToolDescriptor, ToolGuardrails,
+        ToolHints,
     };
     use super::request::Upstream;
 
@@ -92,6 +94,7 @@ mod tests {
         },
         tags: &[],
         search_only: false,
+        guardrails: ToolGuardrails::NONE,
     };
 
     /// An API of `tools` in tools mode, with no security scheme and no document.
@@ -107,6 +110,7 @@ mod tests {
             tools,
             mode: ServeMode::Tools,
             openapi: None,
+            guardrails: Guardrails::NONE,
         }
     }
 

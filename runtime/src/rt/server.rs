@@ -9,12 +9,13 @@ use std::sync::{Arc, OnceLock};
 use rmcp::model::{Resource, Tool};
 use tokio::sync::Semaphore;
 
-use super::config::{ConfigError, RuntimeConfig, check_mode};
+use super::config::{ConfigError, MaskingConfig, RuntimeConfig, check_mode};
 use super::credentials::{Credential, EnvCredentials, InsecureCredentials, may_send_credentials};
 use super::descriptor::{ApiDescriptor, BodyShape, HttpMethod, ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::{ExtraTool, ExtraTools};
 use super::fields::FIELDS_ARG;
+use super::mask::{MaskRule, Masker};
 use super::metrics::Metrics;
 use super::oauth::OAuthTokens;
 use super::request::client_builder;
@@ -67,6 +68,11 @@ pub(super) struct State {
     pub(super) metrics: Metrics,
     /// The audit log, with `--audit-log`.
     pub(super) audit: Option<super::audit::Audit>,
+    /// Per operation: what its answers have masked, if anything.
+    pub(super) maskers: Box<[Option<Masker>]>,
+    /// Per operation with masked fields: its output schema loosened to accept masked answers,
+    /// built when first needed.
+    pub(super) masked_output_schemas: Box<[OnceLock<Option<Box<str>>>]>,
 }
 
 impl GeneratedServer {
@@ -166,6 +172,11 @@ impl GeneratedServer {
                     }
                 })?),
             };
+        let maskers = api
+            .tools
+            .iter()
+            .map(|tool| masker_of(tool, &config.masking))
+            .collect::<Result<_, _>>()?;
         Ok(GeneratedServer {
             state: Arc::new(State {
                 api,
@@ -193,6 +204,8 @@ impl GeneratedServer {
                 extra_tools: ExtraTools::default(),
                 metrics: Metrics::new(),
                 audit,
+                maskers,
+                masked_output_schemas: api.tools.iter().map(|_| OnceLock::new()).collect(),
             }),
         })
     }
@@ -306,6 +319,40 @@ impl GeneratedServer {
     pub(super) fn is_served(&self, tool: &ToolDescriptor) -> bool {
         serves(&self.state.config, tool)
     }
+
+    /// The output schema of operation `index` as clients see it: loosened where its answers
+    /// are masked, so that masked answers still match it.
+    pub(super) fn output_schema(&self, index: usize) -> Option<&str> {
+        let state = &self.state;
+        let tool = &state.api.tools[index];
+        let schema = tool.output_schema?;
+        let Some(masker) = &state.maskers[index] else {
+            return Some(schema);
+        };
+        let loosened = state.masked_output_schemas[index].get_or_init(|| {
+            let mut value = serde_json::from_str(schema).ok()?;
+            masker.loosen_schema(&mut value, tool.output_wrapped);
+            Some(value.to_string().into_boxed_str())
+        });
+        Some(loosened.as_deref().unwrap_or(schema))
+    }
+}
+
+/// What the answers of `tool` have masked: the server's fields and detectors, and the tool's
+/// own fields; `None` when nothing.
+fn masker_of(
+    tool: &ToolDescriptor,
+    masking: &MaskingConfig,
+) -> Result<Option<Masker>, ConfigError> {
+    let mut rules = masking.fields.clone();
+    for field in tool.guardrails.masked_fields {
+        rules.push(
+            MaskRule::parse(field).map_err(|problem| ConfigError::Masking {
+                problem: format!("tool `{}`: {problem}", tool.name),
+            })?,
+        );
+    }
+    Ok(Masker::new(rules, &masking.detectors))
 }
 
 /// Whether `config` serves the operation `tool`: any, or with `read_only` those whose method

@@ -7,7 +7,7 @@
 /// The layout of the tables below. Generated code carries the layout it was written for and
 /// refuses to compile against a runtime of another (the generator's `DESCRIPTOR_FORMAT`,
 /// kept equal to this one by a test), with a message that says to regenerate.
-pub const DESCRIPTOR_FORMAT: u32 = 1;
+pub const DESCRIPTOR_FORMAT: u32 = 2;
 
 /// Everything the runtime needs to know about one generated API.
 #[derive(Debug)]
@@ -34,6 +34,72 @@ pub struct ApiDescriptor {
     /// The API document the tools come from (OpenAPI 3.1, limited to the operations of this
     /// table), as compact JSON text: served as the resource `openapi://spec`.
     pub openapi: Option<&'static str>,
+    /// The guardrails the generation settings chose; the server's flags and environment
+    /// override them.
+    pub guardrails: Guardrails,
+}
+
+/// Guardrails of the whole server, as the generation settings chose them (`[masking]`,
+/// `[rate_limits]`, `[audit]` and `confirm` in `mcpgen.toml`). Every value is text the
+/// runtime parses at start, exactly as it parses the flag that overrides it.
+#[derive(Debug, Clone, Copy)]
+pub struct Guardrails {
+    /// Fields masked in every tool's answers (`PATH` or `PATH=redact|remove|last4`; `--mask`).
+    pub masked_fields: &'static [&'static str],
+    /// Detectors of secrets in every answer (`card`, `iban`, `bearer`, `api_key`;
+    /// `--mask-detector`).
+    pub mask_detectors: &'static [&'static str],
+    /// Calls per caller over all tools (`N/s`, `N/m`, `N/h`; `--rate-limit`).
+    pub rate_limit: Option<&'static str>,
+    /// Calls of all callers together (`--global-rate-limit`).
+    pub global_rate_limit: Option<&'static str>,
+    /// Calls one caller may have under way at once (`--max-concurrent-per-caller`).
+    pub max_concurrent_per_caller: Option<usize>,
+    /// HTTP requests without valid credentials per peer address
+    /// (`--unauthenticated-rate-limit`).
+    pub unauthenticated_rate_limit: Option<&'static str>,
+    /// Where the audit log goes: a path, or `-` for stderr (`--audit-log`).
+    pub audit_log: Option<&'static str>,
+    /// Which calls need the user's confirmation: `none`, `destructive` or `writes`
+    /// (`--confirm`).
+    pub confirm: Option<&'static str>,
+}
+
+impl Guardrails {
+    /// No guardrail set at generation time.
+    pub const NONE: Guardrails = Guardrails {
+        masked_fields: &[],
+        mask_detectors: &[],
+        rate_limit: None,
+        global_rate_limit: None,
+        max_concurrent_per_caller: None,
+        unauthenticated_rate_limit: None,
+        audit_log: None,
+        confirm: None,
+    };
+}
+
+/// Guardrails of one tool, on top of the server's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolGuardrails {
+    /// Fields masked in this tool's answers: those `[masking.<operation or tag:NAME>]` names,
+    /// and the properties of its answer schema marked `x-mcpgen-mask` or of a masked `format`
+    /// (JSON pointers).
+    pub masked_fields: &'static [&'static str],
+    /// Calls per caller of this tool (`[rate_limits.<operation or tag:NAME>]`).
+    pub rate_limit: Option<&'static str>,
+    /// Whether calls need the user's confirmation whenever `--confirm` is not `none`, whatever
+    /// the method (`confirm_operations`, or `x-mcpgen` `confirm: true`).
+    pub confirm: bool,
+}
+
+impl ToolGuardrails {
+    /// Nothing beyond the server's guardrails.
+    pub const NONE: ToolGuardrails = ToolGuardrails {
+        masked_fields: &[],
+        rate_limit: None,
+        confirm: false,
+    };
 }
 
 /// How a server offers its operations.
@@ -112,6 +178,8 @@ pub struct ToolDescriptor {
     /// In [`ServeMode::Mixed`], the operation is reached only through the search tools (it
     /// was not among the operations selected as tools of their own).
     pub search_only: bool,
+    /// Masking, rate limit and confirmation of this tool beyond the server's.
+    pub guardrails: ToolGuardrails,
 }
 
 /// MCP tool annotations derived from the HTTP method.

@@ -251,7 +251,11 @@ pub fn search_result(tools: &[ToolDescriptor], found: &[usize], query: &str) -> 
 }
 
 /// The full description of one operation.
-pub fn describe(tool: &ToolDescriptor, input_schema: &JsonObject) -> CallToolResult {
+pub fn describe(
+    tool: &ToolDescriptor,
+    input_schema: &JsonObject,
+    output_schema: Option<&str>,
+) -> CallToolResult {
     let mut out = json!({
         "name": tool.name,
         "method": tool.plan.method.as_str(),
@@ -270,7 +274,7 @@ pub fn describe(tool: &ToolDescriptor, input_schema: &JsonObject) -> CallToolRes
         "idempotentHint": tool.hints.idempotent,
     });
     out["inputSchema"] = Value::Object(without_header_marks(input_schema));
-    if let Some(schema) = tool.output_schema {
+    if let Some(schema) = output_schema {
         out["outputSchema"] = serde_json::from_str(schema).unwrap_or(Value::Null);
     }
     CallToolResult::structured(out)

@@ -96,6 +96,11 @@ impl FieldPath {
         }
     }
 
+    /// The segments: object keys, element indices and `*`.
+    pub fn segments(&self) -> &[String] {
+        &self.segments
+    }
+
     /// The first segment.
     pub fn first(&self) -> Option<&str> {
         self.segments.first().map(String::as_str)

@@ -77,7 +77,7 @@ impl GeneratedServer {
             if self.is_direct(t) {
                 match state.listed_tools[i].get() {
                     Some(tool) => f(tool),
-                    None => f(&mcp_tool(t, state.offers_fields[i])),
+                    None => f(&mcp_tool(t, state.offers_fields[i], self.output_schema(i))),
                 }
             }
         }
@@ -247,7 +247,10 @@ impl GeneratedServer {
                     Some(&index) => {
                         let tool = &api.tools[index];
                         let schema = input_schema(tool, self.state.offers_fields[index]);
-                        (discovery::describe(tool, &schema), false)
+                        (
+                            discovery::describe(tool, &schema, self.output_schema(index)),
+                            false,
+                        )
                     }
                     None => (self.unknown_operation(operation), false),
                 }
@@ -388,7 +391,11 @@ fn input_schema(tool: &ToolDescriptor, offers_fields: bool) -> JsonObject {
     schema
 }
 
-fn mcp_tool(tool: &'static ToolDescriptor, offers_fields: bool) -> Tool {
+fn mcp_tool(
+    tool: &'static ToolDescriptor,
+    offers_fields: bool,
+    output_schema: Option<&str>,
+) -> Tool {
     let mut annotations = ToolAnnotations::new()
         .read_only(tool.hints.read_only)
         .idempotent(tool.hints.idempotent)
@@ -408,7 +415,7 @@ fn mcp_tool(tool: &'static ToolDescriptor, offers_fields: bool) -> Tool {
     if let Some(title) = tool.title {
         mcp = mcp.with_title(title);
     }
-    if let Some(schema) = tool.output_schema {
+    if let Some(schema) = output_schema {
         mcp = mcp.with_raw_output_schema(Arc::new(parse_object(schema)));
     }
     mcp
@@ -485,7 +492,13 @@ impl ServerHandler for GeneratedServer {
         match self.listed(name)? {
             Listed::Operation(i) => Some(
                 state.listed_tools[i]
-                    .get_or_init(|| mcp_tool(&state.api.tools[i], state.offers_fields[i]))
+                    .get_or_init(|| {
+                        mcp_tool(
+                            &state.api.tools[i],
+                            state.offers_fields[i],
+                            self.output_schema(i),
+                        )
+                    })
                     .clone(),
             ),
             Listed::Discovery(i) => state.discovery_tools.get(i).cloned(),

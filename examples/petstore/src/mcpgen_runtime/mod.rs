@@ -27,6 +27,7 @@ pub mod files;
 pub mod handler;
 pub mod http;
 pub mod inbound;
+pub mod mask;
 pub mod metrics;
 pub mod oauth;
 pub mod params;

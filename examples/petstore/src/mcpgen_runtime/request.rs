@@ -348,7 +348,10 @@ fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), &'s
     if is_mcp_header(name.as_str()) || is_reserved_header(&name) {
         return Err("this header is controlled by the server");
     }
-    let value = HeaderValue::from_str(value).map_err(|_| "invalid characters for a header")?;
+    // Bytes beyond ASCII (UTF-8 text) are opaque field content to HTTP (RFC 9110, 5.5);
+    // `from_str` refuses them in newer releases of `http`.
+    let value =
+        HeaderValue::from_bytes(value.as_bytes()).map_err(|_| "invalid characters for a header")?;
     Ok((name, value))
 }
 

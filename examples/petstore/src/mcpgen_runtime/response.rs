@@ -9,6 +9,7 @@ use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
 use super::descriptor::{StreamFormat, ToolDescriptor};
+use super::mask::Masker;
 
 /// The upstream's answer, its body already read up to the configured limit.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub struct UpstreamAnswer<'a> {
     pub truncated: bool,
     /// `METHOD /path` of the request, for messages.
     pub request: &'a str,
+    /// What the answer has masked before the model sees it, if anything.
+    pub mask: Option<&'a Masker>,
 }
 
 /// Builds the tool result for an upstream answer.
@@ -42,7 +45,7 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
         );
         if !answer.body.is_empty() {
             text.push('\n');
-            text.push_str(&body_text(answer.body, &media));
+            text.push_str(&shown_text(answer, &media));
         }
         if answer.truncated {
             text.push_str(&truncation_notice(answer.body.len()));
@@ -61,7 +64,7 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
     }
 
     if answer.truncated {
-        let mut text = body_text(answer.body, &media);
+        let mut text = shown_text(answer, &media);
         text.push_str(&truncation_notice(answer.body.len()));
         if tool.output_schema.is_some() {
             // A cut JSON document cannot be the structured result the tool promises.
@@ -85,23 +88,30 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
     // Some APIs send JSON with no or a generic content type; try JSON whenever the tool
     // promises JSON or the type says so.
     if (is_json || tool.output_schema.is_some() || media.is_empty())
-        && let Ok(value) = serde_json::from_slice::<Value>(answer.body)
+        && let Ok(mut value) = serde_json::from_slice::<Value>(answer.body)
     {
-        let text = String::from_utf8_lossy(answer.body).into_owned();
+        let text = match answer.mask {
+            Some(mask) => {
+                mask.mask_value(&mut value);
+                value.to_string()
+            }
+            // The body as it came: no second serialisation of a large answer.
+            None => String::from_utf8_lossy(answer.body).into_owned(),
+        };
+        if tool.output_schema.is_some() && !tool.output_wrapped && !value.is_object() {
+            return CallToolResult::error(vec![ContentBlock::text(format!(
+                "{} The API documents a JSON object, but the body is {}:\n{text}",
+                performed(answer, &status_line),
+                json_kind(&value),
+            ))]);
+        }
         let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
         if tool.output_schema.is_some() {
-            if tool.output_wrapped {
-                result.structured_content = Some(serde_json::json!({ "result": value }));
-            } else if value.is_object() {
-                result.structured_content = Some(value);
+            result.structured_content = Some(if tool.output_wrapped {
+                serde_json::json!({ "result": value })
             } else {
-                return CallToolResult::error(vec![ContentBlock::text(format!(
-                    "{} The API documents a JSON object, but the body is {}:\n{}",
-                    performed(answer, &status_line),
-                    json_kind(&value),
-                    body_text(answer.body, &media)
-                ))]);
-            }
+                value
+            });
         }
         return result;
     }
@@ -115,7 +125,7 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
         return CallToolResult::error(vec![ContentBlock::text(format!(
             "{} The API documents a JSON response, but {what}:\n{}",
             performed(answer, &status_line),
-            excerpt(&body_text(answer.body, &media))
+            excerpt(&shown_text(answer, &media))
         ))]);
     }
 
@@ -149,7 +159,7 @@ pub fn to_tool_result(tool: &ToolDescriptor, answer: &UpstreamAnswer<'_>) -> Cal
         ]);
     }
 
-    CallToolResult::success(vec![ContentBlock::text(body_text(answer.body, &media))])
+    CallToolResult::success(vec![ContentBlock::text(shown_text(answer, &media))])
 }
 
 /// Whether a `Content-Type` is one of the sequential media types a stream tool reads.
@@ -200,8 +210,10 @@ fn stream_result(
     format: StreamFormat,
     answer: &UpstreamAnswer<'_>,
 ) -> CallToolResult {
-    let items = stream_items(format, answer.body, answer.truncated);
-    let list = Value::Array(items);
+    let mut list = Value::Array(stream_items(format, answer.body, answer.truncated));
+    if let Some(mask) = answer.mask {
+        mask.mask_value(&mut list);
+    }
     let mut text = list.to_string();
     if answer.truncated {
         text.push_str(&format!(
@@ -390,6 +402,18 @@ fn status_line(status: http::StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
         None => format!("HTTP {}", status.as_u16()),
+    }
+}
+
+/// The body as text for the model, masked.
+fn shown_text(answer: &UpstreamAnswer<'_>, media: &str) -> String {
+    let text = body_text(answer.body, media);
+    match answer.mask {
+        Some(mask) => match mask.mask_text(&text) {
+            std::borrow::Cow::Owned(masked) => masked,
+            std::borrow::Cow::Borrowed(_) => text,
+        },
+        None => text,
     }
 }
 
