@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use super::confirm::{ConfirmMode, KeyError};
 use super::credentials::InsecureCredentials;
 use super::descriptor::{ApiDescriptor, ServeMode, ToolDescriptor};
 use super::discovery::DISCOVERY_TOOLS;
@@ -194,6 +195,21 @@ pub struct ServeArgs {
     /// (created 0600, reopened on SIGHUP) or to stderr with `-`. Also `<PREFIX>_AUDIT_LOG`.
     #[arg(long, value_name = "PATH|-")]
     pub audit_log: Option<String>,
+    /// Ask the user (elicitation, or an input-required result for 2026-07-28 clients) before
+    /// calls that change things, and send nothing until the user accepts: `destructive`
+    /// (DELETE and other methods that remove or replace), `writes` (every method that is not
+    /// read-only) or `none` (the default). Also `<PREFIX>_CONFIRM`.
+    #[arg(long, value_enum, value_name = "none|destructive|writes")]
+    pub confirm: Option<ConfirmMode>,
+    /// Also ask before calls of these tools: a tool-name glob (`*`, `?`) or `tag:NAME`;
+    /// repeatable. Also `<PREFIX>_CONFIRM_TOOLS`, comma-separated.
+    #[arg(long = "confirm-tool", value_name = "SELECTOR")]
+    pub confirm_tools: Vec<String>,
+    /// Sign the confirmation state 2026-07-28 clients send back with the key in this file (at
+    /// least 32 bytes) instead of one drawn at random per process: replicas behind one address
+    /// need the same key. Also `<PREFIX>_CONFIRM_KEY_FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub confirm_key_file: Option<PathBuf>,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -287,6 +303,7 @@ impl ServeArgs {
         for (option, value) in [
             ("TLS_CERT", &mut self.tls_cert),
             ("TLS_KEY", &mut self.tls_key),
+            ("CONFIRM_KEY_FILE", &mut self.confirm_key_file),
         ] {
             if value.is_none() {
                 *value = read(option)?.map(PathBuf::from);
@@ -295,12 +312,23 @@ impl ServeArgs {
         for (option, globs) in [
             ("TOOLS", &mut self.tool_globs),
             ("EXCLUDE_TOOLS", &mut self.exclude_tool_globs),
+            ("CONFIRM_TOOLS", &mut self.confirm_tools),
         ] {
             if globs.is_empty()
                 && let Some(list) = read(option)?
             {
                 *globs = list.split(',').map(|g| g.trim().to_owned()).collect();
             }
+        }
+        if self.confirm.is_none()
+            && let Some(mode) = read("CONFIRM")?
+        {
+            self.confirm = Some(ConfirmMode::from_str(&mode, true).map_err(|_| {
+                ConfigError::UnreadableVariable {
+                    name: format!("{prefix}_CONFIRM"),
+                    problem: "must be none, destructive or writes",
+                }
+            })?);
         }
         self.allow_unauthenticated |= flag("ALLOW_UNAUTHENTICATED")?;
         self.read_only |= flag("READ_ONLY")?;
@@ -407,6 +435,16 @@ pub struct RuntimeConfig {
     pub token_exchange: Option<TokenExchangeSettings>,
     /// Where the audit log goes (`--audit-log`), if anywhere.
     pub audit_log: Option<super::audit::AuditTarget>,
+    /// Which operations wait for the user's confirmation, by what their method does
+    /// (`--confirm`).
+    pub confirm: ConfirmMode,
+    /// Operations that wait for the user's confirmation whatever `confirm` says: tool-name
+    /// globs (`*`, `?`) or `tag:NAME` (`--confirm-tool`). A selector that names no operation
+    /// stops the server.
+    pub confirm_tools: Vec<String>,
+    /// The file with the key confirmation states are signed with (`--confirm-key-file`);
+    /// `None`: a key drawn at random when the server starts.
+    pub confirm_key_file: Option<PathBuf>,
 }
 
 impl RuntimeConfig {
@@ -429,6 +467,9 @@ impl RuntimeConfig {
             tool_filter: ToolFilter::default(),
             token_exchange: None,
             audit_log: None,
+            confirm: ConfirmMode::None,
+            confirm_tools: Vec::new(),
+            confirm_key_file: None,
         }
     }
 }
@@ -486,6 +527,9 @@ pub fn config_from_args(
         .audit_log
         .as_deref()
         .map(super::audit::AuditTarget::parse);
+    config.confirm = args.confirm.unwrap_or_default();
+    config.confirm_tools = args.confirm_tools.clone();
+    config.confirm_key_file = args.confirm_key_file.clone();
     config.token_exchange =
         TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
     Ok(config)
@@ -644,6 +688,20 @@ pub enum ConfigError {
         /// The server's tool names, comma-separated (cut after 20).
         tools: String,
     },
+    /// A `--confirm-tool` selector names no operation.
+    #[error(
+        "--confirm-tool `{selector}` matches no operation of this server (a tool-name glob, or \
+         tag:NAME); the operations are: {tools}"
+    )]
+    UnmatchedConfirmSelector {
+        /// The selector.
+        selector: String,
+        /// The operations' names, comma-separated (cut after 20).
+        tools: String,
+    },
+    /// The key confirmation states are signed with cannot be had.
+    #[error(transparent)]
+    ConfirmKey(#[from] KeyError),
     /// The audit log's file cannot be opened for appending.
     #[error("cannot open the audit log {path}: {source}")]
     AuditLog {
