@@ -20,6 +20,7 @@ pub mod chaos;
 pub mod dockerfile;
 pub mod oidc;
 pub mod petstore;
+pub mod python;
 
 pub use petstore_upstream::{RecordedRequest, Upstream};
 

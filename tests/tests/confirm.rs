@@ -1,12 +1,14 @@
 //! Confirmation before calls that change things (`--confirm`, `--confirm-tool`): the user is
 //! asked through elicitation (2025 clients on stdio or with `--sessions`) or an input-required
 //! result (2026-07-28 clients), and the upstream sees no request before the user accepts.
-//! Every client here is a real MCP client (rmcp's, or raw JSON-RPC for what a client library
-//! will not send: altered and replayed `requestState`s) against the example upstream.
+//! Every client here is a real MCP client (rmcp's, the MCP Python SDK's, or raw JSON-RPC for
+//! what a client library will not send: altered and replayed `requestState`s) against the
+//! example upstream.
 
 use std::sync::{Arc, Mutex};
 
 use mcpgen_tests::petstore::{ENV_TOKEN, Petstore, TOKEN_VAR, upstream};
+use mcpgen_tests::python;
 use mcpgen_tests::{
     HttpServer, RecordedRequest, Upstream, assert_ok, call, call_operation, ensure_crypto_provider,
     stdio_client_with, text,
@@ -584,4 +586,49 @@ async fn http_request_states_cannot_be_forged_altered_or_moved() {
     for server in [a, b, own] {
         server.stop().await;
     }
+}
+
+#[tokio::test]
+async fn python_sdk_2026_client_is_asked_and_its_answer_decides() {
+    let up = upstream().await;
+    let server = Petstore::Standalone
+        .http(
+            &up,
+            &["--confirm", "destructive"],
+            &[(TOKEN_VAR, ENV_TOKEN)],
+        )
+        .await;
+    let run = |pet: &'static str, answer: &'static str| {
+        let url = server.url.clone();
+        async move {
+            let arguments = json!({"petId": pet}).to_string();
+            python::run_script(
+                "confirm_client.py",
+                &[&url, "deletePet", &arguments, answer],
+            )
+            .await
+        }
+    };
+    let accepted = run("3", "accept").await;
+    assert_eq!(accepted["isError"], false, "{accepted}");
+    assert_eq!(accepted["asked"].as_array().map(Vec::len), Some(1));
+    assert!(
+        accepted["asked"][0]
+            .as_str()
+            .unwrap()
+            .contains("DELETE /pets/{petId}"),
+        "{accepted}"
+    );
+    assert_eq!(deletes(&up).len(), 1);
+    let declined = run("1", "decline").await;
+    assert_eq!(declined["isError"], true, "{declined}");
+    assert!(
+        declined["text"]
+            .as_str()
+            .unwrap()
+            .contains("The user declined `deletePet`"),
+        "{declined}"
+    );
+    assert_eq!(deletes(&up).len(), 1);
+    server.stop().await;
 }
