@@ -190,28 +190,11 @@ impl<'a> Asker<'a> {
             Asker::Unable(Unreachable::NoElicitation)
         }
     }
-
-    /// How a call a hand-written tool makes while serving this one can ask: on the same
-    /// connection, or not at all.
-    pub fn nested(self) -> Self {
-        match self {
-            Asker::Elicit(peer) => Asker::Elicit(peer),
-            Asker::Unable(why) => Asker::Unable(why),
-            Asker::InputRequired { .. } => Asker::Unable(Unreachable::Nested),
-        }
-    }
-
-    /// The connection elicitation requests go out on, if any.
-    pub fn peer(self) -> Option<&'a Peer<RoleServer>> {
-        match self {
-            Asker::Elicit(peer) => Some(peer),
-            _ => None,
-        }
-    }
 }
 
 /// An [`Asker`] a hand-written tool keeps for the calls of generated tools it makes: the
-/// same connection's elicitation, or why nobody can be asked (see [`Asker::nested`]).
+/// same connection's elicitation, or why nobody can be asked (a 2026-07-28 client's
+/// input-required answer cannot come from a nested call).
 #[derive(Clone)]
 pub enum NestedAsker {
     /// Ask on this connection.
@@ -229,7 +212,7 @@ impl Default for NestedAsker {
 impl NestedAsker {
     /// What the calls made while serving a call that `outer` could ask for can ask.
     pub fn of(outer: Asker<'_>) -> Self {
-        match outer.nested() {
+        match outer {
             Asker::Elicit(peer) => NestedAsker::Elicit(peer.clone()),
             Asker::Unable(why) => NestedAsker::Unable(why),
             Asker::InputRequired { .. } => NestedAsker::Unable(Unreachable::Nested),
