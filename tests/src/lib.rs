@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use mcpgen_codegen::Settings;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
-use rmcp::service::RunningService;
+use rmcp::service::{RunningService, Service};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -20,6 +20,7 @@ pub mod chaos;
 pub mod dockerfile;
 pub mod oidc;
 pub mod petstore;
+pub mod python;
 
 pub use petstore_upstream::{RecordedRequest, Upstream};
 
@@ -183,6 +184,17 @@ generated_servers! {
 
 /// Starts the server on stdio with the given extra arguments and environment, and connects.
 pub async fn stdio_client(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Client {
+    stdio_client_with((), bin, args, env).await
+}
+
+/// [`stdio_client`] with a client whose `handler` answers the server's requests (elicitation,
+/// for one) and declares its capabilities.
+pub async fn stdio_client_with<H: ClientHandler>(
+    handler: H,
+    bin: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> RunningService<RoleClient, H> {
     let mut command = Command::new(bin);
     command.args(args).env_remove("PETSTORE_BEARER_AUTH_TOKEN");
     for (k, v) in env {
@@ -192,7 +204,8 @@ pub async fn stdio_client(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Cl
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the server starts");
-    ().serve(transport)
+    handler
+        .serve(transport)
         .await
         .expect("MCP initialisation over stdio")
 }
@@ -287,11 +300,22 @@ impl HttpServer {
 
     /// Connects an MCP client, optionally sending `Authorization: Bearer <token>`.
     pub async fn client(&self, bearer: Option<&str>) -> Client {
+        self.client_with((), bearer).await
+    }
+
+    /// [`Self::client`] with a client whose `handler` answers the server's requests and
+    /// declares its capabilities.
+    pub async fn client_with<H: ClientHandler>(
+        &self,
+        handler: H,
+        bearer: Option<&str>,
+    ) -> RunningService<RoleClient, H> {
         ensure_crypto_provider();
         let mut config = StreamableHttpClientTransportConfig::with_uri(self.url.clone());
         config.auth_header = bearer.map(str::to_owned);
         let transport = StreamableHttpClientTransport::from_config(config);
-        ().serve(transport)
+        handler
+            .serve(transport)
             .await
             .expect("MCP initialisation over HTTP")
     }
@@ -330,8 +354,13 @@ impl HttpServer {
     }
 }
 
-/// Calls a tool with JSON arguments.
-pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
+/// Calls a tool with JSON arguments (answering any input the server asks for through the
+/// client's handler).
+pub async fn call<S: Service<RoleClient>>(
+    client: &RunningService<RoleClient, S>,
+    tool: &str,
+    args: Value,
+) -> CallToolResult {
     let Value::Object(map) = args else {
         panic!("arguments must be an object")
     };
@@ -352,7 +381,11 @@ pub fn text(result: &CallToolResult) -> String {
 }
 
 /// Calls an operation through `call_operation` (search and mixed mode) with `arguments`.
-pub async fn call_operation(client: &Client, name: &str, arguments: Value) -> CallToolResult {
+pub async fn call_operation<S: Service<RoleClient>>(
+    client: &RunningService<RoleClient, S>,
+    name: &str,
+    arguments: Value,
+) -> CallToolResult {
     call(
         client,
         "call_operation",

@@ -1,6 +1,9 @@
 //! One call of an operation, after dispatch: validate the arguments → choose credentials →
 //! build the request → send it (repeated where safe) → shape the answer into a tool result.
 //!
+//! A call that needs the user's confirmation ([`confirm`](super::confirm)) asks between
+//! validation and credentials: nothing is fetched or sent before the user accepts.
+//!
 //! Every way of reaching an operation (its own tool, `call_operation`, a resource read, a
 //! hand-written tool calling it) runs through `GeneratedServer::call_operation`. A step that
 //! fails ends the call with a [`CallError`], which the model reads as a tool error; upstream
@@ -8,12 +11,14 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, JsonObject};
 use serde_json::Value;
 
 use super::audit::{
-    AuditEntry, McpTokenIndex, PeerAddr, sensitive_properties, summarize_arguments,
+    AuditEntry, McpTokenIndex, PeerAddr, looks_like_credential, sensitive_properties,
+    summarize_arguments,
 };
+use super::confirm::{Asker, ConfirmError};
 use super::credentials::{
     Credential, InsecureCredentials, Secret, choose_credentials, presented_by_caller,
 };
@@ -80,6 +85,9 @@ pub enum CallError {
     /// security alternatives; the environment's are not added to them.
     #[error("{0}")]
     CallerCredentials(String),
+    /// The call needs the user's confirmation, and did not get it.
+    #[error(transparent)]
+    Confirmation(#[from] ConfirmError),
     /// The server is stopping and takes no more calls.
     #[error("the server is shutting down")]
     ShuttingDown,
@@ -125,15 +133,16 @@ pub struct Inbound<'a> {
     /// The HTTP request's extensions: what the transport found out about it (its id, the
     /// static token that matched, the peer's address), for the audit log.
     pub extensions: Option<&'a http::Extensions>,
+    /// How the user behind the call can be asked to confirm it.
+    pub asker: Asker<'a>,
 }
 
 impl<'a> Inbound<'a> {
-    /// A request known only by its headers (or nothing).
+    /// A request known only by its headers (or nothing): nobody can be asked to confirm it.
     pub fn from_headers(headers: Option<&'a http::HeaderMap>) -> Self {
         Inbound {
             headers,
-            caller: None,
-            extensions: None,
+            ..Inbound::default()
         }
     }
 }
@@ -180,7 +189,8 @@ impl Exchange {
 
 impl GeneratedServer {
     /// Calls operation `index`. `strict_output`: the result must match the operation's output
-    /// schema (it was called as a tool that declares it), which limits field selection.
+    /// schema (it was called as a tool that declares it), which limits field selection. The
+    /// answer is input-required when the user must first confirm the call (2026-07-28 clients).
     pub(super) async fn call_operation(
         &self,
         index: usize,
@@ -188,7 +198,7 @@ impl GeneratedServer {
         arguments: Option<JsonObject>,
         inbound: Inbound<'_>,
         strict_output: bool,
-    ) -> CallToolResult {
+    ) -> CallToolResponse {
         let metrics = &self.state.metrics;
         let started = Instant::now();
         let _in_flight = metrics.in_flight();
@@ -199,6 +209,14 @@ impl GeneratedServer {
         });
         let called = async {
             let (args, selection) = self.checked_arguments(index, tool, arguments)?;
+            if let Some(ask) = self.confirm(index, tool, &args, inbound).await? {
+                return Ok((
+                    CallToolResponse::InputRequired(ask),
+                    Outcome::InputRequired,
+                    None,
+                    None,
+                ));
+            }
             let mut credentials = self.credentials_for(tool, inbound).await?;
             let _permit = self
                 .state
@@ -246,16 +264,27 @@ impl GeneratedServer {
                 Exchange::Answer { body, .. } => Some(body.len()),
                 Exchange::Failed(_) => None,
             };
-            Ok::<_, CallError>((result, outcome, exchange.status(), bytes))
+            Ok::<_, CallError>((
+                CallToolResponse::Complete(result),
+                outcome,
+                exchange.status(),
+                bytes,
+            ))
         };
         let (result, outcome, status, bytes) = match called.await {
             Ok(done) => done,
             Err(e) => {
-                let outcome = match e {
+                let outcome = match &e {
                     CallError::InvalidArguments { .. } => Outcome::InvalidArguments,
+                    CallError::Confirmation(refused) => refused.outcome(),
                     _ => Outcome::Refused,
                 };
-                (CallToolResult::from(e), outcome, None, None)
+                (
+                    CallToolResponse::Complete(CallToolResult::from(e)),
+                    outcome,
+                    None,
+                    None,
+                )
             }
         };
         let elapsed = started.elapsed();
@@ -295,6 +324,13 @@ impl GeneratedServer {
         if self.state.audit.is_none() {
             return JsonObject::new();
         }
+        summarize_arguments(arguments, self.sensitive_arguments(schema))
+    }
+
+    /// Whether an argument's value must not be shown (in the audit log, in a confirmation
+    /// question): its name looks like a credential, it is an API key parameter of the API, or
+    /// `schema` marks it sensitive.
+    pub(super) fn sensitive_arguments(&self, schema: &JsonObject) -> impl Fn(&str) -> bool {
         let sensitive = sensitive_properties(schema);
         let keys: Vec<&str> = self
             .state
@@ -306,9 +342,11 @@ impl GeneratedServer {
                 _ => None,
             })
             .collect();
-        summarize_arguments(arguments, |name| {
-            sensitive.iter().any(|s| s == name) || keys.iter().any(|k| k.eq_ignore_ascii_case(name))
-        })
+        move |name: &str| {
+            looks_like_credential(name)
+                || sensitive.iter().any(|s| s == name)
+                || keys.iter().any(|k| k.eq_ignore_ascii_case(name))
+        }
     }
 
     /// Records a finished call of a tool that is not an operation (a search tool, a
@@ -1093,9 +1131,8 @@ mod tests {
             Duration::from_secs(600),
         );
         let by = |caller| Inbound {
-            headers: None,
             caller,
-            extensions: None,
+            ..Inbound::default()
         };
         let alice = &caller;
         // `apiKey` or `bearerAuth`: the exchanged token as the bearer, without the key.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use super::confirm::{ConfirmMode, KeyError};
 use super::credentials::InsecureCredentials;
 use super::descriptor::{ApiDescriptor, ServeMode, ToolDescriptor};
 use super::discovery::DISCOVERY_TOOLS;
@@ -207,6 +208,21 @@ pub struct ServeArgs {
     /// comma-separated.
     #[arg(long = "mask-detector", value_name = "NAME")]
     pub mask_detectors: Vec<String>,
+    /// Ask the user (elicitation, or an input-required result for 2026-07-28 clients) before
+    /// calls that change things, and send nothing until the user accepts: `destructive`
+    /// (DELETE and other methods that remove or replace), `writes` (every method that is not
+    /// read-only) or `none` (the default). Also `<PREFIX>_CONFIRM`.
+    #[arg(long, value_enum, value_name = "none|destructive|writes")]
+    pub confirm: Option<ConfirmMode>,
+    /// Also ask before calls of these tools: a tool-name glob (`*`, `?`) or `tag:NAME`;
+    /// repeatable. Also `<PREFIX>_CONFIRM_TOOLS`, comma-separated.
+    #[arg(long = "confirm-tool", value_name = "SELECTOR")]
+    pub confirm_tools: Vec<String>,
+    /// Sign the confirmation state 2026-07-28 clients send back with the key in this file (at
+    /// least 32 bytes) instead of one drawn at random per process: replicas behind one address
+    /// need the same key. Also `<PREFIX>_CONFIRM_KEY_FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub confirm_key_file: Option<PathBuf>,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -300,6 +316,7 @@ impl ServeArgs {
         for (option, value) in [
             ("TLS_CERT", &mut self.tls_cert),
             ("TLS_KEY", &mut self.tls_key),
+            ("CONFIRM_KEY_FILE", &mut self.confirm_key_file),
         ] {
             if value.is_none() {
                 *value = read(option)?.map(PathBuf::from);
@@ -310,12 +327,23 @@ impl ServeArgs {
             ("EXCLUDE_TOOLS", &mut self.exclude_tool_globs),
             ("MASK", &mut self.mask_fields),
             ("MASK_DETECTORS", &mut self.mask_detectors),
+            ("CONFIRM_TOOLS", &mut self.confirm_tools),
         ] {
             if globs.is_empty()
                 && let Some(list) = read(option)?
             {
                 *globs = list.split(',').map(|g| g.trim().to_owned()).collect();
             }
+        }
+        if self.confirm.is_none()
+            && let Some(mode) = read("CONFIRM")?
+        {
+            self.confirm = Some(ConfirmMode::from_str(&mode, true).map_err(|_| {
+                ConfigError::UnreadableVariable {
+                    name: format!("{prefix}_CONFIRM"),
+                    problem: "must be none, destructive or writes",
+                }
+            })?);
         }
         self.allow_unauthenticated |= flag("ALLOW_UNAUTHENTICATED")?;
         self.read_only |= flag("READ_ONLY")?;
@@ -425,6 +453,16 @@ pub struct RuntimeConfig {
     /// What every tool's answers have masked (`--mask`, `--mask-detector`, and the generated
     /// server's `[masking]` settings).
     pub masking: MaskingConfig,
+    /// Which operations wait for the user's confirmation, by what their method does
+    /// (`--confirm`).
+    pub confirm: ConfirmMode,
+    /// Operations that wait for the user's confirmation whatever `confirm` says: tool-name
+    /// globs (`*`, `?`) or `tag:NAME` (`--confirm-tool`). A selector that names no operation
+    /// stops the server.
+    pub confirm_tools: Vec<String>,
+    /// The file with the key confirmation states are signed with (`--confirm-key-file`);
+    /// `None`: a key drawn at random when the server starts.
+    pub confirm_key_file: Option<PathBuf>,
 }
 
 /// The masking of every tool's answers; tools add their own fields (see
@@ -483,6 +521,9 @@ impl RuntimeConfig {
             token_exchange: None,
             audit_log: None,
             masking: MaskingConfig::default(),
+            confirm: ConfirmMode::None,
+            confirm_tools: Vec::new(),
+            confirm_key_file: None,
         }
     }
 }
@@ -542,6 +583,18 @@ pub fn config_from_args(
         .or(api.guardrails.audit_log)
         .map(super::audit::AuditTarget::parse);
     config.masking = MaskingConfig::parse(api, &args.mask_fields, &args.mask_detectors)?;
+    config.confirm = match (args.confirm, api.guardrails.confirm) {
+        (Some(mode), _) => mode,
+        (None, Some(generated)) => ConfirmMode::from_str(generated, false).map_err(|_| {
+            ConfigError::UnreadableVariable {
+                name: "the generated `confirm` setting".to_owned(),
+                problem: "must be none, destructive or writes",
+            }
+        })?,
+        (None, None) => ConfirmMode::None,
+    };
+    config.confirm_tools = args.confirm_tools.clone();
+    config.confirm_key_file = args.confirm_key_file.clone();
     config.token_exchange =
         TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
     Ok(config)
@@ -706,6 +759,20 @@ pub enum ConfigError {
         /// The server's tool names, comma-separated (cut after 20).
         tools: String,
     },
+    /// A `--confirm-tool` selector names no operation.
+    #[error(
+        "--confirm-tool `{selector}` matches no operation of this server (a tool-name glob, or \
+         tag:NAME); the operations are: {tools}"
+    )]
+    UnmatchedConfirmSelector {
+        /// The selector.
+        selector: String,
+        /// The operations' names, comma-separated (cut after 20).
+        tools: String,
+    },
+    /// The key confirmation states are signed with cannot be had.
+    #[error(transparent)]
+    ConfirmKey(#[from] KeyError),
     /// The audit log's file cannot be opened for appending.
     #[error("cannot open the audit log {path}: {source}")]
     AuditLog {

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::call::{Inbound, check_arguments};
 use super::config::ConfigError;
+use super::confirm::{NestedAsker, completed};
 use super::descriptor::ToolHints;
 use super::resource_server::Caller;
 use super::server::GeneratedServer;
@@ -35,6 +36,8 @@ pub struct ToolContext {
     server: GeneratedServer,
     headers: Option<http::HeaderMap>,
     caller: Option<Caller>,
+    /// How the calls it makes can ask the user to confirm them.
+    asker: NestedAsker,
 }
 
 impl ToolContext {
@@ -45,6 +48,7 @@ impl ToolContext {
             server,
             headers,
             caller: None,
+            asker: NestedAsker::default(),
         }
     }
 
@@ -53,6 +57,13 @@ impl ToolContext {
     /// the server exchanges tokens).
     pub(super) fn acting_for(mut self, caller: Option<Caller>) -> Self {
         self.caller = caller;
+        self
+    }
+
+    /// The context of a call whose user can be asked through `asker`: a generated tool this
+    /// tool calls that needs the user's confirmation asks the same way, where it can.
+    pub(super) fn asking(mut self, asker: NestedAsker) -> Self {
+        self.asker = asker;
         self
     }
 }
@@ -76,8 +87,12 @@ impl ToolContext {
             headers: self.headers.as_ref(),
             caller: self.caller.as_ref(),
             extensions: None,
+            asker: self.asker.asker(),
         };
-        self.server.dispatch(tool, Some(arguments), inbound).await
+        self.server
+            .dispatch(tool, Some(arguments), inbound)
+            .await
+            .map(completed)
     }
 }
 

@@ -27,6 +27,14 @@ pub enum Outcome {
     InvalidArguments,
     /// Refused before sending: no usable credential, a token that could not be fetched.
     Refused,
+    /// The call needs the user's confirmation and the client was asked with an
+    /// input-required result: nothing was sent, the client may retry with the answer.
+    InputRequired,
+    /// The user declined (or dismissed) the confirmation: nothing was sent.
+    Declined,
+    /// The call needs the user's confirmation and none could be had (the client cannot be
+    /// asked, no answer came, or its `requestState` is not valid): nothing was sent.
+    Unconfirmed,
 }
 
 impl Outcome {
@@ -38,6 +46,9 @@ impl Outcome {
             Outcome::Unreachable => "unreachable",
             Outcome::InvalidArguments => "invalid_arguments",
             Outcome::Refused => "refused",
+            Outcome::InputRequired => "input_required",
+            Outcome::Declined => "declined",
+            Outcome::Unconfirmed => "unconfirmed",
         }
     }
 }
