@@ -35,6 +35,8 @@ pub struct ToolContext {
     server: GeneratedServer,
     headers: Option<http::HeaderMap>,
     caller: Option<Caller>,
+    /// The tool runs within a call the rate limits admitted: its own calls are not counted.
+    admitted: bool,
 }
 
 impl ToolContext {
@@ -45,6 +47,7 @@ impl ToolContext {
             server,
             headers,
             caller: None,
+            admitted: false,
         }
     }
 
@@ -53,6 +56,14 @@ impl ToolContext {
     /// the server exchanges tokens).
     pub(super) fn acting_for(mut self, caller: Option<Caller>) -> Self {
         self.caller = caller;
+        self
+    }
+
+    /// The context of a call the rate limits admitted: the tools this tool calls are part of
+    /// that call, and not counted again (nor held back by the caller's concurrency cap, which
+    /// the call itself already takes a place of).
+    pub(super) fn within_admitted_call(mut self) -> Self {
+        self.admitted = true;
         self
     }
 }
@@ -76,6 +87,7 @@ impl ToolContext {
             headers: self.headers.as_ref(),
             caller: self.caller.as_ref(),
             extensions: None,
+            admitted: self.admitted,
         };
         self.server.dispatch(tool, Some(arguments), inbound).await
     }

@@ -18,7 +18,7 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
 
-use super::call::{CallError, Inbound};
+use super::call::{CallError, Inbound, tool_outcome};
 use super::descriptor::{ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::ToolContext;
@@ -192,17 +192,25 @@ impl GeneratedServer {
                 .await;
             // A call that reached an operation has its line from `call_operation`.
             if !audited {
-                self.audit_tool(name, summary, &result, inbound, started);
+                self.audit_tool(name, summary, tool_outcome(&result), inbound, started);
             }
             return Some(result);
         }
         let extra = self.state.extra_tools.get(name)?;
         let started = std::time::Instant::now();
         let summary = self.audit_arguments(arguments.as_ref(), &extra.tool().input_schema);
-        let context = ToolContext::new(self.clone(), inbound.headers.cloned())
-            .acting_for(inbound.caller.cloned());
-        let result = extra.call(arguments, context).await;
-        self.audit_tool(name, summary, &result, inbound, started);
+        let (result, outcome) = match self.admit(name, &[], inbound) {
+            Ok(_admission) => {
+                let context = ToolContext::new(self.clone(), inbound.headers.cloned())
+                    .acting_for(inbound.caller.cloned())
+                    .within_admitted_call();
+                let result = extra.call(arguments, context).await;
+                let outcome = tool_outcome(&result);
+                (result, outcome)
+            }
+            Err(refused) => (CallToolResult::from(refused), "rate_limited"),
+        };
+        self.audit_tool(name, summary, outcome, inbound, started);
         Some(result)
     }
 
@@ -420,6 +428,7 @@ fn inbound(context: &RequestContext<RoleServer>) -> Inbound<'_> {
         headers: parts.map(|parts| &parts.headers),
         caller: parts.and_then(|parts| parts.extensions.get::<Caller>()),
         extensions: parts.map(|parts| &parts.extensions),
+        admitted: false,
     }
 }
 

@@ -1,6 +1,6 @@
 //! What a server counts, for `/metrics` (Prometheus / OpenMetrics text): calls by tool and
-//! outcome, their latency, upstream answers by status class, retries, calls in flight and
-//! refused endpoint credentials.
+//! outcome, their latency, upstream answers by status class, retries, calls in flight,
+//! refused endpoint credentials and what the rate limits refused.
 //!
 //! Labels take only values from the server's own table (tool names, fixed outcome and class
 //! names), never from a caller: an unknown tool name sent a million times must not become a
@@ -27,6 +27,8 @@ pub enum Outcome {
     InvalidArguments,
     /// Refused before sending: no usable credential, a token that could not be fetched.
     Refused,
+    /// Refused before sending by a rate limit or the caller's concurrency cap.
+    RateLimited,
 }
 
 impl Outcome {
@@ -38,6 +40,7 @@ impl Outcome {
             Outcome::Unreachable => "unreachable",
             Outcome::InvalidArguments => "invalid_arguments",
             Outcome::Refused => "refused",
+            Outcome::RateLimited => "rate_limited",
         }
     }
 }
@@ -63,6 +66,7 @@ pub struct Metrics {
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
     auth_failures: Counter<u64, AtomicU64>,
     audit_dropped: Counter<u64, AtomicU64>,
+    rate_limited: Family<[(&'static str, &'static str); 1], Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -88,6 +92,7 @@ impl Metrics {
         let in_flight = Gauge::default();
         let auth_failures = Counter::default();
         let audit_dropped = Counter::default();
+        let rate_limited = Family::default();
         registry.register(
             "tool_calls",
             "Calls of operations, by tool and outcome",
@@ -123,6 +128,11 @@ impl Metrics {
             "Audit log lines dropped because the writer fell behind",
             audit_dropped.clone(),
         );
+        registry.register(
+            "rate_limited",
+            "Tool calls and unauthenticated HTTP requests refused by a rate limit, by limit",
+            rate_limited.clone(),
+        );
         Metrics {
             registry,
             calls,
@@ -132,6 +142,7 @@ impl Metrics {
             in_flight,
             auth_failures,
             audit_dropped,
+            rate_limited,
         }
     }
 
@@ -179,6 +190,12 @@ impl Metrics {
         self.audit_dropped.inc();
     }
 
+    /// Counts a tool call or an unauthenticated HTTP request refused by a rate limit: `caller`,
+    /// `global`, `tool`, `concurrency` or `unauthenticated`.
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.rate_limited.get_or_create(&[("limit", limit)]).inc();
+    }
+
     /// Everything counted, as OpenMetrics text.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -212,6 +229,7 @@ mod tests {
         metrics.retried();
         metrics.auth_failed();
         metrics.audit_dropped();
+        metrics.rate_limited("caller");
         {
             let _a = metrics.in_flight();
             let _b = metrics.in_flight();
@@ -228,6 +246,7 @@ mod tests {
             "mcp_upstream_retries_total 1",
             "mcp_auth_failures_total 1",
             "mcp_audit_dropped_total 1",
+            r#"mcp_rate_limited_total{limit="caller"} 1"#,
             "mcp_calls_in_flight 0",
             "# EOF",
         ] {

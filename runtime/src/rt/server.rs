@@ -17,6 +17,7 @@ use super::extra::{ExtraTool, ExtraTools};
 use super::fields::FIELDS_ARG;
 use super::metrics::Metrics;
 use super::oauth::OAuthTokens;
+use super::rate_limit::RateLimiter;
 use super::request::client_builder;
 use super::token_exchange::TokenExchange;
 use super::validate::{ArgumentValidator, SchemaError};
@@ -67,6 +68,8 @@ pub(super) struct State {
     pub(super) metrics: Metrics,
     /// The audit log, with `--audit-log`.
     pub(super) audit: Option<super::audit::Audit>,
+    /// The rate limits and what they have counted.
+    pub(super) rate_limiter: RateLimiter,
 }
 
 impl GeneratedServer {
@@ -153,6 +156,7 @@ impl GeneratedServer {
             .map(|t| config.field_selection && t.output_schema.is_some() && !has_own_fields_arg(t))
             .collect();
         let permits = Semaphore::new(config.max_concurrent_calls.max(1));
+        let rate_limiter = RateLimiter::new(config.rate_limits.clone());
         let audit =
             match &config.audit_log {
                 None => None,
@@ -193,6 +197,7 @@ impl GeneratedServer {
                 extra_tools: ExtraTools::default(),
                 metrics: Metrics::new(),
                 audit,
+                rate_limiter,
             }),
         })
     }
@@ -281,14 +286,38 @@ impl GeneratedServer {
             .map(|t| t.name)
             .chain(tools.iter().map(ExtraTool::name))
             .collect();
-        if let Some(glob) = filter.unmatched(&every_name).first() {
+        let listed = || {
             let mut listed: Vec<&str> = every_name.iter().copied().take(20).collect();
             if every_name.len() > 20 {
                 listed.push("...");
             }
+            listed.join(", ")
+        };
+        if let Some(glob) = filter.unmatched(&every_name).first() {
             return Err(ConfigError::UnmatchedToolGlob {
                 glob: (*glob).to_owned(),
-                tools: listed.join(", "),
+                tools: listed(),
+            });
+        }
+        let mut tags: Vec<&str> = state
+            .api
+            .tools
+            .iter()
+            .flat_map(|t| t.tags)
+            .copied()
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let limits = &state.config.rate_limits;
+        if let Some(selector) = limits.unmatched_selectors(&every_name, &tags).first() {
+            return Err(ConfigError::UnmatchedRateLimit {
+                selector: (*selector).to_owned(),
+                tools: listed(),
+                tags: if tags.is_empty() {
+                    "none".to_owned()
+                } else {
+                    tags.join(", ")
+                },
             });
         }
         let tools = tools
