@@ -1,5 +1,6 @@
-//! One call of an operation, after dispatch: validate the arguments → choose credentials →
-//! build the request → send it (repeated where safe) → shape the answer into a tool result.
+//! One call of an operation, after dispatch: validate the arguments → admit it under the rate
+//! limits → choose credentials → build the request → send it (repeated where safe) → shape the
+//! answer into a tool result.
 //!
 //! A call that needs the user's confirmation ([`confirm`](super::confirm)) asks between
 //! validation and credentials: nothing is fetched or sent before the user accepts.
@@ -26,6 +27,7 @@ use super::descriptor::{HttpMethod, SecurityKind, ToolDescriptor};
 use super::fields::{self, FIELDS_ARG, FieldPath};
 use super::metrics::Outcome;
 use super::oauth::OAuthError;
+use super::rate_limit::{Admission, CallerKey, Refusal};
 use super::request::{self, PreparedRequest};
 use super::resource_server::Caller;
 use super::response::{UpstreamAnswer, is_stream_media, to_tool_result};
@@ -91,6 +93,9 @@ pub enum CallError {
     /// The server is stopping and takes no more calls.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// A rate limit or the concurrency cap refuses the call; nothing was sent.
+    #[error("{0}")]
+    RateLimited(Refusal),
 }
 
 /// A call error is a tool error with its message.
@@ -135,6 +140,9 @@ pub struct Inbound<'a> {
     pub extensions: Option<&'a http::Extensions>,
     /// How the user behind the call can be asked to confirm it.
     pub asker: Asker<'a>,
+    /// The call is made by a hand-written tool within a call of the caller's that the rate
+    /// limits have admitted already: it is not counted again.
+    pub admitted: bool,
 }
 
 impl<'a> Inbound<'a> {
@@ -143,6 +151,51 @@ impl<'a> Inbound<'a> {
         Inbound {
             headers,
             ..Inbound::default()
+        }
+    }
+
+    /// Who calls, as the transport found out: the one identity the audit log names and the
+    /// rate limits count by.
+    pub fn caller_id(&self) -> CallerId<'a> {
+        let extensions = self.extensions;
+        if let Some(caller) = self.caller {
+            CallerId::Subject(&caller.subject)
+        } else if let Some(McpTokenIndex(i)) = extensions.and_then(|e| e.get::<McpTokenIndex>()) {
+            CallerId::McpToken(*i)
+        } else if let Some(PeerAddr(peer)) = extensions.and_then(|e| e.get::<PeerAddr>()) {
+            CallerId::Peer(*peer)
+        } else if self.headers.is_some() {
+            CallerId::Http
+        } else {
+            CallerId::Stdio
+        }
+    }
+}
+
+/// Who made a call (never a credential).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerId<'a> {
+    /// The subject of a verified OAuth access token.
+    Subject(&'a str),
+    /// The static MCP token (`--mcp-token`) at this position matched.
+    McpToken(usize),
+    /// An HTTP request without authentication, from this address.
+    Peer(std::net::SocketAddr),
+    /// An HTTP request nothing else identifies (one made outside the transport).
+    Http,
+    /// The stdio client, or a call made outside any transport.
+    Stdio,
+}
+
+/// As the audit log writes it: the subject, `mcp-token#N`, the address, `http` or `stdio`.
+impl std::fmt::Display for CallerId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallerId::Subject(subject) => f.write_str(subject),
+            CallerId::McpToken(i) => write!(f, "mcp-token#{i}"),
+            CallerId::Peer(peer) => write!(f, "{peer}"),
+            CallerId::Http => f.write_str("http"),
+            CallerId::Stdio => f.write_str("stdio"),
         }
     }
 }
@@ -217,6 +270,8 @@ impl GeneratedServer {
                     None,
                 ));
             }
+            // Held until the call ends: it is under way for the concurrency cap till then.
+            let _admission = self.admit(tool.name, tool.tags, inbound)?;
             let mut credentials = self.credentials_for(tool, inbound).await?;
             let _permit = self
                 .state
@@ -277,6 +332,7 @@ impl GeneratedServer {
                 let outcome = match &e {
                     CallError::InvalidArguments { .. } => Outcome::InvalidArguments,
                     CallError::Confirmation(refused) => refused.outcome(),
+                    CallError::RateLimited(_) => Outcome::RateLimited,
                     _ => Outcome::Refused,
                 };
                 (
@@ -349,21 +405,38 @@ impl GeneratedServer {
         }
     }
 
+    /// Admits a call of the tool `name` (an operation's `tags` with it) under the rate limits
+    /// for as long as the admission lives, or refuses it (counted in `/metrics`). A call a
+    /// hand-written tool makes within an admitted call is not counted again.
+    pub(super) fn admit(
+        &self,
+        name: &str,
+        tags: &[&str],
+        inbound: Inbound<'_>,
+    ) -> Result<Admission<'_>, CallError> {
+        let limiter = &self.state.rate_limiter;
+        if inbound.admitted || !limiter.limits_calls() {
+            return Ok(Admission::unlimited());
+        }
+        let caller = CallerKey::from(inbound.caller_id());
+        limiter
+            .admit(caller, name, tags, Instant::now())
+            .map_err(|refusal| {
+                self.state.metrics.rate_limited(refusal.label());
+                CallError::RateLimited(refusal)
+            })
+    }
+
     /// Records a finished call of a tool that is not an operation (a search tool, a
-    /// hand-written tool): `ok`, or `tool_error` when its result is an error.
+    /// hand-written tool) that ended with `outcome` (see [`tool_outcome`]).
     pub(super) fn audit_tool(
         &self,
         tool: &str,
         arguments: JsonObject,
-        result: &CallToolResult,
+        outcome: &str,
         inbound: Inbound<'_>,
         started: Instant,
     ) {
-        let outcome = if result.is_error == Some(true) {
-            "tool_error"
-        } else {
-            "ok"
-        };
         self.audit(
             AuditEntry {
                 tool,
@@ -389,17 +462,7 @@ impl GeneratedServer {
             .headers
             .and_then(|h| h.get("mcp-session-id"))
             .and_then(|v| v.to_str().ok());
-        entry.caller = if let Some(caller) = inbound.caller {
-            caller.subject.clone()
-        } else if let Some(McpTokenIndex(i)) = extensions.and_then(|e| e.get::<McpTokenIndex>()) {
-            format!("mcp-token#{i}")
-        } else if let Some(PeerAddr(peer)) = extensions.and_then(|e| e.get::<PeerAddr>()) {
-            peer.to_string()
-        } else if inbound.headers.is_some() {
-            "http".to_owned()
-        } else {
-            "stdio".to_owned()
-        };
+        entry.caller = inbound.caller_id().to_string();
         entry.time = Some(SystemTime::now());
         audit.record(&entry, &self.state.metrics);
     }
@@ -827,6 +890,16 @@ impl GeneratedServer {
         let validator = self.state.output_validators[index]
             .get_or_init(|| ArgumentValidator::from_embedded(schema));
         validator.as_ref().is_ok_and(|v| v.check(value).is_ok())
+    }
+}
+
+/// How a call of a tool that is not an operation ended, for the audit log: `ok`, or
+/// `tool_error` when its result is an error.
+pub(super) fn tool_outcome(result: &CallToolResult) -> &'static str {
+    if result.is_error == Some(true) {
+        "tool_error"
+    } else {
+        "ok"
     }
 }
 

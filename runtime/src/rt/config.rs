@@ -3,6 +3,7 @@
 //! command line leaves out), and the [`ConfigError`]s that stop a server before it serves.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use super::descriptor::{ApiDescriptor, ServeMode, ToolDescriptor};
 use super::discovery::DISCOVERY_TOOLS;
 use super::mask::{Detector, MaskRule};
 use super::oauth::{TokenUrlError, TokenUrlOverride};
+use super::rate_limit::{Rate, RateError, RateLimits, parse_tool_rate};
 use super::request::Upstream;
 use super::retry::RetryPolicy;
 use super::token_exchange::TokenExchangeSettings;
@@ -223,6 +225,32 @@ pub struct ServeArgs {
     /// need the same key. Also `<PREFIX>_CONFIRM_KEY_FILE`.
     #[arg(long, value_name = "FILE")]
     pub confirm_key_file: Option<PathBuf>,
+    /// Each caller may make at most N tool calls per second (`N/s`), minute (`N/m`) or hour
+    /// (`N/h`) to all tools together, in a burst of N or spread out; past it a call is a tool
+    /// error saying when to try again. Callers are told apart as the audit log names them.
+    /// Also `<PREFIX>_RATE_LIMIT`.
+    #[arg(long, value_name = "N/s")]
+    pub rate_limit: Option<Rate>,
+    /// All callers together may make at most this many tool calls (`N/s`, `N/m`, `N/h`). Also
+    /// `<PREFIX>_GLOBAL_RATE_LIMIT`.
+    #[arg(long, value_name = "N/s")]
+    pub global_rate_limit: Option<Rate>,
+    /// Each caller may make at most this many calls of the tools a selector matches (a tool's
+    /// name, or `tag:NAME` for the operations with that tag, together); repeatable. Also
+    /// `<PREFIX>_TOOL_RATE_LIMIT`, comma-separated.
+    #[arg(long = "tool-rate-limit", value_name = "SELECTOR=N/s", value_parser = parse_tool_rate)]
+    pub tool_rate_limits: Vec<(String, Rate)>,
+    /// Each caller may have at most N tool calls under way at once. Also
+    /// `<PREFIX>_MAX_CONCURRENT_PER_CALLER`.
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_per_caller: Option<NonZeroU32>,
+    /// HTTP transport with --mcp-token or --oauth-issuer: each peer address may send at most
+    /// this many requests that fail authentication (default 60/m); past it, requests from
+    /// there that carry no credential checkable at once get HTTP 429 with `Retry-After`,
+    /// before any token is checked with the authorization server. Also
+    /// `<PREFIX>_UNAUTHENTICATED_RATE_LIMIT`.
+    #[arg(long, value_name = "N/s")]
+    pub unauthenticated_rate_limit: Option<Rate>,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -347,6 +375,42 @@ impl ServeArgs {
         }
         self.allow_unauthenticated |= flag("ALLOW_UNAUTHENTICATED")?;
         self.read_only |= flag("READ_ONLY")?;
+        let unusable = |option: &str, source: RateError| ConfigError::UnusableRateVariable {
+            name: format!("{prefix}_{option}"),
+            source,
+        };
+        for (option, rate) in [
+            ("RATE_LIMIT", &mut self.rate_limit),
+            ("GLOBAL_RATE_LIMIT", &mut self.global_rate_limit),
+            (
+                "UNAUTHENTICATED_RATE_LIMIT",
+                &mut self.unauthenticated_rate_limit,
+            ),
+        ] {
+            if rate.is_none()
+                && let Some(text) = read(option)?
+            {
+                *rate = Some(text.parse().map_err(|e| unusable(option, e))?);
+            }
+        }
+        if self.tool_rate_limits.is_empty()
+            && let Some(list) = read("TOOL_RATE_LIMIT")?
+        {
+            self.tool_rate_limits = list
+                .split(',')
+                .map(|entry| parse_tool_rate(entry.trim()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| unusable("TOOL_RATE_LIMIT", e))?;
+        }
+        if self.max_concurrent_per_caller.is_none()
+            && let Some(text) = read("MAX_CONCURRENT_PER_CALLER")?
+        {
+            let max = text.parse().map_err(|_| ConfigError::UnreadableVariable {
+                name: format!("{prefix}_MAX_CONCURRENT_PER_CALLER"),
+                problem: "must be a whole number of at least 1",
+            })?;
+            self.max_concurrent_per_caller = Some(max);
+        }
         Ok(())
     }
 }
@@ -463,6 +527,8 @@ pub struct RuntimeConfig {
     /// The file with the key confirmation states are signed with (`--confirm-key-file`);
     /// `None`: a key drawn at random when the server starts.
     pub confirm_key_file: Option<PathBuf>,
+    /// Rate limits and quotas (`--rate-limit`, `--tool-rate-limit`, ...).
+    pub rate_limits: RateLimits,
 }
 
 /// The masking of every tool's answers; tools add their own fields (see
@@ -524,6 +590,7 @@ impl RuntimeConfig {
             confirm: ConfirmMode::None,
             confirm_tools: Vec::new(),
             confirm_key_file: None,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -597,6 +664,44 @@ pub fn config_from_args(
     config.confirm_key_file = args.confirm_key_file.clone();
     config.token_exchange =
         TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
+    // The flags win over what the server was generated with (`[rate_limits]`).
+    let generated = |setting: &str, text: Option<&str>| -> Result<Option<Rate>, ConfigError> {
+        text.map(|t| {
+            t.parse::<Rate>()
+                .map_err(|source| ConfigError::UnusableRateVariable {
+                    name: format!("(the generated setting rate_limits.{setting})"),
+                    source,
+                })
+        })
+        .transpose()
+    };
+    let guardrails = &api.guardrails;
+    let mut per_tool = Vec::new();
+    for tool in api.tools {
+        if let Some(rate) = generated(tool.name, tool.guardrails.rate_limit)? {
+            per_tool.push((tool.name.to_owned(), rate));
+        }
+    }
+    per_tool.extend(args.tool_rate_limits.iter().cloned());
+    config.rate_limits = RateLimits {
+        per_caller: args
+            .rate_limit
+            .or(generated("per_caller", guardrails.rate_limit)?),
+        global: args
+            .global_rate_limit
+            .or(generated("global", guardrails.global_rate_limit)?),
+        max_concurrent_per_caller: args.max_concurrent_per_caller.or(guardrails
+            .max_concurrent_per_caller
+            .and_then(|n| NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)))),
+        unauthenticated: args
+            .unauthenticated_rate_limit
+            .or(generated(
+                "unauthenticated",
+                guardrails.unauthenticated_rate_limit,
+            )?)
+            .unwrap_or(config.rate_limits.unauthenticated),
+        per_tool,
+    };
     Ok(config)
 }
 
@@ -773,6 +878,27 @@ pub enum ConfigError {
     /// The key confirmation states are signed with cannot be had.
     #[error(transparent)]
     ConfirmKey(#[from] KeyError),
+    /// A `--tool-rate-limit` selector names no tool and no tag.
+    #[error(
+        "--tool-rate-limit `{selector}` matches no tool of this server (a tool's name, or tag:NAME \
+         for one of the operations' tags); the tools are: {tools}; the tags: {tags}"
+    )]
+    UnmatchedRateLimit {
+        /// The selector.
+        selector: String,
+        /// The server's tool names, comma-separated (cut after 20).
+        tools: String,
+        /// The operations' tags, comma-separated.
+        tags: String,
+    },
+    /// An environment variable that sets a rate limit cannot be read as one.
+    #[error("the environment variable {name}: {source}; fix or unset it")]
+    UnusableRateVariable {
+        /// The variable.
+        name: String,
+        /// What is wrong with its value.
+        source: RateError,
+    },
     /// The audit log's file cannot be opened for appending.
     #[error("cannot open the audit log {path}: {source}")]
     AuditLog {
@@ -975,6 +1101,67 @@ mod tests {
         assert!(filter.serves("getPet") && !filter.serves("deletePet"));
         assert!(!filter.serves("inventory"));
         assert_eq!(filter.unmatched(&["getPet", "deletePet"]), ["nothing"]);
+    }
+
+    #[test]
+    fn rate_limits_come_from_the_flags_or_else_the_environment() {
+        let env = |name: &str| {
+            let value = match name {
+                "P_RATE_LIMIT" => "5/m",
+                "P_GLOBAL_RATE_LIMIT" => "100/s",
+                "P_TOOL_RATE_LIMIT" => "getThing=1/h, tag:pets=2/min",
+                "P_MAX_CONCURRENT_PER_CALLER" => "3",
+                _ => return None,
+            };
+            Some(value.into())
+        };
+        let mut args = ServeArgs::parse_from([
+            "server",
+            "--base-url",
+            "https://api.example.com",
+            "--rate-limit",
+            "7/s",
+        ]);
+        args.fill_from("P", env).unwrap();
+        let limits = config_from_args(&NO_SERVER, &args).unwrap().rate_limits;
+        let rate = |text: &str| text.parse::<Rate>().unwrap();
+        assert_eq!(limits.per_caller, Some(rate("7/s")), "the flag wins");
+        assert_eq!(limits.global, Some(rate("100/s")));
+        assert_eq!(
+            limits.per_tool,
+            [
+                ("getThing".to_owned(), rate("1/h")),
+                ("tag:pets".to_owned(), rate("2/m"))
+            ]
+        );
+        assert_eq!(limits.max_concurrent_per_caller, NonZeroU32::new(3));
+        assert_eq!(limits.unauthenticated, rate("60/m"));
+
+        let refused = |name: &str, value: &str| {
+            let mut args = ServeArgs::parse_from(["server"]);
+            let var = |n: &str| (n == name).then(|| value.into());
+            args.fill_from("P", var).unwrap_err().to_string()
+        };
+        for (name, value, says) in [
+            ("P_RATE_LIMIT", "5/day", "N/s, N/m (or N/min) or N/h"),
+            (
+                "P_UNAUTHENTICATED_RATE_LIMIT",
+                "0/m",
+                "N/s, N/m (or N/min) or N/h",
+            ),
+            ("P_TOOL_RATE_LIMIT", "getThing", "TOOL=RATE or tag:TAG=RATE"),
+            ("P_MAX_CONCURRENT_PER_CALLER", "0", "at least 1"),
+        ] {
+            let error = refused(name, value);
+            assert!(error.contains(name) && error.contains(says), "{error}");
+        }
+        let error = ServeArgs::try_parse_from(["server", "--rate-limit", "0/s"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--rate-limit") && error.contains("N/s, N/m (or N/min) or N/h"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -69,15 +69,6 @@ pub enum ConfirmMode {
 }
 
 impl ConfirmMode {
-    /// The flag's value, for messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConfirmMode::None => "none",
-            ConfirmMode::Destructive => "destructive",
-            ConfirmMode::Writes => "writes",
-        }
-    }
-
     /// Whether a tool with these hints asks in this mode.
     fn covers(self, hints: ToolHints) -> bool {
         match self {

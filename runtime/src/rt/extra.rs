@@ -38,6 +38,8 @@ pub struct ToolContext {
     caller: Option<Caller>,
     /// How the calls it makes can ask the user to confirm them.
     asker: NestedAsker,
+    /// The tool runs within a call the rate limits admitted: its own calls are not counted.
+    admitted: bool,
 }
 
 impl ToolContext {
@@ -49,6 +51,7 @@ impl ToolContext {
             headers,
             caller: None,
             asker: NestedAsker::default(),
+            admitted: false,
         }
     }
 
@@ -64,6 +67,14 @@ impl ToolContext {
     /// tool calls that needs the user's confirmation asks the same way, where it can.
     pub(super) fn asking(mut self, asker: NestedAsker) -> Self {
         self.asker = asker;
+        self
+    }
+
+    /// The context of a call the rate limits admitted: the tools this tool calls are part of
+    /// that call, and not counted again (nor held back by the caller's concurrency cap, which
+    /// the call itself already takes a place of).
+    pub(super) fn within_admitted_call(mut self) -> Self {
+        self.admitted = true;
         self
     }
 }
@@ -88,6 +99,7 @@ impl ToolContext {
             caller: self.caller.as_ref(),
             extensions: None,
             asker: self.asker.asker(),
+            admitted: self.admitted,
         };
         self.server
             .dispatch(tool, Some(arguments), inbound)

@@ -18,7 +18,7 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
 
-use super::call::{CallError, Inbound};
+use super::call::{CallError, Inbound, tool_outcome};
 use super::confirm::{Asker, NestedAsker, completed};
 use super::descriptor::{ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
@@ -195,18 +195,26 @@ impl GeneratedServer {
                 .await;
             // A call that reached an operation has its line from `call_operation`.
             if let (false, CallToolResponse::Complete(result)) = (audited, &result) {
-                self.audit_tool(name, summary, result, inbound, started);
+                self.audit_tool(name, summary, tool_outcome(result), inbound, started);
             }
             return Some(result);
         }
         let extra = self.state.extra_tools.get(name)?;
         let started = std::time::Instant::now();
         let summary = self.audit_arguments(arguments.as_ref(), &extra.tool().input_schema);
-        let context = ToolContext::new(self.clone(), inbound.headers.cloned())
-            .acting_for(inbound.caller.cloned())
-            .asking(NestedAsker::of(inbound.asker));
-        let result = extra.call(arguments, context).await;
-        self.audit_tool(name, summary, &result, inbound, started);
+        let (result, outcome) = match self.admit(name, &[], inbound) {
+            Ok(_admission) => {
+                let context = ToolContext::new(self.clone(), inbound.headers.cloned())
+                    .acting_for(inbound.caller.cloned())
+                    .asking(NestedAsker::of(inbound.asker))
+                    .within_admitted_call();
+                let result = extra.call(arguments, context).await;
+                let outcome = tool_outcome(&result);
+                (result, outcome)
+            }
+            Err(refused) => (CallToolResult::from(refused), "rate_limited"),
+        };
+        self.audit_tool(name, summary, outcome, inbound, started);
         Some(result.into())
     }
 
@@ -460,6 +468,7 @@ fn inbound<'a>(
         caller: parts.and_then(|parts| parts.extensions.get::<Caller>()),
         extensions: parts.map(|parts| &parts.extensions),
         asker,
+        admitted: false,
     }
 }
 

@@ -778,7 +778,9 @@ async fn splice_tool_list(
 }
 
 /// Lets a request through only with `Authorization: Bearer <one of the tokens>`, which it
-/// then removes; a failure is counted and answered 401 with `WWW-Authenticate: Bearer`.
+/// then removes; a failure is counted and answered 401 with `WWW-Authenticate: Bearer`, or
+/// 429 once its address has failed `--unauthenticated-rate-limit` times. Comparing with the
+/// tokens costs next to nothing, so a valid token is let through whatever its address did.
 async fn require_token(
     tokens: Arc<StaticTokens>,
     server: GeneratedServer,
@@ -786,6 +788,10 @@ async fn require_token(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let Some(index) = tokens.matching(request.headers()) else {
+        let peer = inbound::peer_ip(request.extensions());
+        if let Some(refused) = inbound::limit_unauthenticated(&server, peer) {
+            return refused;
+        }
         server.metrics().auth_failed();
         return inbound::unauthorized();
     };

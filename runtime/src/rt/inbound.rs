@@ -1,18 +1,22 @@
 //! Who is calling over HTTP: how the MCP endpoint authenticates its callers (static bearer
 //! tokens, OAuth access tokens, or nobody), decided once before the server listens; the
-//! refusal to serve a non-loopback address to anybody at all; the static token check; and
-//! CORS for the browser origins the operator allows.
+//! refusal to serve a non-loopback address to anybody at all; the static token check; the
+//! HTTP 429 for addresses that keep failing authentication; and CORS for the browser origins
+//! the operator allows.
 //!
 //! Over stdio there is one caller, the process that started the server: nothing here applies.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::response::IntoResponse;
 
 use super::config::{ConfigError, ServeArgs};
 use super::credentials::Secret;
 use super::descriptor::{ApiDescriptor, ParamLocation, SecurityKind};
+use super::rate_limit::retry_after_secs;
+use super::server::GeneratedServer;
 
 /// How the MCP endpoint authenticates its callers.
 #[derive(Debug, Clone)]
@@ -185,6 +189,55 @@ pub fn unauthorized() -> axum::response::Response {
         http::StatusCode::UNAUTHORIZED,
         [(http::header::WWW_AUTHENTICATE, "Bearer")],
         "this MCP endpoint requires `Authorization: Bearer <token>`",
+    )
+        .into_response()
+}
+
+/// The address of the peer a request came from (the accept loop puts it there).
+pub fn peer_ip(extensions: &http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<super::audit::PeerAddr>()
+        .map(|peer| peer.0.ip())
+}
+
+/// How long a request from `peer` that fails authentication must wait for its answer to be a
+/// 401 rather than a 429 (`--unauthenticated-rate-limit`); `None` when it need not wait.
+pub fn unauthenticated_wait(server: &GeneratedServer, peer: Option<IpAddr>) -> Option<Duration> {
+    let wait = server
+        .state
+        .rate_limiter
+        .unauthenticated_wait(peer?, Instant::now());
+    (!wait.is_zero()).then_some(wait)
+}
+
+/// Counts a request from `peer` that failed authentication; the 429 to answer it with when
+/// its address has used up `--unauthenticated-rate-limit`.
+pub fn limit_unauthenticated(
+    server: &GeneratedServer,
+    peer: Option<IpAddr>,
+) -> Option<axum::response::Response> {
+    let limiter = &server.state.rate_limiter;
+    let wait = limiter
+        .unauthenticated_failure(peer?, Instant::now())
+        .err()?;
+    Some(too_many_unauthenticated(server, wait))
+}
+
+/// The answer to a request from an address that has failed authentication too often: 429,
+/// with `Retry-After`. Counted in `mcp_rate_limited_total{limit="unauthenticated"}`.
+pub fn too_many_unauthenticated(
+    server: &GeneratedServer,
+    wait: Duration,
+) -> axum::response::Response {
+    server.metrics().rate_limited("unauthenticated");
+    let secs = retry_after_secs(wait);
+    (
+        http::StatusCode::TOO_MANY_REQUESTS,
+        [(http::header::RETRY_AFTER, secs.to_string())],
+        format!(
+            "too many requests without valid credentials from this address; try again in \
+             {secs} s"
+        ),
     )
         .into_response()
 }

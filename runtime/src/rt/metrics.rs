@@ -1,6 +1,6 @@
 //! What a server counts, for `/metrics` (Prometheus / OpenMetrics text): calls by tool and
-//! outcome, their latency, upstream answers by status class, retries, calls in flight and
-//! refused endpoint credentials.
+//! outcome, their latency, upstream answers by status class, retries, calls in flight,
+//! refused endpoint credentials and what the rate limits refused.
 //!
 //! Labels take only values from the server's own table (tool names, fixed outcome and class
 //! names), never from a caller: an unknown tool name sent a million times must not become a
@@ -35,6 +35,8 @@ pub enum Outcome {
     /// The call needs the user's confirmation and none could be had (the client cannot be
     /// asked, no answer came, or its `requestState` is not valid): nothing was sent.
     Unconfirmed,
+    /// Refused before sending by a rate limit or the caller's concurrency cap.
+    RateLimited,
 }
 
 impl Outcome {
@@ -49,6 +51,7 @@ impl Outcome {
             Outcome::InputRequired => "input_required",
             Outcome::Declined => "declined",
             Outcome::Unconfirmed => "unconfirmed",
+            Outcome::RateLimited => "rate_limited",
         }
     }
 }
@@ -74,6 +77,7 @@ pub struct Metrics {
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
     auth_failures: Counter<u64, AtomicU64>,
     audit_dropped: Counter<u64, AtomicU64>,
+    rate_limited: Family<[(&'static str, &'static str); 1], Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -99,6 +103,7 @@ impl Metrics {
         let in_flight = Gauge::default();
         let auth_failures = Counter::default();
         let audit_dropped = Counter::default();
+        let rate_limited = Family::default();
         registry.register(
             "tool_calls",
             "Calls of operations, by tool and outcome",
@@ -134,6 +139,11 @@ impl Metrics {
             "Audit log lines dropped because the writer fell behind",
             audit_dropped.clone(),
         );
+        registry.register(
+            "rate_limited",
+            "Tool calls and unauthenticated HTTP requests refused by a rate limit, by limit",
+            rate_limited.clone(),
+        );
         Metrics {
             registry,
             calls,
@@ -143,6 +153,7 @@ impl Metrics {
             in_flight,
             auth_failures,
             audit_dropped,
+            rate_limited,
         }
     }
 
@@ -190,6 +201,12 @@ impl Metrics {
         self.audit_dropped.inc();
     }
 
+    /// Counts a tool call or an unauthenticated HTTP request refused by a rate limit: `caller`,
+    /// `global`, `tool`, `concurrency` or `unauthenticated`.
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.rate_limited.get_or_create(&[("limit", limit)]).inc();
+    }
+
     /// Everything counted, as OpenMetrics text.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -223,6 +240,7 @@ mod tests {
         metrics.retried();
         metrics.auth_failed();
         metrics.audit_dropped();
+        metrics.rate_limited("caller");
         {
             let _a = metrics.in_flight();
             let _b = metrics.in_flight();
@@ -239,6 +257,7 @@ mod tests {
             "mcp_upstream_retries_total 1",
             "mcp_auth_failures_total 1",
             "mcp_audit_dropped_total 1",
+            r#"mcp_rate_limited_total{limit="caller"} 1"#,
             "mcp_calls_in_flight 0",
             "# EOF",
         ] {

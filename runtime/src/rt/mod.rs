@@ -6,9 +6,10 @@
 //! ([`serve`], [`stdio`], [`http`] with [`trace`] ids, [`metrics`], optional [`tls`] and its
 //! callers checked by [`inbound`]), answers the MCP methods ([`handler`]) and runs each call of
 //! an operation through one path ([`call`]): validate the arguments ([`validate`], [`fields`]),
-//! ask the user where the call needs it ([`confirm`]), choose credentials ([`credentials`],
-//! [`oauth`], [`token_exchange`]), build the request ([`request`], [`params`], [`files`]), send
-//! it ([`retry`]) and shape the answer ([`response`]).
+//! ask the user where the call needs it ([`confirm`]), admit the call under the
+//! [`rate_limit`]s, choose credentials ([`credentials`], [`oauth`], [`token_exchange`]), build
+//! the request ([`request`], [`params`], [`files`]), send it ([`retry`]) and shape the answer
+//! ([`response`], [`mask`]).
 
 pub mod audit;
 pub mod call;
@@ -30,6 +31,7 @@ pub mod mask;
 pub mod metrics;
 pub mod oauth;
 pub mod params;
+pub mod rate_limit;
 pub mod request;
 pub mod resource_server;
 pub mod response;

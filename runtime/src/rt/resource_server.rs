@@ -94,6 +94,10 @@ pub enum Rejection {
     Invalid(String),
     /// The authorization server cannot be reached to check the token.
     Unavailable(String),
+    /// The token could be checked only by asking the authorization server (for its keys, or
+    /// at its introspection endpoint), which this request may not make the server do: its
+    /// address has failed authentication too often.
+    NotChecked,
 }
 
 /// What the authorization server's metadata says (only URLs [`is_safe_url`] accepts).
@@ -362,8 +366,14 @@ impl ResourceServer {
         value
     }
 
-    /// Checks the bearer token of a request.
-    pub async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, Rejection> {
+    /// Checks the bearer token of a request; without `may_ask_issuer`, only with what is at
+    /// hand (keys fetched before, introspection verdicts cached), never asking the
+    /// authorization server.
+    pub async fn authenticate(
+        &self,
+        headers: &http::HeaderMap,
+        may_ask_issuer: bool,
+    ) -> Result<Caller, Rejection> {
         let token = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -375,9 +385,9 @@ impl ResourceServer {
             .filter(|t| !t.is_empty())
             .ok_or(Rejection::Missing)?;
         let mut caller = if token.split('.').count() == 3 {
-            self.verify_jwt(token).await
+            self.verify_jwt(token, may_ask_issuer).await
         } else if self.introspection_url.is_some() {
-            self.introspect(token).await
+            self.introspect(token, may_ask_issuer).await
         } else {
             Err(Rejection::Invalid(
                 "not a JWT, and no introspection endpoint is configured".to_owned(),
@@ -387,7 +397,7 @@ impl ResourceServer {
         Ok(caller)
     }
 
-    async fn verify_jwt(&self, token: &str) -> Result<Caller, Rejection> {
+    async fn verify_jwt(&self, token: &str, may_ask_issuer: bool) -> Result<Caller, Rejection> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| Rejection::Invalid(format!("unreadable JWT header: {e}")))?;
         if !ALLOWED.contains(&header.alg) {
@@ -396,7 +406,9 @@ impl ResourceServer {
                 header.alg
             )));
         }
-        let jwk = self.key_for(header.kid.as_deref(), header.alg).await?;
+        let jwk = self
+            .key_for(header.kid.as_deref(), header.alg, may_ask_issuer)
+            .await?;
         let key = DecodingKey::from_jwk(&jwk)
             .map_err(|e| Rejection::Invalid(format!("unusable key: {e}")))?;
         let mut validation = Validation::new(header.alg);
@@ -411,8 +423,14 @@ impl ResourceServer {
     }
 
     /// The key `kid` names (or the only key for `alg` when the token names none), fetching
-    /// the key set when it is missing, stale, or lacks that key (rate-limited).
-    async fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<Jwk, Rejection> {
+    /// the key set when it is missing, stale, or lacks that key (rate-limited), if
+    /// `may_ask_issuer`.
+    async fn key_for(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+        may_ask_issuer: bool,
+    ) -> Result<Jwk, Rejection> {
         let find = |keys: &[Jwk]| -> Option<Jwk> {
             let usable = |k: &&Jwk| key_fits(k, alg);
             match kid {
@@ -438,6 +456,9 @@ impl ResourceServer {
             {
                 return Ok(found);
             }
+        }
+        if !may_ask_issuer {
+            return Err(Rejection::NotChecked);
         }
         let stale = self
             .keys
@@ -510,9 +531,10 @@ impl ResourceServer {
         get_json(&self.client, url).await
     }
 
-    /// Asks the introspection endpoint about an opaque token; verdicts are cached by the
-    /// token's SHA-256 (never the token itself) until the token expires, at most a minute.
-    async fn introspect(&self, token: &str) -> Result<Caller, Rejection> {
+    /// Asks the introspection endpoint about an opaque token (if `may_ask_issuer`); verdicts
+    /// are cached by the token's SHA-256 (never the token itself) until the token expires, at
+    /// most a minute.
+    async fn introspect(&self, token: &str, may_ask_issuer: bool) -> Result<Caller, Rejection> {
         let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
             .as_ref()
             .try_into()
@@ -527,6 +549,9 @@ impl ResourceServer {
             {
                 return Ok(caller.clone());
             }
+        }
+        if !may_ask_issuer {
+            return Err(Rejection::NotChecked);
         }
         let url = match &self.introspection_url {
             Some(url) => url.clone(),
@@ -750,6 +775,12 @@ async fn read_json(mut response: reqwest::Response, url: &str) -> Result<Value, 
 /// them (SEP-835: the client asks for more and tries again). The token is removed before the
 /// request goes on: it is never forwarded upstream. The caller travels on as a request
 /// extension.
+///
+/// Requests that fail count against their address's `--unauthenticated-rate-limit`; once it
+/// is used up, tokens from there are checked only with what is at hand (keys fetched before,
+/// cached introspection verdicts) and the others get 429 without the authorization server
+/// being asked: a flood of made-up tokens can neither make the server hammer it nor lock out
+/// valid callers behind the same address.
 pub async fn require_access_token(
     rs: std::sync::Arc<ResourceServer>,
     server: super::server::GeneratedServer,
@@ -758,9 +789,14 @@ pub async fn require_access_token(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (mut parts, body) = request.into_parts();
-    let caller = match rs.authenticate(&parts.headers).await {
+    let peer = super::inbound::peer_ip(&parts.extensions);
+    let throttled = super::inbound::unauthenticated_wait(&server, peer);
+    let caller = match rs.authenticate(&parts.headers, throttled.is_none()).await {
         Ok(caller) => caller,
         Err(rejection) => {
+            if let Some(refused) = super::inbound::limit_unauthenticated(&server, peer) {
+                return refused;
+            }
             server.metrics().auth_failed();
             let (status, error, text) = match &rejection {
                 Rejection::Missing => (
@@ -775,6 +811,12 @@ pub async fn require_access_token(
                         Some("invalid_token"),
                         "the access token is not valid for this MCP endpoint",
                     )
+                }
+                // Throttled when it arrived; its address has a token again since, so the next
+                // try is checked in full.
+                Rejection::NotChecked => {
+                    let wait = throttled.unwrap_or_default();
+                    return super::inbound::too_many_unauthenticated(&server, wait);
                 }
                 Rejection::Unavailable(reason) => {
                     tracing::warn!("cannot check access tokens: {reason}");

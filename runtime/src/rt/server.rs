@@ -19,6 +19,7 @@ use super::fields::FIELDS_ARG;
 use super::mask::{MaskRule, Masker};
 use super::metrics::Metrics;
 use super::oauth::OAuthTokens;
+use super::rate_limit::RateLimiter;
 use super::request::client_builder;
 use super::token_exchange::TokenExchange;
 use super::validate::{ArgumentValidator, SchemaError};
@@ -80,6 +81,8 @@ pub(super) struct State {
     pub(super) confirms: bool,
     /// Signs and checks the confirmation states of 2026-07-28 clients.
     pub(super) confirm_key: StateKey,
+    /// The rate limits and what they have counted.
+    pub(super) rate_limiter: RateLimiter,
 }
 
 impl GeneratedServer {
@@ -186,6 +189,7 @@ impl GeneratedServer {
             Some(path) => StateKey::from_file(path)?,
             None => StateKey::random()?,
         };
+        let rate_limiter = RateLimiter::new(config.rate_limits.clone());
         let audit =
             match &config.audit_log {
                 None => None,
@@ -236,6 +240,7 @@ impl GeneratedServer {
                 confirm_needed,
                 confirms,
                 confirm_key,
+                rate_limiter,
             }),
         })
     }
@@ -328,6 +333,27 @@ impl GeneratedServer {
             return Err(ConfigError::UnmatchedToolGlob {
                 glob: (*glob).to_owned(),
                 tools: listed_names(every_name.iter().copied()),
+            });
+        }
+        let mut tags: Vec<&str> = state
+            .api
+            .tools
+            .iter()
+            .flat_map(|t| t.tags)
+            .copied()
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let limits = &state.config.rate_limits;
+        if let Some(selector) = limits.unmatched_selectors(&every_name, &tags).first() {
+            return Err(ConfigError::UnmatchedRateLimit {
+                selector: (*selector).to_owned(),
+                tools: listed_names(every_name.iter().copied()),
+                tags: if tags.is_empty() {
+                    "none".to_owned()
+                } else {
+                    tags.join(", ")
+                },
             });
         }
         let tools = tools

@@ -5,16 +5,19 @@
 //! command line leaves out), and the [`ConfigError`]s that stop a server before it serves.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use super::confirm::{ConfirmMode, KeyError};
 use super::credentials::InsecureCredentials;
 use super::descriptor::{ApiDescriptor, ServeMode, ToolDescriptor};
 use super::discovery::DISCOVERY_TOOLS;
 use super::mask::{Detector, MaskRule};
 use super::oauth::{TokenUrlError, TokenUrlOverride};
+use super::rate_limit::{Rate, RateError, RateLimits, parse_tool_rate};
 use super::request::Upstream;
 use super::retry::RetryPolicy;
 use super::token_exchange::TokenExchangeSettings;
@@ -209,6 +212,47 @@ pub struct ServeArgs {
     /// comma-separated.
     #[arg(long = "mask-detector", value_name = "NAME")]
     pub mask_detectors: Vec<String>,
+    /// Ask the user (elicitation, or an input-required result for 2026-07-28 clients) before
+    /// calls that change things, and send nothing until the user accepts: `destructive`
+    /// (DELETE and other methods that remove or replace), `writes` (every method that is not
+    /// read-only) or `none` (the default). Also `<PREFIX>_CONFIRM`.
+    #[arg(long, value_enum, value_name = "none|destructive|writes")]
+    pub confirm: Option<ConfirmMode>,
+    /// Also ask before calls of these tools: a tool-name glob (`*`, `?`) or `tag:NAME`;
+    /// repeatable. Also `<PREFIX>_CONFIRM_TOOLS`, comma-separated.
+    #[arg(long = "confirm-tool", value_name = "SELECTOR")]
+    pub confirm_tools: Vec<String>,
+    /// Sign the confirmation state 2026-07-28 clients send back with the key in this file (at
+    /// least 32 bytes) instead of one drawn at random per process: replicas behind one address
+    /// need the same key. Also `<PREFIX>_CONFIRM_KEY_FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub confirm_key_file: Option<PathBuf>,
+    /// Each caller may make at most N tool calls per second (`N/s`), minute (`N/m`) or hour
+    /// (`N/h`) to all tools together, in a burst of N or spread out; past it a call is a tool
+    /// error saying when to try again. Callers are told apart as the audit log names them.
+    /// Also `<PREFIX>_RATE_LIMIT`.
+    #[arg(long, value_name = "N/s")]
+    pub rate_limit: Option<Rate>,
+    /// All callers together may make at most this many tool calls (`N/s`, `N/m`, `N/h`). Also
+    /// `<PREFIX>_GLOBAL_RATE_LIMIT`.
+    #[arg(long, value_name = "N/s")]
+    pub global_rate_limit: Option<Rate>,
+    /// Each caller may make at most this many calls of the tools a selector matches (a tool's
+    /// name, or `tag:NAME` for the operations with that tag, together); repeatable. Also
+    /// `<PREFIX>_TOOL_RATE_LIMIT`, comma-separated.
+    #[arg(long = "tool-rate-limit", value_name = "SELECTOR=N/s", value_parser = parse_tool_rate)]
+    pub tool_rate_limits: Vec<(String, Rate)>,
+    /// Each caller may have at most N tool calls under way at once. Also
+    /// `<PREFIX>_MAX_CONCURRENT_PER_CALLER`.
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_per_caller: Option<NonZeroU32>,
+    /// HTTP transport with --mcp-token or --oauth-issuer: each peer address may send at most
+    /// this many requests that fail authentication (default 60/m); past it, requests from
+    /// there that carry no credential checkable at once get HTTP 429 with `Retry-After`,
+    /// before any token is checked with the authorization server. Also
+    /// `<PREFIX>_UNAUTHENTICATED_RATE_LIMIT`.
+    #[arg(long, value_name = "N/s")]
+    pub unauthenticated_rate_limit: Option<Rate>,
     /// Prefix of the environment variables (`<PREFIX>_BASE_URL`, `<PREFIX>_MCP_TOKEN`); set
     /// from the API, not the command line.
     #[arg(skip)]
@@ -302,6 +346,7 @@ impl ServeArgs {
         for (option, value) in [
             ("TLS_CERT", &mut self.tls_cert),
             ("TLS_KEY", &mut self.tls_key),
+            ("CONFIRM_KEY_FILE", &mut self.confirm_key_file),
         ] {
             if value.is_none() {
                 *value = read(option)?.map(PathBuf::from);
@@ -312,6 +357,7 @@ impl ServeArgs {
             ("EXCLUDE_TOOLS", &mut self.exclude_tool_globs),
             ("MASK", &mut self.mask_fields),
             ("MASK_DETECTORS", &mut self.mask_detectors),
+            ("CONFIRM_TOOLS", &mut self.confirm_tools),
         ] {
             if globs.is_empty()
                 && let Some(list) = read(option)?
@@ -319,8 +365,54 @@ impl ServeArgs {
                 *globs = list.split(',').map(|g| g.trim().to_owned()).collect();
             }
         }
+        if self.confirm.is_none()
+            && let Some(mode) = read("CONFIRM")?
+        {
+            self.confirm = Some(ConfirmMode::from_str(&mode, true).map_err(|_| {
+                ConfigError::UnreadableVariable {
+                    name: format!("{prefix}_CONFIRM"),
+                    problem: "must be none, destructive or writes",
+                }
+            })?);
+        }
         self.allow_unauthenticated |= flag("ALLOW_UNAUTHENTICATED")?;
         self.read_only |= flag("READ_ONLY")?;
+        let unusable = |option: &str, source: RateError| ConfigError::UnusableRateVariable {
+            name: format!("{prefix}_{option}"),
+            source,
+        };
+        for (option, rate) in [
+            ("RATE_LIMIT", &mut self.rate_limit),
+            ("GLOBAL_RATE_LIMIT", &mut self.global_rate_limit),
+            (
+                "UNAUTHENTICATED_RATE_LIMIT",
+                &mut self.unauthenticated_rate_limit,
+            ),
+        ] {
+            if rate.is_none()
+                && let Some(text) = read(option)?
+            {
+                *rate = Some(text.parse().map_err(|e| unusable(option, e))?);
+            }
+        }
+        if self.tool_rate_limits.is_empty()
+            && let Some(list) = read("TOOL_RATE_LIMIT")?
+        {
+            self.tool_rate_limits = list
+                .split(',')
+                .map(|entry| parse_tool_rate(entry.trim()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| unusable("TOOL_RATE_LIMIT", e))?;
+        }
+        if self.max_concurrent_per_caller.is_none()
+            && let Some(text) = read("MAX_CONCURRENT_PER_CALLER")?
+        {
+            let max = text.parse().map_err(|_| ConfigError::UnreadableVariable {
+                name: format!("{prefix}_MAX_CONCURRENT_PER_CALLER"),
+                problem: "must be a whole number of at least 1",
+            })?;
+            self.max_concurrent_per_caller = Some(max);
+        }
         Ok(())
     }
 }
@@ -427,6 +519,18 @@ pub struct RuntimeConfig {
     /// What every tool's answers have masked (`--mask`, `--mask-detector`, and the generated
     /// server's `[masking]` settings).
     pub masking: MaskingConfig,
+    /// Which operations wait for the user's confirmation, by what their method does
+    /// (`--confirm`).
+    pub confirm: ConfirmMode,
+    /// Operations that wait for the user's confirmation whatever `confirm` says: tool-name
+    /// globs (`*`, `?`) or `tag:NAME` (`--confirm-tool`). A selector that names no operation
+    /// stops the server.
+    pub confirm_tools: Vec<String>,
+    /// The file with the key confirmation states are signed with (`--confirm-key-file`);
+    /// `None`: a key drawn at random when the server starts.
+    pub confirm_key_file: Option<PathBuf>,
+    /// Rate limits and quotas (`--rate-limit`, `--tool-rate-limit`, ...).
+    pub rate_limits: RateLimits,
 }
 
 /// The masking of every tool's answers; tools add their own fields (see
@@ -485,6 +589,10 @@ impl RuntimeConfig {
             token_exchange: None,
             audit_log: None,
             masking: MaskingConfig::default(),
+            confirm: ConfirmMode::None,
+            confirm_tools: Vec::new(),
+            confirm_key_file: None,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -544,8 +652,58 @@ pub fn config_from_args(
         .or(api.guardrails.audit_log)
         .map(super::audit::AuditTarget::parse);
     config.masking = MaskingConfig::parse(api, &args.mask_fields, &args.mask_detectors)?;
+    config.confirm = match (args.confirm, api.guardrails.confirm) {
+        (Some(mode), _) => mode,
+        (None, Some(generated)) => ConfirmMode::from_str(generated, false).map_err(|_| {
+            ConfigError::UnreadableVariable {
+                name: "the generated `confirm` setting".to_owned(),
+                problem: "must be none, destructive or writes",
+            }
+        })?,
+        (None, None) => ConfirmMode::None,
+    };
+    config.confirm_tools = args.confirm_tools.clone();
+    config.confirm_key_file = args.confirm_key_file.clone();
     config.token_exchange =
         TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
+    // The flags win over what the server was generated with (`[rate_limits]`).
+    let generated = |setting: &str, text: Option<&str>| -> Result<Option<Rate>, ConfigError> {
+        text.map(|t| {
+            t.parse::<Rate>()
+                .map_err(|source| ConfigError::UnusableRateVariable {
+                    name: format!("(the generated setting rate_limits.{setting})"),
+                    source,
+                })
+        })
+        .transpose()
+    };
+    let guardrails = &api.guardrails;
+    let mut per_tool = Vec::new();
+    for tool in api.tools {
+        if let Some(rate) = generated(tool.name, tool.guardrails.rate_limit)? {
+            per_tool.push((tool.name.to_owned(), rate));
+        }
+    }
+    per_tool.extend(args.tool_rate_limits.iter().cloned());
+    config.rate_limits = RateLimits {
+        per_caller: args
+            .rate_limit
+            .or(generated("per_caller", guardrails.rate_limit)?),
+        global: args
+            .global_rate_limit
+            .or(generated("global", guardrails.global_rate_limit)?),
+        max_concurrent_per_caller: args.max_concurrent_per_caller.or(guardrails
+            .max_concurrent_per_caller
+            .and_then(|n| NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)))),
+        unauthenticated: args
+            .unauthenticated_rate_limit
+            .or(generated(
+                "unauthenticated",
+                guardrails.unauthenticated_rate_limit,
+            )?)
+            .unwrap_or(config.rate_limits.unauthenticated),
+        per_tool,
+    };
     Ok(config)
 }
 
@@ -707,6 +865,41 @@ pub enum ConfigError {
         glob: String,
         /// The server's tool names, comma-separated (cut after 20).
         tools: String,
+    },
+    /// A `--confirm-tool` selector names no operation.
+    #[error(
+        "--confirm-tool `{selector}` matches no operation of this server (a tool-name glob, or \
+         tag:NAME); the operations are: {tools}"
+    )]
+    UnmatchedConfirmSelector {
+        /// The selector.
+        selector: String,
+        /// The operations' names, comma-separated (cut after 20).
+        tools: String,
+    },
+    /// The key confirmation states are signed with cannot be had.
+    #[error(transparent)]
+    ConfirmKey(#[from] KeyError),
+    /// A `--tool-rate-limit` selector names no tool and no tag.
+    #[error(
+        "--tool-rate-limit `{selector}` matches no tool of this server (a tool's name, or tag:NAME \
+         for one of the operations' tags); the tools are: {tools}; the tags: {tags}"
+    )]
+    UnmatchedRateLimit {
+        /// The selector.
+        selector: String,
+        /// The server's tool names, comma-separated (cut after 20).
+        tools: String,
+        /// The operations' tags, comma-separated.
+        tags: String,
+    },
+    /// An environment variable that sets a rate limit cannot be read as one.
+    #[error("the environment variable {name}: {source}; fix or unset it")]
+    UnusableRateVariable {
+        /// The variable.
+        name: String,
+        /// What is wrong with its value.
+        source: RateError,
     },
     /// The audit log's file cannot be opened for appending.
     #[error("cannot open the audit log {path}: {source}")]

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::call::{Inbound, check_arguments};
 use super::config::ConfigError;
+use super::confirm::{NestedAsker, completed};
 use super::descriptor::ToolHints;
 use super::resource_server::Caller;
 use super::server::GeneratedServer;
@@ -37,6 +38,10 @@ pub struct ToolContext {
     server: GeneratedServer,
     headers: Option<http::HeaderMap>,
     caller: Option<Caller>,
+    /// How the calls it makes can ask the user to confirm them.
+    asker: NestedAsker,
+    /// The tool runs within a call the rate limits admitted: its own calls are not counted.
+    admitted: bool,
 }
 
 impl ToolContext {
@@ -47,6 +52,8 @@ impl ToolContext {
             server,
             headers,
             caller: None,
+            asker: NestedAsker::default(),
+            admitted: false,
         }
     }
 
@@ -55,6 +62,21 @@ impl ToolContext {
     /// the server exchanges tokens).
     pub(super) fn acting_for(mut self, caller: Option<Caller>) -> Self {
         self.caller = caller;
+        self
+    }
+
+    /// The context of a call whose user can be asked through `asker`: a generated tool this
+    /// tool calls that needs the user's confirmation asks the same way, where it can.
+    pub(super) fn asking(mut self, asker: NestedAsker) -> Self {
+        self.asker = asker;
+        self
+    }
+
+    /// The context of a call the rate limits admitted: the tools this tool calls are part of
+    /// that call, and not counted again (nor held back by the caller's concurrency cap, which
+    /// the call itself already takes a place of).
+    pub(super) fn within_admitted_call(mut self) -> Self {
+        self.admitted = true;
         self
     }
 }
@@ -78,8 +100,13 @@ impl ToolContext {
             headers: self.headers.as_ref(),
             caller: self.caller.as_ref(),
             extensions: None,
+            asker: self.asker.asker(),
+            admitted: self.admitted,
         };
-        self.server.dispatch(tool, Some(arguments), inbound).await
+        self.server
+            .dispatch(tool, Some(arguments), inbound)
+            .await
+            .map(completed)
     }
 }
 

@@ -12,15 +12,16 @@ use rmcp::ErrorData as McpError;
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, Implementation,
-    JsonObject, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Resource, ResourceContents, ResourcesCapability, ServerCapabilities,
-    ServerConfig, Tool, ToolAnnotations,
+    InputResponses, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ResourcesCapability, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
 
-use super::call::{CallError, Inbound};
+use super::call::{CallError, Inbound, tool_outcome};
+use super::confirm::{Asker, NestedAsker, completed};
 use super::descriptor::{ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::ToolContext;
@@ -168,16 +169,18 @@ impl GeneratedServer {
     ) -> Option<CallToolResult> {
         self.dispatch(name, arguments, Inbound::from_headers(headers))
             .await
+            .map(completed)
     }
 
     /// [`Self::call`] for a request the transport knows more of: the caller its access token
-    /// speaks for, too.
+    /// speaks for, and how the user can be asked to confirm it. The answer is input-required
+    /// when the user must confirm first and the client is asked that way.
     pub(super) async fn dispatch(
         &self,
         name: &str,
         arguments: Option<JsonObject>,
         inbound: Inbound<'_>,
-    ) -> Option<CallToolResult> {
+    ) -> Option<CallToolResponse> {
         if let Some(&index) = self.state.by_name.get(name) {
             let tool = &self.state.api.tools[index];
             let strict = self.is_direct(tool);
@@ -193,19 +196,28 @@ impl GeneratedServer {
                 .call_discovery_tool(name, arguments.unwrap_or_default(), inbound)
                 .await;
             // A call that reached an operation has its line from `call_operation`.
-            if !audited {
-                self.audit_tool(name, summary, &result, inbound, started);
+            if let (false, CallToolResponse::Complete(result)) = (audited, &result) {
+                self.audit_tool(name, summary, tool_outcome(result), inbound, started);
             }
             return Some(result);
         }
         let extra = self.state.extra_tools.get(name)?;
         let started = std::time::Instant::now();
         let summary = self.audit_arguments(arguments.as_ref(), &extra.tool().input_schema);
-        let context = ToolContext::new(self.clone(), inbound.headers.cloned())
-            .acting_for(inbound.caller.cloned());
-        let result = extra.call(arguments, context).await;
-        self.audit_tool(name, summary, &result, inbound, started);
-        Some(result)
+        let (result, outcome) = match self.admit(name, &[], inbound) {
+            Ok(_admission) => {
+                let context = ToolContext::new(self.clone(), inbound.headers.cloned())
+                    .acting_for(inbound.caller.cloned())
+                    .asking(NestedAsker::of(inbound.asker))
+                    .within_admitted_call();
+                let result = extra.call(arguments, context).await;
+                let outcome = tool_outcome(&result);
+                (result, outcome)
+            }
+            Err(refused) => (CallToolResult::from(refused), "rate_limited"),
+        };
+        self.audit_tool(name, summary, outcome, inbound, started);
+        Some(result.into())
     }
 
     async fn call_discovery_tool(
@@ -213,14 +225,15 @@ impl GeneratedServer {
         name: &str,
         arguments: JsonObject,
         inbound: Inbound<'_>,
-    ) -> (CallToolResult, bool) {
+    ) -> (CallToolResponse, bool) {
         let api = self.state.api;
         let bad = |problem: String| {
             (
                 CallToolResult::from(CallError::SearchArguments {
                     tool: name.to_owned(),
                     problem,
-                }),
+                })
+                .into(),
                 false,
             )
         };
@@ -234,7 +247,10 @@ impl GeneratedServer {
                     Err(e) => return bad(e),
                 };
                 let found = self.index().search(query, limit);
-                (discovery::search_result(api.tools, &found, query), false)
+                (
+                    discovery::search_result(api.tools, &found, query).into(),
+                    false,
+                )
             }
             discovery::DESCRIBE_TOOL => {
                 let checked = discovery::check_known(&arguments, &["name"])
@@ -248,11 +264,11 @@ impl GeneratedServer {
                         let tool = &api.tools[index];
                         let schema = input_schema(tool, self.state.offers_fields[index]);
                         (
-                            discovery::describe(tool, &schema, self.output_schema(index)),
+                            discovery::describe(tool, &schema, self.output_schema(index)).into(),
                             false,
                         )
                     }
-                    None => (self.unknown_operation(operation), false),
+                    None => (self.unknown_operation(operation).into(), false),
                 }
             }
             _ => {
@@ -279,7 +295,7 @@ impl GeneratedServer {
                             .await;
                         (result, true)
                     }
-                    None => (self.unknown_operation(operation), false),
+                    None => (self.unknown_operation(operation).into(), false),
                 }
             }
         }
@@ -361,7 +377,7 @@ impl GeneratedServer {
             ));
         };
         let tool = &api.tools[index];
-        let result = self.call_operation(index, tool, None, inbound, false).await;
+        let result = completed(self.call_operation(index, tool, None, inbound, false).await);
         if result.is_error == Some(true) {
             let text = result
                 .content
@@ -421,14 +437,40 @@ fn mcp_tool(
     mcp
 }
 
-/// What the transport knows of the request: its HTTP headers when it came over HTTP, and the
-/// caller the resource server verified (see `resource_server::require_access_token`).
-fn inbound(context: &RequestContext<RoleServer>) -> Inbound<'_> {
+/// What the transport knows of the request: its HTTP headers when it came over HTTP, the
+/// caller the resource server verified (see `resource_server::require_access_token`), and how
+/// the user can be asked to confirm a call (worked out only when some operation of this
+/// server asks: `confirms`). `retry`: a tool call's input responses and request state (`None`
+/// for other requests, which cannot carry them).
+fn inbound<'a>(
+    context: &'a RequestContext<RoleServer>,
+    confirms: bool,
+    retry: Option<(Option<&'a InputResponses>, Option<&'a str>)>,
+) -> Inbound<'a> {
     let parts = context.extensions.get::<http::request::Parts>();
+    let asker = if confirms {
+        // Over HTTP without a session (no --sessions, or a 2026-07-28 request) the answer is
+        // the only message the server can send.
+        let stateless = parts.is_some_and(|parts| !parts.headers.contains_key("mcp-session-id"));
+        let revision_2026 = context
+            .protocol_version()
+            .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28);
+        Asker::for_client(
+            &context.peer,
+            context.client_capabilities().as_ref(),
+            revision_2026,
+            stateless,
+            retry,
+        )
+    } else {
+        Asker::default()
+    };
     Inbound {
         headers: parts.map(|parts| &parts.headers),
         caller: parts.and_then(|parts| parts.extensions.get::<Caller>()),
         extensions: parts.map(|parts| &parts.extensions),
+        asker,
+        admitted: false,
     }
 }
 
@@ -531,7 +573,11 @@ impl ServerHandler for GeneratedServer {
         }
         // Boxed: rmcp spawns a task per request around this future, and tokio moves a task's
         // future several times; a pointer is cheaper to move than the whole call's state.
-        let inbound = inbound(&context);
+        let retry = Some((
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        ));
+        let inbound = inbound(&context, self.state.confirms, retry);
         // rmcp runs each request as a task of its own, outside the HTTP layer's span: the
         // call's log lines get the request's id here.
         let span = match context
@@ -544,7 +590,7 @@ impl ServerHandler for GeneratedServer {
         };
         let call = Box::pin(self.dispatch(&request.name, request.arguments, inbound));
         match tracing::Instrument::instrument(call, span).await {
-            Some(result) => Ok(result.into()),
+            Some(response) => Ok(response),
             None => Err(unknown()),
         }
     }
@@ -592,7 +638,9 @@ impl ServerHandler for GeneratedServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let contents = self.read_as(&request.uri, inbound(&context)).await?;
+        let contents = self
+            .read_as(&request.uri, inbound(&context, self.state.confirms, None))
+            .await?;
         Ok(ReadResourceResult::new(contents).into())
     }
 }

@@ -8,13 +8,15 @@
 //! ([`serve`], [`stdio`], [`http`] with [`trace`] ids, [`metrics`], optional [`tls`] and its
 //! callers checked by [`inbound`]), answers the MCP methods ([`handler`]) and runs each call of
 //! an operation through one path ([`call`]): validate the arguments ([`validate`], [`fields`]),
-//! choose credentials ([`credentials`], [`oauth`], [`token_exchange`]), build the request
-//! ([`request`], [`params`], [`files`]), send it ([`retry`]) and shape the answer
-//! ([`response`]).
+//! ask the user where the call needs it ([`confirm`]), admit the call under the
+//! [`rate_limit`]s, choose credentials ([`credentials`], [`oauth`], [`token_exchange`]), build
+//! the request ([`request`], [`params`], [`files`]), send it ([`retry`]) and shape the answer
+//! ([`response`], [`mask`]).
 
 pub mod audit;
 pub mod call;
 pub mod config;
+pub mod confirm;
 pub mod credentials;
 // The tables' types, which the generator compiles too: which variants a table uses, and which
 // of the helpers the generator shares, depends on the API.
@@ -31,6 +33,7 @@ pub mod mask;
 pub mod metrics;
 pub mod oauth;
 pub mod params;
+pub mod rate_limit;
 pub mod request;
 pub mod resource_server;
 pub mod response;
@@ -52,6 +55,7 @@ pub use serve::main;
 pub use {
     call::CallError,
     config::{ConfigError, LogFormat, RuntimeConfig, ServeArgs, Transport},
+    confirm::ConfirmMode,
     extra::{ExtraTool, IntoToolResult, ToolContext},
     serve::{ServeError, main_with_extra_tools, run},
     server::GeneratedServer,

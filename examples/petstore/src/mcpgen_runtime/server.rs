@@ -12,6 +12,7 @@ use rmcp::model::{Resource, Tool};
 use tokio::sync::Semaphore;
 
 use super::config::{ConfigError, MaskingConfig, RuntimeConfig, check_mode};
+use super::confirm::{StateKey, needs_confirmation, selector_matches};
 use super::credentials::{Credential, EnvCredentials, InsecureCredentials, may_send_credentials};
 use super::descriptor::{ApiDescriptor, BodyShape, HttpMethod, ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
@@ -20,6 +21,7 @@ use super::fields::FIELDS_ARG;
 use super::mask::{MaskRule, Masker};
 use super::metrics::Metrics;
 use super::oauth::OAuthTokens;
+use super::rate_limit::RateLimiter;
 use super::request::client_builder;
 use super::token_exchange::TokenExchange;
 use super::validate::{ArgumentValidator, SchemaError};
@@ -75,6 +77,14 @@ pub(super) struct State {
     /// Per operation with masked fields: its output schema loosened to accept masked answers,
     /// built when first needed.
     pub(super) masked_output_schemas: Box<[OnceLock<Option<Box<str>>>]>,
+    /// Per operation: whether its calls wait for the user's confirmation.
+    pub(super) confirm_needed: Box<[bool]>,
+    /// Whether any operation does: only then is a call's way of asking worked out.
+    pub(super) confirms: bool,
+    /// Signs and checks the confirmation states of 2026-07-28 clients.
+    pub(super) confirm_key: StateKey,
+    /// The rate limits and what they have counted.
+    pub(super) rate_limiter: RateLimiter,
 }
 
 impl GeneratedServer {
@@ -161,6 +171,27 @@ impl GeneratedServer {
             .map(|t| config.field_selection && t.output_schema.is_some() && !has_own_fields_arg(t))
             .collect();
         let permits = Semaphore::new(config.max_concurrent_calls.max(1));
+        if let Some(selector) = config
+            .confirm_tools
+            .iter()
+            .find(|s| !api.tools.iter().any(|t| selector_matches(s, t)))
+        {
+            return Err(ConfigError::UnmatchedConfirmSelector {
+                selector: selector.clone(),
+                tools: listed_names(api.tools.iter().map(|t| t.name)),
+            });
+        }
+        let confirm_needed: Box<[bool]> = api
+            .tools
+            .iter()
+            .map(|t| needs_confirmation(config.confirm, &config.confirm_tools, t))
+            .collect();
+        let confirms = confirm_needed.contains(&true);
+        let confirm_key = match &config.confirm_key_file {
+            Some(path) => StateKey::from_file(path)?,
+            None => StateKey::random()?,
+        };
+        let rate_limiter = RateLimiter::new(config.rate_limits.clone());
         let audit =
             match &config.audit_log {
                 None => None,
@@ -208,6 +239,10 @@ impl GeneratedServer {
                 audit,
                 maskers,
                 masked_output_schemas: api.tools.iter().map(|_| OnceLock::new()).collect(),
+                confirm_needed,
+                confirms,
+                confirm_key,
+                rate_limiter,
             }),
         })
     }
@@ -297,13 +332,30 @@ impl GeneratedServer {
             .chain(tools.iter().map(ExtraTool::name))
             .collect();
         if let Some(glob) = filter.unmatched(&every_name).first() {
-            let mut listed: Vec<&str> = every_name.iter().copied().take(20).collect();
-            if every_name.len() > 20 {
-                listed.push("...");
-            }
             return Err(ConfigError::UnmatchedToolGlob {
                 glob: (*glob).to_owned(),
-                tools: listed.join(", "),
+                tools: listed_names(every_name.iter().copied()),
+            });
+        }
+        let mut tags: Vec<&str> = state
+            .api
+            .tools
+            .iter()
+            .flat_map(|t| t.tags)
+            .copied()
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let limits = &state.config.rate_limits;
+        if let Some(selector) = limits.unmatched_selectors(&every_name, &tags).first() {
+            return Err(ConfigError::UnmatchedRateLimit {
+                selector: (*selector).to_owned(),
+                tools: listed_names(every_name.iter().copied()),
+                tags: if tags.is_empty() {
+                    "none".to_owned()
+                } else {
+                    tags.join(", ")
+                },
             });
         }
         let tools = tools
@@ -360,6 +412,16 @@ fn masker_of(
 /// Whether `config` serves the operation `tool`: any, or with `read_only` those whose method
 /// only reads (GET, HEAD, OPTIONS, QUERY). TRACE is left out too: it reads, but it exists to
 /// echo the request.
+/// Tool names for a message that lists them: comma-separated, cut after 20.
+fn listed_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut names = names.peekable();
+    let mut listed: Vec<&str> = names.by_ref().take(20).collect();
+    if names.peek().is_some() {
+        listed.push("...");
+    }
+    listed.join(", ")
+}
+
 fn serves(config: &RuntimeConfig, tool: &ToolDescriptor) -> bool {
     let reads = matches!(
         tool.plan.method,
