@@ -290,6 +290,72 @@ fn mcpgen_toml_beside_the_spec_is_read_and_flags_win() {
 }
 
 #[test]
+fn guardrail_tables_go_into_the_table_and_bad_ones_name_their_line() {
+    let (dir, spec) = scratch_with_example("openapi.yaml");
+    let config = dir.path().join("mcpgen.toml");
+    let out = dir.path().join("out");
+    write(
+        &config,
+        "confirm = \"destructive\"\nconfirm_operations = [\"GET /store/inventory\"]\n\n[masking]\nfields = [\"owner.email=last4\"]\ndetectors = [\"card\"]\n[masking.getPetById]\nfields = [\"tag=remove\"]\n\n[rate_limits]\nper_caller = \"10/s\"\nmax_concurrent_per_caller = 3\n[rate_limits.deletePet]\nper_caller = \"1/m\"\n\n[audit]\nlog = \"-\"\n",
+    );
+    assert_success(&generate(&spec, &out).run());
+    let tools = tools_rs(&out);
+    for needle in [
+        r#"masked_fields: &["owner.email=last4"]"#,
+        r#"mask_detectors: &["card"]"#,
+        r#"rate_limit: Some("10/s")"#,
+        "max_concurrent_per_caller: Some(3)",
+        r#"audit_log: Some("-")"#,
+        r#"confirm: Some("destructive")"#,
+        r#"masked_fields: &["tag=remove"]"#,
+        r#"rate_limit: Some("1/m")"#,
+        "confirm: true",
+        "ToolGuardrails::NONE",
+    ] {
+        assert!(tools.contains(needle), "{needle} in {tools}");
+    }
+
+    // Mistakes name the file, the line and the setting.
+    for (text, needles) in [
+        (
+            "[rate_limits]\nper_caller = \"ten a second\"\n",
+            &["mcpgen.toml:1", "/rate_limits", "write N/s, N/m or N/h"][..],
+        ),
+        (
+            "\n[masking]\ndetectors = [\"cards\"]\n",
+            &[
+                "mcpgen.toml:2",
+                "unknown detector `cards`",
+                "card, iban, bearer, api_key",
+            ],
+        ),
+        (
+            "[masking.noSuchOperation]\nfields = [\"a\"]\n",
+            &["no operation is named `noSuchOperation`"],
+        ),
+        (
+            "confirm = \"always\"\n",
+            &[
+                "mcpgen.toml:1",
+                "`confirm` is `none`, `destructive` or `writes`",
+            ],
+        ),
+        // A file the server would write to is not chosen by a file that can come with the
+        // document.
+        (
+            "[audit]\nlog = \"/home/me/.bashrc\"\n",
+            &[
+                "mcpgen.toml:1",
+                "an audit log file is not read from mcpgen.toml",
+            ],
+        ),
+    ] {
+        write(&config, text);
+        assert_exit(&generate(&spec, &out).run(), 2, needles);
+    }
+}
+
+#[test]
 fn package_metadata_applies_under_mcpgen_toml_and_flags() {
     let (dir, spec) = scratch_with_example("api/openapi.yaml");
     let manifest = dir.path().join("Cargo.toml");

@@ -180,6 +180,14 @@ generated_servers! {
             Settings::new().crate_name("masking-mcp"),
         )
         .expect("the masking settings are valid");
+    /// The server generated from `tests/fixtures/masking.yaml` with the settings file
+    /// `tests/fixtures/guardrails.toml`: a confirmation and a rate limit chosen at generation.
+    guardrails_binary => "tests/fixtures/masking.yaml",
+        mcpgen_codegen::config::apply_file(
+            &workspace_root().join("tests/fixtures/guardrails.toml"),
+            Settings::new().crate_name("guardrails-mcp"),
+        )
+        .expect("the guardrail settings are valid");
 }
 
 /// Starts the server on stdio with the given extra arguments and environment, and connects.

@@ -4,7 +4,9 @@
 //! JSON or HTML, a body cut at the response limit), the listed output schemas accept the
 //! masked answers, and the audit log holds none of it either.
 
-use mcpgen_tests::{Upstream, assert_ok, call, call_operation, masking_binary, stdio_at, text};
+use mcpgen_tests::{
+    Upstream, assert_ok, call, call_operation, guardrails_binary, masking_binary, stdio_at, text,
+};
 use rmcp::model::{CallToolResult, ReadResourceRequestParams, ResourceContents};
 use serde_json::{Value, json};
 
@@ -240,4 +242,43 @@ async fn search_mode_resources_cut_bodies_and_the_audit_log_are_masked_too() {
     assert!(said.contains("cut after 700 bytes"), "{said}");
     assert!(said.contains(r#""email":"[masked]""#), "{said}");
     assert_no_secret("a cut body", &said);
+}
+
+/// Guardrails chosen in the generation settings are the server's defaults, and its flags
+/// override them: a confirmation of a read named in `confirm_operations`, and a per-operation
+/// rate limit.
+#[tokio::test]
+async fn generated_guardrails_apply_and_flags_override_them() {
+    let up = Upstream::start(0).await.unwrap();
+    let base = format!("http://{}", up.addr());
+    // This client cannot be asked (it declares no elicitation): the call is refused unsent.
+    let client = stdio_at(guardrails_binary(), &base, &[], &[]).await;
+    let refused = call(&client, "getReport", json!({})).await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(
+        text(&refused).contains("needs the user's confirmation"),
+        "{}",
+        text(&refused)
+    );
+    for _ in 0..2 {
+        assert_ok(&call(&client, "getAccount", json!({})).await);
+    }
+    let limited = call(&client, "getAccount", json!({})).await;
+    assert_eq!(limited.is_error, Some(true));
+    assert!(
+        text(&limited).contains("2 calls per hour to `getAccount`"),
+        "{}",
+        text(&limited)
+    );
+    let paths: Vec<String> = up.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/__answer/account", "/__answer/account"]);
+
+    // `--confirm none` turns the generated confirmation off; the upstream's 502 shows that
+    // the request went out.
+    up.clear();
+    let unconfirmed = stdio_at(guardrails_binary(), &base, &["--confirm", "none"], &[]).await;
+    let report = call(&unconfirmed, "getReport", json!({})).await;
+    assert!(text(&report).contains("502"), "{}", text(&report));
+    assert!(up.requests().iter().all(|r| r.path == "/__answer/broken"));
+    assert!(!up.requests().is_empty());
 }
