@@ -26,6 +26,8 @@
 //! log = "-"                                # a path, or - for stderr
 //! ```
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::model::Operation;
@@ -33,7 +35,6 @@ use crate::pointer::push_token;
 use crate::select::{SelectionError, resolve_operation};
 use crate::settings::SettingValue;
 use crate::tools::ApiSpec;
-use crate::tools::overrides::tools_of;
 
 /// The schema keyword that marks a property as masked (`true`, or `redact`, `remove`,
 /// `last4`). Kept through schema conversion, read here and then removed.
@@ -303,31 +304,48 @@ pub fn apply(
     operations: &[Operation],
     settings: &GuardrailSettings,
 ) -> Result<(), SelectionError> {
+    // The tools of each operation (a method and a path identify it), found once: a document
+    // can have a hundred thousand operations.
+    let mut tools_by_operation: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    for (i, tool) in api.tools.iter().enumerate() {
+        tools_by_operation
+            .entry((tool.plan.method.clone(), tool.plan.path.clone()))
+            .or_default()
+            .push(i);
+    }
+    let tools_of = |op: &Operation| -> Vec<usize> {
+        tools_by_operation
+            .get(&(op.method.to_ascii_uppercase(), op.path.clone()))
+            .cloned()
+            .unwrap_or_default()
+    };
     for op in operations {
         let (mask, confirm) = (&op.extension.mask, op.extension.confirm);
-        for tool in tools_of(api, op) {
-            tool.guardrails.masked_fields.extend(mask.iter().cloned());
-            tool.guardrails.confirm |= confirm;
+        for i in tools_of(op) {
+            let tool = &mut api.tools[i].guardrails;
+            tool.masked_fields.extend(mask.iter().cloned());
+            tool.confirm |= confirm;
         }
     }
     for (selector, fields) in &settings.tool_masks {
-        for i in operations_named(selector, operations, "masking")? {
-            for tool in tools_of(api, &operations[i]) {
-                tool.guardrails.masked_fields.extend(fields.iter().cloned());
+        for op in operations_named(selector, operations, "masking")? {
+            for i in tools_of(&operations[op]) {
+                let tool = &mut api.tools[i].guardrails;
+                tool.masked_fields.extend(fields.iter().cloned());
             }
         }
     }
     for (selector, rate) in &settings.tool_rate_limits {
-        for i in operations_named(selector, operations, "rate_limits")? {
-            for tool in tools_of(api, &operations[i]) {
-                tool.guardrails.rate_limit = Some(rate.clone());
+        for op in operations_named(selector, operations, "rate_limits")? {
+            for i in tools_of(&operations[op]) {
+                api.tools[i].guardrails.rate_limit = Some(rate.clone());
             }
         }
     }
     for selector in &settings.confirm_operations {
-        for i in operations_named(selector, operations, "confirm_operations")? {
-            for tool in tools_of(api, &operations[i]) {
-                tool.guardrails.confirm = true;
+        for op in operations_named(selector, operations, "confirm_operations")? {
+            for i in tools_of(&operations[op]) {
+                api.tools[i].guardrails.confirm = true;
             }
         }
     }
@@ -385,6 +403,10 @@ const MAX_VISITS: usize = 20_000;
 /// marked with [`MASK_MARK`] or has a masked `format`, in an output schema whose answer sits
 /// at `start`.
 fn marked_fields(schema: &Value, start: &str, formats: &[String]) -> Vec<String> {
+    // Most schemas have no mark: one pass over them says so.
+    if !has_mark(schema, formats, 0) {
+        return Vec::new();
+    }
     let mut walk = MarkWalk {
         root: schema,
         formats,
@@ -400,6 +422,25 @@ fn marked_fields(schema: &Value, start: &str, formats: &[String]) -> Vec<String>
         return by_name;
     }
     walk.out
+}
+
+/// Whether anything in `schema` is marked or of a masked format.
+fn has_mark(schema: &Value, formats: &[String], depth: usize) -> bool {
+    if depth > 256 {
+        return false;
+    }
+    match schema {
+        Value::Object(map) => {
+            map.contains_key(MASK_MARK)
+                || map
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .is_some_and(|f| formats.iter().any(|m| m == f))
+                || map.values().any(|v| has_mark(v, formats, depth + 1))
+        }
+        Value::Array(items) => items.iter().any(|v| has_mark(v, formats, depth + 1)),
+        _ => false,
+    }
 }
 
 /// The definitions (`/$defs/NAME`) that reach themselves through `$ref`s.

@@ -161,15 +161,18 @@ const OWN_OPTIONS: &[&str] = &["spec", "describe", "server_type", "server_name"]
 
 /// Settings the attribute does not take: what only a standalone crate has (`crate_name`,
 /// `crate_version`, `release_profile`; the server's name is `server_name`), `descriptions`
-/// (written as `describe(...)`), the `scopes` table (a table is no attribute value: it is read
-/// from the settings files, which the attribute reads too), and remote references, which a
-/// build never fetches.
+/// (written as `describe(...)`), the tables (`scopes`, `masking`, `rate_limits`, `audit`: a
+/// table is no attribute value; they are read from the settings files, which the attribute
+/// reads too), and remote references, which a build never fetches.
 const NOT_OPTIONS: &[&str] = &[
     "crate_name",
     "crate_version",
     "release_profile",
     "descriptions",
     "scopes",
+    "masking",
+    "rate_limits",
+    "audit",
     "allow_remote_refs",
     "allow_remote_hosts",
 ];

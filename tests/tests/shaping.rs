@@ -209,6 +209,39 @@ async fn get_operations_without_arguments_are_resources_on_request() {
         Some("Bearer caller-token")
     );
 
+    // A GET operation whose required arguments are path parameters is a resource template;
+    // a filled-in URI reads the operation's answer, and completion offers the document's
+    // example values.
+    let templates = client.list_all_resource_templates().await.unwrap();
+    let listed: Vec<&str> = templates.iter().map(|t| t.uri_template.as_str()).collect();
+    assert_eq!(listed, ["petstore://pets/{petId}"]);
+    let read = client
+        .read_resource(ReadResourceRequestParams::new("petstore://pets/2"))
+        .await
+        .expect("reads a pet through its template");
+    let pet: Value = serde_json::from_str(json_contents(&read)).unwrap();
+    assert_eq!(pet["name"], "Tom");
+    assert_eq!(up.requests().last().unwrap().path, "/v1/pets/2");
+    let missing = client
+        .read_resource(ReadResourceRequestParams::new("petstore://pets/2/owner"))
+        .await
+        .unwrap_err();
+    assert!(
+        missing.to_string().contains("no resource has the URI"),
+        "{missing}"
+    );
+    let offered = client
+        .complete_resource_argument("petstore://pets/{petId}", "petId", "", None)
+        .await
+        .unwrap();
+    // The listed schema keeps one example (schemas are compacted to one).
+    assert_eq!(offered.values, ["1"]);
+    let offered = client
+        .complete_resource_argument("petstore://pets/{petId}", "petId", "2", None)
+        .await
+        .unwrap();
+    assert!(offered.values.is_empty(), "{:?}", offered.values);
+
     // An upstream refusal is an error of the read.
     let anonymous = server.client(None).await;
     let refused = anonymous

@@ -86,7 +86,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             name: "getPetById",
             title: Some("Get a pet"),
             description: "Get a pet\n\nReturns one pet by its id.",
-            input_schema: r#"{"type":"object","properties":{"petId":{"type":"string","description":"The id of the pet."}},"required":["petId"],"additionalProperties":false}"#,
+            input_schema: r#"{"type":"object","properties":{"petId":{"type":"string","examples":["1"],"description":"The id of the pet."}},"required":["petId"],"additionalProperties":false}"#,
             output_schema: Some(r##"{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}],"type":"object","$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##),
             output_wrapped: false,
             hints: rt::ToolHints {
@@ -114,7 +114,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             name: "updatePet",
             title: Some("Update a pet"),
             description: "Update a pet\n\nReplaces a pet's name and tag. The `name` query parameter and the body's `name` are different things.",
-            input_schema: r##"{"type":"object","properties":{"petId":{"type":"string","description":"The id of the pet."},"name":{"type":"string","description":"Only update when the pet currently has this name (an optimistic check)."},"body":{"$ref":"#/$defs/NewPet","description":"The request body (application/json)."}},"required":["petId","body"],"additionalProperties":false,"$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}}}}"##,
+            input_schema: r##"{"type":"object","properties":{"petId":{"type":"string","examples":["1"],"description":"The id of the pet."},"name":{"type":"string","description":"Only update when the pet currently has this name (an optimistic check)."},"body":{"$ref":"#/$defs/NewPet","description":"The request body (application/json)."}},"required":["petId","body"],"additionalProperties":false,"$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}}}}"##,
             output_schema: Some(r##"{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}],"type":"object","$defs":{"NewPet":{"type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1,"description":"The pet's name."},"tag":{"type":["string","null"],"description":"A free-form tag."},"status":{"type":"string","enum":["available","pending","sold"],"default":"available"}}},"Pet":{"allOf":[{"$ref":"#/$defs/NewPet"},{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"The pet's id."}}}]}}}"##),
             output_wrapped: false,
             hints: rt::ToolHints {
@@ -149,7 +149,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             name: "deletePet",
             title: Some("Delete a pet"),
             description: "Delete a pet",
-            input_schema: r#"{"type":"object","properties":{"petId":{"type":"string","description":"The id of the pet."}},"required":["petId"],"additionalProperties":false}"#,
+            input_schema: r#"{"type":"object","properties":{"petId":{"type":"string","examples":["1"],"description":"The id of the pet."}},"required":["petId"],"additionalProperties":false}"#,
             output_schema: None,
             output_wrapped: false,
             hints: rt::ToolHints {

@@ -338,19 +338,29 @@ pub fn spec_resource(api_title: &str, size: usize) -> Resource {
         .with_size(size as u64)
 }
 
+/// How a resource (or resource template) of a GET operation describes itself.
+pub fn resource_description(tool: &ToolDescriptor) -> String {
+    format!(
+        "GET {}: {}",
+        tool.plan.path,
+        one_line_summary(tool.description, 200)
+    )
+}
+
+/// The media type of what reading an operation's resource gives.
+pub fn resource_mime_type(tool: &ToolDescriptor) -> &'static str {
+    if tool.output_schema.is_some() {
+        "application/json"
+    } else {
+        "text/plain"
+    }
+}
+
 /// The resource entry of a GET operation.
 pub fn operation_resource(tool: &ToolDescriptor) -> Resource {
     let mut resource = Resource::new(format!("{OPERATION_URI_PREFIX}{}", tool.name), tool.name)
-        .with_description(format!(
-            "GET {}: {}",
-            tool.plan.path,
-            one_line_summary(tool.description, 200)
-        ))
-        .with_mime_type(if tool.output_schema.is_some() {
-            "application/json"
-        } else {
-            "text/plain"
-        });
+        .with_description(resource_description(tool))
+        .with_mime_type(resource_mime_type(tool));
     if let Some(title) = tool.title {
         resource = resource.with_title(title);
     }

@@ -40,6 +40,7 @@ pub mod search;
 pub mod serve;
 pub mod server;
 pub mod stdio;
+pub mod templates;
 pub mod tls;
 pub mod token_exchange;
 pub mod trace;

@@ -63,6 +63,8 @@ pub(super) struct State {
     pub(super) output_validators: Box<[LazyValidator]>,
     pub(super) index: OnceLock<OperationIndex>,
     pub(super) resources: OnceLock<Vec<Resource>>,
+    /// The resource templates of GET operations, with `--get-resources`.
+    pub(super) templates: OnceLock<super::templates::Templates>,
     /// Bounds the upstream calls under way.
     pub(super) permits: Semaphore,
     pub(super) extra_tools: ExtraTools,
@@ -231,6 +233,7 @@ impl GeneratedServer {
                 output_validators: api.tools.iter().map(|_| OnceLock::new()).collect(),
                 index: OnceLock::new(),
                 resources: OnceLock::new(),
+                templates: OnceLock::new(),
                 permits,
                 extra_tools: ExtraTools::default(),
                 metrics: Metrics::new(),

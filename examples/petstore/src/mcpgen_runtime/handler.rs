@@ -14,9 +14,10 @@ use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, Implementation,
     InputResponses, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, Resource,
     ResourceContents, ResourcesCapability, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
+use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
 
@@ -28,6 +29,7 @@ use super::extra::ToolContext;
 use super::fields::{self, FIELDS_ARG};
 use super::resource_server::Caller;
 use super::server::GeneratedServer;
+use super::templates::{self, Templates};
 use super::trace::RequestId;
 
 /// How long a client may reuse a list (tools, resources, templates, prompts) before asking
@@ -332,6 +334,18 @@ impl GeneratedServer {
         })
     }
 
+    /// The resource templates of the GET operations served, with `--get-resources`.
+    fn templates(&self) -> &Templates {
+        self.state.templates.get_or_init(|| {
+            if !self.state.config.get_resources {
+                return Templates::default();
+            }
+            Templates::build(self.state.api, |tool| {
+                self.state.by_name.contains_key(tool.name)
+            })
+        })
+    }
+
     /// Reads a resource: the API document, or the answer of a GET operation.
     // Like `call`: the transports use `read_as`.
     #[allow(dead_code)]
@@ -369,15 +383,25 @@ impl GeneratedServer {
                     &api.tools[i],
                     &parse_object(api.tools[i].input_schema),
                 )
+            })
+            .map(|i| (i, None))
+            // A URI of a resource template: the operation, with the arguments it holds.
+            .or_else(|| {
+                self.templates()
+                    .resolve(uri)
+                    .map(|(i, arguments)| (i, Some(arguments)))
             });
-        let Some(index) = operation else {
+        let Some((index, arguments)) = operation else {
             return Err(McpError::resource_not_found(
                 format!("no resource has the URI `{uri}`"),
                 Some(serde_json::json!({ "uri": uri })),
             ));
         };
         let tool = &api.tools[index];
-        let result = completed(self.call_operation(index, tool, None, inbound, false).await);
+        let result = completed(
+            self.call_operation(index, tool, arguments, inbound, false)
+                .await,
+        );
         if result.is_error == Some(true) {
             let text = result
                 .content
@@ -483,8 +507,11 @@ impl ServerHandler for GeneratedServer {
             .enable_tools()
             .enable_prompts()
             .build();
-        if !self.resources().is_empty() {
+        if !self.resources().is_empty() || !self.templates().is_empty() {
             capabilities.resources = Some(ResourcesCapability::default());
+        }
+        if !self.templates().is_empty() {
+            capabilities.completions = Some(JsonObject::new());
         }
         let mut instructions = api.instructions.to_owned();
         match self.state.mode {
@@ -600,7 +627,7 @@ impl ServerHandler for GeneratedServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        if self.resources().is_empty() {
+        if self.resources().is_empty() && self.templates().is_empty() {
             return Err(McpError::method_not_found::<
                 rmcp::model::ListResourcesRequestMethod,
             >());
@@ -615,14 +642,49 @@ impl ServerHandler for GeneratedServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        if self.resources().is_empty() {
+        if self.resources().is_empty() && self.templates().is_empty() {
             return Err(McpError::method_not_found::<
                 rmcp::model::ListResourceTemplatesRequestMethod,
             >());
         }
         Ok(cacheable!(ListResourceTemplatesResult::with_all_items(
-            Vec::new()
+            self.templates().listed(self.state.api)
         )))
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        if self.templates().is_empty() {
+            return Err(McpError::method_not_found::<
+                rmcp::model::CompleteRequestMethod,
+            >());
+        }
+        let argument = &request.argument;
+        match &request.r#ref {
+            Reference::Resource(reference) => {
+                let Some(template) = self.templates().by_uri_template(&reference.uri) else {
+                    return Err(McpError::invalid_params(
+                        format!(
+                            "no resource template is `{}`; resources/templates/list gives them",
+                            reference.uri
+                        ),
+                        None,
+                    ));
+                };
+                let tool = &self.state.api.tools[template.index];
+                Ok(CompleteResult::new(templates::complete(
+                    tool,
+                    &argument.name,
+                    &argument.value,
+                )))
+            }
+            // The server has no prompts (yet), and knows no other kind of reference: nothing
+            // to offer.
+            _ => Ok(CompleteResult::new(CompletionInfo::default())),
+        }
     }
 
     async fn list_prompts(

@@ -1,0 +1,401 @@
+//! Resource templates: a GET operation whose required arguments are all path parameters is a
+//! family of resources, one per value of those parameters. Its URI template is the operation's
+//! path under a scheme named after the server (`petstore://pets/{petId}`), a client fills it in
+//! and reads the resource, and the server answers with the operation's answer, through the
+//! same path as a call (validation, credentials, masking, limits). Completion offers values for
+//! a template's parameters from what the document says about them: enums, examples, defaults.
+
+use rmcp::model::{CompletionInfo, ResourceTemplate};
+use serde_json::{Map, Value};
+
+use super::descriptor::{ApiDescriptor, HttpMethod, ParamLocation, ToolDescriptor};
+use super::discovery::{resource_description, resource_mime_type};
+
+/// One part of a path segment: literal text, or the value of an argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    Arg(String),
+}
+
+/// The template of one operation.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The operation's index in the API table.
+    pub index: usize,
+    /// As listed: `scheme://path/{arg}`.
+    pub uri_template: String,
+    /// The path's segments, each a sequence of parts.
+    segments: Vec<Vec<Part>>,
+}
+
+/// The templates of a server.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    scheme: String,
+    templates: Vec<Template>,
+}
+
+impl Templates {
+    /// The templates of the operations `served` lets through.
+    pub fn build(api: &ApiDescriptor, served: impl Fn(&ToolDescriptor) -> bool) -> Self {
+        let scheme = scheme_of(api.server_name);
+        let templates = api
+            .tools
+            .iter()
+            .enumerate()
+            .filter(|(_, tool)| served(tool))
+            .filter_map(|(index, tool)| template_of(&scheme, index, tool))
+            .collect();
+        Templates { scheme, templates }
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.templates.is_empty()
+    }
+
+    /// The templates as `resources/templates/list` shows them.
+    pub fn listed(&self, api: &ApiDescriptor) -> Vec<ResourceTemplate> {
+        self.templates
+            .iter()
+            .map(|t| {
+                let tool = &api.tools[t.index];
+                let mut listed = ResourceTemplate::new(&t.uri_template, tool.name)
+                    .with_description(resource_description(tool))
+                    .with_mime_type(resource_mime_type(tool));
+                if let Some(title) = tool.title {
+                    listed = listed.with_title(title);
+                }
+                listed
+            })
+            .collect()
+    }
+
+    /// The operation a URI names, and its arguments; `None` when no template matches.
+    pub fn resolve(&self, uri: &str) -> Option<(usize, Map<String, Value>)> {
+        let rest = uri.strip_prefix(&self.scheme)?.strip_prefix("://")?;
+        let path = rest.split(['?', '#']).next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').collect();
+        self.templates
+            .iter()
+            .find_map(|t| t.matches(&segments).map(|arguments| (t.index, arguments)))
+    }
+
+    /// The template listed as `uri_template`.
+    pub fn by_uri_template(&self, uri_template: &str) -> Option<&Template> {
+        self.templates
+            .iter()
+            .find(|t| t.uri_template == uri_template)
+    }
+}
+
+impl Template {
+    fn matches(&self, segments: &[&str]) -> Option<Map<String, Value>> {
+        if segments.len() != self.segments.len() {
+            return None;
+        }
+        let mut arguments = Map::new();
+        for (parts, segment) in self.segments.iter().zip(segments) {
+            let mut rest = *segment;
+            for (i, part) in parts.iter().enumerate() {
+                match part {
+                    Part::Literal(text) => rest = rest.strip_prefix(text.as_str())?,
+                    Part::Arg(arg) => {
+                        // The value runs up to the next literal (or the segment's end).
+                        let end = match parts.get(i + 1) {
+                            Some(Part::Literal(next)) => rest.find(next.as_str())?,
+                            _ => rest.len(),
+                        };
+                        let raw = &rest[..end];
+                        if raw.is_empty() {
+                            return None;
+                        }
+                        let value = percent_decode(raw)?;
+                        arguments.insert(arg.clone(), Value::String(value));
+                        rest = &rest[end..];
+                    }
+                }
+            }
+            if !rest.is_empty() {
+                return None;
+            }
+        }
+        Some(arguments)
+    }
+}
+
+/// A URI scheme from the server's name: lower-case letters, digits, `+`, `-` and `.`, starting
+/// with a letter; a trailing `-mcp` is left out (`petstore-mcp` → `petstore`).
+fn scheme_of(server_name: &str) -> String {
+    let name = server_name.strip_suffix("-mcp").unwrap_or(server_name);
+    let mut scheme: String = name
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if !scheme.starts_with(|c: char| c.is_ascii_lowercase()) {
+        scheme.insert_str(0, "api-");
+    }
+    scheme
+}
+
+/// The template of a GET operation whose required arguments are all path parameters, and that
+/// has at least one.
+fn template_of(scheme: &str, index: usize, tool: &ToolDescriptor) -> Option<Template> {
+    if tool.plan.method != HttpMethod::Get {
+        return None;
+    }
+    let schema: Map<String, Value> = serde_json::from_str(tool.input_schema).ok()?;
+    let path_args: Vec<&str> = tool
+        .plan
+        .params
+        .iter()
+        .filter(|p| p.location == ParamLocation::Path && p.fixed.is_none())
+        .map(|p| p.arg)
+        .collect();
+    let required = schema.get("required").and_then(Value::as_array);
+    let all_in_path = required
+        .into_iter()
+        .flatten()
+        .all(|r| r.as_str().is_some_and(|r| path_args.contains(&r)));
+    if path_args.is_empty() || !all_in_path {
+        return None;
+    }
+    let mut segments = Vec::new();
+    let mut listed = String::new();
+    for segment in tool.plan.path.trim_start_matches('/').split('/') {
+        let mut parts = Vec::new();
+        let mut rest = segment;
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..].find('}')? + open;
+            if open > 0 {
+                parts.push(Part::Literal(rest[..open].to_owned()));
+            }
+            let name = &rest[open + 1..close];
+            let arg = tool
+                .plan
+                .params
+                .iter()
+                .find(|p| p.location == ParamLocation::Path && p.name == name && p.fixed.is_none())
+                .map(|p| p.arg)?;
+            // Two values side by side cannot be told apart.
+            if matches!(parts.last(), Some(Part::Arg(_))) {
+                return None;
+            }
+            parts.push(Part::Arg(arg.to_owned()));
+            rest = &rest[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Literal(rest.to_owned()));
+        }
+        if !listed.is_empty() || !segments.is_empty() {
+            listed.push('/');
+        }
+        for part in &parts {
+            match part {
+                Part::Literal(text) => listed.push_str(text),
+                Part::Arg(arg) => {
+                    listed.push('{');
+                    listed.push_str(arg);
+                    listed.push('}');
+                }
+            }
+        }
+        segments.push(parts);
+    }
+    Some(Template {
+        index,
+        uri_template: format!("{scheme}://{listed}"),
+        segments,
+    })
+}
+
+/// Decodes `%XX` escapes; `None` for a bad escape or bytes that are not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Completion values for argument `arg` of an operation: its schema's `enum` and `const`,
+/// `examples`, `example` and `default`, as text, those that start with `typed` (ignoring case)
+/// first in the document's order, at most [`CompletionInfo::MAX_VALUES`].
+pub fn complete(tool: &ToolDescriptor, arg: &str, typed: &str) -> CompletionInfo {
+    let schema: Map<String, Value> = serde_json::from_str(tool.input_schema).unwrap_or_default();
+    let property = schema
+        .get("properties")
+        .and_then(|p| p.get(arg))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut candidates: Vec<String> = Vec::new();
+    let mut add = |value: &Value| {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => return,
+        };
+        if !candidates.contains(&text) {
+            candidates.push(text);
+        }
+    };
+    for key in ["enum", "examples"] {
+        if let Some(Value::Array(values)) = property.get(key) {
+            values.iter().for_each(&mut add);
+        }
+    }
+    for key in ["const", "example", "default"] {
+        if let Some(value) = property.get(key) {
+            add(value);
+        }
+    }
+    let typed = typed.to_lowercase();
+    let matching: Vec<String> = candidates
+        .into_iter()
+        .filter(|c| c.to_lowercase().starts_with(&typed))
+        .collect();
+    let total = matching.len();
+    let values: Vec<String> = matching
+        .into_iter()
+        .take(CompletionInfo::MAX_VALUES)
+        .collect();
+    let mut info = CompletionInfo::default();
+    info.has_more = Some(total > values.len());
+    info.total = u32::try_from(total).ok();
+    info.values = values;
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::descriptor::{CallPlan, ParamPlan, ParamStyle};
+    use super::super::tests::{TOOL, api};
+    use super::*;
+
+    const fn path_param(arg: &'static str, name: &'static str) -> ParamPlan {
+        ParamPlan {
+            arg,
+            name,
+            location: ParamLocation::Path,
+            style: ParamStyle::Simple,
+            explode: false,
+            allow_reserved: false,
+            json: false,
+            fixed: None,
+        }
+    }
+
+    static TOOLS: [ToolDescriptor; 3] = [
+        ToolDescriptor {
+            name: "getPet",
+            input_schema: r#"{"type":"object","properties":{"petId":{"type":"string","enum":["rex","tom","Rita"]},"verbose":{"type":"boolean"}},"required":["petId"]}"#,
+            plan: CallPlan {
+                path: "/pets/{petId}",
+                params: &[path_param("petId", "petId")],
+                ..TOOL.plan
+            },
+            ..TOOL
+        },
+        ToolDescriptor {
+            name: "getFile",
+            input_schema: r#"{"type":"object","properties":{"owner":{"type":"string","examples":["me"],"default":"you"},"file_name":{"type":"string"}},"required":["owner","file_name"]}"#,
+            plan: CallPlan {
+                path: "/users/{owner}/files/{file-name}.json",
+                params: &[
+                    path_param("owner", "owner"),
+                    path_param("file_name", "file-name"),
+                ],
+                ..TOOL.plan
+            },
+            ..TOOL
+        },
+        // A required query parameter: not a template.
+        ToolDescriptor {
+            name: "search",
+            input_schema: r#"{"type":"object","properties":{"q":{"type":"string"},"id":{"type":"string"}},"required":["q","id"]}"#,
+            plan: CallPlan {
+                path: "/search/{id}",
+                params: &[path_param("id", "id")],
+                ..TOOL.plan
+            },
+            ..TOOL
+        },
+    ];
+    static API: ApiDescriptor = ApiDescriptor {
+        server_name: "Pet Store-mcp",
+        ..api(&TOOLS)
+    };
+
+    #[test]
+    fn get_operations_with_path_arguments_become_templates() {
+        let templates = Templates::build(&API, |_| true);
+        let listed: Vec<String> = templates
+            .listed(&API)
+            .into_iter()
+            .map(|t| t.uri_template)
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "pet-store://pets/{petId}",
+                "pet-store://users/{owner}/files/{file_name}.json"
+            ]
+        );
+        let (index, args) = templates.resolve("pet-store://pets/r%C3%A9x?x=1").unwrap();
+        assert_eq!(
+            (index, args),
+            (
+                0,
+                serde_json::json!({"petId": "réx"})
+                    .as_object()
+                    .unwrap()
+                    .clone()
+            )
+        );
+        let (index, args) = templates
+            .resolve("pet-store://users/a%2Fb/files/report.v2.json")
+            .unwrap();
+        assert_eq!(index, 1);
+        assert_eq!(args["owner"], "a/b");
+        assert_eq!(args["file_name"], "report.v2");
+        for unknown in [
+            "pet-store://pets/",
+            "pet-store://pets/a/b",
+            "other://pets/a",
+            "pet-store://users/me/files/x.txt",
+            "pet-store://pets/%zz",
+            "pet-store://search/1",
+        ] {
+            assert!(templates.resolve(unknown).is_none(), "{unknown}");
+        }
+        assert!(Templates::build(&API, |t| t.name == "search").is_empty());
+    }
+
+    #[test]
+    fn completion_offers_what_the_document_says() {
+        let got = complete(&TOOLS[0], "petId", "r");
+        assert_eq!(got.values, ["rex", "Rita"]);
+        assert_eq!((got.total, got.has_more), (Some(2), Some(false)));
+        assert_eq!(complete(&TOOLS[1], "owner", "").values, ["me", "you"]);
+        assert!(complete(&TOOLS[1], "file_name", "").values.is_empty());
+        assert!(complete(&TOOLS[0], "nope", "").values.is_empty());
+    }
+}
