@@ -38,10 +38,10 @@ pub fn workspace_root() -> PathBuf {
 /// Generates a standalone crate for `spec` with `settings` (which must name the crate), builds
 /// it with cargo and returns the binary.
 ///
-/// Both folders outlive the test run on purpose, so that the next run rebuilds only what
-/// changed: the crate's sources go to `target/e2e/crates/<crate name>` (rewritten file by file,
-/// so unchanged files keep their times) and its build to `target/e2e`, shared by every
-/// generated crate. `cargo clean` removes both. The sources lie inside the workspace, which
+/// The crate is locked to the workspace's `Cargo.lock`. Both folders outlive the test run on
+/// purpose, so that the next run rebuilds only what changed: the crate's sources go to
+/// `target/e2e/crates/<crate name>` (rewritten file by file, so unchanged files keep their
+/// times) and its build to `target/e2e`, shared by every generated crate. `cargo clean` removes both. The sources lie inside the workspace, which
 /// would take the crate for an unlisted member: the manifest gets an empty `[workspace]` table
 /// of its own, as trybuild does for the crates it builds under `target/`.
 pub fn build_generated_server(spec: &Path, settings: Settings) -> PathBuf {
@@ -57,6 +57,11 @@ pub fn build_generated_server(spec: &Path, settings: Settings) -> PathBuf {
     let out = target.join("crates").join(&generated.crate_name);
     mcpgen_codegen::write_crate(&generated, &out)
         .unwrap_or_else(|e| panic!("writing the crate failed: {e}"));
+    // The workspace's lock file, so that the crate builds with the versions the workspace is
+    // tested with rather than whatever is newest today (cargo drops the entries it does not
+    // use).
+    std::fs::copy(workspace_root().join("Cargo.lock"), out.join("Cargo.lock"))
+        .unwrap_or_else(|e| panic!("copying the lock file failed: {e}"));
     let mut build = cargo();
     build
         .arg("build")
