@@ -315,6 +315,33 @@ fn guardrail_tables_go_into_the_table_and_bad_ones_name_their_line() {
         assert!(tools.contains(needle), "{needle} in {tools}");
     }
 
+    // The document itself can ask: `x-mcpgen` `mask` and `confirm` on an operation, and an
+    // `x-mcpgen-mask` mark on a property of an answer schema.
+    std::fs::remove_file(&config).unwrap();
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let marked = text
+        .replacen(
+            "      operationId: getPetById",
+            "      operationId: getPetById\n      x-mcpgen: {mask: [owner.email], confirm: true}",
+            1,
+        )
+        .replacen(
+            "        tag:\n",
+            "        tag:\n          x-mcpgen-mask: last4\n",
+            1,
+        );
+    assert_ne!(marked, text);
+    write(&spec, marked);
+    assert_success(&generate(&spec, &out).run());
+    let tools = tools_rs(&out);
+    assert!(tools.contains(r#""owner.email""#), "{tools}");
+    assert!(tools.contains(r#""/tag=last4""#), "{tools}");
+    assert!(tools.contains("confirm: true"), "{tools}");
+    assert!(
+        !tools.contains("x-mcpgen-mask"),
+        "the mark is not listed: {tools}"
+    );
+
     // Mistakes name the file, the line and the setting.
     for (text, needles) in [
         (
