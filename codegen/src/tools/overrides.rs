@@ -151,7 +151,7 @@ pub fn apply_descriptions(
 
 /// The tools built from `op`. A method and a path identify one operation, and each tool keeps
 /// both in its call plan: that ties the tool to its operation whatever its name became.
-pub(crate) fn tools_of<'a>(
+fn tools_of<'a>(
     api: &'a mut ApiSpec,
     op: &'a Operation,
 ) -> impl Iterator<Item = &'a mut crate::tools::ToolSpec> + 'a {
