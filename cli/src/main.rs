@@ -62,6 +62,12 @@ struct DocumentArgs {
     /// Apply this OpenAPI Overlay 1.0 document first (repeatable, applied in order).
     #[arg(long, value_name = "FILE")]
     overlay: Vec<PathBuf>,
+    /// An Arazzo 1.0 document whose workflows become prompts, one per workflow (repeatable).
+    #[arg(long, value_name = "FILE")]
+    arazzo: Vec<PathBuf>,
+    /// Offer a guide prompt per tag (on by default; `--guide-prompts=false` turns them off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    guide_prompts: Option<bool>,
     /// Keep only operations with this tag (repeatable).
     #[arg(long, value_name = "TAG")]
     include_tag: Vec<String>,
@@ -148,6 +154,9 @@ impl DocumentArgs {
         for overlay in &self.overlay {
             settings = settings.overlay(overlay);
         }
+        for arazzo in &self.arazzo {
+            settings = settings.arazzo(arazzo);
+        }
         settings = settings
             .include_tags(self.include_tag.iter().cloned())
             .exclude_tags(self.exclude_tag.iter().cloned())
@@ -157,12 +166,13 @@ impl DocumentArgs {
             settings = settings.allow_remote_host(host.clone());
         }
         type Switch = (Option<bool>, fn(Settings, bool) -> Settings);
-        let switches: [Switch; 5] = [
+        let switches: [Switch; 6] = [
             (self.inline_refs, Settings::inline_refs),
             (self.no_output_schemas, Settings::no_output_schemas),
             (self.skip_broken, Settings::skip_broken),
             (self.allow_remote_refs, Settings::allow_remote_refs),
             (self.allow_hidden_refs, Settings::allow_hidden_refs),
+            (self.guide_prompts, Settings::guide_prompts),
         ];
         for (value, set) in switches {
             if let Some(on) = value {

@@ -8,8 +8,9 @@
 
 use mcpgen::{
     ApiDescriptor, BodyEncoding, BodyPlan, BodyShape, CallPlan, Guardrails, HttpMethod,
-    ParamLocation, ParamPlan, ParamStyle, SecurityKind, SecuritySchemeDescriptor, ServeMode,
-    StreamFormat, ToolDescriptor, ToolGuardrails, ToolHints,
+    ParamLocation, ParamPlan, ParamStyle, PromptArgumentDescriptor, PromptDescriptor, PromptPart,
+    SecurityKind, SecuritySchemeDescriptor, ServeMode, StreamFormat, ToolDescriptor,
+    ToolGuardrails, ToolHints,
 };
 use mcpgen_codegen::spec;
 
@@ -27,7 +28,33 @@ pub fn descriptor(api: &spec::ApiSpec) -> &'static ApiDescriptor {
         mode: mode(api.mode),
         openapi: api.openapi.as_deref().map(text),
         guardrails: guardrails(&api.guardrails),
+        prompts: slice(api.prompts.iter().map(prompt)),
     }))
+}
+
+fn prompt(prompt: &spec::PromptSpec) -> PromptDescriptor {
+    PromptDescriptor {
+        name: text(&prompt.name),
+        title: prompt.title.as_deref().map(text),
+        description: text(&prompt.description),
+        arguments: slice(prompt.arguments.iter().map(|a| PromptArgumentDescriptor {
+            name: text(&a.name),
+            description: a.description.as_deref().map(text),
+            required: a.required,
+            values: texts(&a.values),
+        })),
+        parts: slice(prompt.parts.iter().map(|part| match part {
+            spec::PromptPart::Text(t) => PromptPart::Text(text(t)),
+            spec::PromptPart::Argument(name) => PromptPart::Argument(text(name)),
+            spec::PromptPart::Given { argument, text: t } => PromptPart::Given {
+                argument: text(argument),
+                text: text(t),
+            },
+            spec::PromptPart::Tool(i) => PromptPart::Tool(*i),
+            spec::PromptPart::ToolItem(i) => PromptPart::ToolItem(*i),
+        })),
+        needs_every_tool: prompt.needs_every_tool,
+    }
 }
 
 fn guardrails(settings: &spec::GuardrailSettings) -> Guardrails {

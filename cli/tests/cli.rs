@@ -383,6 +383,111 @@ fn guardrail_tables_go_into_the_table_and_bad_ones_name_their_line() {
 }
 
 #[test]
+fn prompts_come_from_settings_the_document_and_arazzo_and_mistakes_are_located() {
+    let (dir, spec) = scratch_with_example("openapi.yaml");
+    let config = dir.path().join("mcpgen.toml");
+    let out = dir.path().join("out");
+    // A workflow in the document's root `x-mcpgen`, one in the settings; a guide per tag.
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let with_prompt = text.replacen(
+        "paths:\n",
+        "x-mcpgen:\n  prompts:\n    check_stock:\n      description: See what is in stock.\n      \
+         steps: [\"GET /store/inventory\"]\npaths:\n",
+        1,
+    );
+    assert_ne!(with_prompt, text);
+    write(&spec, &with_prompt);
+    write(
+        &config,
+        "[prompts.adopt]\ndescription = \"Adopt a pet.\"\narguments = { kind = \"cat or dog\" }\n\
+         steps = [\"listPets: pick a {kind}\", \"deletePet\"]\n",
+    );
+    assert_success(&generate(&spec, &out).run());
+    let tools = tools_rs(&out);
+    for needle in [
+        r#"name: "check_stock""#,
+        r#"name: "adopt""#,
+        r#"rt::PromptPart::Argument("kind")"#,
+        r#"name: "guide_pets""#,
+        "rt::PromptPart::ToolItem(0)",
+    ] {
+        assert!(tools.contains(needle), "{needle} in {tools}");
+    }
+    assert_success(&generate(&spec, &out).arg("--guide-prompts=false").run());
+    assert!(!tools_rs(&out).contains("guide_pets"));
+
+    // Mistakes name the file, the line or pointer, and what to write.
+    for (text, needles) in [
+        (
+            "[prompts.adopt]\nsteps = [\"adoptPet\"]\n",
+            &[
+                "prompts",
+                "`adopt`: step 1: no operation is named `adoptPet`",
+            ][..],
+        ),
+        (
+            "[prompts.adopt]\ndescription = \"x\"\n",
+            &["mcpgen.toml:1", "a prompt needs `steps`"],
+        ),
+        (
+            "[prompts.\"bad name\"]\nsteps = [\"listPets\"]\n",
+            &["mcpgen.toml:1", "is not a prompt name"],
+        ),
+        (
+            "[prompts.adopt]\nsteps = [\"listPets\"]\nrequired = [\"kind\"]\n",
+            &["`kind` is required but is not one of the `arguments`"],
+        ),
+    ] {
+        write(&config, text);
+        assert_exit(&generate(&spec, &out).run(), 2, needles);
+    }
+    std::fs::remove_file(&config).unwrap();
+    let bad_document = with_prompt.replacen("steps: [\"GET /store/inventory\"]", "steps: 3", 1);
+    write(&spec, &bad_document);
+    assert_exit(
+        &generate(&spec, &out).run(),
+        2,
+        &[
+            "openapi.yaml:",
+            "/x-mcpgen/prompts/check_stock/steps",
+            "a prompt's fields are strings, lists of strings and tables",
+        ],
+    );
+    write(&spec, &text);
+
+    // An Arazzo document: its mistakes are located in it.
+    let arazzo = dir.path().join("flows.arazzo.yaml");
+    write(
+        &arazzo,
+        "arazzo: 1.0.1\ninfo: {title: t, version: '1'}\nworkflows:\n  - workflowId: w\n    \
+         steps:\n      - stepId: s\n",
+    );
+    let run = |arazzo: &Path| generate(&spec, &out).arg("--arazzo").arg(arazzo).run();
+    assert_exit(
+        &run(&arazzo),
+        2,
+        &[
+            "flows.arazzo.yaml:6",
+            "/workflows/0/steps/0",
+            "a step needs `operationId`, `operationPath` or `workflowId`",
+        ],
+    );
+    write(&arazzo, "openapi: 3.1.0\n");
+    assert_exit(
+        &run(&arazzo),
+        2,
+        &["flows.arazzo.yaml", "not an Arazzo document"],
+    );
+    write(
+        &arazzo,
+        "arazzo: 1.0.1\nworkflows:\n  - workflowId: list\n    steps:\n      - stepId: s\n        \
+         operationId: listPets\n",
+    );
+    assert_success(&run(&arazzo));
+    assert!(tools_rs(&out).contains(r#"name: "list""#));
+}
+
+#[test]
 fn package_metadata_applies_under_mcpgen_toml_and_flags() {
     let (dir, spec) = scratch_with_example("api/openapi.yaml");
     let manifest = dir.path().join("Cargo.toml");

@@ -109,6 +109,7 @@ pub mod config;
 pub mod diff;
 mod guardrails;
 pub mod inspect;
+pub(crate) mod prompts;
 pub mod settings;
 pub mod spec;
 
@@ -261,6 +262,14 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         .map_err(settings_err)?;
     select::mode::apply(&mut spec_api, settings.serving_mode(), &search_only)
         .map_err(settings_err)?;
+    prompts::build(
+        &mut spec_api,
+        &doc,
+        spec,
+        &api.operations,
+        &api.tags,
+        &settings.prompts,
+    )?;
 
     // Compact the schemas the model reads.
     let compaction = settings.compaction_settings();
@@ -268,7 +277,10 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         compact::compact_tool(tool, &compaction);
     }
 
-    let located = |pointer: &str, message: &str| format!("{pointer}: {message}");
+    let located = |pointer: &str, message: &str| match pointer {
+        "" => message.to_owned(),
+        pointer => format!("{pointer}: {message}"),
+    };
     let warnings = (upgrade_warnings
         .iter()
         .map(|w| located(&w.pointer, &w.message)))

@@ -15,6 +15,7 @@ use crate::ToolNames;
 use crate::compact::Compaction;
 use crate::emit::standalone::{self, RuntimeDependency};
 use crate::guardrails::GuardrailSettings;
+use crate::prompts::PromptSettings;
 use crate::select::Selection;
 
 /// One layer of generation settings. Build one with the methods below; read the value that
@@ -45,6 +46,7 @@ pub struct Settings {
     pub(crate) allow_hidden_refs: Option<bool>,
     pub(crate) tool_names: Option<ToolNames>,
     pub(crate) guardrails: GuardrailSettings,
+    pub(crate) prompts: PromptSettings,
 }
 
 /// A value written for a setting key in a settings file or an attribute option.
@@ -94,6 +96,9 @@ pub const KEYS: &[&str] = &[
     "audit",
     "confirm",
     "confirm_operations",
+    "prompts",
+    "arazzo",
+    "guide_prompts",
 ];
 
 /// Keys that widen what the generator reads or fetches. A `mcpgen.toml` can ship beside a
@@ -144,6 +149,7 @@ impl Settings {
             descriptions: join(self.descriptions, over.descriptions),
             scopes: join(self.scopes, over.scopes),
             guardrails: self.guardrails.then(over.guardrails),
+            prompts: self.prompts.then(over.prompts),
             overlays: join(self.overlays, over.overlays),
             max_description_chars: over.max_description_chars.or(self.max_description_chars),
             inline_refs: over.inline_refs.or(self.inline_refs),
@@ -238,6 +244,11 @@ impl Settings {
             guardrail if crate::guardrails::KEYS.contains(&guardrail) => {
                 let mut settings = self;
                 settings.guardrails.set(guardrail, value)?;
+                settings
+            }
+            prompt if crate::prompts::KEYS.contains(&prompt) => {
+                let mut settings = self;
+                settings.prompts.set(prompt, value, base)?;
                 settings
             }
             other => {
@@ -382,6 +393,16 @@ impl Settings {
     /// server). Repeatable. Not read from `mcpgen.toml`.
     pub fn allow_remote_host(mut self, host: impl Into<String>) -> Self {
         self.allowed_remote_hosts.push(host.into());
+        self
+    }
+    /// An Arazzo 1.0 document whose workflows become prompts, one per workflow (repeatable).
+    pub fn arazzo(mut self, path: impl Into<PathBuf>) -> Self {
+        self.prompts.arazzo.push(path.into());
+        self
+    }
+    /// Offer a guide prompt per tag (default: on).
+    pub fn guide_prompts(mut self, on: bool) -> Self {
+        self.prompts.guides = Some(on);
         self
     }
     /// Let local references read files in hidden folders or hidden files (a path segment

@@ -161,7 +161,8 @@ const OWN_OPTIONS: &[&str] = &["spec", "describe", "server_type", "server_name"]
 
 /// Settings the attribute does not take: what only a standalone crate has (`crate_name`,
 /// `crate_version`, `release_profile`; the server's name is `server_name`), `descriptions`
-/// (written as `describe(...)`), the tables (`scopes`, `masking`, `rate_limits`, `audit`: a
+/// (written as `describe(...)`), the tables (`scopes`, `masking`, `rate_limits`, `audit`,
+/// `prompts`: a
 /// table is no attribute value; they are read from the settings files, which the attribute
 /// reads too), and remote references, which a build never fetches.
 const NOT_OPTIONS: &[&str] = &[
@@ -173,6 +174,7 @@ const NOT_OPTIONS: &[&str] = &[
     "masking",
     "rate_limits",
     "audit",
+    "prompts",
     "allow_remote_refs",
     "allow_remote_hosts",
 ];

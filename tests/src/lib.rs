@@ -137,9 +137,13 @@ macro_rules! generated_servers {
 }
 
 generated_servers! {
-    /// The example Petstore server.
+    /// The example Petstore server, with the example's settings (`examples/petstore/mcpgen.toml`).
     petstore_binary => "examples/petstore/openapi.yaml",
-        Settings::new().crate_name("petstore-mcp");
+        mcpgen_codegen::config::apply_file(
+            &workspace_root().join("examples/petstore/mcpgen.toml"),
+            Settings::new().crate_name("petstore-mcp"),
+        )
+        .expect("the example's settings are valid");
     /// The server generated from `tests/fixtures/kitchen-sink.yaml`.
     kitchen_sink_binary => "tests/fixtures/kitchen-sink.yaml",
         Settings::new().crate_name("kitchen-sink-mcp");

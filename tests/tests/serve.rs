@@ -1,6 +1,6 @@
 //! `cargo mcpgen serve` against the crates the generator writes for the same documents and
-//! settings: the same `initialize` answer, the same `tools/list` and `resources/list`, byte for
-//! byte, and the same resource text.
+//! settings: the same `initialize` answer, the same `tools/list`, `resources/list` and
+//! `prompts/list`, byte for byte, and the same resource text.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -19,15 +19,16 @@ fn mcpgen() -> &'static Path {
 }
 
 /// The requests both servers answer, one JSON-RPC message a line.
-const EXCHANGE: [&str; 5] = [
+const EXCHANGE: [&str; 6] = [
     r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"compare","version":"1"}}}"#,
     r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
     r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
     r#"{"jsonrpc":"2.0","id":3,"method":"resources/list"}"#,
     r#"{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"openapi://spec"}}"#,
+    r#"{"jsonrpc":"2.0","id":5,"method":"prompts/list"}"#,
 ];
 
-/// Runs `bin ARGS` over stdio, sends [`EXCHANGE`] and returns the four answers as written.
+/// Runs `bin ARGS` over stdio, sends [`EXCHANGE`] and returns the answers as written.
 fn answers(bin: &Path, args: &[&str]) -> Vec<String> {
     let mut child = Command::new(bin)
         .args(args)

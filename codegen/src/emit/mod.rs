@@ -20,6 +20,7 @@ use quote::{TokenStreamExt, quote};
 use crate::Mode;
 use crate::guardrails::GuardrailSettings;
 use crate::model::{BodyEncoding, Location, ParamStyle, SchemeKind, StreamKind};
+use crate::prompts::{PromptArgumentSpec, PromptPart, PromptSpec};
 use crate::tools::{ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolGuardrailSpec, ToolSpec};
 
 /// A constant Rust expression of the tool table. Paths are relative to the runtime module
@@ -460,7 +461,7 @@ pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
 /// `DESCRIPTOR_FORMAT` must be the same (a test keeps them equal). Raised with every change
 /// to the tables' fields, so that a table written for one layout never meets a runtime of
 /// another: the generated check stops the build with a message that says to regenerate.
-pub const DESCRIPTOR_FORMAT: u32 = 2;
+pub const DESCRIPTOR_FORMAT: u32 = 3;
 
 /// What a build says when a generated table and the runtime disagree on the layout.
 fn format_mismatch_message() -> String {
@@ -543,6 +544,53 @@ pub fn api_expr<'a>(api: &'a ApiSpec, openapi_file: Option<&'static str>) -> Exp
                 },
             ),
             ("guardrails", guardrails_expr(&api.guardrails)),
+            (
+                "prompts",
+                Expr::Slice(api.prompts.iter().map(prompt_expr).collect()),
+            ),
+        ],
+    )
+}
+
+fn prompt_expr(prompt: &PromptSpec) -> Expr<'_> {
+    fn argument(a: &PromptArgumentSpec) -> Expr<'_> {
+        Expr::Struct(
+            "PromptArgumentDescriptor",
+            vec![
+                ("name", Expr::str(&a.name)),
+                ("description", Expr::option_str(a.description.as_deref())),
+                ("required", Expr::Bool(a.required)),
+                ("values", Expr::strs(&a.values)),
+            ],
+        )
+    }
+    fn part(p: &PromptPart) -> Expr<'_> {
+        match p {
+            PromptPart::Text(text) => Expr::Call("PromptPart::Text", vec![text_literal(text)]),
+            PromptPart::Argument(name) => Expr::Call("PromptPart::Argument", vec![Expr::str(name)]),
+            PromptPart::Given { argument, text } => Expr::Struct(
+                "PromptPart::Given",
+                vec![("argument", Expr::str(argument)), ("text", Expr::str(text))],
+            ),
+            PromptPart::Tool(i) => Expr::Call("PromptPart::Tool", vec![Expr::Usize(*i)]),
+            PromptPart::ToolItem(i) => Expr::Call("PromptPart::ToolItem", vec![Expr::Usize(*i)]),
+        }
+    }
+    Expr::Struct(
+        "PromptDescriptor",
+        vec![
+            ("name", Expr::str(&prompt.name)),
+            ("title", Expr::option_str(prompt.title.as_deref())),
+            ("description", Expr::str(&prompt.description)),
+            (
+                "arguments",
+                Expr::Slice(prompt.arguments.iter().map(argument).collect()),
+            ),
+            (
+                "parts",
+                Expr::Slice(prompt.parts.iter().map(part).collect()),
+            ),
+            ("needs_every_tool", Expr::Bool(prompt.needs_every_tool)),
         ],
     )
 }

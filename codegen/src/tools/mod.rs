@@ -52,6 +52,8 @@ pub struct ApiSpec {
     pub openapi: Option<String>,
     /// The server's guardrails, as the settings chose them.
     pub guardrails: crate::guardrails::GuardrailSettings,
+    /// The prompts: guides per tag and workflows.
+    pub prompts: Vec<crate::prompts::PromptSpec>,
 }
 
 /// A security scheme and the environment variables that configure it.
@@ -288,6 +290,7 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         tools,
         warnings,
         guardrails: crate::guardrails::GuardrailSettings::default(),
+        prompts: Vec::new(),
         mode: crate::Mode::Tools,
         openapi: None,
     })

@@ -31,6 +31,7 @@ pub mod mask;
 pub mod metrics;
 pub mod oauth;
 pub mod params;
+pub mod prompts;
 pub mod rate_limit;
 pub mod request;
 pub mod resource_server;
@@ -116,6 +117,7 @@ mod tests {
             mode: ServeMode::Tools,
             openapi: None,
             guardrails: Guardrails::NONE,
+            prompts: &[],
         }
     }
 

@@ -7,7 +7,7 @@
 /// The layout of the tables below. Generated code carries the layout it was written for and
 /// refuses to compile against a runtime of another (the generator's `DESCRIPTOR_FORMAT`,
 /// kept equal to this one by a test), with a message that says to regenerate.
-pub const DESCRIPTOR_FORMAT: u32 = 2;
+pub const DESCRIPTOR_FORMAT: u32 = 3;
 
 /// Everything the runtime needs to know about one generated API.
 #[derive(Debug)]
@@ -37,6 +37,60 @@ pub struct ApiDescriptor {
     /// The guardrails the generation settings chose; the server's flags and environment
     /// override them.
     pub guardrails: Guardrails,
+    /// Prompts: a guide per tag, and workflows from the settings, `x-mcpgen` or Arazzo.
+    pub prompts: &'static [PromptDescriptor],
+}
+
+/// A prompt. Its one message is rendered at `prompts/get` from [`PromptPart`]s, so that the
+/// tools it names read right in the mode the server serves in.
+#[derive(Debug)]
+pub struct PromptDescriptor {
+    /// `[A-Za-z0-9_.-]{1,64}`, unique.
+    pub name: &'static str,
+    /// A human-readable title.
+    pub title: Option<&'static str>,
+    /// What it is for.
+    pub description: &'static str,
+    /// Its arguments.
+    pub arguments: &'static [PromptArgumentDescriptor],
+    /// The text of its message.
+    pub parts: &'static [PromptPart],
+    /// Offered only when every tool it names is served (a workflow); otherwise (a guide) the
+    /// tools that are not served are left out.
+    pub needs_every_tool: bool,
+}
+
+/// One argument of a prompt.
+#[derive(Debug)]
+pub struct PromptArgumentDescriptor {
+    /// Its name.
+    pub name: &'static str,
+    /// What to give.
+    pub description: Option<&'static str>,
+    /// Whether `prompts/get` needs it.
+    pub required: bool,
+    /// Values `completion/complete` offers.
+    pub values: &'static [&'static str],
+}
+
+/// A piece of a prompt's text.
+#[derive(Debug)]
+pub enum PromptPart {
+    /// Literal text.
+    Text(&'static str),
+    /// The value of an argument, or `<name>` when it was not given.
+    Argument(&'static str),
+    /// The text, then the argument's value, only when the argument was given.
+    Given {
+        /// The argument.
+        argument: &'static str,
+        /// What comes before its value.
+        text: &'static str,
+    },
+    /// The tool at this index of [`ApiDescriptor::tools`]: how to call it and what it needs.
+    Tool(usize),
+    /// The same as a list item of its own line, left out when the tool is not served.
+    ToolItem(usize),
 }
 
 /// Guardrails of the whole server, as the generation settings chose them (`[masking]`,

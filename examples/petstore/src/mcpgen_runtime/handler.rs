@@ -17,7 +17,10 @@ use rmcp::model::{
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, Resource,
     ResourceContents, ResourcesCapability, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
-use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo};
+use rmcp::model::{
+    CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
+    GetPromptResponse,
+};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
 
@@ -130,7 +133,7 @@ impl GeneratedServer {
     }
 
     /// Whether an operation is a tool of its own in the current mode (and served at all).
-    fn is_direct(&self, tool: &ToolDescriptor) -> bool {
+    pub(super) fn is_direct(&self, tool: &ToolDescriptor) -> bool {
         if !self.is_served(tool) {
             return false;
         }
@@ -501,8 +504,8 @@ fn inbound<'a>(
 impl ServerHandler for GeneratedServer {
     fn get_info(&self) -> ServerConfig {
         let api = self.state.api;
-        // Prompts are offered (an empty list, for now) so that `prompts/list` answers with
-        // its cache hints instead of "method not found".
+        // Prompts are offered even when there are none, so that `prompts/list` answers (an
+        // empty list) with its cache hints instead of "method not found".
         let mut capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_prompts()
@@ -510,7 +513,7 @@ impl ServerHandler for GeneratedServer {
         if !self.resources().is_empty() || !self.templates().is_empty() {
             capabilities.resources = Some(ResourcesCapability::default());
         }
-        if !self.templates().is_empty() {
+        if !self.templates().is_empty() || self.has_prompts() {
             capabilities.completions = Some(JsonObject::new());
         }
         let mut instructions = api.instructions.to_owned();
@@ -657,7 +660,7 @@ impl ServerHandler for GeneratedServer {
         request: CompleteRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
-        if self.templates().is_empty() {
+        if self.templates().is_empty() && !self.has_prompts() {
             return Err(McpError::method_not_found::<
                 rmcp::model::CompleteRequestMethod,
             >());
@@ -681,8 +684,10 @@ impl ServerHandler for GeneratedServer {
                     &argument.value,
                 )))
             }
-            // The server has no prompts (yet), and knows no other kind of reference: nothing
-            // to offer.
+            Reference::Prompt(reference) => Ok(CompleteResult::new(
+                self.complete_prompt_argument(&reference.name, &argument.name, &argument.value)?,
+            )),
+            // A kind of reference this server does not know: nothing to offer.
             _ => Ok(CompleteResult::new(CompletionInfo::default())),
         }
     }
@@ -692,7 +697,18 @@ impl ServerHandler for GeneratedServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        Ok(cacheable!(ListPromptsResult::with_all_items(Vec::new())))
+        Ok(cacheable!(ListPromptsResult::with_all_items(
+            self.prompts()
+        )))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        self.get_prompt(&request.name, request.arguments.as_ref())
+            .map(Into::into)
     }
 
     async fn read_resource(

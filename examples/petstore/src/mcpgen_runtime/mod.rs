@@ -33,6 +33,7 @@ pub mod mask;
 pub mod metrics;
 pub mod oauth;
 pub mod params;
+pub mod prompts;
 pub mod rate_limit;
 pub mod request;
 pub mod resource_server;

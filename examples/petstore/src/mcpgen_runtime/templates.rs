@@ -241,6 +241,12 @@ fn percent_decode(text: &str) -> Option<String> {
 /// `examples`, `example` and `default`, as text, those that start with `typed` (ignoring case)
 /// first in the document's order, at most [`CompletionInfo::MAX_VALUES`].
 pub fn complete(tool: &ToolDescriptor, arg: &str, typed: &str) -> CompletionInfo {
+    completion(suggested_values(tool, arg), typed)
+}
+
+/// The values the schema of argument `arg` of `tool` suggests: its enum, examples, const,
+/// example and default.
+pub(super) fn suggested_values(tool: &ToolDescriptor, arg: &str) -> Vec<String> {
     let schema: Map<String, Value> = serde_json::from_str(tool.input_schema).unwrap_or_default();
     let property = schema
         .get("properties")
@@ -269,6 +275,12 @@ pub fn complete(tool: &ToolDescriptor, arg: &str, typed: &str) -> CompletionInfo
             add(value);
         }
     }
+    candidates
+}
+
+/// The candidates that start with what was typed (ignoring case), at most as many as a
+/// completion may carry, with the total.
+pub(super) fn completion(candidates: Vec<String>, typed: &str) -> CompletionInfo {
     let typed = typed.to_lowercase();
     let matching: Vec<String> = candidates
         .into_iter()
