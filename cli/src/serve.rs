@@ -7,9 +7,9 @@
 //! into the `'static` data the runtime's types hold.
 
 use mcpgen::{
-    ApiDescriptor, BodyEncoding, BodyPlan, BodyShape, CallPlan, Guardrails, HttpMethod,
-    ParamLocation, ParamPlan, ParamStyle, PromptArgumentDescriptor, PromptDescriptor, PromptPart,
-    SecurityKind, SecuritySchemeDescriptor, ServeMode, StreamFormat, ToolDescriptor,
+    ApiDescriptor, BodyEncoding, BodyPlan, BodyShape, CallPlan, Guardrails, HttpMethod, NextPage,
+    Pagination, ParamLocation, ParamPlan, ParamStyle, PromptArgumentDescriptor, PromptDescriptor,
+    PromptPart, SecurityKind, SecuritySchemeDescriptor, ServeMode, StreamFormat, ToolDescriptor,
     ToolGuardrails, ToolHints,
 };
 use mcpgen_codegen::spec;
@@ -157,6 +157,32 @@ fn tool(tool: &spec::ToolSpec) -> ToolDescriptor {
             rate_limit: tool.guardrails.rate_limit.as_deref().map(text),
             confirm: tool.guardrails.confirm,
         },
+        pagination: tool.pagination.as_ref().map(pagination),
+    }
+}
+
+fn pagination(spec: &spec::PaginationSpec) -> Pagination {
+    use spec::NextPageSpec as Spec;
+    Pagination {
+        next: match &spec.next {
+            Spec::Link => NextPage::Link,
+            Spec::NextUrl(field) => NextPage::NextUrl(text(field)),
+            Spec::Cursor { arg, cursor } => NextPage::Cursor {
+                arg: text(arg),
+                cursor: text(cursor),
+            },
+            Spec::AfterLast { arg, id, more } => NextPage::AfterLast {
+                arg: text(arg),
+                id: text(id),
+                more: text(more),
+            },
+            Spec::Page { arg, first } => NextPage::Page {
+                arg: text(arg),
+                first: *first,
+            },
+            Spec::Offset { arg } => NextPage::Offset { arg: text(arg) },
+        },
+        items: text(&spec.items),
     }
 }
 

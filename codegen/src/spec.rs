@@ -4,6 +4,7 @@
 pub use crate::guardrails::GuardrailSettings;
 pub use crate::model::{BodyEncoding, Location, ParamStyle, SchemeKind, StreamKind};
 pub use crate::prompts::{PromptArgumentSpec, PromptPart, PromptSpec};
+pub use crate::tools::pagination::{NextPageSpec, PaginationSpec};
 pub use crate::tools::{
     ApiSpec, BodyShapeSpec, BodySpec, Hints, ParamSpec, PlanSpec, SchemeSpec, ToolGuardrailSpec,
     ToolSpec,

@@ -124,6 +124,13 @@ pub fn build_example(package: &str) -> PathBuf {
         .expect("cargo reports the example's executable")
 }
 
+/// The `cargo-mcpgen` binary (whose `mcpgen serve` serves a document without a crate), built
+/// once per process.
+pub fn mcpgen_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_example("cargo-mcpgen"))
+}
+
 /// Defines functions that return a server generated from a document with the given settings,
 /// built at most once per process.
 macro_rules! generated_servers {

@@ -55,10 +55,7 @@ impl Petstore {
                 static BIN: OnceLock<PathBuf> = OnceLock::new();
                 BIN.get_or_init(|| build_example("macro-petstore"))
             }
-            Petstore::Serve => {
-                static BIN: OnceLock<PathBuf> = OnceLock::new();
-                BIN.get_or_init(|| build_example("cargo-mcpgen"))
-            }
+            Petstore::Serve => crate::mcpgen_binary(),
         }
     }
 

@@ -3,10 +3,7 @@
 //! for the tools it serves; Arazzo workflows through `cargo mcpgen serve --arazzo`; argument
 //! completion; and the errors a bad `prompts/get` gets.
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-use mcpgen_tests::{Client, build_example, petstore_binary, stdio_client, workspace_root};
+use mcpgen_tests::{Client, mcpgen_binary, petstore_binary, stdio_client, workspace_root};
 use rmcp::model::{GetPromptRequestParams, GetPromptResult, JsonObject};
 use serde_json::Value;
 
@@ -173,12 +170,6 @@ async fn prompts_follow_the_mode_and_the_tools_served() {
     client.cancel().await.unwrap();
 }
 
-/// The `cargo-mcpgen` binary, built once per process.
-fn mcpgen() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| build_example("cargo-mcpgen"))
-}
-
 #[tokio::test]
 async fn arazzo_workflows_are_prompts_with_completed_arguments() {
     let root = workspace_root();
@@ -193,7 +184,7 @@ async fn arazzo_workflows_are_prompts_with_completed_arguments() {
         "--guide-prompts=false",
     ];
     all.extend(NO_UPSTREAM);
-    let client = stdio_client(mcpgen(), &all, &[]).await;
+    let client = stdio_client(mcpgen_binary(), &all, &[]).await;
     // The workflow that calls another API's operation is left out; the guides are off.
     assert_eq!(names(&client).await, ["rename_a_pet", "retag-pet"]);
     let listed = client.list_all_prompts().await.unwrap();

@@ -3,20 +3,13 @@
 //! `prompts/list`, byte for byte, and the same resource text.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use mcpgen_tests::{
-    build_example, faults_binary, hardening_binary, kitchen_sink_binary, oauth_binary,
+    faults_binary, hardening_binary, kitchen_sink_binary, mcpgen_binary, oauth_binary,
     openapi32_binary, petstore_binary, workspace_root,
 };
-
-/// The `cargo-mcpgen` binary, built once per process.
-fn mcpgen() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| build_example("cargo-mcpgen"))
-}
 
 /// The requests both servers answer, one JSON-RPC message a line.
 const EXCHANGE: [&str; 6] = [
@@ -62,7 +55,7 @@ fn assert_same(generated: &Path, spec: &str, args: &[&str]) {
     let mut serve_args = vec!["serve", spec.to_str().expect("a UTF-8 path")];
     serve_args.extend_from_slice(args);
     let expected = answers(generated, &[]);
-    let served = answers(mcpgen(), &serve_args);
+    let served = answers(mcpgen_binary(), &serve_args);
     let names = [
         "initialize",
         "tools/list",
@@ -149,7 +142,7 @@ fn a_document_that_does_not_map_is_a_located_error() {
         "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get:\n      parameters: [{$ref: '#/components/parameters/Missing'}]\n      responses: {'200': {description: ok}}\n",
     )
     .expect("the document is written");
-    let output = Command::new(mcpgen())
+    let output = Command::new(mcpgen_binary())
         .args(["serve", spec.to_str().expect("a UTF-8 path")])
         .stdin(Stdio::null())
         .output()

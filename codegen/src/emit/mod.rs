@@ -21,6 +21,7 @@ use crate::Mode;
 use crate::guardrails::GuardrailSettings;
 use crate::model::{BodyEncoding, Location, ParamStyle, SchemeKind, StreamKind};
 use crate::prompts::{PromptArgumentSpec, PromptPart, PromptSpec};
+use crate::tools::pagination::{NextPageSpec, PaginationSpec};
 use crate::tools::{ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolGuardrailSpec, ToolSpec};
 
 /// A constant Rust expression of the tool table. Paths are relative to the runtime module
@@ -35,6 +36,8 @@ pub enum Expr<'a> {
     Bool(bool),
     /// An integer literal, typed `usize` by where it stands.
     Usize(usize),
+    /// An integer literal, typed `i64` by where it stands.
+    I64(i64),
     /// A runtime path: a unit variant or a constant.
     Path(&'static str),
     /// `None`.
@@ -108,6 +111,7 @@ impl<'a> Expr<'a> {
                 Span::call_site(),
             )),
             Expr::Usize(value) => out.append(Literal::usize_unsuffixed(*value)),
+            Expr::I64(value) => out.append(Literal::i64_unsuffixed(*value)),
             Expr::Path(path) => path_tokens(rt, path, out),
             Expr::None => out.append(Ident::new("None", Span::call_site())),
             Expr::Some(value) => {
@@ -165,6 +169,9 @@ impl<'a> Expr<'a> {
             Expr::RawStr(raw) => push_raw_literal(&raw.text, raw.hashes, out),
             Expr::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
             Expr::Usize(value) => {
+                let _ = write!(out, "{value}");
+            }
+            Expr::I64(value) => {
                 let _ = write!(out, "{value}");
             }
             Expr::Path(path) => push_path(rt, path, out),
@@ -245,7 +252,7 @@ impl<'a> Expr<'a> {
             Expr::Str(text) => text.len() + 2,
             Expr::RawStr(raw) => raw.text.len() + 3 + 2 * raw.hashes,
             Expr::Bool(_) => 5,
-            Expr::Usize(_) => 8,
+            Expr::Usize(_) | Expr::I64(_) => 8,
             Expr::Path(p) => path(p),
             Expr::None => 4,
             Expr::Some(value) => 6 + value.text_size_hint(rt),
@@ -279,7 +286,12 @@ impl<'a> Expr<'a> {
     /// Whether this is a value that may share a line with others in a slice.
     fn is_plain(&self) -> bool {
         match self {
-            Expr::Str(_) | Expr::Bool(_) | Expr::Usize(_) | Expr::Path(_) | Expr::None => true,
+            Expr::Str(_)
+            | Expr::Bool(_)
+            | Expr::Usize(_)
+            | Expr::I64(_)
+            | Expr::Path(_)
+            | Expr::None => true,
             Expr::Slice(items) => items.iter().all(Expr::is_plain),
             Expr::RawStr(..)
             | Expr::Some(_)
@@ -779,7 +791,44 @@ fn tool_expr(tool: &ToolSpec) -> Expr<'_> {
             ("tags", Expr::strs(&tool.tags)),
             ("search_only", Expr::Bool(tool.search_only)),
             ("guardrails", tool_guardrails_expr(&tool.guardrails)),
+            (
+                "pagination",
+                match &tool.pagination {
+                    Some(p) => Expr::some(pagination_expr(p)),
+                    None => Expr::None,
+                },
+            ),
         ],
+    )
+}
+
+fn pagination_expr(pagination: &PaginationSpec) -> Expr<'_> {
+    let next = match &pagination.next {
+        NextPageSpec::Link => Expr::Path("NextPage::Link"),
+        NextPageSpec::NextUrl(field) => Expr::Call("NextPage::NextUrl", vec![Expr::str(field)]),
+        NextPageSpec::Cursor { arg, cursor } => Expr::Struct(
+            "NextPage::Cursor",
+            vec![("arg", Expr::str(arg)), ("cursor", Expr::str(cursor))],
+        ),
+        NextPageSpec::AfterLast { arg, id, more } => Expr::Struct(
+            "NextPage::AfterLast",
+            vec![
+                ("arg", Expr::str(arg)),
+                ("id", Expr::str(id)),
+                ("more", Expr::str(more)),
+            ],
+        ),
+        NextPageSpec::Page { arg, first } => Expr::Struct(
+            "NextPage::Page",
+            vec![("arg", Expr::str(arg)), ("first", Expr::I64(*first))],
+        ),
+        NextPageSpec::Offset { arg } => {
+            Expr::Struct("NextPage::Offset", vec![("arg", Expr::str(arg))])
+        }
+    };
+    Expr::Struct(
+        "Pagination",
+        vec![("next", next), ("items", Expr::str(&pagination.items))],
     )
 }
 

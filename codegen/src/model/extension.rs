@@ -48,6 +48,8 @@ pub struct Extension {
     pub mask: Vec<String>,
     /// Calls need the user's confirmation whatever the method, when confirmation is on.
     pub confirm: bool,
+    /// `false`: the tool reads one page only, even if its answers look paged.
+    pub pagination: Option<bool>,
 }
 
 /// What happens to one parameter.
@@ -151,6 +153,13 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                     .as_bool()
                     .ok_or_else(|| err(&here, "`confirm` must be true or false"))?;
             }
+            "pagination" => {
+                out.pagination = Some(
+                    value
+                        .as_bool()
+                        .ok_or_else(|| err(&here, "`pagination` must be true or false"))?,
+                );
+            }
             "parameters" => {
                 let Value::Object(params) = value else {
                     return Err(err(
@@ -187,7 +196,7 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                 return Err(err(
                     &here,
                     format!(
-                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes, mask, confirm or parameters"
+                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes, mask, confirm, pagination or parameters"
                     ),
                 ));
             }
@@ -211,6 +220,7 @@ impl Extension {
             scopes: specific.scopes.or_else(|| self.scopes.clone()),
             mask: self.mask.iter().cloned().chain(specific.mask).collect(),
             confirm: self.confirm || specific.confirm,
+            pagination: specific.pagination.or(self.pagination),
             parameters,
         }
     }

@@ -4,6 +4,7 @@
 pub mod headers;
 pub mod naming;
 pub mod overrides;
+pub mod pagination;
 
 use serde_json::{Map, Value, json};
 
@@ -95,6 +96,8 @@ pub struct ToolSpec {
     pub search_only: bool,
     /// Masking, rate limit and confirmation beyond the server's (see [`crate::guardrails`]).
     pub guardrails: ToolGuardrailSpec,
+    /// How its answers come in pages, when they recognisably do.
+    pub pagination: Option<pagination::PaginationSpec>,
 }
 
 /// Guardrails of one tool beyond the server's.
@@ -242,7 +245,8 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
             (None, None) => names.allocate(&naming::from_method_and_path(&op.method, &op.path)),
         };
         match build_tool(op, name, &mut schemas, &schemes) {
-            Ok(tool) => {
+            Ok(mut tool) => {
+                tool.pagination = pagination::detect(op, &tool, doc);
                 schema_nodes += node_count(&tool.input_schema)
                     + tool.output_schema.as_ref().map_or(0, node_count);
                 if schema_nodes > MAX_TOOL_SCHEMA_NODES {
@@ -605,6 +609,7 @@ fn build_tool(
         tags: op.tags.clone(),
         search_only: false,
         guardrails: ToolGuardrailSpec::default(),
+        pagination: None,
     })
 }
 

@@ -385,6 +385,7 @@ fn router(state: AppState) -> Router {
         .route("/__echo", any(echo))
         .route("/__echo/{*rest}", any(echo))
         .route("/__answer/{name}", get(canned_answer))
+        .route("/__pages/{style}", get(pages))
         .route("/oauth/token", axum::routing::post(issue_token));
     api.merge(helpers)
         .fallback(not_found)
@@ -855,6 +856,78 @@ async fn echo(method: Method, uri: Uri) -> Response {
 
 /// Fixed answers full of personal data and secrets, for the masking tests: nested lists, an
 /// `allOf` and a `oneOf` shape, a JSON error, an HTML error and a long list.
+/// Seven items (`{"id": "i1", "n": 1}`...) in pages of three, in the paging style of the path:
+/// `link` (a `Link` header, `page`), `evil-link` (a `Link` to another host), `next-url` (a
+/// relative `next` URL in the answer, `page`), `cursor` (`cursor`, `meta.next_cursor`),
+/// `after` (`starting_after`, `has_more`), `page` (`page`, an empty page at the end) and
+/// `offset` (`offset`).
+async fn pages(
+    axum::extract::Path(style): axum::extract::Path<String>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    const TOTAL: usize = 7;
+    const SIZE: usize = 3;
+    let pairs = query_pairs(query)?;
+    let number = |key: &str, default: usize| match query_value(&pairs, key) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim_start_matches(['c', 'i'])
+            .parse::<usize>()
+            .map_err(|_| ApiError::bad_request(format!("{key} {raw:?} is not a number"))),
+    };
+    let item = |n: usize| serde_json::json!({"id": format!("i{n}"), "n": n});
+    // Items start..start + SIZE (1-based).
+    let slice = |start: usize| -> Vec<serde_json::Value> {
+        (start..(start + SIZE).min(TOTAL + 1)).map(item).collect()
+    };
+    let by_page = |page: usize| slice((page.max(1) - 1) * SIZE + 1);
+    let json = |body: serde_json::Value| Json(body).into_response();
+    Ok(match style.as_str() {
+        "link" | "evil-link" => {
+            let page = number("page", 1)?;
+            let mut response = json(serde_json::Value::Array(by_page(page)));
+            if page * SIZE < TOTAL {
+                let next = if style == "link" {
+                    format!(
+                        "</__pages/link?page={}>; rel=\"next\", </__pages/link?page=3>; rel=\"last\"",
+                        page + 1
+                    )
+                } else {
+                    "<http://169.254.169.254/latest/meta-data>; rel=\"next\"".to_owned()
+                };
+                response
+                    .headers_mut()
+                    .insert(header::LINK, HeaderValue::from_str(&next).expect("ASCII"));
+            }
+            response
+        }
+        "next-url" => {
+            let page = number("page", 1)?;
+            let next =
+                (page * SIZE < TOTAL).then(|| format!("/__pages/next-url?page={}", page + 1));
+            json(serde_json::json!({"results": by_page(page), "next": next}))
+        }
+        "cursor" => {
+            let start = number("cursor", 1)?;
+            let next = (start + SIZE <= TOTAL).then(|| format!("c{}", start + SIZE));
+            json(serde_json::json!({"data": slice(start), "meta": {"next_cursor": next}}))
+        }
+        "after" => {
+            let start = number("starting_after", 0)? + 1;
+            json(serde_json::json!({"data": slice(start), "has_more": start + SIZE <= TOTAL}))
+        }
+        "page" => {
+            let page = number("page", 1)?;
+            json(serde_json::json!({"items": by_page(page), "page": page}))
+        }
+        "offset" => {
+            let offset = number("offset", 0)?;
+            json(serde_json::json!({"results": slice(offset + 1), "total": TOTAL}))
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    })
+}
+
 async fn canned_answer(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
     let json =
         |status: StatusCode, body: serde_json::Value| (status, axum::Json(body)).into_response();

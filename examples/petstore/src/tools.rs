@@ -49,6 +49,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             tags: &["pets"],
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
+            pagination: None,
         },
         rt::ToolDescriptor {
             name: "createPet",
@@ -81,6 +82,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             tags: &["pets"],
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
+            pagination: None,
         },
         rt::ToolDescriptor {
             name: "getPetById",
@@ -109,6 +111,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             tags: &["pets"],
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
+            pagination: None,
         },
         rt::ToolDescriptor {
             name: "updatePet",
@@ -144,6 +147,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             tags: &["pets"],
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
+            pagination: None,
         },
         rt::ToolDescriptor {
             name: "deletePet",
@@ -172,6 +176,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             tags: &["pets"],
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
+            pagination: None,
         },
         rt::ToolDescriptor {
             name: "get_store_inventory",
@@ -198,6 +203,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             tags: &[],
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
+            pagination: None,
         },
     ],
     mode: rt::ServeMode::Tools,

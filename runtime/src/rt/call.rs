@@ -23,10 +23,11 @@ use super::confirm::{Asker, ConfirmError};
 use super::credentials::{
     Credential, InsecureCredentials, Secret, choose_credentials, presented_by_caller,
 };
-use super::descriptor::{HttpMethod, SecurityKind, ToolDescriptor};
+use super::descriptor::{HttpMethod, Pagination, SecurityKind, ToolDescriptor};
 use super::fields::{self, FIELDS_ARG, FieldPath};
 use super::metrics::Outcome;
 use super::oauth::OAuthError;
+use super::pages;
 use super::rate_limit::{Admission, CallerKey, Refusal};
 use super::request::{self, PreparedRequest};
 use super::resource_server::Caller;
@@ -225,6 +226,10 @@ enum Exchange {
         body: Vec<u8>,
         truncated: bool,
         retry_after: Option<Duration>,
+        /// The URL that answered (after redirects).
+        url: reqwest::Url,
+        /// The target of the answer's `Link: <...>; rel="next"`, if any.
+        next_link: Option<String>,
     },
     /// No answer: the message says why.
     Failed(String),
@@ -261,7 +266,7 @@ impl GeneratedServer {
             self.audit_arguments(arguments.as_ref(), &schema)
         });
         let called = async {
-            let (args, selection) = self.checked_arguments(index, tool, arguments)?;
+            let (args, selection, pages) = self.checked_arguments(index, tool, arguments)?;
             if let Some(ask) = self.confirm(index, tool, &args, inbound).await? {
                 return Ok((
                     CallToolResponse::InputRequired(ask),
@@ -302,7 +307,17 @@ impl GeneratedServer {
                 credentials = self.credentials_for(tool, inbound).await?;
                 (exchange, attempts) = self.send(tool, &args, &credentials, trace.as_ref()).await?;
             }
+            let mut more = None;
+            if let (true, Some(pagination)) = (pages > 1, tool.pagination) {
+                let read = self
+                    .read_more_pages(tool, pagination, &args, exchange, pages, &credentials)
+                    .await;
+                (exchange, more) = read;
+            }
             let mut result = self.shape(index, tool, &exchange, attempts, &credentials);
+            if let Some(more) = more {
+                result.content.push(ContentBlock::text(more));
+            }
             if let Some(paths) = selection
                 && result.is_error != Some(true)
             {
@@ -474,18 +489,21 @@ impl GeneratedServer {
         index: usize,
         tool: &ToolDescriptor,
         arguments: Option<JsonObject>,
-    ) -> Result<(JsonObject, Option<Vec<FieldPath>>), CallError> {
+    ) -> Result<(JsonObject, Option<Vec<FieldPath>>, u64), CallError> {
         let mut args = arguments.unwrap_or_default();
+        let invalid = |problem: String| CallError::InvalidArguments {
+            tool: tool.name.to_owned(),
+            problems: vec![problem],
+        };
+        let pages = match tool.pagination {
+            Some(_) => pages::take_pages(&mut args).map_err(invalid)?,
+            None => 1,
+        };
         let selection = match self.state.offers_fields[index]
             .then(|| args.remove(FIELDS_ARG))
             .flatten()
         {
-            Some(value) => Some(fields::parse_fields(&value).map_err(|problem| {
-                CallError::InvalidArguments {
-                    tool: tool.name.to_owned(),
-                    problems: vec![problem],
-                }
-            })?),
+            Some(value) => Some(fields::parse_fields(&value).map_err(invalid)?),
             None => None,
         };
         let args = Value::Object(args);
@@ -495,7 +513,7 @@ impl GeneratedServer {
         let Value::Object(args) = args else {
             unreachable!("the arguments were wrapped as an object above")
         };
-        Ok((args, selection))
+        Ok((args, selection, pages))
     }
 
     /// Chooses the credentials of one call. A resource server's caller, when token exchange
@@ -679,6 +697,174 @@ impl GeneratedServer {
         }
     }
 
+    /// Reads the pages after `first` (see [`pages`]), up to `pages` in all, and returns one
+    /// answer with the items of every page read, with a line for the model on how many were
+    /// read and why reading stopped. `first` comes back as it is when it is no JSON page.
+    async fn read_more_pages(
+        &self,
+        tool: &ToolDescriptor,
+        pagination: Pagination,
+        args: &JsonObject,
+        first: Exchange,
+        pages: u64,
+        credentials: &ChosenCredentials,
+    ) -> (Exchange, Option<String>) {
+        let not_paged = |first| (first, None);
+        let Exchange::Answer {
+            request,
+            status,
+            content_type,
+            body,
+            truncated: false,
+            retry_after,
+            url,
+            next_link,
+        } = first
+        else {
+            return not_paged(first);
+        };
+        let rebuilt = |body| Exchange::Answer {
+            request: request.clone(),
+            status,
+            content_type: content_type.clone(),
+            body,
+            truncated: false,
+            retry_after,
+            url: url.clone(),
+            next_link: next_link.clone(),
+        };
+        let Some(mut last) = status
+            .is_success()
+            .then(|| serde_json::from_slice::<Value>(&body).ok())
+            .flatten()
+            .filter(|page| pages::items(page, pagination.items).is_some())
+        else {
+            return not_paged(rebuilt(body));
+        };
+        let limit = self.state.config.max_response_bytes;
+        let mut all: Vec<Value> = pages::items(&last, pagination.items)
+            .cloned()
+            .unwrap_or_default();
+        let (mut args, mut url, mut link) = (args.clone(), url.clone(), next_link.clone());
+        let mut bytes = body.len();
+        let mut read = 1;
+        let stopped = loop {
+            if read == pages {
+                break match pages::next_page(
+                    &pagination,
+                    &args,
+                    &last,
+                    link.as_deref(),
+                    &url,
+                    &self.state.config.upstream,
+                ) {
+                    pages::Next::End => None,
+                    _ => Some(format!(
+                        "More pages remain: ask for more with `{}` (at most {}), or go on from \
+                         where this answer ends.",
+                        pages::PAGES_ARG,
+                        pages::MAX_PAGES
+                    )),
+                };
+            }
+            let next = pages::next_page(
+                &pagination,
+                &args,
+                &last,
+                link.as_deref(),
+                &url,
+                &self.state.config.upstream,
+            );
+            let exchange = match next {
+                pages::Next::End => break None,
+                pages::Next::Arguments(next) => {
+                    args = next;
+                    match self.send(tool, &args, credentials, None).await {
+                        Ok((exchange, _)) => exchange,
+                        Err(e) => break Some(format!("Page {} was not read: {e}", read + 1)),
+                    }
+                }
+                pages::Next::Url(next) => {
+                    let prepared = request::build(
+                        &tool.plan,
+                        &args,
+                        &self.state.config.upstream,
+                        self.state.api.security_schemes,
+                        &credentials.applied,
+                    );
+                    match prepared {
+                        Ok(mut prepared) => {
+                            prepared.url = next;
+                            self.send_with_retries(&prepared, true).await.0
+                        }
+                        Err(e) => break Some(format!("Page {} was not read: {e}", read + 1)),
+                    }
+                }
+            };
+            let page = match exchange {
+                Exchange::Answer {
+                    status,
+                    body,
+                    truncated: false,
+                    url: page_url,
+                    next_link,
+                    ..
+                } if status.is_success() => {
+                    if bytes + body.len() > limit {
+                        break Some(format!(
+                            "Page {} was not read: the pages together would pass the response \
+                             limit of {limit} bytes.",
+                            read + 1
+                        ));
+                    }
+                    bytes += body.len();
+                    (url, link) = (page_url, next_link);
+                    serde_json::from_slice::<Value>(&body).ok()
+                }
+                Exchange::Answer { status, .. } => {
+                    break Some(format!(
+                        "Page {} was not read: the upstream answered {status}.",
+                        read + 1
+                    ));
+                }
+                Exchange::Failed(message) => {
+                    break Some(format!("Page {} was not read: {message}", read + 1));
+                }
+            };
+            let Some(page) = page.filter(|p| pages::items(p, pagination.items).is_some()) else {
+                break Some(format!(
+                    "Page {} was not read: it is not a page of the same shape.",
+                    read + 1
+                ));
+            };
+            let items = pages::items(&page, pagination.items).map_or(0, Vec::len);
+            all.extend(
+                pages::items(&page, pagination.items)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+            last = page;
+            read += 1;
+            if items == 0 {
+                break None;
+            }
+        };
+        let count = all.len();
+        let merged = pages::with_items(last, pagination.items, all);
+        let body = serde_json::to_vec(&merged).unwrap_or_default();
+        let mut note = format!(
+            "{read} page{} read, {count} item{} in all.",
+            if read == 1 { "" } else { "s" },
+            if count == 1 { "" } else { "s" }
+        );
+        if let Some(stopped) = stopped {
+            note.push(' ');
+            note.push_str(&stopped);
+        }
+        (rebuilt(body), Some(note))
+    }
+
     /// Reads the answer's body, up to the configured limit.
     async fn read_answer(
         &self,
@@ -692,6 +878,14 @@ impl GeneratedServer {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let next_link = response
+            .headers()
+            .get_all(http::header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(pages::next_link)
+            .map(str::to_owned);
+        let url = response.url().clone();
         let limit = self.state.config.max_response_bytes;
         let mut body = Vec::new();
         let mut truncated = false;
@@ -723,6 +917,8 @@ impl GeneratedServer {
             body,
             truncated,
             retry_after,
+            url,
+            next_link,
         }
     }
 
@@ -745,6 +941,7 @@ impl GeneratedServer {
                 body,
                 truncated,
                 retry_after,
+                ..
             } => (
                 to_tool_result(
                     tool,

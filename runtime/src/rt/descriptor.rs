@@ -232,6 +232,59 @@ pub struct ToolDescriptor {
     pub search_only: bool,
     /// Masking, rate limit and confirmation of this tool beyond the server's.
     pub guardrails: ToolGuardrails,
+    /// How to read further pages of the answer (the `_pages` argument), when the operation
+    /// pages its answers in a way the generator recognised.
+    pub pagination: Option<Pagination>,
+}
+
+/// How an operation's answers come in pages, and how the next one is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pagination {
+    /// How the next page is asked for.
+    pub next: NextPage,
+    /// Where a page's items are: `""` when the answer is the list, or a JSON pointer to it.
+    pub items: &'static str,
+}
+
+/// How the next page of an answer is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextPage {
+    /// The URL of the answer's `Link` header with `rel="next"` (followed only on the
+    /// upstream's origin, below its base path).
+    Link,
+    /// The URL at this pointer of the answer (followed on the same terms as a `Link`).
+    NextUrl(&'static str),
+    /// The argument `arg` takes the value at pointer `cursor` of the answer; no value, no
+    /// next page.
+    Cursor {
+        /// The argument (a query parameter) that takes the cursor.
+        arg: &'static str,
+        /// Where the answer holds the next page's cursor.
+        cursor: &'static str,
+    },
+    /// The argument `arg` takes the field `id` of the last item while the answer's flag at
+    /// pointer `more` is true (Stripe's `starting_after` and `has_more`).
+    AfterLast {
+        /// The argument that takes the last item's id.
+        arg: &'static str,
+        /// The field of an item that identifies it.
+        id: &'static str,
+        /// Where the answer says whether there are more.
+        more: &'static str,
+    },
+    /// The argument `arg` is a page number, one more for each page (from `first` when it was
+    /// not given).
+    Page {
+        /// The page-number argument.
+        arg: &'static str,
+        /// The number of the first page.
+        first: i64,
+    },
+    /// The argument `arg` is the number of items to skip: it grows by each page's items.
+    Offset {
+        /// The offset argument.
+        arg: &'static str,
+    },
 }
 
 /// MCP tool annotations derived from the HTTP method.

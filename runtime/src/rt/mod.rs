@@ -30,6 +30,7 @@ pub mod inbound;
 pub mod mask;
 pub mod metrics;
 pub mod oauth;
+pub mod pages;
 pub mod params;
 pub mod prompts;
 pub mod rate_limit;
@@ -101,6 +102,7 @@ mod tests {
         tags: &[],
         search_only: false,
         guardrails: ToolGuardrails::NONE,
+        pagination: None,
     };
 
     /// An API of `tools` in tools mode, with no security scheme and no document.

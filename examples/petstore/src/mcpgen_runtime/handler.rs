@@ -30,6 +30,7 @@ use super::descriptor::{ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::ToolContext;
 use super::fields::{self, FIELDS_ARG};
+use super::pages;
 use super::resource_server::Caller;
 use super::server::GeneratedServer;
 use super::templates::{self, Templates};
@@ -425,11 +426,17 @@ fn parse_object(text: &str) -> JsonObject {
     }
 }
 
-/// The input schema as listed: the operation's own, plus `_fields` where it is offered.
+/// The input schema as listed: the operation's own, plus `_fields` where it is offered and
+/// `_pages` where the answers come in pages.
 fn input_schema(tool: &ToolDescriptor, offers_fields: bool) -> JsonObject {
     let mut schema = parse_object(tool.input_schema);
-    if offers_fields && let Some(Value::Object(properties)) = schema.get_mut("properties") {
-        properties.insert(FIELDS_ARG.to_owned(), fields::fields_schema());
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        if offers_fields {
+            properties.insert(FIELDS_ARG.to_owned(), fields::fields_schema());
+        }
+        if tool.pagination.is_some() {
+            properties.insert(pages::PAGES_ARG.to_owned(), pages::pages_schema());
+        }
     }
     schema
 }

@@ -32,6 +32,7 @@ pub mod inbound;
 pub mod mask;
 pub mod metrics;
 pub mod oauth;
+pub mod pages;
 pub mod params;
 pub mod prompts;
 pub mod rate_limit;
