@@ -1,28 +1,43 @@
 //! Several pages in one call (`_pages`), in every paging style the generator recognises
 //! (tests/fixtures/pages.yaml on the example upstream's `/__pages/{style}` route: seven items in
 //! pages of three), through a real MCP client: the items of every page together, the requests
-//! the upstream saw, the bounds, and a `Link` to another host never followed.
+//! the upstream saw, the bounds, and a `Link` to another host never followed. Also the
+//! progress and log notifications of such calls, sent only as the client asked.
+
+#![allow(deprecated)] // Logging is deprecated in MCP 2026-07-28 (SEP-2577), and still served.
+
+use std::sync::{Arc, Mutex};
 
 use mcpgen_tests::{
-    Client, Upstream, assert_ok, call, mcpgen_binary, stdio_client, text, workspace_root,
+    Client, Upstream, assert_ok, call, mcpgen_binary, stdio_client, stdio_client_with, text,
+    workspace_root,
 };
+use rmcp::ClientHandler;
+use rmcp::model::{
+    ClientConfig, LoggingMessageNotificationParam, ProgressNotificationParam, ProtocolVersion,
+};
+use rmcp::service::{NotificationContext, RoleClient};
 use serde_json::{Value, json};
 
-async fn server(up: &Upstream) -> Client {
+/// `mcpgen serve tests/fixtures/pages.yaml` against `up`.
+fn serve_args(up: &Upstream) -> Vec<String> {
     let spec = workspace_root().join("tests/fixtures/pages.yaml");
     let base = format!("http://{}", up.addr());
-    stdio_client(
-        mcpgen_binary(),
-        &[
-            "mcpgen",
-            "serve",
-            spec.to_str().unwrap(),
-            "--base-url",
-            &base,
-        ],
-        &[],
-    )
-    .await
+    [
+        "mcpgen",
+        "serve",
+        spec.to_str().unwrap(),
+        "--base-url",
+        &base,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+async fn server(up: &Upstream) -> Client {
+    let args = serve_args(up);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    stdio_client(mcpgen_binary(), &args, &[]).await
 }
 
 /// The ids of the items at `pointer` of a structured answer.
@@ -190,4 +205,166 @@ async fn pages_stay_on_the_upstream_and_within_bounds() {
         text(&result)
     );
     small.cancel().await.ok();
+}
+
+/// A 2025-11-25 client that records the notifications it gets.
+#[derive(Clone, Default)]
+struct Listener {
+    progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    logs: Arc<Mutex<Vec<LoggingMessageNotificationParam>>>,
+}
+
+impl ClientHandler for Listener {
+    fn get_info(&self) -> ClientConfig {
+        let mut info = ClientConfig::default();
+        info.protocol_version = ProtocolVersion::V_2025_11_25;
+        info
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
+    }
+
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.logs.lock().unwrap().push(params);
+    }
+}
+
+#[tokio::test]
+async fn progress_and_log_messages_go_only_where_asked() {
+    let up = Upstream::start(0).await.unwrap();
+    let listener = Listener::default();
+    let args = serve_args(&up);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let client = stdio_client_with(listener.clone(), mcpgen_binary(), &args, &[]).await;
+    // rmcp's client puts a progress token on every request.
+    let settle = || tokio::time::sleep(std::time::Duration::from_millis(200));
+
+    // No level chosen: no log message.
+    call(&client, "listByCursor", json!({"_pages": 3})).await;
+    settle().await;
+    assert!(listener.logs.lock().unwrap().is_empty());
+    listener.progress.lock().unwrap().clear();
+
+    // A progress token: one notification per page after the first, rising, with the total.
+    call(&client, "listByCursor", json!({"_pages": 3})).await;
+    settle().await;
+    let progress: Vec<(f64, Option<f64>, String)> = listener
+        .progress
+        .lock()
+        .unwrap()
+        .drain(..)
+        .map(|p| (p.progress, p.total, p.message.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            (2.0, Some(3.0), "page 2 of up to 3 read".to_owned()),
+            (3.0, Some(3.0), "page 3 of up to 3 read".to_owned()),
+        ]
+    );
+
+    // A large download reports as it arrives, in bytes of the announced size (within the
+    // default response limit of 1 MiB).
+    let big = 900 * 1024;
+    call(&client, "getBig", json!({"bytes": big})).await;
+    settle().await;
+    let progress = listener
+        .progress
+        .lock()
+        .unwrap()
+        .drain(..)
+        .collect::<Vec<_>>();
+    // At most one report a tenth of the way (chunks arrive as the network gives them), the
+    // last one when all has arrived.
+    assert!((3..=10).contains(&progress.len()), "{progress:?}");
+    assert_eq!(progress.last().unwrap().progress, big as f64);
+    assert!(progress.windows(2).all(|w| w[0].progress < w[1].progress));
+    assert!(progress.iter().all(|p| p.total == Some(big as f64)));
+    assert!(
+        progress
+            .iter()
+            .all(|p| p.progress_token == progress[0].progress_token)
+    );
+
+    // logging/setLevel: calls are logged at that level and above, naming the operation and
+    // the status, never the arguments.
+    client
+        .set_level(rmcp::model::SetLevelRequestParams::new(
+            rmcp::model::LoggingLevel::Info,
+        ))
+        .await
+        .unwrap();
+    call(&client, "listByCursor", json!({"cursor": "c4"})).await;
+    settle().await;
+    let logs = listener.logs.lock().unwrap().drain(..).collect::<Vec<_>>();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0].level, rmcp::model::LoggingLevel::Info);
+    let line = logs[0].data.as_str().unwrap();
+    assert!(
+        line.starts_with("listByCursor: GET /__pages/cursor: 200 OK (ok) in "),
+        "{line}"
+    );
+    assert!(!line.contains("c4"), "no argument value: {line}");
+    client
+        .set_level(rmcp::model::SetLevelRequestParams::new(
+            rmcp::model::LoggingLevel::Error,
+        ))
+        .await
+        .unwrap();
+    call(&client, "listByCursor", json!({})).await;
+    settle().await;
+    assert!(listener.logs.lock().unwrap().is_empty(), "below the level");
+    client.cancel().await.ok();
+}
+
+/// A request without a progress token gets no progress notification: read off the wire, as
+/// rmcp's client always sends one.
+#[tokio::test]
+async fn no_progress_without_a_token() {
+    use std::io::{BufRead, BufReader, Write};
+    let up = Upstream::start(0).await.unwrap();
+    let args = serve_args(&up);
+    let mut child = std::process::Command::new(mcpgen_binary())
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let lines = std::thread::spawn(move || {
+        stdout
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|line| !line.contains(r#""id":2"#))
+            .collect::<Vec<_>>()
+    });
+    for message in [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"listByCursor","arguments":{"_pages":3}}}"#,
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    let before_answer = tokio::task::spawn_blocking(move || lines.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        before_answer.len(),
+        1,
+        "only the initialize answer: {before_answer:?}"
+    );
+    assert_eq!(queries(&up, "cursor", 0).len(), 3, "the pages were read");
+    drop(stdin);
+    child.wait().unwrap();
 }

@@ -26,6 +26,7 @@ use super::credentials::{
 use super::descriptor::{HttpMethod, Pagination, SecurityKind, ToolDescriptor};
 use super::fields::{self, FIELDS_ARG, FieldPath};
 use super::metrics::Outcome;
+use super::notify;
 use super::oauth::OAuthError;
 use super::pages;
 use super::rate_limit::{Admission, CallerKey, Refusal};
@@ -360,6 +361,23 @@ impl GeneratedServer {
         };
         let elapsed = started.elapsed();
         metrics.call_finished(tool.name, outcome, elapsed.as_secs_f64());
+        let level = match outcome {
+            Outcome::Ok => notify::Level::Info,
+            Outcome::Unreachable => notify::Level::Error,
+            _ => notify::Level::Warning,
+        };
+        notify::log(level, || {
+            let answer = status.map_or_else(|| "no answer".to_owned(), |s| s.to_string());
+            format!(
+                "{}: {} {}: {answer} ({}) in {} ms",
+                tool.name,
+                tool.plan.method.as_str(),
+                tool.plan.path,
+                outcome.as_str(),
+                elapsed.as_millis()
+            )
+        })
+        .await;
         tracing::debug!(
             tool = tool.name,
             outcome = outcome.as_str(),
@@ -626,9 +644,20 @@ impl GeneratedServer {
         if !credentials.applied.is_empty() && !self.state.credentials_may_travel {
             return Err(InsecureCredentials::new(&prepared.url).into());
         }
-        Ok(self
-            .send_with_retries(&prepared, tool.plan.method.is_idempotent())
-            .await)
+        if let Some(body) = &prepared.body
+            && body.len() >= notify::LARGE_BODY_BYTES
+        {
+            let size = body.len() as u64;
+            notify::progress(Some(0), Some(size), || {
+                format!(
+                    "sending {size} bytes to {} {}",
+                    tool.plan.method.as_str(),
+                    tool.plan.path
+                )
+            })
+            .await;
+        }
+        Ok(self.send_with_retries(tool, &prepared).await)
     }
 
     /// Sends `prepared`, repeating it after a 429, 502, 503 or 504 answer or a failure to
@@ -636,9 +665,12 @@ impl GeneratedServer {
     /// exchange and the number of attempts.
     async fn send_with_retries(
         &self,
+        tool: &ToolDescriptor,
         prepared: &PreparedRequest,
-        idempotent: bool,
     ) -> (Exchange, u32) {
+        let idempotent = tool.plan.method.is_idempotent();
+        // For notifications: the operation, not the request (whose path holds argument values).
+        let operation = || format!("{} {}", tool.plan.method.as_str(), tool.plan.path);
         let policy = self.state.config.retry;
         let started = Instant::now();
         // Durations, not instants: a huge `Retry-After` must not overflow a clock reading.
@@ -677,6 +709,17 @@ impl GeneratedServer {
                         wait_ms = wait.as_millis() as u64,
                         "retrying"
                     );
+                    let retrying = || {
+                        format!(
+                            "{} answered {status}; trying again in {} ms (retry {} of {})",
+                            operation(),
+                            wait.as_millis(),
+                            retries + 1,
+                            policy.max_retries
+                        )
+                    };
+                    notify::progress(None, None, retrying).await;
+                    notify::log(notify::Level::Warning, retrying).await;
                     wait
                 }
                 Err(e) => {
@@ -688,6 +731,18 @@ impl GeneratedServer {
                         );
                     }
                     tracing::debug!(request = %described, "retrying after a connection failure");
+                    let retrying = || {
+                        format!(
+                            "{} could not be sent (connection failed); trying again in {} ms \
+                             (retry {} of {})",
+                            operation(),
+                            wait.as_millis(),
+                            retries + 1,
+                            policy.max_retries
+                        )
+                    };
+                    notify::progress(None, None, retrying).await;
+                    notify::log(notify::Level::Warning, retrying).await;
                     wait
                 }
             };
@@ -795,7 +850,7 @@ impl GeneratedServer {
                     match prepared {
                         Ok(mut prepared) => {
                             prepared.url = next;
-                            self.send_with_retries(&prepared, true).await.0
+                            self.send_with_retries(tool, &prepared).await.0
                         }
                         Err(e) => break Some(format!("Page {} was not read: {e}", read + 1)),
                     }
@@ -846,6 +901,10 @@ impl GeneratedServer {
             );
             last = page;
             read += 1;
+            notify::progress(Some(read), Some(pages), || {
+                format!("page {read} of up to {pages} read")
+            })
+            .await;
             if items == 0 {
                 break None;
             }
@@ -889,6 +948,7 @@ impl GeneratedServer {
         let limit = self.state.config.max_response_bytes;
         let mut body = Vec::new();
         let mut truncated = false;
+        let mut download = Download::new(response.content_length(), limit);
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -899,6 +959,7 @@ impl GeneratedServer {
                         break;
                     }
                     body.extend_from_slice(&chunk);
+                    download.received(body.len()).await;
                 }
                 Ok(None) => break,
                 // A stream that stops (or runs past the timeout) after some items keeps them:
@@ -1101,6 +1162,49 @@ pub(super) fn tool_outcome(result: &CallToolResult) -> &'static str {
 }
 
 /// The top-level field names of an answer (of its first element, for a list), for messages.
+/// Progress of a large download, reported at every tenth of its size (or every MiB when the
+/// size is not known), when the request asked for progress.
+struct Download {
+    total: Option<u64>,
+    step: u64,
+    next: u64,
+}
+
+impl Download {
+    fn new(length: Option<u64>, limit: usize) -> Self {
+        let total = length.map(|l| l.min(limit as u64));
+        let large = total.is_none_or(|t| t >= notify::LARGE_BODY_BYTES as u64);
+        let step = match total {
+            Some(total) => (total / 10).max(64 * 1024),
+            None => 1024 * 1024,
+        };
+        Download {
+            total,
+            step,
+            // Nothing to report for a small answer, or when nobody asked.
+            next: if large && notify::wants_progress() {
+                step
+            } else {
+                u64::MAX
+            },
+        }
+    }
+
+    async fn received(&mut self, bytes: usize) {
+        let bytes = bytes as u64;
+        if bytes < self.next {
+            return;
+        }
+        self.next = bytes.saturating_add(self.step);
+        let total = self.total;
+        notify::progress(Some(bytes), total, || match total {
+            Some(total) => format!("{bytes} of {total} bytes of the answer received"),
+            None => format!("{bytes} bytes of the answer received"),
+        })
+        .await;
+    }
+}
+
 fn field_names(structured: &Value, wrapped: bool) -> String {
     let value = if wrapped {
         structured.get("result").unwrap_or(structured)

@@ -29,6 +29,7 @@ pub mod http;
 pub mod inbound;
 pub mod mask;
 pub mod metrics;
+pub mod notify;
 pub mod oauth;
 pub mod pages;
 pub mod params;

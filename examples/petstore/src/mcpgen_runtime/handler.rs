@@ -30,6 +30,7 @@ use super::descriptor::{ServeMode, ToolDescriptor};
 use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
 use super::extra::ToolContext;
 use super::fields::{self, FIELDS_ARG};
+use super::notify;
 use super::pages;
 use super::resource_server::Caller;
 use super::server::GeneratedServer;
@@ -523,6 +524,9 @@ impl ServerHandler for GeneratedServer {
         if !self.templates().is_empty() || self.has_prompts() {
             capabilities.completions = Some(JsonObject::new());
         }
+        // Log messages about calls, at the level a session (or, on 2026-07-28, a request)
+        // asks for; see `notify`.
+        capabilities.logging = Some(JsonObject::new());
         let mut instructions = api.instructions.to_owned();
         match self.state.mode {
             ServeMode::Tools => {}
@@ -625,7 +629,13 @@ impl ServerHandler for GeneratedServer {
             Some(id) => tracing::error_span!("request", id = %id),
             None => tracing::Span::none(),
         };
-        let call = Box::pin(self.dispatch(&request.name, request.arguments, inbound));
+        let session_level = notify::session_of(&context)
+            .and_then(|session| self.state.session_levels.get(&session));
+        let reporter = notify::Reporter::for_request(&context, session_level);
+        let call = Box::pin(notify::Reporter::scope(
+            reporter,
+            self.dispatch(&request.name, request.arguments, inbound),
+        ));
         match tracing::Instrument::instrument(call, span).await {
             Some(response) => Ok(response),
             None => Err(unknown()),
@@ -716,6 +726,20 @@ impl ServerHandler for GeneratedServer {
     ) -> Result<GetPromptResponse, McpError> {
         self.get_prompt(&request.name, request.arguments.as_ref())
             .map(Into::into)
+    }
+
+    #[allow(deprecated)] // Logging is deprecated in MCP 2026-07-28 (SEP-2577), and still served.
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        // A stateless request has no session to remember the level in: on 2026-07-28 the
+        // level rides on each request instead.
+        if let Some(session) = notify::session_of(&context) {
+            self.state.session_levels.set(&session, request.level);
+        }
+        Ok(())
     }
 
     async fn read_resource(

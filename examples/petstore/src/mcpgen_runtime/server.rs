@@ -67,6 +67,8 @@ pub(super) struct State {
     pub(super) resources: OnceLock<Vec<Resource>>,
     /// The resource templates of GET operations, with `--get-resources`.
     pub(super) templates: OnceLock<super::templates::Templates>,
+    /// The log levels sessions chose (MCP before 2026-07-28).
+    pub(super) session_levels: super::notify::SessionLevels,
     /// Bounds the upstream calls under way.
     pub(super) permits: Semaphore,
     pub(super) extra_tools: ExtraTools,
@@ -236,6 +238,7 @@ impl GeneratedServer {
                 index: OnceLock::new(),
                 resources: OnceLock::new(),
                 templates: OnceLock::new(),
+                session_levels: Default::default(),
                 permits,
                 extra_tools: ExtraTools::default(),
                 metrics: Metrics::new(),
