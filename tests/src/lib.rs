@@ -140,6 +140,12 @@ generated_servers! {
     /// The example Petstore server.
     petstore_binary => "examples/petstore/openapi.yaml",
         Settings::new().crate_name("petstore-mcp");
+    /// The example Petstore server generated in code mode (so built with the engine).
+    petstore_code_binary => "examples/petstore/openapi.yaml",
+        Settings::new()
+            .crate_name("petstore-code-mcp")
+            .env_prefix("PETSTORE")
+            .mode(mcpgen_codegen::Mode::Code);
     /// The server generated from `tests/fixtures/kitchen-sink.yaml`.
     kitchen_sink_binary => "tests/fixtures/kitchen-sink.yaml",
         Settings::new().crate_name("kitchen-sink-mcp");

@@ -837,6 +837,8 @@ mod tests {
 
     #[test]
     fn failed_calls_throw_where_they_were_made() {
+        let text = failure("\n  await api.fails({id: 9});");
+        assert!(text.contains("at line 2, column 13"), "{text}");
         let text = failure("const x = 1;\n  await api.fails({id: 9});");
         assert_eq!(
             text, "The program failed at line 2, column 13: Error: No pet has the id 9.",

@@ -290,8 +290,15 @@ impl GeneratedServer {
             }
             #[cfg(feature = "code-mode")]
             discovery::EXECUTE_TOOL => {
+                // The code as written, not trimmed: errors name its lines.
                 let checked = discovery::check_known(&arguments, &["code"])
-                    .and_then(|()| discovery::string_arg(&arguments, "code"));
+                    .and_then(|()| discovery::string_arg(&arguments, "code"))
+                    .map(|_| {
+                        arguments
+                            .get("code")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                    });
                 match checked {
                     Ok(code) => (self.execute(code, inbound).await.into(), false),
                     Err(e) => bad(e),
