@@ -36,14 +36,6 @@ fn failure(result: &rmcp::model::CallToolResult) -> String {
     text(result)
 }
 
-/// `(METHOD, path)` of every recorded request.
-fn requests(up: &Upstream) -> Vec<(String, String)> {
-    up.requests()
-        .into_iter()
-        .map(|r| (r.method, r.path))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_program_lists_the_open_pets_then_fetches_each() {
     let up = Upstream::start(0).await.unwrap();
