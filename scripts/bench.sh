@@ -63,4 +63,13 @@ if [ "$mode" = full ]; then
   [ -f "$npm_dir/$spec" ] && args+=(--github-spec "$npm_dir/$spec")
 fi
 
-exec target/release/mcpgen-bench "${args[@]}"
+target/release/mcpgen-bench "${args[@]}"
+# Code mode's figures (target/bench/code-mode.md): the example document in --quick, GitHub's too
+# otherwise.
+code_args=()
+for arg in "${args[@]}"; do
+  case "$arg" in
+    --quick|--github-spec|*api.github.com.json) code_args+=("$arg") ;;
+  esac
+done
+exec target/release/mcpgen-bench code-mode "${code_args[@]}"

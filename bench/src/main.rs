@@ -11,6 +11,7 @@
 //!
 //! The figures are printed and written to `target/bench/results.md`.
 
+mod code_mode;
 mod drive;
 mod generate;
 mod http;
@@ -70,6 +71,13 @@ enum Command {
         /// calls unless --calls is given).
         #[arg(long)]
         perf: bool,
+        #[command(flatten)]
+        bench: BenchArgs,
+    },
+    /// Code mode's figures: the cost of a call inside the sandbox against a direct tool call
+    /// (example document), and with --github-spec the bytes a model reads and the server's
+    /// start-up and memory on GitHub's document (target/bench/code-mode.md).
+    CodeMode {
         #[command(flatten)]
         bench: BenchArgs,
     },
@@ -290,6 +298,38 @@ impl ServerCommand {
     }
 }
 
+/// `mcpgen-bench code-mode`: runs it, writes and prints the report.
+fn code_mode_main(runtime: &tokio::runtime::Runtime, bench: &BenchArgs) -> ExitCode {
+    let root = bench
+        .root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    let out_dir = bench
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| root.join("target/bench"));
+    let report = runtime.block_on(code_mode::run(
+        &root,
+        &out_dir,
+        bench.github_spec.as_deref(),
+        bench.quick,
+    ));
+    match report.and_then(|text| {
+        std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+        std::fs::write(code_mode::report_path(&out_dir), &text).map_err(|e| e.to_string())?;
+        Ok(text)
+    }) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -313,6 +353,7 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::Profile { calls, perf, bench }) => (bench, Some((calls, perf))),
+        Some(Command::CodeMode { bench }) => return code_mode_main(&runtime, &bench),
         None => (cli.bench, None),
     };
     let minutes = args

@@ -44,9 +44,11 @@ struct ShapeArgs {
     #[command(flatten)]
     document: DocumentArgs,
     /// How the server offers operations: `tools` (one tool each), `search` (three tools that
-    /// find, describe and call them) or `mixed` (the included operations as tools, the rest
-    /// through search). The server's own `--mode` flag can override it.
-    #[arg(long, value_name = "tools|search|mixed")]
+    /// find, describe and call them), `mixed` (the included operations as tools, the rest
+    /// through search) or `code` (find and describe operations, and `execute` JavaScript
+    /// programs that call them in a sandbox; with includes, those stay tools too). The
+    /// server's own `--mode` flag can override it.
+    #[arg(long, value_name = "tools|search|mixed|code")]
     mode: Option<mcpgen_codegen::Mode>,
 }
 

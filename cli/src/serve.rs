@@ -94,6 +94,7 @@ pub fn generation_mode(mode: ServeMode) -> mcpgen_codegen::Mode {
         ServeMode::Tools => mcpgen_codegen::Mode::Tools,
         ServeMode::Search => mcpgen_codegen::Mode::Search,
         ServeMode::Mixed => mcpgen_codegen::Mode::Mixed,
+        ServeMode::Code => mcpgen_codegen::Mode::Code,
     }
 }
 
@@ -102,6 +103,7 @@ fn mode(mode: mcpgen_codegen::Mode) -> ServeMode {
         mcpgen_codegen::Mode::Tools => ServeMode::Tools,
         mcpgen_codegen::Mode::Search => ServeMode::Search,
         mcpgen_codegen::Mode::Mixed => ServeMode::Mixed,
+        mcpgen_codegen::Mode::Code => ServeMode::Code,
     }
 }
 

@@ -960,6 +960,7 @@ fn hostile_file_names_and_server_urls_stay_inert() {
             "[package]",
             "[[bin]]",
             "[dependencies]",
+            "[features]",
             "[profile.release]"
         ],
         "{manifest}"

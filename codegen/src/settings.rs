@@ -356,9 +356,10 @@ impl Settings {
         self
     }
     /// How the server offers its operations (see [`Mode`]): one tool each (the default),
-    /// through three search tools, or the selected ones as tools and the rest through search.
-    /// In mixed mode the includes choose the tools of their own and the excludes remove
-    /// operations altogether.
+    /// through three search tools, the selected ones as tools and the rest through search, or
+    /// code mode (programs call operations in a sandbox; the generated crate turns its
+    /// `code-mode` feature on). In mixed mode, and code mode with includes, the includes choose
+    /// the tools of their own and the excludes remove operations altogether.
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = Some(mode);
         self

@@ -156,7 +156,7 @@ fn spec_text_never_becomes_code() {
     );
     assert_eq!(
         parsed.keys().collect::<Vec<_>>(),
-        ["bin", "dependencies", "package", "profile"],
+        ["bin", "dependencies", "features", "package", "profile"],
         "no table was injected: {manifest}"
     );
     // rustc refuses bidirectional-override characters in comments.

@@ -209,7 +209,7 @@ fn assert_manifest(manifest: &str, crate_name: &str, version: &str) {
     let keys = |t: &toml::Table| t.keys().cloned().collect::<Vec<_>>();
     assert_eq!(
         keys(&table),
-        ["bin", "dependencies", "package", "profile"],
+        ["bin", "dependencies", "features", "package", "profile"],
         "{manifest}"
     );
     let package = table["package"].as_table().unwrap();

@@ -77,8 +77,10 @@ use syn::{Attribute, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 /// - `env_prefix = "PETSTORE"`: prefix of the environment variables (default: from the server
 ///   name).
 /// - `mode = "search"`: how operations are offered: `"tools"` (one each, the default),
-///   `"search"` (three tools that find, describe and call them) or `"mixed"` (the included
-///   operations as tools, the others through search). The server's `--mode` flag overrides it.
+///   `"search"` (three tools that find, describe and call them), `"mixed"` (the included
+///   operations as tools, the others through search) or `"code"` (programs call operations in
+///   a sandbox: needs the `mcpgen` dependency's `code-mode` feature). The server's `--mode`
+///   flag overrides it.
 /// - `skip_broken = true`, `max_description_chars = 300`, `inline_refs = true`,
 ///   `no_output_schemas = true`, `embed_openapi = false`, `overlays = ["overlay.yaml"]`,
 ///   `allow_hidden_refs = true`: as in `mcpgen.toml`. Each option overrides the settings

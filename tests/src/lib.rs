@@ -151,6 +151,12 @@ generated_servers! {
             Settings::new().crate_name("petstore-mcp"),
         )
         .expect("the example's settings are valid");
+    /// The example Petstore server generated in code mode (so built with the engine).
+    petstore_code_binary => "examples/petstore/openapi.yaml",
+        Settings::new()
+            .crate_name("petstore-code-mcp")
+            .env_prefix("PETSTORE")
+            .mode(mcpgen_codegen::Mode::Code);
     /// The server generated from `tests/fixtures/kitchen-sink.yaml`.
     kitchen_sink_binary => "tests/fixtures/kitchen-sink.yaml",
         Settings::new().crate_name("kitchen-sink-mcp");

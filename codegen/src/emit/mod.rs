@@ -525,6 +525,7 @@ pub fn api_expr<'a>(api: &'a ApiSpec, openapi_file: Option<&'static str>) -> Exp
         Mode::Tools => "ServeMode::Tools",
         Mode::Search => "ServeMode::Search",
         Mode::Mixed => "ServeMode::Mixed",
+        Mode::Code => "ServeMode::Code",
     };
     Expr::Struct(
         "ApiDescriptor",

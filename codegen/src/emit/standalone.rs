@@ -183,6 +183,7 @@ struct ManifestTemplate<'a> {
     version_toml: String,
     description_toml: String,
     dependencies: String,
+    features: String,
     release_profile: bool,
 }
 
@@ -349,6 +350,10 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
         version_toml: toml_string(crate_version),
         description_toml: toml_string(&format!("MCP server for the {} API", one_line(&api.title))),
         dependencies,
+        features: features(
+            api.mode,
+            settings.runtime_dependency() == RuntimeDependency::Inline,
+        ),
         release_profile: settings.writes_release_profile(),
     }
     .render()
@@ -576,7 +581,48 @@ fn mode_note(api: &crate::ApiSpec) -> String {
                 direct.join(", ")
             )
         }
+        crate::Mode::Code => {
+            let direct: Vec<String> = api
+                .tools
+                .iter()
+                .filter(|t| !t.search_only)
+                .map(|t| code_span(&t.name))
+                .collect();
+            let own = if direct.is_empty() || direct.len() == api.tools.len() {
+                String::new()
+            } else if direct.len() == 1 {
+                format!(" {} is also a tool of its own.", direct[0])
+            } else {
+                format!(" {} are also tools of their own.", direct.join(", "))
+            };
+            format!(
+                "The server runs in code mode: it lists `search_operations` (find operations for \
+                 a task), `describe_operation` (an operation as a TypeScript declaration) and \
+                 `execute` (run a short JavaScript program that calls operations, \
+                 `await api.<name>(args)`, in a sandbox inside the server).{own} The crate's \
+                 `code-mode` feature, on by default here, builds the JavaScript engine in. Start \
+                 it with `--mode tools` to list each operation as a tool instead.\n\n"
+            )
+        }
     }
+}
+
+/// The `[features]` lines: `code-mode` builds code mode's JavaScript engine in, and is on by
+/// default only in a crate generated for code mode (so other servers do not link it).
+fn features(mode: crate::Mode, inline: bool) -> String {
+    let default = if mode == crate::Mode::Code {
+        r#"default = ["code-mode"]"#
+    } else {
+        "default = []"
+    };
+    let engine = if inline {
+        "dep:rquickjs"
+    } else {
+        "mcpgen/code-mode"
+    };
+    format!(
+        "{default}\n# Code mode's JavaScript engine (QuickJS), for `--mode code`.\ncode-mode = [\"{engine}\"]"
+    )
 }
 
 /// The dependency lines of the runtime's manifest, less the macro re-export.

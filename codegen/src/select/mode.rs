@@ -16,6 +16,8 @@ use crate::tools::ApiSpec;
 /// The names of the search tools, which no tool of its own may take in mixed mode.
 pub const DISCOVERY_TOOLS: [&str; 3] =
     ["search_operations", "describe_operation", "call_operation"];
+/// The names of code mode's tools, which no tool of its own may take in code mode.
+pub const CODE_TOOLS: [&str; 3] = ["search_operations", "describe_operation", "execute"];
 
 /// An operation as `METHOD /path`, which ties a built tool to its operation.
 pub type OperationKey = (String, String);
@@ -25,14 +27,19 @@ fn key(op: &Operation) -> OperationKey {
 }
 
 /// Applies `selection` to `api` as `mode` reads it, and returns the operations that are
-/// reached only through search (empty outside mixed mode). In mixed mode the operations that
-/// are tools of their own come first, so that they get the names they would get in tools mode.
+/// reached only through search (empty outside mixed mode, and code mode with includes). In
+/// those modes the operations that are tools of their own come first, so that they get the
+/// names they would get in tools mode. Code mode reads the selection as search mode does, or
+/// with includes as mixed mode does: the included operations stay tools of their own, and
+/// programs reach every operation.
 pub fn select(
     api: &mut Api,
     selection: &Selection,
     mode: Mode,
 ) -> Result<Vec<OperationKey>, SelectionError> {
-    if mode != Mode::Mixed {
+    let includes_given =
+        !selection.include_tags.is_empty() || !selection.include_operations.is_empty();
+    if mode != Mode::Mixed && !(mode == Mode::Code && includes_given) {
         select_operations(api, selection)?;
         return Ok(Vec::new());
     }
@@ -103,17 +110,22 @@ pub fn apply(
         tool.search_only =
             search_only.contains(&(tool.plan.method.as_str(), tool.plan.path.as_str()));
     }
-    if mode == Mode::Mixed
-        && let Some(clash) = spec
-            .tools
-            .iter()
-            .find(|t| !t.search_only && DISCOVERY_TOOLS.contains(&t.name.as_str()))
+    let reserved: &[&str] = match mode {
+        Mode::Mixed => &DISCOVERY_TOOLS,
+        // Code mode lists tools of their own only beside operations reached through search.
+        Mode::Code if !search_only.is_empty() => &CODE_TOOLS,
+        _ => &[],
+    };
+    if let Some(clash) = spec
+        .tools
+        .iter()
+        .find(|t| !t.search_only && reserved.contains(&t.name.as_str()))
     {
         return Err(SelectionError {
             setting: "mode",
             message: format!(
                 "the tool `{}` has the name of a search tool; rename it (x-mcpgen `name`, or a \
-                 tool prefix) to use mixed mode",
+                 tool prefix) to use {mode} mode",
                 clash.name
             ),
         });

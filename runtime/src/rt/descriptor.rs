@@ -166,6 +166,12 @@ pub enum ServeMode {
     /// Operations not marked `search_only` (see `ToolDescriptor`) are tools of their own; the
     /// three search tools reach the others.
     Mixed,
+    /// Three tools (`search_operations`, `describe_operation`, `execute`): the model finds
+    /// operations, reads their TypeScript declarations and runs a short JavaScript program
+    /// that calls them in a sandbox inside the server. Operations not marked `search_only`
+    /// stay tools of their own when some operation is (a table generated in mixed mode, or
+    /// in code mode with includes). Needs the runtime's `code-mode` feature.
+    Code,
 }
 
 impl ServeMode {
@@ -175,6 +181,7 @@ impl ServeMode {
             ServeMode::Tools => "tools",
             ServeMode::Search => "search",
             ServeMode::Mixed => "mixed",
+            ServeMode::Code => "code",
         }
     }
 }
@@ -187,8 +194,9 @@ impl std::str::FromStr for ServeMode {
             "tools" => Ok(ServeMode::Tools),
             "search" => Ok(ServeMode::Search),
             "mixed" => Ok(ServeMode::Mixed),
+            "code" => Ok(ServeMode::Code),
             other => Err(format!(
-                "`{other}` is not a mode: use tools, search or mixed"
+                "`{other}` is not a mode: use tools, search, mixed or code"
             )),
         }
     }

@@ -23,9 +23,10 @@ use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
 
 use super::call::{CallError, Inbound, tool_outcome};
+use super::config::{discovery_tools_of, lists_own_tool};
 use super::confirm::{Asker, NestedAsker, completed};
 use super::descriptor::{ServeMode, ToolDescriptor};
-use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
+use super::discovery::{self, OperationIndex};
 use super::extra::ToolContext;
 use super::fields::{self, FIELDS_ARG};
 use super::notify;
@@ -137,10 +138,7 @@ impl GeneratedServer {
         if !self.is_served(tool) {
             return false;
         }
-        match self.state.mode {
-            ServeMode::Tools | ServeMode::Mixed => !tool.search_only,
-            ServeMode::Search => false,
-        }
+        lists_own_tool(self.state.mode, tool, self.state.mixed_table)
     }
 
     /// The search index over the operations the search tools reach, built on first use.
@@ -151,7 +149,9 @@ impl GeneratedServer {
                 .tools
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| self.state.mode == ServeMode::Search || t.search_only)
+                .filter(|(_, t)| {
+                    matches!(self.state.mode, ServeMode::Search | ServeMode::Code) || t.search_only
+                })
                 .filter(|(_, t)| self.is_served(t))
                 .map(|(i, _)| i)
                 .collect();
@@ -194,7 +194,7 @@ impl GeneratedServer {
                     .await,
             );
         }
-        if self.state.mode != ServeMode::Tools && DISCOVERY_TOOLS.contains(&name) {
+        if discovery_tools_of(self.state.mode).contains(&name) {
             let started = std::time::Instant::now();
             let summary = self.audit_arguments(arguments.as_ref(), &JsonObject::new());
             let (result, audited) = self
@@ -265,6 +265,23 @@ impl GeneratedServer {
                     Err(e) => return bad(e),
                 };
                 match self.state.by_name.get(operation) {
+                    #[cfg(feature = "code-mode")]
+                    Some(&index) if self.state.mode == ServeMode::Code => {
+                        let tool = &api.tools[index];
+                        let schema = input_schema(tool, self.state.offers_fields[index]);
+                        let declaration = super::typescript::declaration(
+                            tool,
+                            &schema,
+                            self.output_schema(index),
+                        );
+                        (
+                            CallToolResult::success(vec![rmcp::model::ContentBlock::text(
+                                declaration,
+                            )])
+                            .into(),
+                            false,
+                        )
+                    }
                     Some(&index) => {
                         let tool = &api.tools[index];
                         let schema = input_schema(tool, self.state.offers_fields[index]);
@@ -274,6 +291,22 @@ impl GeneratedServer {
                         )
                     }
                     None => (self.unknown_operation(operation).into(), false),
+                }
+            }
+            #[cfg(feature = "code-mode")]
+            discovery::EXECUTE_TOOL => {
+                // The code as written, not trimmed: errors name its lines.
+                let checked = discovery::check_known(&arguments, &["code"])
+                    .and_then(|()| discovery::string_arg(&arguments, "code"))
+                    .map(|_| {
+                        arguments
+                            .get("code")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                    });
+                match checked {
+                    Ok(code) => (self.execute(code, inbound).await.into(), false),
+                    Err(e) => bad(e),
                 }
             }
             _ => {
@@ -306,7 +339,7 @@ impl GeneratedServer {
         }
     }
 
-    fn unknown_operation(&self, name: &str) -> CallToolResult {
+    pub(super) fn unknown_operation(&self, name: &str) -> CallToolResult {
         let api = self.state.api;
         let suggestions: Vec<&str> = self
             .index()
@@ -541,6 +574,14 @@ impl ServerHandler for GeneratedServer {
                 discovery::SEARCH_TOOL,
                 discovery::DESCRIBE_TOOL,
                 discovery::CALL_TOOL
+            )),
+            ServeMode::Code => instructions.push_str(&format!(
+                " The operations are called from programs: {} finds operations for a task, {} \
+                 shows one as a TypeScript declaration, and {} runs a short JavaScript program \
+                 that calls them (`await api.<name>(args)`) and returns only what you need.",
+                discovery::SEARCH_TOOL,
+                discovery::DESCRIBE_TOOL,
+                discovery::EXECUTE_TOOL
             )),
         }
         ServerConfig::new(capabilities)

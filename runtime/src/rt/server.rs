@@ -9,11 +9,11 @@ use std::sync::{Arc, OnceLock};
 use rmcp::model::{Resource, Tool};
 use tokio::sync::Semaphore;
 
-use super::config::{ConfigError, MaskingConfig, RuntimeConfig, check_mode};
+use super::config::{ConfigError, MaskingConfig, RuntimeConfig, check_mode, discovery_tools_of};
 use super::confirm::{StateKey, needs_confirmation, selector_matches};
 use super::credentials::{Credential, EnvCredentials, InsecureCredentials, may_send_credentials};
 use super::descriptor::{ApiDescriptor, BodyShape, HttpMethod, ServeMode, ToolDescriptor};
-use super::discovery::{self, DISCOVERY_TOOLS, OperationIndex};
+use super::discovery::{self, OperationIndex};
 use super::extra::{ExtraTool, ExtraTools};
 use super::fields::FIELDS_ARG;
 use super::mask::{MaskRule, Masker};
@@ -87,6 +87,12 @@ pub(super) struct State {
     pub(super) confirm_key: StateKey,
     /// The rate limits and what they have counted.
     pub(super) rate_limiter: RateLimiter,
+    /// Whether some operation is reached only through search (a table generated in mixed
+    /// mode, or in code mode with includes): code mode then keeps the others as tools.
+    pub(super) mixed_table: bool,
+    /// Runs code mode's programs, in code mode.
+    #[cfg(feature = "code-mode")]
+    pub(super) sandbox: Option<super::code::Sandbox>,
 }
 
 impl GeneratedServer {
@@ -212,6 +218,8 @@ impl GeneratedServer {
             .iter()
             .map(|tool| masker_of(tool, &config.masking))
             .collect::<Result<_, _>>()?;
+        #[cfg(feature = "code-mode")]
+        let code_limits = config.code;
         Ok(GeneratedServer {
             state: Arc::new(State {
                 api,
@@ -225,11 +233,18 @@ impl GeneratedServer {
                 by_name,
                 offers_fields,
                 listed_tools: api.tools.iter().map(|_| OnceLock::new()).collect(),
-                discovery_tools: if mode == ServeMode::Tools {
-                    Vec::new()
-                } else {
-                    discovery::discovery_tools(api.title)
+                discovery_tools: match mode {
+                    ServeMode::Tools => Vec::new(),
+                    ServeMode::Search | ServeMode::Mixed => discovery::discovery_tools(api.title),
+                    #[cfg(feature = "code-mode")]
+                    ServeMode::Code => super::code::code_tools(api.title, &code_limits),
+                    // `check_mode` refuses code mode without the engine.
+                    #[cfg(not(feature = "code-mode"))]
+                    ServeMode::Code => Vec::new(),
                 },
+                #[cfg(feature = "code-mode")]
+                sandbox: (mode == ServeMode::Code).then(|| super::code::Sandbox::new(code_limits)),
+                mixed_table: api.tools.iter().any(|t| t.search_only),
                 tools_json: OnceLock::new(),
                 validators: api.tools.iter().map(|_| OnceLock::new()).collect(),
                 output_validators: api.tools.iter().map(|_| OnceLock::new()).collect(),
@@ -273,7 +288,9 @@ impl GeneratedServer {
         name: &str,
         arguments: Option<&serde_json::Value>,
     ) -> &'static [&'static str] {
-        let operation = if name == discovery::CALL_TOOL && self.state.mode != ServeMode::Tools {
+        let operation = if name == discovery::CALL_TOOL
+            && matches!(self.state.mode, ServeMode::Search | ServeMode::Mixed)
+        {
             arguments
                 .and_then(|a| a.get("name"))
                 .and_then(serde_json::Value::as_str)
@@ -314,11 +331,7 @@ impl GeneratedServer {
     /// or taken, or when the server has already been cloned (add them before serving).
     pub fn with_extra_tools(mut self, tools: Vec<ExtraTool>) -> Result<Self, ConfigError> {
         let state = Arc::get_mut(&mut self.state).ok_or(ConfigError::ServerShared)?;
-        let reserved: &[&str] = if state.mode == ServeMode::Tools {
-            &[]
-        } else {
-            &DISCOVERY_TOOLS
-        };
+        let reserved = discovery_tools_of(state.mode);
         let taken = state
             .api
             .tools

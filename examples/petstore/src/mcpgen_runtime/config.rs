@@ -14,7 +14,7 @@ use clap::{Parser, ValueEnum};
 use super::confirm::{ConfirmMode, KeyError};
 use super::credentials::InsecureCredentials;
 use super::descriptor::{ApiDescriptor, ServeMode, ToolDescriptor};
-use super::discovery::DISCOVERY_TOOLS;
+use super::discovery::{CODE_TOOLS, DISCOVERY_TOOLS};
 use super::mask::{Detector, MaskRule};
 use super::oauth::{TokenUrlError, TokenUrlOverride};
 use super::rate_limit::{Rate, RateError, RateLimits, parse_tool_rate};
@@ -71,10 +71,28 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_CONCURRENT_CALLS)]
     pub max_concurrent_calls: usize,
     /// How operations are offered: `tools` (one tool each), `search` (three tools that find,
-    /// describe and call operations) or `mixed`. Default: the mode the server was generated
-    /// with.
-    #[arg(long, value_name = "tools|search|mixed")]
+    /// describe and call operations), `mixed`, or `code` (find and describe operations, and
+    /// `execute` a JavaScript program calling them in a sandbox; needs a build with the
+    /// `code-mode` feature). Default: the mode the server was generated with.
+    #[arg(long, value_name = "tools|search|mixed|code")]
     pub mode: Option<ServeMode>,
+    /// Code mode: a program's run ends after this many seconds, waiting for its calls
+    /// included.
+    #[arg(long, default_value_t = CodeLimits::default().timeout.as_secs())]
+    pub code_timeout_secs: u64,
+    /// Code mode: the memory one run's JavaScript heap may use, in MiB.
+    #[arg(long, default_value_t = CodeLimits::default().memory_bytes >> 20)]
+    pub code_memory_mib: usize,
+    /// Code mode: at most this many operation calls per run.
+    #[arg(long, default_value_t = CodeLimits::default().max_calls)]
+    pub code_max_calls: usize,
+    /// Code mode: a run's result and logs together may take at most this many bytes.
+    #[arg(long, default_value_t = CodeLimits::default().max_output_bytes)]
+    pub code_max_output_bytes: usize,
+    /// Code mode: at most this many runs at once; more wait for one to end (within their
+    /// time limit).
+    #[arg(long, default_value_t = CodeLimits::default().max_runs)]
+    pub code_max_runs: usize,
     /// Repeat a failed GET, HEAD, PUT, DELETE or OPTIONS request at most this many times (on
     /// 429, 502, 503, 504 or a failure to connect; 0 turns retries off).
     #[arg(long, default_value_t = RetryPolicy::default().max_retries)]
@@ -531,6 +549,35 @@ pub struct RuntimeConfig {
     pub confirm_key_file: Option<PathBuf>,
     /// Rate limits and quotas (`--rate-limit`, `--tool-rate-limit`, ...).
     pub rate_limits: RateLimits,
+    /// What one run of code mode's `execute` may use (`--code-*`).
+    pub code: CodeLimits,
+}
+
+/// The bounds of one run of code mode's `execute`, and of all runs together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeLimits {
+    /// A run ends after this long, however it spends it (computing, or waiting for calls).
+    pub timeout: Duration,
+    /// The JavaScript heap of one run may hold at most this many bytes.
+    pub memory_bytes: usize,
+    /// At most this many operation calls per run.
+    pub max_calls: usize,
+    /// The result and the logs of a run together take at most this many bytes.
+    pub max_output_bytes: usize,
+    /// At most this many runs at once.
+    pub max_runs: usize,
+}
+
+impl Default for CodeLimits {
+    fn default() -> Self {
+        CodeLimits {
+            timeout: Duration::from_secs(10),
+            memory_bytes: 64 << 20,
+            max_calls: 50,
+            max_output_bytes: 64 * 1024,
+            max_runs: 4,
+        }
+    }
 }
 
 /// The masking of every tool's answers; tools add their own fields (see
@@ -593,6 +640,7 @@ impl RuntimeConfig {
             confirm_tools: Vec::new(),
             confirm_key_file: None,
             rate_limits: RateLimits::default(),
+            code: CodeLimits::default(),
         }
     }
 }
@@ -632,6 +680,13 @@ pub fn config_from_args(
     // never a credential they send along (nor would the MCP token be theirs).
     config.passthrough = !args.no_passthrough && args.oauth_issuer.is_none();
     config.mode = args.mode;
+    config.code = CodeLimits {
+        timeout: Duration::from_secs(args.code_timeout_secs.max(1)),
+        memory_bytes: args.code_memory_mib.clamp(1, 1 << 20) << 20,
+        max_calls: args.code_max_calls,
+        max_output_bytes: args.code_max_output_bytes.max(1),
+        max_runs: args.code_max_runs.max(1),
+    };
     config.retry = RetryPolicy {
         max_retries: args.retries,
         budget: Duration::from_secs(args.retry_budget_secs),
@@ -716,20 +771,23 @@ pub fn config_from_env(api: &ApiDescriptor) -> Result<RuntimeConfig, ConfigError
     config_from_args(api, &ServeArgs::parse_from([api.server_name]))
 }
 
-/// Refuses a mode that cannot work with this table.
+/// Refuses a mode that cannot work with this table (or with this build).
 pub(super) fn check_mode(api: &ApiDescriptor, mode: ServeMode) -> Result<(), ConfigError> {
     if mode == ServeMode::Tools {
         return Ok(());
     }
+    if mode == ServeMode::Code && !cfg!(feature = "code-mode") {
+        return Err(ConfigError::CodeModeNotBuilt);
+    }
     if mode == ServeMode::Mixed && !api.tools.iter().any(|t| t.search_only) {
         return Err(ConfigError::NothingSearchOnly);
     }
-    let direct = |t: &&ToolDescriptor| mode == ServeMode::Mixed && !t.search_only;
+    let mixed_table = api.tools.iter().any(|t| t.search_only);
     if let Some(clash) = api
         .tools
         .iter()
-        .filter(direct)
-        .find(|t| DISCOVERY_TOOLS.contains(&t.name))
+        .filter(|t| lists_own_tool(mode, t, mixed_table))
+        .find(|t| discovery_tools_of(mode).contains(&t.name))
     {
         return Err(ConfigError::SearchToolNameTaken {
             name: clash.name,
@@ -737,6 +795,26 @@ pub(super) fn check_mode(api: &ApiDescriptor, mode: ServeMode) -> Result<(), Con
         });
     }
     Ok(())
+}
+
+/// Whether the operation `tool` is a tool of its own in `mode`; `mixed_table`: some operation
+/// of the table is reached only through search (it was generated in mixed mode, or in code
+/// mode with includes). Code mode keeps the tools of their own of such a table.
+pub(super) fn lists_own_tool(mode: ServeMode, tool: &ToolDescriptor, mixed_table: bool) -> bool {
+    match mode {
+        ServeMode::Tools | ServeMode::Mixed => !tool.search_only,
+        ServeMode::Code => mixed_table && !tool.search_only,
+        ServeMode::Search => false,
+    }
+}
+
+/// The names of the tools `mode` adds, which no other tool may take.
+pub(super) fn discovery_tools_of(mode: ServeMode) -> &'static [&'static str] {
+    match mode {
+        ServeMode::Tools => &[],
+        ServeMode::Search | ServeMode::Mixed => &DISCOVERY_TOOLS,
+        ServeMode::Code => &CODE_TOOLS,
+    }
 }
 
 /// Why a server cannot start with the configuration it was given. The messages say what to
@@ -824,6 +902,14 @@ pub enum ConfigError {
          the tools of their own, or use --mode search"
     )]
     NothingSearchOnly,
+    /// Code mode was asked for, but the server was built without its JavaScript engine.
+    #[error(
+        "code mode needs the JavaScript engine, and this server was built without it: rebuild \
+         a generated crate with `cargo build --release --features code-mode` (or regenerate it \
+         with --mode code, which turns the feature on), or turn on the `code-mode` feature of \
+         the `mcpgen` dependency; else serve with --mode search"
+    )]
+    CodeModeNotBuilt,
     /// An operation that is a tool of its own has the name of a search tool.
     #[error(
         "the operation `{name}` has the name of a search tool; give it another name (with \

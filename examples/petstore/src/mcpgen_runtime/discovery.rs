@@ -24,6 +24,10 @@ pub const DESCRIBE_TOOL: &str = "describe_operation";
 pub const CALL_TOOL: &str = "call_operation";
 /// The names of the three, which no other tool of a searching server may take.
 pub const DISCOVERY_TOOLS: [&str; 3] = [SEARCH_TOOL, DESCRIBE_TOOL, CALL_TOOL];
+/// Runs a program that calls operations (code mode).
+pub const EXECUTE_TOOL: &str = "execute";
+/// The names of code mode's three tools.
+pub const CODE_TOOLS: [&str; 3] = [SEARCH_TOOL, DESCRIBE_TOOL, EXECUTE_TOOL];
 
 /// Results when the caller gives no limit.
 const DEFAULT_LIMIT: usize = 10;

@@ -11,10 +11,13 @@
 //! ask the user where the call needs it ([`confirm`]), admit the call under the
 //! [`rate_limit`]s, choose credentials ([`credentials`], [`oauth`], [`token_exchange`]), build
 //! the request ([`request`], [`params`], [`files`]), send it ([`retry`]) and shape the answer
-//! ([`response`], [`mask`]).
+//! ([`response`], [`mask`]). Code mode runs the model's programs in a sandbox (`code`, with
+//! the `code-mode` feature) whose calls take the same path.
 
 pub mod audit;
 pub mod call;
+#[cfg(feature = "code-mode")]
+pub mod code;
 pub mod config;
 pub mod confirm;
 pub mod credentials;
@@ -49,6 +52,8 @@ pub mod templates;
 pub mod tls;
 pub mod token_exchange;
 pub mod trace;
+#[cfg(feature = "code-mode")]
+pub mod typescript;
 pub mod validate;
 
 pub use descriptor::*;
@@ -58,7 +63,7 @@ pub use serve::main;
 #[allow(unused_imports)]
 pub use {
     call::CallError,
-    config::{ConfigError, LogFormat, RuntimeConfig, ServeArgs, Transport},
+    config::{CodeLimits, ConfigError, LogFormat, RuntimeConfig, ServeArgs, Transport},
     confirm::ConfirmMode,
     extra::{ExtraTool, IntoToolResult, ToolContext},
     serve::{ServeError, main_with_extra_tools, run},
