@@ -69,7 +69,13 @@ fetch() {
   case "$registry" in
     npm) (cd "$dir" && npm pack --silent "$package@$version" >/dev/null) ;;
     pypi) pip download --quiet --no-deps --no-binary :all: -d "$dir" "$package==$version" >&2 ;;
-    deb) (cd "$dir" && apt-get download -qq "$package=$version" >&2) ;;
+    deb)
+      # A fresh machine may have no package lists yet: read them once, then try again.
+      if ! (cd "$dir" && apt-get download -qq "$package=$version" >&2 2>/dev/null); then
+        apt-get update -qq >&2
+        (cd "$dir" && apt-get download -qq "$package=$version" >&2)
+      fi
+      ;;
     crate)
       local project="$dir/.fetch"
       mkdir -p "$project/src"

@@ -275,20 +275,25 @@ struct Bundler<'p> {
     copies: HashMap<(Doc, String), Copied>,
     /// JSON nodes copied so far, checked against [`MAX_COPIED_NODES`].
     copied_nodes: usize,
+    /// What was forgiven, as `pointer: message` (the message names the file when it is not
+    /// the root document).
+    warnings: Vec<String>,
+    /// `/definitions/<name>` and `/components/schemas/<name>` of the root document.
+    root_definitions: HashSet<String>,
 }
 
 /// Replaces every reference into another file by a reference into (or a copy inside) `doc`.
 /// `root_path` is the file `doc` was read from. Documents without such references are left
-/// exactly as they were. `policy` says what references may reach besides regular,
-/// non-hidden files in the root document's folder.
+/// exactly as they were. `policy` says what references may reach. Returns what was forgiven
+/// (see [`Bundler::locate`]), as `pointer: message` warnings.
 pub fn bundle(
     root_path: &Path,
     doc: &mut Value,
     home: SchemaHome,
     policy: &RefPolicy,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     if !has_external_ref(doc) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let canonical = root_path.canonicalize().map_err(|source| Error::Read {
         path: root_path.to_owned(),
@@ -333,6 +338,15 @@ pub fn bundle(
     if let Some(Value::Object(existing)) = section {
         taken.extend(existing.keys().cloned());
     }
+    let mut root_definitions = HashSet::new();
+    for section in ["/definitions", "/components/schemas"] {
+        if let Some(Value::Object(defs)) = doc.pointer(section) {
+            root_definitions.extend(
+                defs.keys()
+                    .map(|k| format!("{section}/{}", pointer::escape_token(k))),
+            );
+        }
+    }
     let root = Doc::File(canonical);
     let mut bundler = Bundler {
         root_path: root.clone(),
@@ -353,6 +367,8 @@ pub fn bundle(
         inlining: Vec::new(),
         copies: HashMap::new(),
         copied_nodes: 0,
+        warnings: Vec::new(),
+        root_definitions,
     };
     // Copies nest the bundler's recursion up to `MAX_DEPTH` levels, and each takes a few
     // kilobytes of stack in an unoptimised build (the proc macro's, a test's): more than the
@@ -391,7 +407,7 @@ pub fn bundle(
             }
         }
     }
-    Ok(())
+    Ok(bundler.warnings)
 }
 
 fn ensure_object<'v>(value: &'v mut Value, key: &str) -> &'v mut Value {
@@ -538,13 +554,18 @@ impl Bundler<'_> {
             return Ok(Value::Object(out));
         }
         self.load(&target_file, file, &at)?;
-        let target_pointer = pointer::decode_fragment(&fragment).ok_or_else(|| {
+        let mut target_pointer = pointer::decode_fragment(&fragment).ok_or_else(|| {
             self.invalid(
                 file,
                 &at,
                 format!("`{reference}` has an invalid JSON pointer"),
             )
         })?;
+        // `file.yaml#/` names the member with the empty key; written where no such member
+        // exists, it means the whole file (as `file.yaml#` and `file.yaml` do).
+        if target_pointer == "/" && self.target(&target_file, "/").is_none() {
+            target_pointer.clear();
+        }
         if self.target(&target_file, &target_pointer).is_none() {
             return Err(self.invalid(
                 file,
@@ -713,7 +734,7 @@ impl Bundler<'_> {
 
     /// The document (a canonical file or a URL) and the fragment (`/a/b`, possibly empty) a
     /// reference designates.
-    fn locate(&self, reference: &str, file: &Doc, at: &str) -> Result<(Doc, String)> {
+    fn locate(&mut self, reference: &str, file: &Doc, at: &str) -> Result<(Doc, String)> {
         let (path_part, fragment) = match reference.split_once('#') {
             Some((p, f)) => (p, f.to_owned()),
             None => (reference, String::new()),
@@ -765,6 +786,19 @@ impl Bundler<'_> {
         let decoded = pointer::percent_decode(path_part).unwrap_or(Cow::Borrowed(path_part));
         let base = file_path.parent().unwrap_or(Path::new("/"));
         let candidate = base.join(decoded.as_ref());
+        if let Some(local) = self.simple_ref(file, path_part, &candidate) {
+            let place = if *file == self.root_path {
+                String::new()
+            } else {
+                format!(" (in {file})")
+            };
+            self.warnings.push(format!(
+                "{at}{place}: `{reference}` names no file; read as `#{local}`, the definition \
+                 of that name (the short form Swagger 1.2 wrote, which swagger-parser also \
+                 reads); write `#{local}` to say so"
+            ));
+            return Ok((file.clone(), local));
+        }
         let canonical = candidate.canonicalize().map_err(|e| {
             self.invalid(
                 file,
@@ -860,6 +894,30 @@ impl Bundler<'_> {
             ));
         }
         Ok((target, fragment))
+    }
+
+    /// A reference written as a bare name (`$ref: Pet`) where no file of that name exists,
+    /// but `file` defines a schema of that name: the pointer to that definition.
+    fn simple_ref(&self, file: &Doc, path_part: &str, candidate: &Path) -> Option<String> {
+        let is_name = !path_part.is_empty()
+            && path_part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        if !is_name || candidate.exists() {
+            return None;
+        }
+        let token = pointer::escape_token(path_part);
+        ["/definitions/", "/components/schemas/"]
+            .iter()
+            .map(|section| format!("{section}{token}"))
+            .find(|at| {
+                if *file == self.root_path {
+                    // The root document is not in `files`: it is being rewritten.
+                    self.root_definitions.contains(at)
+                } else {
+                    self.target(file, at).is_some()
+                }
+            })
     }
 
     /// The absolute http(s) URL (without fragment) that `path_part` of `reference` names,

@@ -78,7 +78,11 @@ impl Seen {
 }
 
 fn normal_title(title: &str) -> String {
-    title.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Reads `path` and returns it as a document if it is one. A byte-order mark is skipped, and
@@ -192,8 +196,7 @@ pub fn candidates(root: &Path) -> io::Result<Vec<PathBuf>> {
                     .and_then(|e| e.to_str())
                     .map(str::to_ascii_lowercase);
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-                if matches!(ext.as_deref(), Some("json" | "yaml" | "yml")) && !marks_broken(stem)
-                {
+                if matches!(ext.as_deref(), Some("json" | "yaml" | "yml")) && !marks_broken(stem) {
                     out.push(path);
                 }
             }
@@ -225,7 +228,10 @@ mod tests {
         let c = json!({"b": [{"z": null, "x": "y"}, 1], "a": 1});
         assert_eq!(content_hash(&a), content_hash(&b));
         assert_ne!(content_hash(&a), content_hash(&c));
-        assert_ne!(content_hash(&json!({"a": "1"})), content_hash(&json!({"a": 1})));
+        assert_ne!(
+            content_hash(&json!({"a": "1"})),
+            content_hash(&json!({"a": 1}))
+        );
     }
 
     #[test]
