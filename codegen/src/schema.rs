@@ -254,6 +254,14 @@ impl<'d> SchemaSet<'d> {
         let object = match schema {
             Value::Bool(_) => return Ok(schema.clone()),
             Value::Object(o) => o,
+            // Written where a generator had no schema to give: nothing is known of the value.
+            Value::Null => {
+                self.warn(
+                    at,
+                    "the schema is `null`; read as a schema that accepts any value".to_owned(),
+                );
+                return Ok(Value::Object(Map::new()));
+            }
             other => {
                 return Err(SchemaError {
                     pointer: at.to_owned(),
@@ -272,19 +280,44 @@ impl<'d> SchemaSet<'d> {
             if key.starts_with("x-") || DROPPED_KEYWORDS.contains(&key.as_str()) {
                 continue;
             }
-            let converted = if key == "$ref" {
+            let is_dynamic = key == "$dynamicRef";
+            let converted = if key == "$ref" || is_dynamic {
                 let Some(reference) = value.as_str() else {
                     return Err(SchemaError {
                         pointer: here,
-                        message: "$ref must be a string".to_owned(),
+                        message: format!("{key} must be a string"),
                     });
                 };
-                let target = self.final_target(reference, &here)?;
+                if is_dynamic && object.contains_key("$ref") {
+                    // Both: the `$ref` says what the value is.
+                    continue;
+                }
+                // A reference that leads nowhere says nothing about the value: the tool
+                // accepts any value there, and the upstream API is the judge of it.
+                let target = match self.final_target(reference, &here) {
+                    Ok(target) => target,
+                    // Another document's content is bundled in before this runs.
+                    Err(e) if !reference.starts_with('#') => return Err(e),
+                    Err(e) => {
+                        self.warn(
+                            &here,
+                            format!("{}; read as a schema that accepts any value", e.message),
+                        );
+                        continue;
+                    }
+                };
                 if !refs.contains(&target) {
                     refs.push(target.clone());
                 }
                 let name = self.name_for(&target);
-                Value::String(format!("#/$defs/{}", escape_fragment(&name)))
+                let local = Value::String(format!("#/$defs/{}", escape_fragment(&name)));
+                if is_dynamic {
+                    // Without a `$dynamicAnchor` to bind it, a `$dynamicRef` is a `$ref`
+                    // (JSON Schema 2020-12, 8.2.3.2); the tool schema has no dynamic scope.
+                    out.insert("$ref".to_owned(), local);
+                    continue;
+                }
+                local
             } else if SCHEMA_KEYWORDS.contains(&key.as_str()) {
                 match value {
                     // `items` as an array is the pre-2020 tuple form.
@@ -489,11 +522,49 @@ impl<'d> SchemaSet<'d> {
                 ),
             });
         }
-        fragment_pointer(reference).ok_or_else(|| SchemaError {
+        if let Some(pointer) = fragment_pointer(reference) {
+            return Ok(pointer);
+        }
+        // `#name`: a JSON Schema anchor (`$anchor: name`, or `$dynamicAnchor`) somewhere in
+        // the document.
+        let name = &reference[1..];
+        find_anchor(self.doc, name).ok_or_else(|| SchemaError {
             pointer: at.to_owned(),
-            message: format!("$ref `{reference}` is not a valid JSON pointer"),
+            message: format!(
+                "$ref `{reference}` is neither a JSON pointer nor the name of an `$anchor` in \
+                 the document"
+            ),
         })
     }
+}
+
+/// The pointer of the first object in `doc` whose `$anchor` (or `$dynamicAnchor`) is `name`.
+/// Iterative: documents can be deep.
+fn find_anchor(doc: &Value, name: &str) -> Option<String> {
+    if name.is_empty() || name.contains('/') {
+        return None;
+    }
+    let mut stack = vec![(doc, String::new())];
+    while let Some((value, at)) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                let named = |k: &str| map.get(k).and_then(Value::as_str) == Some(name);
+                if named("$anchor") || named("$dynamicAnchor") {
+                    return Some(at);
+                }
+                for (k, v) in map.iter().rev() {
+                    stack.push((v, push_token(&at, k)));
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate().rev() {
+                    stack.push((v, push_token(&at, &i.to_string())));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Definitions left out of a tool schema: escaped name (as in `#/$defs/...`) → name.
@@ -677,17 +748,31 @@ mod tests {
     }
 
     #[test]
-    fn broken_refs_are_located_errors() {
+    fn broken_refs_are_located_warnings_or_errors() {
         let d = doc();
         let mut set = SchemaSet::new(&d);
-        let e = set
+        // A reference to nothing says nothing of the value: any value, and a warning.
+        let s = set
             .convert(&json!({"properties": {"a": {"$ref": "#/nope"}}}), "/s")
-            .unwrap_err();
-        assert_eq!(e.pointer, "/s/properties/a/$ref");
-        let e = set
+            .unwrap();
+        assert_eq!(s.value, json!({"properties": {"a": {}}}));
+        let s = set
             .convert(&json!({"$ref": "#/components/schemas/Loop1"}), "/s")
-            .unwrap_err();
-        assert!(e.message.contains("loop"), "{e:?}");
+            .unwrap();
+        assert_eq!(s.value, json!({}));
+        let warnings: Vec<_> = set
+            .warnings
+            .iter()
+            .map(|w| (w.pointer.as_str(), w.message.as_str()))
+            .collect();
+        assert_eq!(warnings[0].0, "/s/properties/a/$ref");
+        assert!(
+            warnings[0]
+                .1
+                .contains("points to nothing; read as a schema that accepts any value"),
+            "{warnings:?}"
+        );
+        assert!(warnings[1].1.contains("loop"), "{warnings:?}");
         let e = set
             .convert(&json!({"$ref": "other.yaml#/A"}), "/s")
             .unwrap_err();

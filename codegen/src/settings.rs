@@ -44,6 +44,7 @@ pub struct Settings {
     pub(crate) allow_remote_refs: Option<bool>,
     pub(crate) allowed_remote_hosts: Vec<String>,
     pub(crate) allow_hidden_refs: Option<bool>,
+    pub(crate) ref_root: Option<PathBuf>,
     pub(crate) tool_names: Option<ToolNames>,
     pub(crate) guardrails: GuardrailSettings,
     pub(crate) prompts: PromptSettings,
@@ -88,6 +89,7 @@ pub const KEYS: &[&str] = &[
     "allow_remote_refs",
     "allow_remote_hosts",
     "allow_hidden_refs",
+    "ref_root",
     "tool_names",
     "descriptions",
     "scopes",
@@ -109,6 +111,8 @@ pub const USER_ONLY_KEYS: &[&str] = &[
     "allow_remote_refs",
     "allow_remote_hosts",
     "allow_hidden_refs",
+    // A settings file beside a third-party document must not widen what its references read.
+    "ref_root",
     // A file the server appends to: `[audit] log = "-"` (stderr) is harmless anywhere.
     "audit",
 ];
@@ -160,12 +164,13 @@ impl Settings {
             allow_remote_refs: over.allow_remote_refs.or(self.allow_remote_refs),
             allowed_remote_hosts: join(self.allowed_remote_hosts, over.allowed_remote_hosts),
             allow_hidden_refs: over.allow_hidden_refs.or(self.allow_hidden_refs),
+            ref_root: over.ref_root.or(self.ref_root),
             tool_names: over.tool_names.or(self.tool_names),
         }
     }
 
     /// Sets the setting `key` (a name of [`KEYS`]) to `value`, as a settings file or an
-    /// attribute option writes it. Relative paths (`overlays`) are taken from `base`. The
+    /// attribute option writes it. Relative paths (`overlays`, `ref_root`) are taken from `base`. The
     /// error says what the key takes.
     pub fn set(self, key: &str, value: SettingValue, base: &Path) -> Result<Settings, String> {
         let string = |value: SettingValue| match value {
@@ -222,6 +227,7 @@ impl Settings {
                 .into_iter()
                 .fold(self, Settings::allow_remote_host),
             "allow_hidden_refs" => self.allow_hidden_refs(boolean(value)?),
+            "ref_root" => self.ref_root(base.join(string(value)?)),
             "tool_names" => self.tool_names(string(value)?.parse()?),
             "descriptions" => match value {
                 SettingValue::Table(entries) => entries
@@ -413,6 +419,17 @@ impl Settings {
         self.allow_hidden_refs = Some(on);
         self
     }
+    /// The folder that local references may not leave (default: the root of the repository
+    /// that holds the document, found by its `.git`, `.hg`, `.svn` or `.jj`; else the nearest
+    /// folder above the document with a project manifest such as `Cargo.toml`,
+    /// `package.json`, `pyproject.toml` or `go.mod`; else the document's own folder). Even
+    /// inside it, hidden files and folders are refused unless
+    /// [`allow_hidden_refs`](Self::allow_hidden_refs), and so is a symbolic link whose target
+    /// is outside it. Not read from `mcpgen.toml` (see [`USER_ONLY_KEYS`]).
+    pub fn ref_root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.ref_root = Some(dir.into());
+        self
+    }
     /// Replace the description of the tool behind an operation (by `operationId` or
     /// `METHOD /path`).
     pub fn describe(
@@ -504,6 +521,7 @@ impl Settings {
             allow_remote: self.allows_remote_refs(),
             allowed_hosts: self.allowed_remote_hosts().to_vec(),
             allow_hidden: self.allows_hidden_refs(),
+            root: self.ref_root.clone(),
         }
     }
 }

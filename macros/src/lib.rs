@@ -83,7 +83,8 @@ use syn::{Attribute, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 ///   flag overrides it.
 /// - `skip_broken = true`, `max_description_chars = 300`, `inline_refs = true`,
 ///   `no_output_schemas = true`, `embed_openapi = false`, `overlays = ["overlay.yaml"]`,
-///   `allow_hidden_refs = true`: as in `mcpgen.toml`. Each option overrides the settings
+///   `allow_hidden_refs = true`, `ref_root = ".."` (the folder references to other files may
+///   not leave, relative to `Cargo.toml`): as in `mcpgen.toml`. Each option overrides the settings
 ///   files either way (`inline_refs = false` turns off what `mcpgen.toml` turned on;
 ///   `max_description_chars = 0` lifts a limit).
 ///

@@ -451,11 +451,30 @@ fn read_security(
     schemes: &[SecurityScheme],
     warnings: &mut Vec<ModelError>,
 ) -> Result<Vec<Requirement>, ModelError> {
-    let Value::Array(list) = value else {
-        return Err(err(
-            at,
-            format!("`security` must be an array, found {}", kind(value)),
-        ));
+    // One requirement written without the list around it (`security: {api_key: []}`) means
+    // that requirement: swagger-parser and kin-openapi read it so too.
+    let wrapped;
+    let list = match value {
+        Value::Array(list) => list,
+        Value::Object(_) => {
+            warnings.push(err(
+                at,
+                "`security` is an object, not an array of requirements; read as a list of \
+                 that one requirement",
+            ));
+            wrapped = vec![value.clone()];
+            &wrapped
+        }
+        _ => {
+            return Err(err(
+                at,
+                format!(
+                    "`security` must be an array of security requirements (objects), found \
+                     {}; write e.g. `security: [{{api_key: []}}]`",
+                    kind(value)
+                ),
+            ));
+        }
     };
     let mut out = Vec::new();
     for (i, requirement) in list.iter().enumerate() {
@@ -810,10 +829,17 @@ fn read_params(doc: &Value, list: &Value, at: &str) -> Result<Vec<Param>, ModelE
             Some("cookie") => Location::Cookie,
             Some("querystring") => Location::QueryString,
             other => {
+                // Where to send it would be a guess: refused, saying what to write.
+                let found = match other {
+                    Some(text) => format!("`{text}`"),
+                    None => "no `in`".to_owned(),
+                };
                 return Err(err(
                     &pointer_push(&p_at, "in"),
                     format!(
-                        "`in` must be path, query, querystring, header or cookie, found {other:?}"
+                        "`in` must be path, query, querystring, header or cookie, found {found}; \
+                         add the location the API expects (or pass `--skip-broken` to leave \
+                         the operation out)"
                     ),
                 ));
             }
