@@ -247,8 +247,12 @@ enum Format {
 
 #[derive(Debug, Args)]
 struct GenerateArgs {
-    /// The OpenAPI document (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2; JSON or YAML).
-    spec: PathBuf,
+    /// The OpenAPI document (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2; JSON or YAML). Several
+    /// documents, or a folder of them, make one server whose tools are namespaced per API.
+    #[arg(required = true, num_args = 1.., value_name = "SPEC")]
+    spec: Vec<PathBuf>,
+    #[command(flatten)]
+    namespaces: NamespaceArgs,
     /// The folder to write the crate to (created if missing).
     #[arg(long, short)]
     out: PathBuf,
@@ -307,10 +311,25 @@ impl ServerIdentityArgs {
     }
 }
 
+/// How the APIs of a server of several documents are named.
+#[derive(Debug, Args)]
+struct NamespaceArgs {
+    /// The namespace of the document FILE in a server of several: the prefix of its tools'
+    /// names (`NAME_`) and of its environment variables (`NAME_BASE_URL`, upper-cased).
+    /// Default: from the document's title (repeatable).
+    #[arg(long = "namespace", value_name = "NAME=FILE")]
+    namespace: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 struct ServeCommandArgs {
-    /// The OpenAPI document (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2; JSON or YAML).
-    spec: PathBuf,
+    /// The OpenAPI document (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2; JSON or YAML). Several
+    /// documents, or a folder of them, are served as one server whose tools are namespaced
+    /// per API.
+    #[arg(required = true, num_args = 1.., value_name = "SPEC")]
+    spec: Vec<PathBuf>,
+    #[command(flatten)]
+    namespaces: NamespaceArgs,
     #[command(flatten)]
     identity: ServerIdentityArgs,
     #[command(flatten, next_help_heading = "Document options")]
@@ -412,14 +431,24 @@ fn diff(args: DiffArgs) -> ExitCode {
 
 fn generate(args: GenerateArgs) -> ExitCode {
     let started = Instant::now();
-    let mut settings = match args.shape.settings_for(&args.spec, Settings::new()) {
-        Ok(s) => s,
+    let documents = match Documents::read(&args.spec, &args.namespaces) {
+        Ok(d) => d,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    settings = args.server.apply(settings);
+    let settings = match &documents {
+        Documents::One(spec) => args.shape.settings_for(spec, Settings::new()),
+        Documents::Several(_) => Ok(Settings::new()),
+    };
+    let mut settings = match settings {
+        Ok(s) => args.server.apply(s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Some(version) = args.crate_version {
         settings = settings.crate_version(version);
     }
@@ -431,7 +460,24 @@ fn generate(args: GenerateArgs) -> ExitCode {
     } else if let Some(p) = args.runtime_path {
         settings = settings.runtime(RuntimeDependency::Path(p));
     }
-    let generated = match mcpgen_codegen::generate_crate(&args.spec, &settings) {
+    let generated = match &documents {
+        Documents::One(spec) => {
+            mcpgen_codegen::generate_crate(spec, &settings).map_err(|e| e.to_string())
+        }
+        Documents::Several(several) => documents
+            .api_documents(several, |spec| {
+                Ok(args
+                    .server
+                    .apply(args.shape.settings_for(spec, Settings::new())?))
+            })
+            .and_then(|docs| {
+                mcpgen_codegen::map_documents(&docs, &settings).map_err(|e| e.to_string())
+            })
+            .and_then(|mapped| {
+                mcpgen_codegen::render_crate(&mapped, &settings).map_err(|e| e.to_string())
+            }),
+    };
+    let generated = match generated {
         Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}");
@@ -440,7 +486,11 @@ fn generate(args: GenerateArgs) -> ExitCode {
     };
     if !args.quiet {
         for w in &generated.warnings {
-            eprintln!("warning: {}: {w}", args.spec.display());
+            match &documents {
+                Documents::One(spec) => eprintln!("warning: {}: {w}", spec.display()),
+                // Each warning names its document.
+                Documents::Several(_) => eprintln!("warning: {w}"),
+            }
         }
     }
     if args.check {
@@ -458,7 +508,11 @@ fn generate(args: GenerateArgs) -> ExitCode {
         }
         eprintln!(
             "the generated crate is out of date; run `cargo mcpgen generate {} --out {}`",
-            args.spec.display(),
+            args.spec
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
             args.out.display()
         );
         return ExitCode::FAILURE;
@@ -488,8 +542,8 @@ fn generate(args: GenerateArgs) -> ExitCode {
 /// Maps the document as `generate` would, and serves the tool table with the runtime a
 /// generated crate compiles in.
 fn serve(args: ServeCommandArgs) -> ExitCode {
-    let settings = match args.document.settings_for(&args.spec, Settings::new()) {
-        Ok(s) => args.identity.apply(s),
+    let documents = match Documents::read(&args.spec, &args.namespaces) {
+        Ok(d) => d,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -497,11 +551,29 @@ fn serve(args: ServeCommandArgs) -> ExitCode {
     };
     // The server's `--mode` is the mode the table is built for, as a generated crate's is the
     // mode it was generated with; without it, the settings' mode stands.
-    let settings = match args.server.mode {
-        Some(mode) => settings.mode(serve::generation_mode(mode)),
-        None => settings,
+    let settings_for = |spec: &std::path::Path| -> Result<Settings, String> {
+        let settings = args
+            .identity
+            .apply(args.document.settings_for(spec, Settings::new())?);
+        Ok(match args.server.mode {
+            Some(mode) => settings.mode(serve::generation_mode(mode)),
+            None => settings,
+        })
     };
-    let mapped = match mcpgen_codegen::map_document(&args.spec, &settings) {
+    let mapped = match &documents {
+        Documents::One(spec) => settings_for(spec).and_then(|settings| {
+            mcpgen_codegen::map_document(spec, &settings).map_err(|e| e.to_string())
+        }),
+        Documents::Several(several) => {
+            documents
+                .api_documents(several, settings_for)
+                .and_then(|docs| {
+                    let server = args.identity.apply(Settings::new());
+                    mcpgen_codegen::map_documents(&docs, &server).map_err(|e| e.to_string())
+                })
+        }
+    };
+    let mapped = match mapped {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
@@ -509,10 +581,100 @@ fn serve(args: ServeCommandArgs) -> ExitCode {
         }
     };
     for w in &mapped.warnings {
-        eprintln!("warning: {}: {w}", args.spec.display());
+        match &documents {
+            Documents::One(spec) => eprintln!("warning: {}: {w}", spec.display()),
+            Documents::Several(_) => eprintln!("warning: {w}"),
+        }
     }
     let api = serve::descriptor(&mapped.api);
     drop(mapped);
     serve::release_freed_memory();
     mcpgen::run(api, args.server, Vec::new())
+}
+
+/// The documents a command was given: one (served as always), or several that make one
+/// server of several APIs (several files, a folder, or `--namespace`).
+enum Documents {
+    One(PathBuf),
+    Several(Vec<(PathBuf, Option<String>)>),
+}
+
+impl Documents {
+    /// Reads the command line's documents: files as given, and the `.yaml`, `.yml` and
+    /// `.json` files of folders in name order; each `--namespace NAME=FILE` names the
+    /// document FILE.
+    fn read(specs: &[PathBuf], namespaces: &NamespaceArgs) -> Result<Documents, String> {
+        let mut files = Vec::new();
+        let mut folder = false;
+        for spec in specs {
+            if spec.is_dir() {
+                folder = true;
+                let mut found: Vec<PathBuf> = std::fs::read_dir(spec)
+                    .map_err(|e| format!("{}: cannot read the folder: {e}", spec.display()))?
+                    .filter_map(|entry| entry.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.is_file()
+                            && p.extension()
+                                .and_then(|e| e.to_str())
+                                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+                    })
+                    .collect();
+                found.sort();
+                if found.is_empty() {
+                    return Err(format!(
+                        "{}: the folder holds no API document (.yaml, .yml or .json)",
+                        spec.display()
+                    ));
+                }
+                files.extend(found);
+            } else {
+                files.push(spec.clone());
+            }
+        }
+        let same = |a: &std::path::Path, b: &std::path::Path| {
+            a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+        };
+        let mut named: Vec<Option<String>> = vec![None; files.len()];
+        for given in &namespaces.namespace {
+            let Some((name, file)) = given.split_once('=') else {
+                return Err(format!(
+                    "--namespace {given}: write NAME=FILE, FILE being one of the documents"
+                ));
+            };
+            let Some(i) = files
+                .iter()
+                .position(|f| same(f, std::path::Path::new(file)))
+            else {
+                return Err(format!(
+                    "--namespace {given}: {file} is not one of the documents given"
+                ));
+            };
+            if named[i].replace(name.to_owned()).is_some() {
+                return Err(format!("--namespace: {file} is given two namespaces"));
+            }
+        }
+        if files.len() == 1 && !folder && namespaces.namespace.is_empty() {
+            return Ok(Documents::One(files.remove(0)));
+        }
+        Ok(Documents::Several(files.into_iter().zip(named).collect()))
+    }
+
+    /// The documents with their settings, from `settings_for` (each document's own project
+    /// settings under the flags).
+    fn api_documents(
+        &self,
+        several: &[(PathBuf, Option<String>)],
+        settings_for: impl Fn(&std::path::Path) -> Result<Settings, String>,
+    ) -> Result<Vec<mcpgen_codegen::ApiDocument>, String> {
+        several
+            .iter()
+            .map(|(path, namespace)| {
+                let document = mcpgen_codegen::ApiDocument::new(path, settings_for(path)?);
+                Ok(match namespace {
+                    Some(name) => document.namespace(name.clone()),
+                    None => document,
+                })
+            })
+            .collect()
+    }
 }

@@ -10,7 +10,7 @@ use mcpgen::{
     ApiDescriptor, BodyEncoding, BodyPlan, BodyShape, CallPlan, Guardrails, HttpMethod, NextPage,
     Pagination, ParamLocation, ParamPlan, ParamStyle, PromptArgumentDescriptor, PromptDescriptor,
     PromptPart, SecurityKind, SecuritySchemeDescriptor, ServeMode, StreamFormat, ToolDescriptor,
-    ToolGuardrails, ToolHints,
+    ToolGuardrails, ToolHints, UpstreamApi,
 };
 use mcpgen_codegen::spec;
 
@@ -29,6 +29,15 @@ pub fn descriptor(api: &spec::ApiSpec) -> &'static ApiDescriptor {
         openapi: api.openapi.as_deref().map(text),
         guardrails: guardrails(&api.guardrails),
         prompts: slice(api.prompts.iter().map(prompt)),
+        apis: slice(api.apis.iter().map(|a| UpstreamApi {
+            name: text(&a.name),
+            title: text(&a.title),
+            default_base_url: a.default_base_url.as_deref().map(text),
+            env_prefix: text(&a.env_prefix),
+            openapi: a.openapi.as_deref().map(text),
+            tool_count: a.tool_count,
+            scheme_count: a.scheme_count,
+        })),
     }))
 }
 

@@ -81,6 +81,7 @@ mod emit;
 #[doc(hidden)]
 pub mod load;
 mod model;
+pub mod multi;
 mod overlay;
 #[cfg(feature = "remote-refs")]
 mod remote;
@@ -127,6 +128,7 @@ pub use emit::standalone::{
     GeneratedCrate, GeneratedFile, RuntimeDependency, check_crate_name, stale_files, write_crate,
 };
 pub use error::{Error, Result};
+pub use multi::{ApiDocument, map_documents};
 pub use select::Selection;
 pub use settings::{SettingValue, Settings};
 pub use spec::{ApiSpec, ToolSpec};

@@ -7,5 +7,5 @@ pub use crate::prompts::{PromptArgumentSpec, PromptPart, PromptSpec};
 pub use crate::tools::pagination::{NextPageSpec, PaginationSpec};
 pub use crate::tools::{
     ApiSpec, BodyShapeSpec, BodySpec, Hints, ParamSpec, PlanSpec, SchemeSpec, ToolGuardrailSpec,
-    ToolSpec,
+    ToolSpec, UpstreamApiSpec,
 };

@@ -22,7 +22,9 @@ use crate::guardrails::GuardrailSettings;
 use crate::model::{BodyEncoding, Location, ParamStyle, SchemeKind, StreamKind};
 use crate::prompts::{PromptArgumentSpec, PromptPart, PromptSpec};
 use crate::tools::pagination::{NextPageSpec, PaginationSpec};
-use crate::tools::{ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolGuardrailSpec, ToolSpec};
+use crate::tools::{
+    ApiSpec, BodyShapeSpec, ParamSpec, SchemeSpec, ToolGuardrailSpec, ToolSpec, UpstreamApiSpec,
+};
 
 /// A constant Rust expression of the tool table. Paths are relative to the runtime module
 /// (`"ParamLocation::Query"` prints as `<rt>::ParamLocation::Query`).
@@ -473,7 +475,7 @@ pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
 /// `DESCRIPTOR_FORMAT` must be the same (a test keeps them equal). Raised with every change
 /// to the tables' fields, so that a table written for one layout never meets a runtime of
 /// another: the generated check stops the build with a message that says to regenerate.
-pub const DESCRIPTOR_FORMAT: u32 = 3;
+pub const DESCRIPTOR_FORMAT: u32 = 4;
 
 /// What a build says when a generated table and the runtime disagree on the layout.
 fn format_mismatch_message() -> String {
@@ -561,6 +563,35 @@ pub fn api_expr<'a>(api: &'a ApiSpec, openapi_file: Option<&'static str>) -> Exp
                 "prompts",
                 Expr::Slice(api.prompts.iter().map(prompt_expr).collect()),
             ),
+            (
+                "apis",
+                Expr::Slice(api.apis.iter().map(upstream_expr).collect()),
+            ),
+        ],
+    )
+}
+
+/// One API of a server of several; its document is written inline.
+fn upstream_expr(upstream: &UpstreamApiSpec) -> Expr<'_> {
+    Expr::Struct(
+        "UpstreamApi",
+        vec![
+            ("name", Expr::str(&upstream.name)),
+            ("title", Expr::str(&upstream.title)),
+            (
+                "default_base_url",
+                Expr::option_str(upstream.default_base_url.as_deref()),
+            ),
+            ("env_prefix", Expr::str(&upstream.env_prefix)),
+            (
+                "openapi",
+                match &upstream.openapi {
+                    Some(text) => Expr::some(text_literal(text.as_str())),
+                    None => Expr::None,
+                },
+            ),
+            ("tool_count", Expr::Usize(upstream.tool_count)),
+            ("scheme_count", Expr::Usize(upstream.scheme_count)),
         ],
     )
 }

@@ -511,18 +511,37 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
             env.insert(e.clone(), serde_json::Value::String("...".into()));
         }
     }
+    // A server of several APIs takes one `--base-url NAME=URL` per API.
+    let base_urls: Vec<String> = match api.apis.as_slice() {
+        [] => vec![base_url_example.clone()],
+        apis => apis
+            .iter()
+            .map(|a| {
+                let url = a.default_base_url.as_deref();
+                format!("{}={}", a.name, url.unwrap_or("https://api.example.com"))
+            })
+            .collect(),
+    };
+    let base_url_args: Vec<&str> = base_urls
+        .iter()
+        .flat_map(|url| ["--base-url", url.as_str()])
+        .collect();
     let stdio_config = json_text(&serde_json::json!({
         "mcpServers": {
             crate_name: {
                 "command": format!("/path/to/{crate_name}/target/release/{crate_name}"),
-                "args": ["--base-url", base_url_example],
+                "args": base_url_args,
                 "env": env,
             }
         }
     }))
     .map_err(|e| Error::Internal(e.to_string()))?;
     // Every value in a shell command is one quoted word; a command shown inline is a code span.
-    let base_url_sh = shell_word(&base_url_example);
+    let base_url_sh = base_urls
+        .iter()
+        .map(|url| shell_word(url))
+        .collect::<Vec<_>>()
+        .join(" --base-url ");
     let binary_sh = shell_word(&binary_path);
     ReadmeTemplate {
         mcpgen_version: VERSION,
@@ -532,7 +551,14 @@ fn render_readme(mapped: &Mapped, spec_file: &str) -> Result<String> {
         title_md: markdown_text(&api.title),
         api_version_md: markdown_text(&api.version),
         default_base_url_code: api.default_base_url.as_deref().map(code_span),
-        base_url_env_code: code_span(&format!("{}_BASE_URL", api.env_prefix)),
+        base_url_env_code: match api.apis.as_slice() {
+            [] => code_span(&format!("{}_BASE_URL", api.env_prefix)),
+            apis => apis
+                .iter()
+                .map(|a| code_span(&format!("{}_BASE_URL", a.env_prefix)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
         schemes,
         tools,
         mode_note: mode_note(api),

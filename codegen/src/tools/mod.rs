@@ -55,6 +55,28 @@ pub struct ApiSpec {
     pub guardrails: crate::guardrails::GuardrailSettings,
     /// The prompts: guides per tag and workflows.
     pub prompts: Vec<crate::prompts::PromptSpec>,
+    /// The APIs of a server of several documents, owning runs of `tools` and `schemes` in
+    /// order; empty for a server of one document.
+    pub apis: Vec<UpstreamApiSpec>,
+}
+
+/// One API of a server of several documents.
+#[derive(Debug, Clone)]
+pub struct UpstreamApiSpec {
+    /// Its namespace: its tools' prefix (before `_`), and the `NAME` of `--base-url NAME=URL`.
+    pub name: String,
+    /// Its document's `info.title`.
+    pub title: String,
+    /// The first absolute server URL of its document.
+    pub default_base_url: Option<String>,
+    /// Prefix of its environment variables (`<PREFIX>_BASE_URL`).
+    pub env_prefix: String,
+    /// Its document, limited to its tools' operations, as compact JSON.
+    pub openapi: Option<String>,
+    /// How many of the server's tools, after those of the APIs before, are its.
+    pub tool_count: usize,
+    /// How many of the server's security schemes are its, likewise.
+    pub scheme_count: usize,
 }
 
 /// A security scheme and the environment variables that configure it.
@@ -297,6 +319,7 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         prompts: Vec::new(),
         mode: crate::Mode::Tools,
         openapi: None,
+        apis: Vec::new(),
     })
 }
 
@@ -315,7 +338,7 @@ fn extension_name_pointer(doc: &Value, op: &Operation) -> String {
 }
 
 /// `bearerAuth` → `PREFIX_BEARER_AUTH_TOKEN`; basic auth gets `_USERNAME` and `_PASSWORD`.
-fn env_names(prefix: &str, key: &str, kind: &SchemeKind) -> Vec<String> {
+pub(crate) fn env_names(prefix: &str, key: &str, kind: &SchemeKind) -> Vec<String> {
     let base = format!("{prefix}_{}", upper_snake(key));
     let with = |suffix: &str| {
         if base.ends_with(&format!("_{suffix}")) || base == suffix {

@@ -617,7 +617,7 @@ impl GeneratedServer {
         let mut prepared = request::build(
             &tool.plan,
             args,
-            &self.state.config.upstream,
+            self.upstream_of(tool),
             self.state.api.security_schemes,
             &credentials.applied,
         )?;
@@ -641,7 +641,8 @@ impl GeneratedServer {
         }
         // A caller's credential too: the request's origin is the upstream's, and redirects
         // never change it.
-        if !credentials.applied.is_empty() && !self.state.credentials_may_travel {
+        if !credentials.applied.is_empty() && !self.state.credentials_may_travel[self.api_of(tool)]
+        {
             return Err(InsecureCredentials::new(&prepared.url).into());
         }
         if let Some(body) = &prepared.body
@@ -679,9 +680,7 @@ impl GeneratedServer {
         let mut retries = 0u32;
         loop {
             let may_retry = idempotent && retries < policy.max_retries;
-            let mut builder = self
-                .state
-                .client
+            let mut builder = self.state.clients[self.api_of(tool)]
                 .request(prepared.method.clone(), prepared.url.clone())
                 .headers(prepared.headers.clone());
             if let Some(body) = &prepared.body {
@@ -811,7 +810,7 @@ impl GeneratedServer {
                     &last,
                     link.as_deref(),
                     &url,
-                    &self.state.config.upstream,
+                    self.upstream_of(tool),
                 ) {
                     pages::Next::End => None,
                     _ => Some(format!(
@@ -828,7 +827,7 @@ impl GeneratedServer {
                 &last,
                 link.as_deref(),
                 &url,
-                &self.state.config.upstream,
+                self.upstream_of(tool),
             );
             let exchange = match next {
                 pages::Next::End => break None,
@@ -843,7 +842,7 @@ impl GeneratedServer {
                     let prepared = request::build(
                         &tool.plan,
                         &args,
-                        &self.state.config.upstream,
+                        self.upstream_of(tool),
                         self.state.api.security_schemes,
                         &credentials.applied,
                     );

@@ -46,9 +46,11 @@ pub struct ServeArgs {
     /// Address for the HTTP transport (loopback by default).
     #[arg(long, default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
-    /// Upstream base URL; overrides `<PREFIX>_BASE_URL` and the document's first server.
-    #[arg(long)]
-    pub base_url: Option<String>,
+    /// Upstream base URL; overrides `<PREFIX>_BASE_URL` and the document's first server. A
+    /// server of several APIs takes one `NAME=URL` per API to configure (repeatable), NAME
+    /// being the API's namespace; `<NAMESPACE>_BASE_URL` sets it too.
+    #[arg(long, value_name = "URL|NAME=URL")]
+    pub base_url: Vec<String>,
     /// Extra `Host` values the HTTP transport accepts (loopback names are always accepted).
     /// Needed when the server is reached through a DNS name.
     #[arg(long = "allow-host", value_name = "HOST")]
@@ -498,8 +500,11 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 /// How the server talks to the upstream.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
-    /// Where every request goes.
+    /// Where every request goes (of a server of several APIs: the first API's requests).
     pub upstream: Upstream,
+    /// Of a server of several APIs ([`ApiDescriptor::apis`]): where each API's requests go,
+    /// in the order of the APIs. Empty for a server of one API.
+    pub api_upstreams: Vec<Upstream>,
     /// Deadline for one upstream call, body included.
     pub timeout: Duration,
     /// Upstream bodies are cut after this many bytes.
@@ -618,6 +623,7 @@ impl RuntimeConfig {
     pub fn new(upstream: Upstream) -> Self {
         RuntimeConfig {
             upstream,
+            api_upstreams: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
@@ -643,33 +649,43 @@ impl RuntimeConfig {
     }
 }
 
+impl RuntimeConfig {
+    /// Where the requests of the API at `api` (an index of [`ApiDescriptor::apis`]) go.
+    pub fn upstream_of(&self, api: usize) -> &Upstream {
+        self.api_upstreams.get(api).unwrap_or(&self.upstream)
+    }
+
+    /// Every upstream, one per API.
+    pub fn upstreams(&self) -> &[Upstream] {
+        if self.api_upstreams.is_empty() {
+            std::slice::from_ref(&self.upstream)
+        } else {
+            &self.api_upstreams
+        }
+    }
+}
+
 /// Builds the runtime configuration from the options and the environment.
 pub fn config_from_args(
     api: &ApiDescriptor,
     args: &ServeArgs,
 ) -> Result<RuntimeConfig, ConfigError> {
-    let env_name = format!("{}_BASE_URL", api.env_prefix);
-    // A variable that is set but not UTF-8 stops the server rather than letting the
-    // document's server (another upstream) take its place.
-    let from_env = match std::env::var(&env_name) {
-        Ok(value) => Some(value).filter(|v| !v.is_empty()),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(_)) if args.base_url.is_none() => {
-            return Err(ConfigError::UnreadableVariable {
-                name: env_name,
-                problem: "is not valid UTF-8",
-            });
+    let mut config = if api.apis.is_empty() {
+        let plain: Vec<&String> = args.base_url.iter().collect();
+        if plain.len() > 1 {
+            return Err(ConfigError::BaseUrlTwice);
         }
-        Err(std::env::VarError::NotUnicode(_)) => None,
+        RuntimeConfig::new(base_url(
+            plain.first().map(|u| u.as_str()),
+            api.env_prefix,
+            api.default_base_url,
+        )?)
+    } else {
+        let upstreams = api_upstreams(api, &args.base_url)?;
+        let mut config = RuntimeConfig::new(upstreams[0].clone());
+        config.api_upstreams = upstreams;
+        config
     };
-    let base = args
-        .base_url
-        .clone()
-        .or(from_env)
-        .or_else(|| api.default_base_url.map(str::to_owned))
-        .ok_or(ConfigError::NoBaseUrl { env_name })?;
-    let upstream = Upstream::parse(&base)?;
-    let mut config = RuntimeConfig::new(upstream);
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
     config.max_response_bytes = args.max_response_bytes.max(1);
     config.max_concurrent_calls = args.max_concurrent_calls.max(1);
@@ -760,6 +776,80 @@ pub fn config_from_args(
     Ok(config)
 }
 
+/// The base URL of one API: the flag's, else `<env_prefix>_BASE_URL`, else the document's.
+fn base_url(
+    flag: Option<&str>,
+    env_prefix: &str,
+    default: Option<&str>,
+) -> Result<Upstream, ConfigError> {
+    let env_name = format!("{env_prefix}_BASE_URL");
+    // A variable that is set but not UTF-8 stops the server rather than letting the
+    // document's server (another upstream) take its place.
+    let from_env = match std::env::var(&env_name) {
+        Ok(value) => Some(value).filter(|v| !v.is_empty()),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) if flag.is_none() => {
+            return Err(ConfigError::UnreadableVariable {
+                name: env_name,
+                problem: "is not valid UTF-8",
+            });
+        }
+        Err(std::env::VarError::NotUnicode(_)) => None,
+    };
+    let base = flag
+        .map(str::to_owned)
+        .or(from_env)
+        .or_else(|| default.map(str::to_owned))
+        .ok_or(ConfigError::NoBaseUrl { env_name })?;
+    Upstream::parse(&base)
+}
+
+/// The upstream of each API of a server of several, from `--base-url NAME=URL` flags, the
+/// APIs' `<PREFIX>_BASE_URL` variables and their documents.
+fn api_upstreams(api: &ApiDescriptor, flags: &[String]) -> Result<Vec<Upstream>, ConfigError> {
+    let names = || {
+        api.apis
+            .iter()
+            .map(|a| a.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut chosen: Vec<Option<&str>> = vec![None; api.apis.len()];
+    for flag in flags {
+        let Some((name, url)) = flag
+            .split_once('=')
+            .filter(|(name, _)| !name.contains([':', '/']))
+        else {
+            return Err(ConfigError::BaseUrlWithoutApi {
+                given: flag.clone(),
+                apis: names(),
+            });
+        };
+        let Some(i) = api.apis.iter().position(|a| a.name == name) else {
+            return Err(ConfigError::UnknownApi {
+                name: name.to_owned(),
+                apis: names(),
+            });
+        };
+        if chosen[i].replace(url).is_some() {
+            return Err(ConfigError::BaseUrlTwice);
+        }
+    }
+    api.apis
+        .iter()
+        .zip(chosen)
+        .map(|(upstream, flag)| {
+            base_url(flag, upstream.env_prefix, upstream.default_base_url).map_err(|e| match e {
+                ConfigError::NoBaseUrl { env_name } => ConfigError::NoApiBaseUrl {
+                    api: upstream.name,
+                    env_name,
+                },
+                other => other,
+            })
+        })
+        .collect()
+}
+
 /// The runtime configuration from the environment alone: what the command line gives when no
 /// option is passed (`<PREFIX>_BASE_URL`, else the document's server; default limits).
 // For `Server::from_env` of servers the attribute macro generates; a standalone crate parses
@@ -832,6 +922,43 @@ pub enum ConfigError {
          {env_name}"
     )]
     NoBaseUrl {
+        /// The environment variable that would have given it.
+        env_name: String,
+    },
+    /// The table's APIs do not own exactly its tools and security schemes (a table written by
+    /// hand, or not generated together).
+    #[error("the tool table's APIs do not add up to its tools and security schemes; regenerate it")]
+    ApisDoNotCoverTables,
+    /// A server of several APIs was given a base URL without the API it is for.
+    #[error(
+        "--base-url `{given}`: this server serves several APIs ({apis}); give each one's base \
+         URL as NAME=URL"
+    )]
+    BaseUrlWithoutApi {
+        /// The flag's value.
+        given: String,
+        /// The APIs' names.
+        apis: String,
+    },
+    /// `--base-url NAME=URL` names no API of the server.
+    #[error("--base-url {name}=...: the server has no API `{name}`; its APIs are {apis}")]
+    UnknownApi {
+        /// The name given.
+        name: String,
+        /// The APIs' names.
+        apis: String,
+    },
+    /// One API's base URL was given twice.
+    #[error("--base-url is given twice for the same API")]
+    BaseUrlTwice,
+    /// An API of several has no base URL.
+    #[error(
+        "no base URL for the API `{api}`: its document names no server; pass --base-url \
+         {api}=URL or set {env_name}"
+    )]
+    NoApiBaseUrl {
+        /// The API's name.
+        api: &'static str,
         /// The environment variable that would have given it.
         env_name: String,
     },

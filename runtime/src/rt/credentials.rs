@@ -237,11 +237,6 @@ impl EnvCredentials {
     pub fn get(&self, index: usize) -> Option<&Credential> {
         self.slots.get(index).and_then(Option::as_ref)
     }
-
-    /// Whether any credential is configured.
-    pub fn is_empty(&self) -> bool {
-        self.slots.iter().all(Option::is_none)
-    }
 }
 
 /// What the MCP caller presented in its own HTTP request, per security scheme of the API (see
@@ -566,7 +561,7 @@ mod tests {
             env_.get(1),
             Some(Credential::Authorization(s)) if s.expose() == "Basic c2tfbGl2ZTo="
         ));
-        assert!(env(&[]).unwrap().is_empty());
+        assert!(env(&[]).unwrap().get(0).is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 /// The layout of the tables below. Generated code carries the layout it was written for and
 /// refuses to compile against a runtime of another (the generator's `DESCRIPTOR_FORMAT`,
 /// kept equal to this one by a test), with a message that says to regenerate.
-pub const DESCRIPTOR_FORMAT: u32 = 3;
+pub const DESCRIPTOR_FORMAT: u32 = 4;
 
 /// Everything the runtime needs to know about one generated API.
 #[derive(Debug)]
@@ -37,6 +37,77 @@ pub struct ApiDescriptor {
     pub guardrails: Guardrails,
     /// Prompts: a guide per tag, and workflows from the settings, `x-mcpgen` or Arazzo.
     pub prompts: &'static [PromptDescriptor],
+    /// The APIs of a server generated from several documents, in the order of their tools
+    /// and security schemes: each owns the next [`UpstreamApi::tool_count`] entries of
+    /// `tools` and [`UpstreamApi::scheme_count`] of `security_schemes`, and has its own base
+    /// URL and API document. Empty for a server of one API, which the fields above describe
+    /// (its `default_base_url`, `env_prefix` and `openapi`).
+    pub apis: &'static [UpstreamApi],
+}
+
+/// One API of a server that serves several: where its requests go and what its document is.
+/// Its tools and security schemes are a run of the server's tables (they were generated
+/// together), so no entry of those tables names its API.
+#[derive(Debug)]
+pub struct UpstreamApi {
+    /// Its namespace: the prefix of its tool names (before `_`), and the `NAME` of
+    /// `--base-url NAME=URL`.
+    pub name: &'static str,
+    /// Its document's `info.title`.
+    pub title: &'static str,
+    /// The first server URL of its document, used when no base URL is configured.
+    pub default_base_url: Option<&'static str>,
+    /// Prefix of its environment variables (`<PREFIX>_BASE_URL`); its credentials' variables
+    /// are in its security schemes.
+    pub env_prefix: &'static str,
+    /// Its document (limited to the operations served), served as `openapi://<name>/spec`.
+    pub openapi: Option<&'static str>,
+    /// How many entries of [`ApiDescriptor::tools`] are its, after those of the APIs before.
+    pub tool_count: usize,
+    /// How many entries of [`ApiDescriptor::security_schemes`] are its, likewise.
+    pub scheme_count: usize,
+}
+
+impl ApiDescriptor {
+    /// How many APIs the server serves (one when [`ApiDescriptor::apis`] is empty).
+    pub fn api_count(&self) -> usize {
+        self.apis.len().max(1)
+    }
+
+    /// For each tool, the index of its API (all 0 for a server of one API).
+    pub fn tool_apis(&self) -> Vec<usize> {
+        owners(self.apis.iter().map(|a| a.tool_count), self.tools.len())
+    }
+
+    /// For each security scheme, the index of its API.
+    pub fn scheme_apis(&self) -> Vec<usize> {
+        owners(
+            self.apis.iter().map(|a| a.scheme_count),
+            self.security_schemes.len(),
+        )
+    }
+
+    /// Whether the counts of [`ApiDescriptor::apis`] add up to the tables' lengths.
+    pub fn apis_cover_tables(&self) -> bool {
+        self.apis.is_empty()
+            || (self.apis.iter().map(|a| a.tool_count).sum::<usize>() == self.tools.len()
+                && self.apis.iter().map(|a| a.scheme_count).sum::<usize>()
+                    == self.security_schemes.len())
+    }
+}
+
+/// Index of the run each of `len` entries falls in, runs of the given lengths in order
+/// (entries past the runs, which [`ApiDescriptor::apis_cover_tables`] refuses, fall in the
+/// last).
+fn owners(counts: impl Iterator<Item = usize>, len: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(len);
+    let mut last = 0;
+    for (api, count) in counts.enumerate() {
+        out.extend(std::iter::repeat_n(api, count.min(len - out.len())));
+        last = api;
+    }
+    out.resize(len, last);
+    out
 }
 
 /// A prompt. Its one message is rendered at `prompts/get` from [`PromptPart`]s, so that the

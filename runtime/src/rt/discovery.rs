@@ -332,7 +332,17 @@ pub fn is_resource_operation(tool: &ToolDescriptor, input_schema: &JsonObject) -
 
 /// The resource entry of the API document.
 pub fn spec_resource(api_title: &str, size: usize) -> Resource {
-    Resource::new(SPEC_URI, "openapi")
+    api_spec_resource(SPEC_URI.to_owned(), "openapi".to_owned(), api_title, size)
+}
+
+/// The URI of the document of the API `name` of a server of several APIs.
+pub fn api_spec_uri(name: &str) -> String {
+    format!("openapi://{name}/spec")
+}
+
+/// The resource of an API document at `uri`.
+pub fn api_spec_resource(uri: String, name: String, api_title: &str, size: usize) -> Resource {
+    Resource::new(uri, name)
         .with_title(format!("OpenAPI document of the {api_title} API"))
         .with_description(
             "The API document the tools are generated from (OpenAPI 3.1, limited to the \

@@ -358,6 +358,16 @@ impl GeneratedServer {
             if let Some(spec) = api.openapi {
                 out.push(discovery::spec_resource(api.title, spec.len()));
             }
+            for upstream in api.apis {
+                if let Some(spec) = upstream.openapi {
+                    out.push(discovery::api_spec_resource(
+                        discovery::api_spec_uri(upstream.name),
+                        format!("openapi-{}", upstream.name),
+                        upstream.title,
+                        spec.len(),
+                    ));
+                }
+            }
             if self.state.config.get_resources {
                 for tool in api.tools {
                     let schema = parse_object(tool.input_schema);
@@ -400,9 +410,15 @@ impl GeneratedServer {
         inbound: Inbound<'_>,
     ) -> Result<Vec<ResourceContents>, McpError> {
         let api = self.state.api;
-        if uri == discovery::SPEC_URI
-            && let Some(spec) = api.openapi
-        {
+        let document = match uri {
+            discovery::SPEC_URI => api.openapi,
+            _ => api
+                .apis
+                .iter()
+                .find(|a| discovery::api_spec_uri(a.name) == uri)
+                .and_then(|a| a.openapi),
+        };
+        if let Some(spec) = document {
             return Ok(vec![ResourceContents::TextResourceContents {
                 uri: uri.to_owned(),
                 mime_type: Some("application/json".to_owned()),

@@ -126,6 +126,7 @@ mod tests {
             openapi: None,
             guardrails: Guardrails::NONE,
             prompts: &[],
+            apis: &[],
         }
     }
 

@@ -238,11 +238,13 @@ pub(super) fn without_query(url: &reqwest::Url) -> String {
 }
 
 impl OAuthTokens {
-    /// Prepares token fetching for every client-credentials scheme of `schemes`. A token URL
-    /// that cannot be used is kept as an error, reported when a token is needed.
+    /// Prepares token fetching for every client-credentials scheme of `schemes`, each of
+    /// whose token URLs is read against its API's upstream (`upstreams`, one per scheme; the
+    /// first for any scheme past its end). A token URL that cannot be used is kept as an
+    /// error, reported when a token is needed.
     pub fn new(
         schemes: &'static [SecuritySchemeDescriptor],
-        upstream: &Upstream,
+        upstreams: &[&Upstream],
         overrides: &[TokenUrlOverride],
         extra_params: Vec<(String, String)>,
         timeout: Duration,
@@ -258,10 +260,12 @@ impl OAuthTokens {
         }
         let schemes = schemes
             .iter()
-            .map(|scheme| {
+            .enumerate()
+            .map(|(i, scheme)| {
                 let SecurityKind::OAuth2ClientCredentials { token_url } = scheme.kind else {
                     return None;
                 };
+                let upstream = upstreams.get(i).or(upstreams.first())?;
                 let chosen = overrides
                     .iter()
                     .find(|o| o.scheme.as_deref() == Some(scheme.name))
@@ -665,7 +669,7 @@ mod tests {
     fn a_documents_token_url_on_another_host_needs_the_operator() {
         let up = Upstream::parse("https://api.example.com/v1").unwrap();
         let tokens =
-            OAuthTokens::new(SCHEMES, &up, &[], Vec::new(), Duration::from_secs(1)).unwrap();
+            OAuthTokens::new(SCHEMES, &[&up], &[], Vec::new(), Duration::from_secs(1)).unwrap();
         let err = tokens.token_url(0).unwrap().as_ref().unwrap_err();
         assert!(matches!(err, TokenUrlError::OffUpstreamHost { .. }));
         let err = err.to_string();
@@ -688,7 +692,7 @@ mod tests {
             .unwrap();
         let tokens = OAuthTokens::new(
             SCHEMES,
-            &up,
+            &[&up],
             &[confirmed],
             Vec::new(),
             Duration::from_secs(1),

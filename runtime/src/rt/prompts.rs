@@ -334,6 +334,7 @@ mod tests {
     ];
     static WITH_PROMPTS: ApiDescriptor = ApiDescriptor {
         prompts: PROMPTS,
+        apis: &[],
         ..api(&[TOOL])
     };
 

@@ -619,7 +619,7 @@ impl GeneratedServer {
         let mut prepared = request::build(
             &tool.plan,
             args,
-            &self.state.config.upstream,
+            self.upstream_of(tool),
             self.state.api.security_schemes,
             &credentials.applied,
         )?;
@@ -643,7 +643,8 @@ impl GeneratedServer {
         }
         // A caller's credential too: the request's origin is the upstream's, and redirects
         // never change it.
-        if !credentials.applied.is_empty() && !self.state.credentials_may_travel {
+        if !credentials.applied.is_empty() && !self.state.credentials_may_travel[self.api_of(tool)]
+        {
             return Err(InsecureCredentials::new(&prepared.url).into());
         }
         if let Some(body) = &prepared.body
@@ -681,9 +682,7 @@ impl GeneratedServer {
         let mut retries = 0u32;
         loop {
             let may_retry = idempotent && retries < policy.max_retries;
-            let mut builder = self
-                .state
-                .client
+            let mut builder = self.state.clients[self.api_of(tool)]
                 .request(prepared.method.clone(), prepared.url.clone())
                 .headers(prepared.headers.clone());
             if let Some(body) = &prepared.body {
@@ -813,7 +812,7 @@ impl GeneratedServer {
                     &last,
                     link.as_deref(),
                     &url,
-                    &self.state.config.upstream,
+                    self.upstream_of(tool),
                 ) {
                     pages::Next::End => None,
                     _ => Some(format!(
@@ -830,7 +829,7 @@ impl GeneratedServer {
                 &last,
                 link.as_deref(),
                 &url,
-                &self.state.config.upstream,
+                self.upstream_of(tool),
             );
             let exchange = match next {
                 pages::Next::End => break None,
@@ -845,7 +844,7 @@ impl GeneratedServer {
                     let prepared = request::build(
                         &tool.plan,
                         &args,
-                        &self.state.config.upstream,
+                        self.upstream_of(tool),
                         self.state.api.security_schemes,
                         &credentials.applied,
                     );

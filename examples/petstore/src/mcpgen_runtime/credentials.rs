@@ -239,11 +239,6 @@ impl EnvCredentials {
     pub fn get(&self, index: usize) -> Option<&Credential> {
         self.slots.get(index).and_then(Option::as_ref)
     }
-
-    /// Whether any credential is configured.
-    pub fn is_empty(&self) -> bool {
-        self.slots.iter().all(Option::is_none)
-    }
 }
 
 /// What the MCP caller presented in its own HTTP request, per security scheme of the API (see

@@ -240,11 +240,13 @@ pub(super) fn without_query(url: &reqwest::Url) -> String {
 }
 
 impl OAuthTokens {
-    /// Prepares token fetching for every client-credentials scheme of `schemes`. A token URL
-    /// that cannot be used is kept as an error, reported when a token is needed.
+    /// Prepares token fetching for every client-credentials scheme of `schemes`, each of
+    /// whose token URLs is read against its API's upstream (`upstreams`, one per scheme; the
+    /// first for any scheme past its end). A token URL that cannot be used is kept as an
+    /// error, reported when a token is needed.
     pub fn new(
         schemes: &'static [SecuritySchemeDescriptor],
-        upstream: &Upstream,
+        upstreams: &[&Upstream],
         overrides: &[TokenUrlOverride],
         extra_params: Vec<(String, String)>,
         timeout: Duration,
@@ -260,10 +262,12 @@ impl OAuthTokens {
         }
         let schemes = schemes
             .iter()
-            .map(|scheme| {
+            .enumerate()
+            .map(|(i, scheme)| {
                 let SecurityKind::OAuth2ClientCredentials { token_url } = scheme.kind else {
                     return None;
                 };
+                let upstream = upstreams.get(i).or(upstreams.first())?;
                 let chosen = overrides
                     .iter()
                     .find(|o| o.scheme.as_deref() == Some(scheme.name))

@@ -22,7 +22,7 @@ use super::mask::{MaskRule, Masker};
 use super::metrics::Metrics;
 use super::oauth::OAuthTokens;
 use super::rate_limit::RateLimiter;
-use super::request::client_builder;
+use super::request::{Upstream, client_builder};
 use super::token_exchange::TokenExchange;
 use super::validate::{ArgumentValidator, SchemaError};
 
@@ -42,11 +42,14 @@ pub(super) struct State {
     pub(super) api: &'static ApiDescriptor,
     pub(super) config: RuntimeConfig,
     pub(super) mode: ServeMode,
-    pub(super) client: reqwest::Client,
+    /// Per API: the client of its requests, which follows redirects only on its upstream.
+    pub(super) clients: Box<[reqwest::Client]>,
+    /// Per operation: the index of its API (see [`ApiDescriptor::apis`]).
+    pub(super) tool_apis: Box<[usize]>,
     pub(super) env_credentials: EnvCredentials,
-    /// Whether credentials may go to the upstream: over TLS, to this machine, or as the
-    /// operator allowed.
-    pub(super) credentials_may_travel: bool,
+    /// Per API: whether credentials may go to its upstream: over TLS, to this machine, or as
+    /// the operator allowed.
+    pub(super) credentials_may_travel: Box<[bool]>,
     pub(super) oauth: OAuthTokens,
     /// Exchanges resource-server callers' tokens for the upstream's, when configured.
     pub(super) token_exchange: Option<TokenExchange>,
@@ -112,42 +115,39 @@ impl GeneratedServer {
     ) -> Result<Self, ConfigError> {
         let mode = config.mode.unwrap_or(api.mode);
         check_mode(api, mode)?;
-        let upstream = config.upstream.clone();
-        // Follow redirects only within the configured origin and below the base path: a
-        // redirect elsewhere must not carry the caller's credentials, nor make the server a
-        // proxy to another host or to parts of the host the operator did not configure. A
-        // redirect that is not followed is returned to the model as it is.
-        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 5 {
-                attempt.error("too many redirects")
-            } else if upstream.may_redirect_to(attempt.url()) {
-                attempt.follow()
-            } else {
-                attempt.stop()
-            }
-        });
-        let client = client_builder(config.timeout, config.upstream.is_https())
-            .redirect(redirect)
-            .build()
-            .map_err(|source| ConfigError::HttpClient {
-                purpose: "",
-                source,
-            })?;
+        if !api.apis_cover_tables() || config.upstreams().len() != api.api_count() {
+            return Err(ConfigError::ApisDoNotCoverTables);
+        }
+        let clients = config
+            .upstreams()
+            .iter()
+            .map(|upstream| api_client(upstream, config.timeout))
+            .collect::<Result<Box<[_]>, _>>()?;
+        let scheme_apis = api.scheme_apis();
+        let scheme_upstreams: Vec<&Upstream> =
+            scheme_apis.iter().map(|&i| config.upstream_of(i)).collect();
         let oauth = OAuthTokens::new(
             api.security_schemes,
-            &config.upstream,
+            &scheme_upstreams,
             &config.oauth_token_urls,
             config.oauth_params.clone(),
             config.timeout,
         )?;
-        // Every request goes to the upstream's origin (request building checks the final URL),
-        // so whether credentials may travel is decided once, here.
-        let credentials_may_travel =
-            config.allow_insecure_credentials || may_send_credentials(config.upstream.url());
-        if !credentials_may_travel
-            && (!env_credentials.is_empty() || config.token_exchange.is_some())
-        {
-            return Err(InsecureCredentials::new(config.upstream.url()).into());
+        // Every request goes to its API's upstream origin (request building checks the final
+        // URL), so whether credentials may travel is decided once per API, here.
+        let credentials_may_travel: Box<[bool]> = config
+            .upstreams()
+            .iter()
+            .map(|u| config.allow_insecure_credentials || may_send_credentials(u.url()))
+            .collect();
+        for (i, upstream) in config.upstreams().iter().enumerate() {
+            let has_credentials = scheme_apis
+                .iter()
+                .enumerate()
+                .any(|(scheme, &owner)| owner == i && env_credentials.get(scheme).is_some());
+            if !credentials_may_travel[i] && (has_credentials || config.token_exchange.is_some()) {
+                return Err(InsecureCredentials::new(upstream.url()).into());
+            }
         }
         // A client id and secret that can never be used are a configuration mistake: say so
         // now rather than on the first call.
@@ -227,7 +227,8 @@ impl GeneratedServer {
                 api,
                 config,
                 mode,
-                client,
+                clients,
+                tool_apis: api.tool_apis().into_boxed_slice(),
                 env_credentials,
                 credentials_may_travel,
                 oauth,
@@ -272,7 +273,15 @@ impl GeneratedServer {
     /// upstream, the token URL of every OAuth 2.0 client-credentials scheme, and where caller
     /// tokens are exchanged.
     pub fn destinations(&self) -> Vec<String> {
-        let mut lines = vec![format!("upstream: {}", self.state.config.upstream.url())];
+        let api = self.state.api;
+        let mut lines: Vec<String> = match api.apis {
+            [] => vec![format!("upstream: {}", self.state.config.upstream.url())],
+            apis => apis
+                .iter()
+                .zip(self.state.config.upstreams())
+                .map(|(a, upstream)| format!("upstream of `{}`: {}", a.name, upstream.url()))
+                .collect(),
+        };
         for (scheme, url) in self.state.oauth.destinations() {
             lines.push(format!("OAuth 2.0 token URL of `{scheme}`: {url}"));
         }
@@ -315,18 +324,37 @@ impl GeneratedServer {
     /// within `timeout`. Any HTTP status counts (an API root often answers 404 or 401); only
     /// no answer does not.
     pub async fn probe_upstream(&self, timeout: std::time::Duration) -> Result<(), String> {
-        let url = self.state.config.upstream.url();
-        match self
+        for (upstream, client) in self
             .state
-            .client
-            .head(url.clone())
-            .timeout(timeout)
-            .send()
-            .await
+            .config
+            .upstreams()
+            .iter()
+            .zip(&self.state.clients)
         {
-            Ok(_) => Ok(()),
-            Err(e) => Err(format!("the upstream {url} does not answer: {e}")),
+            let url = upstream.url();
+            if let Err(e) = client.head(url.clone()).timeout(timeout).send().await {
+                return Err(format!("the upstream {url} does not answer: {e}"));
+            }
         }
+        Ok(())
+    }
+
+    /// The index of the API (see [`ApiDescriptor::apis`]) of `tool`, an entry of the table.
+    pub(super) fn api_of(&self, tool: &ToolDescriptor) -> usize {
+        if self.state.api.apis.is_empty() {
+            return 0;
+        }
+        // The entry's place in the table, from its address: the call path holds the entry,
+        // not its index.
+        let base = self.state.api.tools.as_ptr() as usize;
+        let at = (tool as *const ToolDescriptor as usize).wrapping_sub(base)
+            / std::mem::size_of::<ToolDescriptor>().max(1);
+        self.state.tool_apis.get(at).copied().unwrap_or(0)
+    }
+
+    /// Where the requests of `tool` go.
+    pub(super) fn upstream_of(&self, tool: &ToolDescriptor) -> &Upstream {
+        self.state.config.upstream_of(self.api_of(tool))
     }
 
     /// Adds hand-written tools, listed after the generated ones. Fails when a name is invalid
@@ -413,6 +441,34 @@ impl GeneratedServer {
 
 /// What the answers of `tool` have masked: the server's fields and detectors, and the tool's
 /// own fields; `None` when nothing.
+/// The HTTP client of one API's requests. It follows redirects only within the upstream's
+/// origin and below its base path: a redirect elsewhere must not carry the caller's
+/// credentials, nor make the server a proxy to another host (another API's among them) or to
+/// parts of the host the operator did not configure. A redirect that is not followed is
+/// returned to the model as it is.
+fn api_client(
+    upstream: &Upstream,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, ConfigError> {
+    let allowed = upstream.clone();
+    let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            attempt.error("too many redirects")
+        } else if allowed.may_redirect_to(attempt.url()) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    });
+    client_builder(timeout, upstream.is_https())
+        .redirect(redirect)
+        .build()
+        .map_err(|source| ConfigError::HttpClient {
+            purpose: "",
+            source,
+        })
+}
+
 fn masker_of(
     tool: &ToolDescriptor,
     masking: &MaskingConfig,
