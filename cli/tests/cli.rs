@@ -1092,3 +1092,218 @@ fn ref_root_widens_what_references_reach_and_only_the_user_sets_it() {
         &["`ref_root` is not read from mcpgen.toml", "--ref-root DIR"],
     );
 }
+
+/// The Notes Desk document of the several-APIs tests (with its own `mcpgen.toml`).
+fn notes_spec() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/multi/notes/openapi.yaml")
+}
+
+/// `cargo-mcpgen generate SPECS... --out OUT ARGS...`.
+fn generate_several(specs: &[&Path], out: &Path, args: &[&str]) -> Output {
+    bin()
+        .arg("generate")
+        .args(specs)
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .run()
+}
+
+/// A one-operation document titled `title` whose operation is `operation_id`.
+fn small_document(title: &str, operation_id: &str) -> String {
+    format!(
+        "openapi: 3.1.0\ninfo: {{title: {title}, version: '1'}}\nservers: [{{url: 'https://x.example'}}]\n\
+         paths:\n  /a:\n    get:\n      operationId: {operation_id}\n      responses: {{'200': {{description: ok}}}}\n"
+    )
+}
+
+#[test]
+fn several_documents_make_one_server_with_namespaced_tools() {
+    let dir = scratch();
+    let out = dir.path().join("out");
+    let output = generate_several(&[&notes_spec(), &example_spec()], &out, &[]);
+    assert_success(&output);
+    assert!(
+        stderr(&output).contains("generated notes-desk-petstore-mcp (7 tools)"),
+        "{}",
+        stderr(&output)
+    );
+    let tools = tools_rs(&out);
+    for needle in [
+        // Tools and prompts under each document's namespace, from its title.
+        "name: \"notes_desk_getNote\"",
+        "name: \"petstore_listPets\"",
+        "name: \"petstore_rename_a_pet\"",
+        // Credentials under each API's own prefix.
+        "env: &[\"NOTES_DESK_NOTES_KEY\"]",
+        "env: &[\"PETSTORE_BEARER_AUTH_TOKEN\"]",
+        // The Petstore's operations use its scheme, the second of the table.
+        "security: &[&[1]]",
+        // The Notes Desk's own mcpgen.toml masks its tools' answers only.
+        "masked_fields: &[\"query\"]",
+        "rt::UpstreamApi {",
+        "env_prefix: \"NOTES_DESK\"",
+        "env_prefix: \"PETSTORE\"",
+        "default_base_url: Some(\"http://127.0.0.1:8080/v1\")",
+    ] {
+        assert!(tools.contains(needle), "`{needle}` is not in tools.rs");
+    }
+    assert_eq!(tools.matches("masked_fields: &[\"query\"]").count(), 1);
+    // No document file beside: each API's is in the table.
+    assert!(!out.join("openapi.json").exists());
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(
+        readme.contains("--base-url 'notes_desk=http://127.0.0.1:9' --base-url 'petstore=http://127.0.0.1:8080/v1'"),
+        "{readme}"
+    );
+
+    // A namespace chosen on the command line, and a check of the crate written.
+    let output = generate_several(
+        &[&notes_spec(), &example_spec()],
+        &out,
+        &[
+            "--namespace",
+            &format!("pets={}", example_spec().display()),
+            "--check",
+        ],
+    );
+    assert_exit(&output, 1, &["stale: src/tools.rs"]);
+    let output = generate_several(
+        &[&notes_spec(), &example_spec()],
+        &out,
+        &["--namespace", &format!("pets={}", example_spec().display())],
+    );
+    assert_success(&output);
+    let tools = tools_rs(&out);
+    assert!(tools.contains("name: \"pets_getPetById\""));
+    assert!(tools.contains("env: &[\"PETS_BEARER_AUTH_TOKEN\"]"));
+    assert!(!tools.contains("petstore_"));
+
+    // One document stays a server of one API, exactly as before.
+    let single = dir.path().join("single");
+    assert_success(&generate(&example_spec(), &single).run());
+    let tools = tools_rs(&single);
+    assert!(tools.contains("name: \"listPets\"") && tools.contains("apis: &[],"));
+}
+
+#[test]
+fn several_documents_refuse_ambiguous_names_with_the_document_named() {
+    let dir = scratch();
+    let out = dir.path().join("out");
+    let notes = notes_spec();
+    let notes_text = notes.display().to_string();
+
+    // The same namespace twice: from the same title, and chosen.
+    let output = generate_several(&[&notes, &notes], &out, &[]);
+    assert_exit(
+        &output,
+        2,
+        &[
+            "namespace: the namespace `notes_desk` is already that of",
+            "--namespace NAME=",
+        ],
+    );
+    let petstore = example_spec();
+    let output = generate_several(
+        &[&notes, &petstore],
+        &out,
+        &[
+            "--namespace",
+            &format!("api={}", petstore.display()),
+            "--namespace",
+            &format!("api={notes_text}"),
+        ],
+    );
+    assert_exit(
+        &output,
+        2,
+        &["openapi.yaml: namespace: the namespace `api` is already"],
+    );
+
+    // Namespaces that are not identifiers, and one for a document not given.
+    for bad in ["Notes", "notes-desk", "2notes", "notes_"] {
+        let output = generate_several(
+            &[&notes, &petstore],
+            &out,
+            &["--namespace", &format!("{bad}={notes_text}")],
+        );
+        assert_exit(&output, 2, &[&format!("`{bad}` is not a namespace")]);
+    }
+    let output = generate_several(
+        &[&notes, &petstore],
+        &out,
+        &["--namespace", "x=elsewhere.yaml"],
+    );
+    assert_exit(
+        &output,
+        2,
+        &["elsewhere.yaml is not one of the documents given"],
+    );
+
+    // Two namespaces that make the same tool name: `a` + `b_read` and `a_b` + `read`.
+    let first = dir.path().join("first.yaml");
+    let second = dir.path().join("second.yaml");
+    write(&first, small_document("First", "b_read"));
+    write(&second, small_document("Second", "read"));
+    let output = generate_several(
+        &[&first, &second],
+        &out,
+        &[
+            "--namespace",
+            &format!("a={}", first.display()),
+            "--namespace",
+            &format!("a_b={}", second.display()),
+        ],
+    );
+    assert_exit(
+        &output,
+        2,
+        &[
+            "second.yaml: namespace: the tool `a_b_read` of this document has the name of a tool of",
+            "first.yaml",
+        ],
+    );
+
+    // A setting that can only be the whole server's, different per document.
+    let strict = dir.path().join("strict");
+    std::fs::create_dir_all(&strict).unwrap();
+    write(&strict.join("api.yaml"), small_document("Strict", "read"));
+    write(&strict.join("mcpgen.toml"), "confirm = \"writes\"\n");
+    let output = generate_several(&[&first, &strict.join("api.yaml")], &out, &[]);
+    assert_exit(
+        &output,
+        2,
+        &["api.yaml: confirm: this setting applies to the whole server"],
+    );
+    assert!(!out.exists(), "nothing was written");
+}
+
+#[test]
+fn a_folder_is_its_documents_in_name_order() {
+    let dir = scratch();
+    let apis = dir.path().join("apis");
+    std::fs::create_dir_all(&apis).unwrap();
+    write(&apis.join("b.yaml"), small_document("Beta", "read"));
+    write(
+        &apis.join("a.json"),
+        r#"{"openapi": "3.1.0", "info": {"title": "Alpha", "version": "1"}, "paths": {"/a": {"get": {"operationId": "read", "responses": {"200": {"description": "ok"}}}}}}"#,
+    );
+    write(&apis.join("notes.txt"), "not a document");
+    let out = dir.path().join("out");
+    assert_success(&generate_several(&[&apis], &out, &["--name", "both-mcp"]));
+    let tools = tools_rs(&out);
+    let (alpha, beta) = (
+        tools.find("\"alpha_read\"").unwrap(),
+        tools.find("\"beta_read\"").unwrap(),
+    );
+    assert!(alpha < beta);
+    assert!(tools.contains("server_name: \"both-mcp\""));
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_exit(
+        &generate_several(&[&empty], &out, &[]),
+        2,
+        &["the folder holds no API document"],
+    );
+}
