@@ -45,8 +45,26 @@ pub fn workspace_root() -> PathBuf {
 /// would take the crate for an unlisted member: the manifest gets an empty `[workspace]` table
 /// of its own, as trybuild does for the crates it builds under `target/`.
 pub fn build_generated_server(spec: &Path, settings: Settings) -> PathBuf {
-    let mut generated = mcpgen_codegen::generate_crate(spec, &settings)
+    let generated = mcpgen_codegen::generate_crate(spec, &settings)
         .unwrap_or_else(|e| panic!("generation failed: {e}"));
+    build_crate(generated)
+}
+
+/// [`build_generated_server`] for a server of several documents (see
+/// [`mcpgen_codegen::map_documents`]), named by `server`.
+pub fn build_generated_multi_server(
+    documents: &[mcpgen_codegen::ApiDocument],
+    server: Settings,
+) -> PathBuf {
+    let generated = mcpgen_codegen::map_documents(documents, &server)
+        .and_then(|mapped| mcpgen_codegen::render_crate(&mapped, &server))
+        .unwrap_or_else(|e| panic!("generation failed: {e}"));
+    build_crate(generated)
+}
+
+/// Writes a generated crate under `target/e2e/crates` and builds it (see
+/// [`build_generated_server`]).
+fn build_crate(mut generated: mcpgen_codegen::GeneratedCrate) -> PathBuf {
     let manifest = generated
         .files
         .iter_mut()
@@ -210,6 +228,27 @@ generated_servers! {
             Settings::new().crate_name("guardrails-mcp"),
         )
         .expect("the guardrail settings are valid");
+}
+
+/// The server generated from the two documents of `tests/fixtures/multi/` (the Notes Desk,
+/// with its `mcpgen.toml`, and the File Shelf), as `cargo mcpgen generate` makes it of
+/// `tests/fixtures/multi/notes/openapi.yaml tests/fixtures/multi/files/openapi.yaml --name
+/// multi-mcp`.
+pub fn multi_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = workspace_root().join("tests/fixtures/multi");
+        let named = || Settings::new().crate_name("multi-mcp");
+        let notes = mcpgen_codegen::config::apply_file(&root.join("notes/mcpgen.toml"), named())
+            .expect("the Notes Desk's settings are valid");
+        build_generated_multi_server(
+            &[
+                mcpgen_codegen::ApiDocument::new(root.join("notes/openapi.yaml"), notes),
+                mcpgen_codegen::ApiDocument::new(root.join("files/openapi.yaml"), named()),
+            ],
+            named(),
+        )
+    })
 }
 
 /// Starts the server on stdio with the given extra arguments and environment, and connects.

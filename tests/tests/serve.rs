@@ -7,26 +7,29 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use mcpgen_tests::{
-    faults_binary, hardening_binary, kitchen_sink_binary, mcpgen_binary, oauth_binary,
-    openapi32_binary, petstore_binary, workspace_root,
+    faults_binary, hardening_binary, kitchen_sink_binary, mcpgen_binary, multi_binary,
+    oauth_binary, openapi32_binary, petstore_binary, workspace_root,
 };
 
 /// The requests both servers answer, one JSON-RPC message a line.
-const EXCHANGE: [&str; 6] = [
+const EXCHANGE: [&str; 7] = [
     r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"compare","version":"1"}}}"#,
     r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
     r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
     r#"{"jsonrpc":"2.0","id":3,"method":"resources/list"}"#,
     r#"{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"openapi://spec"}}"#,
     r#"{"jsonrpc":"2.0","id":5,"method":"prompts/list"}"#,
+    r#"{"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"openapi://notes_desk/spec"}}"#,
 ];
 
-/// Runs `bin ARGS` over stdio, sends [`EXCHANGE`] and returns the answers as written.
-fn answers(bin: &Path, args: &[&str]) -> Vec<String> {
+/// No upstream is called: an address nothing listens on.
+const NO_UPSTREAM: [&str; 2] = ["--base-url", "http://127.0.0.1:9/api"];
+
+/// Runs `bin ARGS BASE` over stdio, sends [`EXCHANGE`] and returns the answers as written.
+fn answers_at(bin: &Path, args: &[&str], base: &[&str]) -> Vec<String> {
     let mut child = Command::new(bin)
         .args(args)
-        // No upstream is called: an address nothing listens on.
-        .args(["--base-url", "http://127.0.0.1:9/api"])
+        .args(base)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -51,29 +54,45 @@ fn answers(bin: &Path, args: &[&str]) -> Vec<String> {
 
 /// Asserts that `serve SPEC ARGS` answers as the generated server does.
 fn assert_same(generated: &Path, spec: &str, args: &[&str]) {
-    let spec = workspace_root().join(spec);
-    let mut serve_args = vec!["serve", spec.to_str().expect("a UTF-8 path")];
+    assert_same_of(generated, &[spec], args, &NO_UPSTREAM);
+}
+
+/// Asserts that `serve SPECS ARGS` answers as the generated server does, both given the base
+/// URL options `base`.
+fn assert_same_of(generated: &Path, specs: &[&str], args: &[&str], base: &[&str]) -> Vec<String> {
+    let paths: Vec<String> = specs
+        .iter()
+        .map(|spec| {
+            let path = workspace_root().join(spec);
+            path.to_str().expect("a UTF-8 path").to_owned()
+        })
+        .collect();
+    let spec = paths.join(" ");
+    let mut serve_args = vec!["serve"];
+    serve_args.extend(paths.iter().map(String::as_str));
     serve_args.extend_from_slice(args);
-    let expected = answers(generated, &[]);
-    let served = answers(mcpgen_binary(), &serve_args);
+    let expected = answers_at(generated, &[], base);
+    let served = answers_at(mcpgen_binary(), &serve_args, base);
     let names = [
         "initialize",
         "tools/list",
         "resources/list",
         "resources/read",
+        "prompts/list",
+        "resources/read",
     ];
     for ((name, want), got) in names.iter().zip(&expected).zip(&served) {
         assert!(
-            !want.contains(r#""error""#) || *name == "resources/read",
+            !want.contains(r#""error""#) || *name == "resources/read" || *name == "prompts/list",
             "{name}: {want}"
         );
         assert!(
             want == got,
-            "{name} differs for {}:\ngenerated: {want}\nserved:    {got}",
-            spec.display()
+            "{name} differs for {spec}:\ngenerated: {want}\nserved:    {got}"
         );
     }
     assert_eq!(expected.len(), served.len());
+    expected
 }
 
 #[test]
@@ -130,6 +149,45 @@ fn hostile_and_faulty_documents_are_served_as_generated() {
         faults_binary(),
         "tests/fixtures/faults.yaml",
         &["--name", "faults-mcp"],
+    );
+}
+
+#[test]
+fn several_documents_are_served_as_generated() {
+    let answers = assert_same_of(
+        multi_binary(),
+        &[
+            "tests/fixtures/multi/notes/openapi.yaml",
+            "tests/fixtures/multi/files/openapi.yaml",
+        ],
+        &["--name", "multi-mcp"],
+        &[
+            "--base-url",
+            "notes_desk=http://127.0.0.1:9/notes",
+            "--base-url",
+            "file_shelf=http://127.0.0.1:9/files",
+        ],
+    );
+    // What was compared is the server of both APIs.
+    assert!(
+        answers[1].contains(r#""name":"notes_desk_getNote""#),
+        "{}",
+        answers[1]
+    );
+    assert!(
+        answers[1].contains(r#""name":"file_shelf_getFile""#),
+        "{}",
+        answers[1]
+    );
+    assert!(
+        answers[2].contains("openapi://file_shelf/spec"),
+        "{}",
+        answers[2]
+    );
+    assert!(
+        answers[5].contains(r#"\"title\":\"Notes Desk\""#),
+        "{}",
+        answers[5]
     );
 }
 
