@@ -90,3 +90,27 @@ fn joined_tables_keep_each_documents_references() {
     );
     assert!(mapped.warnings.iter().all(|w| w.contains(".yaml: ")));
 }
+
+#[test]
+fn the_builder_joins_several_documents() {
+    let source = mcpgen_codegen::Builder::new(repo("tests/fixtures/multi/notes/openapi.yaml"))
+        .document(repo("examples/petstore/openapi.yaml"))
+        .namespace("pets")
+        .settings(Settings::new().crate_name("joined-mcp"))
+        .generate()
+        .unwrap();
+    for needle in [
+        "\"notes_desk_getNote\"",
+        "\"pets_listPets\"",
+        "\"PETS_BEARER_AUTH_TOKEN\"",
+        "UpstreamApi",
+        "masked_fields: &[\"query\"]",
+    ] {
+        assert!(source.contains(needle), "`{needle}` is not in the source");
+    }
+    // One document stays a server of one API.
+    let one = mcpgen_codegen::Builder::new(repo("examples/petstore/openapi.yaml"))
+        .generate()
+        .unwrap();
+    assert!(one.contains("\"listPets\"") && one.contains("apis: &[]"));
+}

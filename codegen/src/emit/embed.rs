@@ -397,6 +397,9 @@ pub struct Builder {
     settings: Settings,
     server_type: String,
     file_name: Option<String>,
+    /// Every document with the namespace asked for it: the first is `spec`; more make a
+    /// server of several APIs.
+    documents: Vec<(PathBuf, Option<String>)>,
 }
 
 impl Builder {
@@ -408,7 +411,26 @@ impl Builder {
             settings: Settings::new(),
             server_type: DEFAULT_SERVER_TYPE.to_owned(),
             file_name: None,
+            documents: vec![(spec.as_ref().to_owned(), None)],
         }
+    }
+
+    /// Adds another API document: the server then serves several APIs, each document mapped
+    /// with its own settings files and its tools namespaced (see
+    /// [`crate::map_documents`]), as `cargo mcpgen generate A B` does.
+    pub fn document(mut self, spec: impl AsRef<Path>) -> Self {
+        self.documents.push((spec.as_ref().to_owned(), None));
+        self
+    }
+
+    /// The namespace of the document added last (the first, before any
+    /// [`Builder::document`]) instead of one from its title; a namespace makes a server of
+    /// several APIs even of one document.
+    pub fn namespace(mut self, name: impl Into<String>) -> Self {
+        if let Some(last) = self.documents.last_mut() {
+            last.1 = Some(name.into());
+        }
+        self
     }
 
     /// Generation settings: tool selection, prefix, description overrides, names. They apply
@@ -433,10 +455,43 @@ impl Builder {
     }
 
     fn spec_path(&self) -> PathBuf {
+        Self::located(&self.spec)
+    }
+
+    /// `spec` taken from `CARGO_MANIFEST_DIR` when relative and cargo sets it.
+    fn located(spec: &Path) -> PathBuf {
         match std::env::var_os("CARGO_MANIFEST_DIR") {
-            Some(dir) if self.spec.is_relative() => Path::new(&dir).join(&self.spec),
-            _ => self.spec.clone(),
+            Some(dir) if spec.is_relative() => Path::new(&dir).join(spec),
+            _ => spec.to_owned(),
         }
+    }
+
+    /// Whether the builder makes a server of several APIs.
+    fn is_several(&self) -> bool {
+        self.documents.len() > 1 || self.documents.iter().any(|(_, ns)| ns.is_some())
+    }
+
+    /// Maps the document, or every document into one server of several APIs.
+    fn map(&self) -> Result<crate::Mapped> {
+        let spec = self.spec_path();
+        let (settings, _) = self.project_settings(&spec)?;
+        if !self.is_several() {
+            return map_document(&spec, &settings);
+        }
+        let documents = self
+            .documents
+            .iter()
+            .map(|(path, namespace)| {
+                let path = Self::located(path);
+                let (settings, _) = self.project_settings(&path)?;
+                let document = crate::ApiDocument::new(path, settings);
+                Ok(match namespace {
+                    Some(name) => document.namespace(name.clone()),
+                    None => document,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        crate::map_documents(&documents, &settings)
     }
 
     /// The settings: the project's (`[package.metadata.mcpgen]` of the crate's Cargo.toml,
@@ -453,8 +508,7 @@ impl Builder {
     /// The formatted source of the server's items.
     pub fn generate(&self) -> Result<String> {
         let spec = self.spec_path();
-        let (settings, _) = self.project_settings(&spec)?;
-        let mapped = map_document(&spec, &settings)?;
+        let mapped = self.map()?;
         let server_type =
             server_type_ident(&self.server_type).map_err(|message| Error::Settings {
                 path: spec.clone(),
@@ -504,9 +558,12 @@ impl Builder {
                 "OUT_DIR is not set: call generate_to_out_dir from a build script",
             ),
         })?;
-        println!("cargo:rerun-if-changed={}", spec.display());
-        for file in self.project_settings(&spec)?.1 {
-            println!("cargo:rerun-if-changed={}", file.display());
+        for (document, _) in &self.documents {
+            let document = Self::located(document);
+            println!("cargo:rerun-if-changed={}", document.display());
+            for file in self.project_settings(&document)?.1 {
+                println!("cargo:rerun-if-changed={}", file.display());
+            }
         }
         let file_name = self.file_name.clone().unwrap_or_else(|| {
             let stem = spec
