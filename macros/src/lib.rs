@@ -55,6 +55,10 @@ use syn::{Attribute, Ident, Item, ItemFn, ItemMod, LitStr, Token};
 ///
 /// - `spec = "path"` (required): the OpenAPI document (Swagger 2.0, OpenAPI 3.0, 3.1 or 3.2;
 ///   JSON or YAML), relative to the crate's `Cargo.toml`. The crate is rebuilt when it changes.
+///   `spec = ["a.yaml", "b.yaml"]` serves several APIs in one server, as `cargo mcpgen
+///   generate a.yaml b.yaml` does: each document with its own settings files, its tools
+///   namespaced (`<namespace>_<tool>`, the namespace from its title unless
+///   `namespace = ["NAME=b.yaml"]` names it).
 /// - `base_url = "https://..."`: the upstream used when neither `--base-url` nor
 ///   `<PREFIX>_BASE_URL` is given (default: the document's first absolute server URL).
 /// - `include_tags = ["a", "b"]`, `exclude_tags = [...]`: keep only operations with one of
@@ -160,7 +164,13 @@ pub fn extra_tool(
 
 /// Options of the attribute itself; every other option is a setting of `mcpgen.toml` by the
 /// same name (`mcpgen_codegen::settings::KEYS`), less [`NOT_OPTIONS`].
-const OWN_OPTIONS: &[&str] = &["spec", "describe", "server_type", "server_name"];
+const OWN_OPTIONS: &[&str] = &[
+    "spec",
+    "namespace",
+    "describe",
+    "server_type",
+    "server_name",
+];
 
 /// Settings the attribute does not take: what only a standalone crate has (`crate_name`,
 /// `crate_version`, `release_profile`; the server's name is `server_name`), `descriptions`
@@ -204,6 +214,10 @@ fn option_list() -> String {
 #[derive(Default)]
 struct ServerArgs {
     spec: Option<LitStr>,
+    /// Further documents, of `spec = ["a.yaml", "b.yaml"]`: a server of several APIs.
+    more_specs: Vec<LitStr>,
+    /// `namespace = ["NAME=FILE", ...]`.
+    namespaces: Option<StrList>,
     describe: Vec<(LitStr, LitStr)>,
     describe_span: Option<Span>,
     server_type: Option<LitStr>,
@@ -302,7 +316,24 @@ impl Parse for ServerArgs {
                     Ok(())
                 };
                 match name.as_str() {
+                    "spec" if input.peek(syn::token::Bracket) => {
+                        if args.spec.is_some() {
+                            return Err(duplicate());
+                        }
+                        let list: StrList = input.parse()?;
+                        let mut items = list.items.into_iter();
+                        args.spec = Some(items.next().ok_or_else(|| {
+                            syn::Error::new(list.span, "`spec` names at least one document")
+                        })?);
+                        args.more_specs = items.collect();
+                    }
                     "spec" => own(&mut args.spec)?,
+                    "namespace" => {
+                        if args.namespaces.is_some() {
+                            return Err(duplicate());
+                        }
+                        args.namespaces = Some(input.parse()?);
+                    }
                     "server_type" => own(&mut args.server_type)?,
                     "server_name" => own(&mut args.server_name)?,
                     setting if is_setting_option(setting) => {
@@ -470,8 +501,15 @@ fn generate(
             })?;
     let base = manifest_dir.clone().unwrap_or_default();
     let settings = project.then(args.settings(&base));
-    let mapped = mcpgen_codegen::map_document(&path, &settings)
-        .map_err(|e| spec_error(e, args, spec, &written))?;
+    let mut track_files: Vec<PathBuf> = std::iter::once(path.clone())
+        .chain(settings_files)
+        .collect();
+    let mapped = if args.more_specs.is_empty() && args.namespaces.is_none() {
+        mcpgen_codegen::map_document(&path, &settings)
+            .map_err(|e| spec_error(e, args, spec, &written))?
+    } else {
+        map_several(args, spec, &settings, &mut track_files)?
+    };
 
     let mut specs: Vec<ExtraToolSpec> = extra_tools.iter().map(|(s, _)| s.clone()).collect();
     embed::check_extra_tools(&mapped, &settings, &mut specs)
@@ -481,7 +519,7 @@ fn generate(
     }
     let server_module = ServerModule {
         server_type,
-        track_files: std::iter::once(path).chain(settings_files).collect(),
+        track_files,
         extra_tools: extra_tools.into_iter().map(|(s, _)| s).collect(),
     };
     Ok(embed::server_items(
@@ -489,6 +527,69 @@ fn generate(
         &server_module,
         &quote!(::mcpgen),
     ))
+}
+
+/// The documents of `spec = ["a.yaml", "b.yaml"]` (or of one `spec` with a `namespace`) mapped
+/// into one server of several APIs, each with its own settings files under the attribute's
+/// options; the files read are added to `track_files`.
+fn map_several(
+    args: &ServerArgs,
+    spec: &LitStr,
+    server: &Settings,
+    track_files: &mut Vec<PathBuf>,
+) -> syn::Result<mcpgen_codegen::Mapped> {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let manifest = manifest_dir.as_ref().map(|dir| dir.join("Cargo.toml"));
+    let relative = |message: String| match &manifest_dir {
+        Some(dir) => message.replace(&format!("{}/", dir.display()), ""),
+        None => message,
+    };
+    let specs: Vec<&LitStr> = std::iter::once(spec).chain(&args.more_specs).collect();
+    let mut named: Vec<Option<String>> = vec![None; specs.len()];
+    for given in args.namespaces.iter().flat_map(|list| &list.items) {
+        let text = given.value();
+        let Some((name, file)) = text.split_once('=') else {
+            return Err(syn::Error::new(
+                given.span(),
+                "write a namespace as \"NAME=FILE\", FILE being one of the `spec` documents",
+            ));
+        };
+        let Some(i) = specs.iter().position(|s| s.value() == file) else {
+            return Err(syn::Error::new(
+                given.span(),
+                format!("`{file}` is not one of the `spec` documents"),
+            ));
+        };
+        named[i] = Some(name.to_owned());
+    }
+    let base = manifest_dir.clone().unwrap_or_default();
+    let mut documents = Vec::new();
+    for (lit, namespace) in specs.iter().zip(named) {
+        let path = resolve_spec(&lit.value());
+        let (project, files) = mcpgen_codegen::config::project_settings(
+            &path,
+            manifest.as_deref(),
+            None,
+            Settings::new(),
+        )
+        .map_err(|e| {
+            syn::Error::new(
+                lit.span(),
+                format!("mcpgen settings: {}", relative(e.to_string())),
+            )
+        })?;
+        track_files.push(path.clone());
+        track_files.extend(files);
+        let document = mcpgen_codegen::ApiDocument::new(path, project.then(args.settings(&base)));
+        documents.push(match namespace {
+            Some(name) => document.namespace(name),
+            None => document,
+        });
+    }
+    track_files.sort();
+    track_files.dedup();
+    mcpgen_codegen::map_documents(&documents, server)
+        .map_err(|e| syn::Error::new(spec.span(), relative(e.to_string())))
 }
 
 /// `CARGO_MANIFEST_DIR/<written>`, or the path as written when it is absolute or cargo is

@@ -211,3 +211,41 @@ async fn the_mode_option_embeds_a_searching_server() {
     );
     assert!(server.get_info().capabilities.resources.is_some());
 }
+
+#[mcpgen::server(
+    spec = ["../tests/fixtures/multi/notes/openapi.yaml", "../examples/petstore/openapi.yaml"],
+    namespace = ["pets=../examples/petstore/openapi.yaml"],
+    server_type = "JoinedServer",
+)]
+mod joined {}
+
+/// Several documents: one server of several APIs, each with its namespace, variables and
+/// base URL.
+#[test]
+fn several_documents_make_one_server_of_several_apis() {
+    let apis: Vec<(&str, &str, Option<&str>)> = joined::API
+        .apis
+        .iter()
+        .map(|a| (a.name, a.env_prefix, a.default_base_url))
+        .collect();
+    assert_eq!(
+        apis,
+        [
+            ("notes_desk", "NOTES_DESK", Some("http://127.0.0.1:9")),
+            ("pets", "PETS", Some("http://127.0.0.1:8080/v1")),
+        ]
+    );
+    assert_eq!(joined::API.server_name, "notes-desk-pets-mcp");
+    assert_eq!(
+        joined::API.security_schemes[1].env,
+        ["PETS_BEARER_AUTH_TOKEN"]
+    );
+    let server = joined::JoinedServer::from_env().expect("both documents name a server");
+    let names = tool_names(server.inner());
+    assert_eq!(names.len(), 7);
+    assert!(
+        names.contains(&"notes_desk_getNote".to_owned()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"pets_listPets".to_owned()), "{names:?}");
+}
