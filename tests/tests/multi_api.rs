@@ -11,6 +11,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use mcpgen_tests::chaos::Chaos;
 use mcpgen_tests::{Upstream, assert_ok, call, mcpgen_binary, stdio_client, workspace_root};
 use rmcp::model::{ReadResourceRequestParams, ResourceContents};
 use serde_json::{Value, json};
@@ -74,6 +75,7 @@ async fn each_tool_reaches_only_its_own_api_with_its_own_credential() {
         [
             "file_shelf_getFile",
             "file_shelf_getNote",
+            "file_shelf_moveAway",
             "notes_desk_getNote"
         ]
     );
@@ -209,6 +211,47 @@ async fn search_finds_the_operations_of_every_api() {
         1
     );
     assert!(files_up.requests().is_empty());
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_apis_upstream_is_not_followed() {
+    let notes_up = Upstream::start(0).await.unwrap();
+    // The File Shelf's upstream sends `/redirect-away` to the Notes Desk's.
+    let chaos = Chaos::start(format!("http://{}/__echo/notes/n1", notes_up.addr())).await;
+    let (notes, files) = (document("notes"), document("files"));
+    let notes_url = format!("notes_desk=http://{}", notes_up.addr());
+    let files_url = format!("file_shelf=http://{}", chaos.addr);
+    let client = stdio_client(
+        mcpgen_binary(),
+        &[
+            "serve",
+            &notes,
+            &files,
+            "--base-url",
+            &notes_url,
+            "--base-url",
+            &files_url,
+        ],
+        &[("FILE_SHELF_BEARER_AUTH_TOKEN", "files-token")],
+    )
+    .await;
+    let moved = call(&client, "file_shelf_moveAway", json!({})).await;
+    assert_eq!(
+        moved.is_error,
+        Some(true),
+        "the redirect comes back as it is"
+    );
+    assert!(
+        serde_json::to_string(&moved).unwrap().contains("302"),
+        "{moved:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        notes_up.requests().is_empty(),
+        "the other API's upstream is never called, nor given the token"
+    );
+    assert_eq!(chaos.heads.lock().unwrap().len(), 1);
     client.cancel().await.unwrap();
 }
 

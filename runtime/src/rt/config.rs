@@ -1221,6 +1221,7 @@ fn token_url_advice(error: &TokenUrlError) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::descriptor::UpstreamApi;
     use super::super::tests::api;
     use super::*;
 
@@ -1228,6 +1229,147 @@ mod tests {
         env_prefix: "MCPGEN_SERVE_TEST",
         ..api(&[])
     };
+
+    /// Two APIs, the second without a server of its own; their variables are never set.
+    static TWO_APIS: ApiDescriptor = ApiDescriptor {
+        env_prefix: "MCPGEN_TWO_TEST",
+        apis: &[
+            UpstreamApi {
+                name: "first",
+                title: "First",
+                default_base_url: Some("https://first.example.com/v1"),
+                env_prefix: "MCPGEN_TWO_TEST_FIRST",
+                openapi: None,
+                tool_count: 0,
+                scheme_count: 0,
+            },
+            UpstreamApi {
+                name: "second",
+                title: "Second",
+                default_base_url: None,
+                env_prefix: "MCPGEN_TWO_TEST_SECOND",
+                openapi: None,
+                tool_count: 0,
+                scheme_count: 0,
+            },
+        ],
+        ..api(&[])
+    };
+
+    #[test]
+    fn each_api_of_several_has_its_own_base_url() {
+        let parsed = |args: &[&str]| {
+            let args = ServeArgs::parse_from(std::iter::once("server").chain(args.iter().copied()));
+            config_from_args(&TWO_APIS, &args)
+        };
+        let config = parsed(&["--base-url", "second=http://127.0.0.1:7/b"]).unwrap();
+        let urls: Vec<&str> = config
+            .upstreams()
+            .iter()
+            .map(|u| u.url().as_str())
+            .collect();
+        assert_eq!(
+            urls,
+            ["https://first.example.com/v1", "http://127.0.0.1:7/b"]
+        );
+        assert_eq!(config.upstream_of(1).url().as_str(), "http://127.0.0.1:7/b");
+        let config = parsed(&[
+            "--base-url",
+            "first=http://127.0.0.1:7/a",
+            "--base-url",
+            "second=http://127.0.0.1:7/b",
+        ])
+        .unwrap();
+        assert_eq!(config.upstream.url().as_str(), "http://127.0.0.1:7/a");
+
+        let err = parsed(&[]).unwrap_err().to_string();
+        assert!(
+            err.contains("`second`")
+                && err.contains("--base-url second=URL")
+                && err.contains("MCPGEN_TWO_TEST_SECOND_BASE_URL"),
+            "{err}"
+        );
+        let err = parsed(&["--base-url", "http://127.0.0.1:7"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("several APIs (first, second)"), "{err}");
+        let err = parsed(&["--base-url", "third=http://127.0.0.1:7"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no API `third`"), "{err}");
+        assert!(matches!(
+            parsed(&[
+                "--base-url",
+                "second=http://a",
+                "--base-url",
+                "second=http://b"
+            ]),
+            Err(ConfigError::BaseUrlTwice)
+        ));
+        assert!(matches!(
+            parsed(&["--base-url", "second=ftp://x"]),
+            Err(ConfigError::BaseUrlScheme { .. })
+        ));
+        // A server of one API takes one plain base URL.
+        let args =
+            ServeArgs::parse_from(["server", "--base-url", "http://a", "--base-url", "http://b"]);
+        assert!(matches!(
+            config_from_args(&NO_SERVER, &args),
+            Err(ConfigError::BaseUrlTwice)
+        ));
+    }
+
+    #[test]
+    fn apis_own_runs_of_the_tables() {
+        static THREE: [ToolDescriptor; 3] = [
+            super::super::tests::TOOL,
+            super::super::tests::TOOL,
+            super::super::tests::TOOL,
+        ];
+        static SPLIT: ApiDescriptor = ApiDescriptor {
+            apis: &[
+                UpstreamApi {
+                    name: "a",
+                    title: "A",
+                    default_base_url: None,
+                    env_prefix: "A",
+                    openapi: None,
+                    tool_count: 1,
+                    scheme_count: 0,
+                },
+                UpstreamApi {
+                    name: "b",
+                    title: "B",
+                    default_base_url: None,
+                    env_prefix: "B",
+                    openapi: None,
+                    tool_count: 2,
+                    scheme_count: 0,
+                },
+            ],
+            ..api(&THREE)
+        };
+        assert_eq!(SPLIT.tool_apis(), [0, 1, 1]);
+        assert!(SPLIT.apis_cover_tables());
+        assert_eq!(SPLIT.api_count(), 2);
+        let one = api(&THREE);
+        assert_eq!(one.tool_apis(), [0, 0, 0]);
+        assert!(one.apis_cover_tables());
+        assert!(!TWO_APIS.apis.is_empty() && TWO_APIS.apis_cover_tables());
+        static SHORT: ApiDescriptor = ApiDescriptor {
+            apis: &[UpstreamApi {
+                name: "a",
+                title: "A",
+                default_base_url: None,
+                env_prefix: "A",
+                openapi: None,
+                tool_count: 1,
+                scheme_count: 0,
+            }],
+            ..api(&THREE)
+        };
+        assert!(!SHORT.apis_cover_tables());
+    }
 
     #[test]
     fn a_base_url_is_required_and_checked() {
