@@ -134,9 +134,11 @@ while IFS=$'\t' read -r registry package version project ci _; do
 done <corpus/sources2.tsv
 [ "$sample" = 1 ] && collect_args+=(--only-ci)
 
-echo "==> cargo build --release -p mcpgen-corpus" >&2
-cargo build --release --quiet -p mcpgen-corpus
-"$root/target/release/mcpgen-corpus-collect" --sources corpus/sources2.tsv --out "$out" \
+# MCPGEN_BUILD_PROFILE=quick (as in CI) builds without whole-program optimisation.
+profile="${MCPGEN_BUILD_PROFILE:-release}"
+echo "==> cargo build --profile $profile -p mcpgen-corpus" >&2
+cargo build --profile "$profile" --quiet -p mcpgen-corpus
+"$root/target/$profile/mcpgen-corpus-collect" --sources corpus/sources2.tsv --out "$out" \
   --exclude "$first/MANIFEST.tsv" "${collect_args[@]}"
 
 if [ "$sample" = 1 ]; then
@@ -147,4 +149,4 @@ else
   results="$out/results.jsonl"
 fi
 echo "==> mcpgen-corpus --manifest $manifest" >&2
-exec "$root/target/release/mcpgen-corpus" --manifest "$manifest" --json "$results" "${runner_args[@]}"
+exec "$root/target/$profile/mcpgen-corpus" --manifest "$manifest" --json "$results" "${runner_args[@]}"
