@@ -246,9 +246,9 @@ pub struct ServeArgs {
     /// repeatable. Also `<PREFIX>_CONFIRM_TOOLS`, comma-separated.
     #[arg(long = "confirm-tool", value_name = "SELECTOR")]
     pub confirm_tools: Vec<String>,
-    /// Sign the confirmation state 2026-07-28 clients send back with the key in this file (at
-    /// least 32 bytes) instead of one drawn at random per process: replicas behind one address
-    /// need the same key. Also `<PREFIX>_CONFIRM_KEY_FILE`.
+    /// Sign the confirmation state 2026-07-28 clients send back, and the ids of tasks, with the
+    /// key in this file (at least 32 bytes) instead of one drawn at random per process:
+    /// replicas behind one address need the same key. Also `<PREFIX>_CONFIRM_KEY_FILE`.
     #[arg(long, value_name = "FILE")]
     pub confirm_key_file: Option<PathBuf>,
     /// Each caller may make at most N tool calls per second (`N/s`), minute (`N/m`) or hour
