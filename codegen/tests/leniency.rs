@@ -176,6 +176,22 @@ fn a_single_parameter_outside_a_list_is_read_as_the_list_of_it() {
     assert_eq!(input["properties"]["id"]["type"], "string", "{input}");
     assert_eq!(input["properties"]["q"]["type"], "integer", "{input}");
 
+    // OpenAPI 3.1 is read by the model itself, without the 3.0 upgrade.
+    let dir = folder(
+        "parameter-object-31",
+        &[(
+            "openapi.yaml",
+            "openapi: 3.1.0\ninfo: {title: P, version: '1'}\npaths:\n  /a:\n    get:\n      \
+             operationId: a\n      parameters: {name: q, in: query, schema: {type: string}}\n      \
+             responses: {'200': {description: ok}}\n",
+        )],
+    );
+    let mapped = map_ok(&dir.join("openapi.yaml"));
+    let w = warning_with(&mapped, "`parameters` is one parameter object");
+    assert!(w.starts_with("line 7: /paths/~1a/get/parameters"), "{w}");
+    let input = &mapped.api.tools[0].input_schema;
+    assert_eq!(input["properties"]["q"]["type"], "string", "{input}");
+
     // A map of named parameters is no parameter: refused as before.
     let dir = folder(
         "parameter-map",
