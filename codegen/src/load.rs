@@ -141,7 +141,7 @@ pub fn parse_text(path: &Path, text: &str) -> Result<Value> {
             Err(_) => {}
         }
     }
-    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
+    let yaml = parse_yaml(text).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         Error::Syntax {
             path: path.to_owned(),
@@ -156,6 +156,50 @@ pub fn parse_text(path: &Path, text: &str) -> Result<Value> {
         column: 0,
         message,
     })
+}
+
+/// Parses YAML text. An integer literal between 2^64 and 2^128 in magnitude is valid YAML, but
+/// `serde_yaml_ng` reads it as a 128-bit integer that its `Value` cannot hold and fails ("invalid
+/// type: integer ... as u128"), while a larger one already becomes a float. JSON parsers (here
+/// too: `serde_json` reads `1e20`-sized integers as floats), js-yaml and go-yaml read it as the
+/// nearest floating-point number, so it is read as that: the literal gets a `.0` and the text is
+/// parsed again.
+fn parse_yaml(text: &str) -> Result<serde_yaml_ng::Value, serde_yaml_ng::Error> {
+    let mut widened: Option<String> = None;
+    loop {
+        let current = widened.as_deref().unwrap_or(text);
+        match serde_yaml_ng::from_str(current) {
+            Ok(value) => return Ok(value),
+            Err(e) => match widen_wide_integer(current, &e) {
+                Some(next) => widened = Some(next),
+                None => return Err(e),
+            },
+        }
+    }
+}
+
+/// `text` with the 128-bit integer literal that `e` complains about written as a float, or
+/// `None` when `e` is another error or the literal is not plain decimal digits at its location.
+fn widen_wide_integer(text: &str, e: &serde_yaml_ng::Error) -> Option<String> {
+    let message = e.to_string();
+    let (_, rest) = message.split_once("invalid type: integer `")?;
+    let (number, rest) = rest.split_once('`')?;
+    if !(rest.starts_with(" as u128") || rest.starts_with(" as i128")) {
+        return None;
+    }
+    let start = e.location()?.index();
+    let digits = number.strip_prefix('-').unwrap_or(number);
+    let literal_at = |at: usize| {
+        text.get(at..)
+            .filter(|t| t.starts_with(number))
+            .map(|_| at + number.len())
+    };
+    let end = literal_at(start)?;
+    let next = text[end..].chars().next();
+    if digits.is_empty() || next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.') {
+        return None;
+    }
+    Some(format!("{}.0{}", &text[..end], &text[end..]))
 }
 
 /// Converts YAML to JSON values. Mapping keys that are numbers or booleans (`200:` for a
@@ -219,6 +263,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v["responses"]["200"]["description"], "ok");
+    }
+
+    #[test]
+    fn integers_wider_than_64_bits_are_read_as_floats() {
+        let v = parse_text(
+            Path::new("a.yaml"),
+            "example:\n  id: 1234567890123456789012345678901234\n  neg: -98765432109876543210\n  \
+             big: 123456789012345678901234567890123456789012\n  small: 12\n",
+        )
+        .unwrap();
+        assert_eq!(v["example"]["id"].as_f64(), Some(1.2345678901234568e33));
+        assert_eq!(v["example"]["neg"].as_f64(), Some(-9.876543210987654e19));
+        assert!(v["example"]["big"].is_f64());
+        assert_eq!(v["example"]["small"], 12);
+        // The same number in JSON is read the same way.
+        let j = parse_text(
+            Path::new("a.json"),
+            r#"{"example": {"id": 1234567890123456789012345678901234}}"#,
+        )
+        .unwrap();
+        assert_eq!(j["example"]["id"], v["example"]["id"]);
     }
 
     #[test]

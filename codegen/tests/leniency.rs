@@ -136,6 +136,78 @@ fn a_single_security_requirement_outside_a_list_is_read_as_the_list_of_it() {
 }
 
 #[test]
+fn a_single_parameter_outside_a_list_is_read_as_the_list_of_it() {
+    // Swagger 2.0 (Jupyter Enterprise Gateway ships one like this) and OpenAPI 3.
+    let dir = folder(
+        "parameter-object",
+        &[
+            (
+                "swagger.yaml",
+                "swagger: '2.0'\ninfo: {title: P, version: '1'}\npaths:\n  /kernelspecs:\n    \
+                 get:\n      operationId: specs\n      parameters:\n        name: user\n        \
+                 in: query\n        type: string\n      responses: {'200': {description: ok}}\n",
+            ),
+            (
+                "openapi.yaml",
+                "openapi: 3.0.3\ninfo: {title: P, version: '1'}\npaths:\n  /a/{id}:\n    \
+                 parameters: {name: id, in: path, required: true, schema: {type: string}}\n    \
+                 get:\n      operationId: a\n      parameters: {$ref: '#/components/parameters/q'}\n      \
+                 responses: {'200': {description: ok}}\ncomponents:\n  parameters:\n    \
+                 q: {name: q, in: query, schema: {type: integer}}\n",
+            ),
+        ],
+    );
+    let mapped = map_ok(&dir.join("swagger.yaml"));
+    let w = warning_with(&mapped, "`parameters` is one parameter object");
+    assert!(w.contains("/paths/~1kernelspecs/get/parameters"), "{w}");
+    let input = &mapped.api.tools[0].input_schema;
+    assert_eq!(input["properties"]["user"]["type"], "string", "{input}");
+
+    let mapped = map_ok(&dir.join("openapi.yaml"));
+    let w = warning_with(&mapped, "`parameters` is one parameter object");
+    assert!(w.starts_with("line 5: /paths/~1a~1{id}/parameters"), "{w}");
+    let w = mapped
+        .warnings
+        .iter()
+        .find(|w| w.contains("/get/parameters"))
+        .unwrap_or_else(|| panic!("{:#?}", mapped.warnings));
+    assert!(w.contains("one parameter object"), "{w}");
+    let input = &mapped.api.tools[0].input_schema;
+    assert_eq!(input["properties"]["id"]["type"], "string", "{input}");
+    assert_eq!(input["properties"]["q"]["type"], "integer", "{input}");
+
+    // OpenAPI 3.1 is read by the model itself, without the 3.0 upgrade.
+    let dir = folder(
+        "parameter-object-31",
+        &[(
+            "openapi.yaml",
+            "openapi: 3.1.0\ninfo: {title: P, version: '1'}\npaths:\n  /a:\n    get:\n      \
+             operationId: a\n      parameters: {name: q, in: query, schema: {type: string}}\n      \
+             responses: {'200': {description: ok}}\n",
+        )],
+    );
+    let mapped = map_ok(&dir.join("openapi.yaml"));
+    let w = warning_with(&mapped, "`parameters` is one parameter object");
+    assert!(w.starts_with("line 7: /paths/~1a/get/parameters"), "{w}");
+    let input = &mapped.api.tools[0].input_schema;
+    assert_eq!(input["properties"]["q"]["type"], "string", "{input}");
+
+    // A map of named parameters is no parameter: refused as before.
+    let dir = folder(
+        "parameter-map",
+        &[(
+            "openapi.yaml",
+            "openapi: 3.0.3\ninfo: {title: P, version: '1'}\npaths:\n  /a:\n    get:\n      \
+             parameters: {q: {name: q, in: query}}\n      responses: {'200': {description: ok}}\n",
+        )],
+    );
+    let err = map_document(&dir.join("openapi.yaml"), &Settings::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`parameters` must be an array"), "{err}");
+}
+
+#[test]
 fn null_schemas_and_references_to_nothing_accept_any_value() {
     let dir = folder(
         "null-schema",

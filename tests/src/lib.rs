@@ -45,6 +45,12 @@ pub fn workspace_root() -> PathBuf {
 /// would take the crate for an unlisted member: the manifest gets an empty `[workspace]` table
 /// of its own, as trybuild does for the crates it builds under `target/`.
 pub fn build_generated_server(spec: &Path, settings: Settings) -> PathBuf {
+    // The runtime as a path dependency: built once for every generated crate of the run, where
+    // a copy inside each crate would be compiled again for each. The copy itself is what the
+    // example crate (examples/petstore, built with the workspace) and scripts/package.sh build.
+    let settings = settings.runtime(mcpgen_codegen::RuntimeDependency::Path(
+        workspace_root().join("runtime"),
+    ));
     let generated = mcpgen_codegen::generate_crate(spec, &settings)
         .unwrap_or_else(|e| panic!("generation failed: {e}"));
     build_crate(generated)

@@ -830,6 +830,7 @@ fn tool_expr(tool: &ToolSpec) -> Expr<'_> {
                     None => Expr::None,
                 },
             ),
+            ("long_running", Expr::Bool(tool.long_running)),
         ],
     )
 }

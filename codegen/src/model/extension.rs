@@ -50,6 +50,9 @@ pub struct Extension {
     pub confirm: bool,
     /// `false`: the tool reads one page only, even if its answers look paged.
     pub pagination: Option<bool>,
+    /// Whether the operation runs long (answers 202 Accepted with a status URL): `None` lets
+    /// a documented 202 answer decide.
+    pub task: Option<bool>,
 }
 
 /// What happens to one parameter.
@@ -153,6 +156,13 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                     .as_bool()
                     .ok_or_else(|| err(&here, "`confirm` must be true or false"))?;
             }
+            "task" => {
+                out.task = Some(
+                    value
+                        .as_bool()
+                        .ok_or_else(|| err(&here, "`task` must be true or false"))?,
+                );
+            }
             "pagination" => {
                 out.pagination = Some(
                     value
@@ -196,7 +206,7 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                 return Err(err(
                     &here,
                     format!(
-                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes, mask, confirm, pagination or parameters"
+                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes, mask, confirm, pagination, task or parameters"
                     ),
                 ));
             }
@@ -221,6 +231,7 @@ impl Extension {
             mask: self.mask.iter().cloned().chain(specific.mask).collect(),
             confirm: self.confirm || specific.confirm,
             pagination: specific.pagination.or(self.pagination),
+            task: specific.task.or(self.task),
             parameters,
         }
     }

@@ -565,7 +565,7 @@ fn read_path_item(
         ));
     };
     let shared = match item.get("parameters") {
-        Some(p) => read_params(doc, p, &pointer_push(&item_at, "parameters"))?,
+        Some(p) => read_params(doc, p, &pointer_push(&item_at, "parameters"), warnings)?,
         None => Vec::new(),
     };
     let item_extension = crate::model::extension::read(item, &item_at)?;
@@ -674,7 +674,7 @@ fn read_operation(
     };
     let text = |key: &str| o.get(key).and_then(Value::as_str).map(str::to_owned);
     let own = match o.get("parameters") {
-        Some(p) => read_params(doc, p, &pointer_push(at, "parameters"))?,
+        Some(p) => read_params(doc, p, &pointer_push(at, "parameters"), warnings)?,
         None => Vec::new(),
     };
     // Operation-level parameters override path-level ones with the same name and location.
@@ -801,7 +801,37 @@ pub fn template_names(path: &str) -> Vec<String> {
     out
 }
 
-fn read_params(doc: &Value, list: &Value, at: &str) -> Result<Vec<Param>, ModelError> {
+/// Whether `value`, found where a list of parameters belongs, is one Parameter Object (or a
+/// reference to one) written without the list around it: an object with `$ref`, or with `name`
+/// and `in`. A map of named parameters is not one.
+pub(crate) fn is_one_parameter(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| {
+        o.get("$ref").is_some_and(Value::is_string)
+            || (o.get("name").is_some_and(Value::is_string)
+                && o.get("in").is_some_and(Value::is_string))
+    })
+}
+
+/// The warning for a parameter written without the list around it.
+pub(crate) const ONE_PARAMETER_WARNING: &str =
+    "`parameters` is one parameter object, not an array; read as a list of that one parameter";
+
+fn read_params(
+    doc: &Value,
+    list: &Value,
+    at: &str,
+    warnings: &mut Vec<ModelError>,
+) -> Result<Vec<Param>, ModelError> {
+    // One parameter written without the list around it means that parameter, as one security
+    // requirement without its list does (see `read_security`).
+    let wrapped;
+    let list = if is_one_parameter(list) {
+        warnings.push(err(at, ONE_PARAMETER_WARNING));
+        wrapped = Value::Array(vec![list.clone()]);
+        &wrapped
+    } else {
+        list
+    };
     let Value::Array(list) = list else {
         return Err(err(
             at,

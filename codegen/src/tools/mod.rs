@@ -120,6 +120,8 @@ pub struct ToolSpec {
     pub guardrails: ToolGuardrailSpec,
     /// How its answers come in pages, when they recognisably do.
     pub pagination: Option<pagination::PaginationSpec>,
+    /// The operation runs long: it answers 202 Accepted with a status URL to poll.
+    pub long_running: bool,
 }
 
 /// Guardrails of one tool beyond the server's.
@@ -269,6 +271,15 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         match build_tool(op, name, &mut schemas, &schemes) {
             Ok(mut tool) => {
                 tool.pagination = pagination::detect(op, &tool, doc);
+                tool.long_running = op
+                    .extension
+                    .task
+                    .unwrap_or_else(|| answers_accepted(op, doc));
+                if tool.long_running {
+                    // What a call finally gives is the status URL's answer, which the
+                    // document does not describe: no schema is promised for it.
+                    tool.output_schema = None;
+                }
                 schema_nodes += node_count(&tool.input_schema)
                     + tool.output_schema.as_ref().map_or(0, node_count);
                 if schema_nodes > MAX_TOOL_SCHEMA_NODES {
@@ -321,6 +332,13 @@ pub fn build_api(api: &Api, doc: &Value, options: &MappingOptions) -> Result<Api
         openapi: None,
         apis: Vec::new(),
     })
+}
+
+/// Whether `op` documents a 202 Accepted answer: work that goes on after the answer.
+fn answers_accepted(op: &Operation, doc: &Value) -> bool {
+    crate::pointer::value_at(doc, &format!("{}/responses", op.pointer))
+        .and_then(Value::as_object)
+        .is_some_and(|responses| responses.contains_key("202"))
 }
 
 /// Where the `x-mcpgen` `name` of `op` is written: on the operation, else on its path item.
@@ -633,6 +651,7 @@ fn build_tool(
         search_only: false,
         guardrails: ToolGuardrailSpec::default(),
         pagination: None,
+        long_running: false,
     })
 }
 

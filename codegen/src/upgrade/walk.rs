@@ -253,6 +253,12 @@ where
             for (key, child) in map.iter_mut() {
                 match (kind, key.as_str()) {
                     (Kind::PathItem | Kind::Operation, "parameters") => {
+                        // One parameter without the list around it: the list of it.
+                        if crate::model::is_one_parameter(child) {
+                            let at = walk.pointers.child(ptr, key);
+                            walk.warn(at, crate::model::ONE_PARAMETER_WARNING.to_owned());
+                            *child = Value::Array(vec![std::mem::take(child)]);
+                        }
                         walk.elements(child, ptr, key, Kind::Parameter);
                     }
                     (Kind::PathItem, method) if OPERATION_METHODS.contains(&method) => {

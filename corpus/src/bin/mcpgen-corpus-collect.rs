@@ -187,7 +187,12 @@ fn run(args: Vec<String>) -> Result<(), String> {
         };
         for doc in &chosen {
             manifest.push_str(&line(doc));
-            registries.insert(doc.2.split(':').next().unwrap_or("").to_owned());
+            // PyPI's wheels and source distributions come from one registry.
+            let registry = match doc.2.split(':').next().unwrap_or("") {
+                "wheel" => "pypi",
+                other => other,
+            };
+            registries.insert(registry.to_owned());
         }
         total += chosen.len();
         let in_ci: Vec<_> = chosen.iter().filter(|d| d.1).cloned().collect();

@@ -230,6 +230,9 @@ impl fmt::Debug for Upstream {
 /// State shared by the server task and its [`Upstream`] handle.
 struct Shared {
     store: Mutex<Store>,
+    /// Long-running jobs of `/__jobs`: polls left before each is done, or `None` once
+    /// cancelled.
+    jobs: Mutex<Vec<Option<u32>>>,
     log: watch::Sender<Vec<RecordedRequest>>,
     oauth: Mutex<OAuthState>,
 }
@@ -247,6 +250,7 @@ impl Shared {
     fn new() -> Self {
         Shared {
             store: Mutex::new(Store::seeded()),
+            jobs: Mutex::new(Vec::new()),
             log: watch::Sender::new(Vec::new()),
             oauth: Mutex::new(OAuthState {
                 issued: Vec::new(),
@@ -386,6 +390,8 @@ fn router(state: AppState) -> Router {
         .route("/__echo/{*rest}", any(echo))
         .route("/__answer/{name}", get(canned_answer))
         .route("/__pages/{style}", get(pages))
+        .route("/__jobs", axum::routing::post(start_job))
+        .route("/__jobs/{id}", get(job_status).delete(cancel_job))
         .route("/oauth/token", axum::routing::post(issue_token));
     api.merge(helpers)
         .fallback(not_found)
@@ -856,6 +862,71 @@ async fn echo(method: Method, uri: Uri) -> Response {
 
 /// Fixed answers full of personal data and secrets, for the masking tests: nested lists, an
 /// `allOf` and a `oneOf` shape, a JSON error, an HTML error and a long list.
+/// Starts a long-running job: 202 Accepted with its status URL in `Location`; the job is done
+/// after `polls` status reads (default 2).
+async fn start_job(State(state): State<AppState>, query: QueryPairs) -> Result<Response, ApiError> {
+    let pairs = query_pairs(query)?;
+    let polls = match query_value(&pairs, "polls") {
+        None => 2,
+        Some(raw) => raw
+            .parse::<u32>()
+            .map_err(|_| ApiError::bad_request(format!("polls {raw:?} is not a number")))?,
+    };
+    let id = {
+        let mut jobs = state.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        jobs.push(Some(polls));
+        jobs.len()
+    };
+    let location = HeaderValue::from_str(&format!("/__jobs/{id}")).expect("ASCII");
+    Ok((
+        StatusCode::ACCEPTED,
+        [
+            (header::LOCATION, location),
+            (header::RETRY_AFTER, HeaderValue::from_static("0")),
+        ],
+        Json(serde_json::json!({"id": id, "status": "queued"})),
+    )
+        .into_response())
+}
+
+/// A job's status: `running` until its polls are used up, then `succeeded` with the result;
+/// `cancelled` once cancelled.
+async fn job_status(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<usize>,
+) -> Response {
+    let mut jobs = state.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(job) = id.checked_sub(1).and_then(|i| jobs.get_mut(i)) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let body = match job {
+        None => serde_json::json!({"id": id, "status": "cancelled"}),
+        Some(0) => {
+            serde_json::json!({"id": id, "status": "succeeded", "result": {"report": format!("report-{id}"), "rows": 42}})
+        }
+        Some(left) => {
+            *left -= 1;
+            serde_json::json!({"id": id, "status": "running", "percent": 50})
+        }
+    };
+    Json(body).into_response()
+}
+
+/// Cancels a job.
+async fn cancel_job(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<usize>,
+) -> StatusCode {
+    let mut jobs = state.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+    match id.checked_sub(1).and_then(|i| jobs.get_mut(i)) {
+        Some(job) => {
+            *job = None;
+            StatusCode::NO_CONTENT
+        }
+        None => StatusCode::NOT_FOUND,
+    }
+}
+
 /// Seven items (`{"id": "i1", "n": 1}`...) in pages of three, in the paging style of the path:
 /// `link` (a `Link` header, `page`), `evil-link` (a `Link` to another host), `next-url` (a
 /// relative `next` URL in the answer, `page`), `cursor` (`cursor`, `meta.next_cursor`),

@@ -50,6 +50,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
             pagination: None,
+            long_running: false,
         },
         rt::ToolDescriptor {
             name: "createPet",
@@ -83,6 +84,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
             pagination: None,
+            long_running: false,
         },
         rt::ToolDescriptor {
             name: "getPetById",
@@ -112,6 +114,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
             pagination: None,
+            long_running: false,
         },
         rt::ToolDescriptor {
             name: "updatePet",
@@ -148,6 +151,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
             pagination: None,
+            long_running: false,
         },
         rt::ToolDescriptor {
             name: "deletePet",
@@ -177,6 +181,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
             pagination: None,
+            long_running: false,
         },
         rt::ToolDescriptor {
             name: "get_store_inventory",
@@ -204,6 +209,7 @@ pub static API: rt::ApiDescriptor = rt::ApiDescriptor {
             search_only: false,
             guardrails: rt::ToolGuardrails::NONE,
             pagination: None,
+            long_running: false,
         },
     ],
     mode: rt::ServeMode::Tools,

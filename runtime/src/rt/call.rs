@@ -35,6 +35,7 @@ use super::resource_server::Caller;
 use super::response::{UpstreamAnswer, is_stream_media, to_tool_result};
 use super::retry;
 use super::server::GeneratedServer;
+use super::tasks;
 use super::token_exchange::ExchangeError;
 use super::trace::{RequestId, TraceContext};
 use super::validate::{ArgumentValidator, SchemaError};
@@ -145,6 +146,9 @@ pub struct Inbound<'a> {
     /// The call is made by a hand-written tool within a call of the caller's that the rate
     /// limits have admitted already: it is not counted again.
     pub admitted: bool,
+    /// The client takes MCP tasks (the `io.modelcontextprotocol/tasks` extension): accepted
+    /// long-running work is answered with a task.
+    pub tasks: bool,
 }
 
 impl<'a> Inbound<'a> {
@@ -203,7 +207,7 @@ impl std::fmt::Display for CallerId<'_> {
 }
 
 /// Credentials chosen for one call.
-struct ChosenCredentials {
+pub(super) struct ChosenCredentials {
     /// What the request carries.
     applied: Vec<(usize, Credential)>,
     /// OAuth 2.0 tokens fetched for it (scheme, `Authorization` value), to be retired when
@@ -218,7 +222,10 @@ struct ChosenCredentials {
 }
 
 /// What came back from the upstream for one call.
-enum Exchange {
+// One per upstream request, moved a few times: boxing the answer would cost an allocation per
+// call for nothing.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Exchange {
     Answer {
         /// `METHOD /path` as sent, for messages.
         request: String,
@@ -231,6 +238,9 @@ enum Exchange {
         url: reqwest::Url,
         /// The target of the answer's `Link: <...>; rel="next"`, if any.
         next_link: Option<String>,
+        /// Where the answer says the work it accepted can be watched (`Operation-Location`,
+        /// `Azure-AsyncOperation` or `Location`), if anywhere.
+        location: Option<String>,
     },
     /// No answer: the message says why.
     Failed(String),
@@ -307,6 +317,46 @@ impl GeneratedServer {
                 }
                 credentials = self.credentials_for(tool, inbound).await?;
                 (exchange, attempts) = self.send(tool, &args, &credentials, trace.as_ref()).await?;
+            }
+            // Work the upstream accepted and goes on with: a task, or a wait for it here.
+            if tool.long_running
+                && let Exchange::Answer {
+                    status: http::StatusCode::ACCEPTED,
+                    body,
+                    url,
+                    location,
+                    retry_after,
+                    ..
+                } = &exchange
+                && let Some(status_url) =
+                    tasks::status_url(location.as_deref(), body, url, self.upstream_of(tool))
+            {
+                let retry_after = *retry_after;
+                if inbound.tasks {
+                    let task = self.create_task(index, status_url, inbound, retry_after);
+                    return Ok((
+                        CallToolResponse::Task(task),
+                        Outcome::Ok,
+                        exchange.status(),
+                        None,
+                    ));
+                }
+                match self
+                    .wait_for_work(tool, status_url, &credentials, retry_after)
+                    .await
+                {
+                    Ok(done) => exchange = done,
+                    Err(going) => {
+                        return Ok((
+                            CallToolResponse::Complete(CallToolResult::success(vec![
+                                ContentBlock::text(going),
+                            ])),
+                            Outcome::Ok,
+                            exchange.status(),
+                            None,
+                        ));
+                    }
+                }
             }
             let mut more = None;
             if let (true, Some(pagination)) = (pages > 1, tool.pagination) {
@@ -541,7 +591,7 @@ impl GeneratedServer {
     /// as below). Otherwise (see [`choose_credentials`]): the caller's own (pass-through, over
     /// HTTP) when it presented any, never mixed with the environment's; the environment's
     /// when it presented none. OAuth 2.0 client credentials are exchanged for an access token.
-    async fn credentials_for(
+    pub(super) async fn credentials_for(
         &self,
         tool: &ToolDescriptor,
         inbound: Inbound<'_>,
@@ -664,7 +714,7 @@ impl GeneratedServer {
     /// Sends `prepared`, repeating it after a 429, 502, 503 or 504 answer or a failure to
     /// connect when the method is idempotent, as the retry policy allows. Returns the last
     /// exchange and the number of attempts.
-    async fn send_with_retries(
+    pub(super) async fn send_with_retries(
         &self,
         tool: &ToolDescriptor,
         prepared: &PreparedRequest,
@@ -773,6 +823,7 @@ impl GeneratedServer {
             retry_after,
             url,
             next_link,
+            location,
         } = first
         else {
             return not_paged(first);
@@ -786,6 +837,7 @@ impl GeneratedServer {
             retry_after,
             url: url.clone(),
             next_link: next_link.clone(),
+            location: location.clone(),
         };
         let Some(mut last) = status
             .is_success()
@@ -838,22 +890,10 @@ impl GeneratedServer {
                         Err(e) => break Some(format!("Page {} was not read: {e}", read + 1)),
                     }
                 }
-                pages::Next::Url(next) => {
-                    let prepared = request::build(
-                        &tool.plan,
-                        &args,
-                        self.upstream_of(tool),
-                        self.state.api.security_schemes,
-                        &credentials.applied,
-                    );
-                    match prepared {
-                        Ok(mut prepared) => {
-                            prepared.url = next;
-                            self.send_with_retries(tool, &prepared).await.0
-                        }
-                        Err(e) => break Some(format!("Page {} was not read: {e}", read + 1)),
-                    }
-                }
+                pages::Next::Url(next) => match self.follow_up(tool, next, credentials) {
+                    Ok(prepared) => self.send_with_retries(tool, &prepared).await.0,
+                    Err(e) => break Some(format!("Page {} was not read: {e}", read + 1)),
+                },
             };
             let page = match exchange {
                 Exchange::Answer {
@@ -923,6 +963,21 @@ impl GeneratedServer {
         (rebuilt(body), Some(note))
     }
 
+    /// A GET of a URL the upstream named, with the call's credentials.
+    pub(super) fn follow_up(
+        &self,
+        tool: &ToolDescriptor,
+        url: reqwest::Url,
+        credentials: &ChosenCredentials,
+    ) -> Result<PreparedRequest, CallError> {
+        request::follow_up(
+            url,
+            self.upstream_of(tool),
+            self.state.api.security_schemes,
+            &credentials.applied,
+        )
+    }
+
     /// Reads the answer's body, up to the configured limit.
     async fn read_answer(
         &self,
@@ -944,6 +999,13 @@ impl GeneratedServer {
             .find_map(pages::next_link)
             .map(str::to_owned);
         let url = response.url().clone();
+        let location = tasks::STATUS_HEADERS.iter().find_map(|name| {
+            response
+                .headers()
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
         let limit = self.state.config.max_response_bytes;
         let mut body = Vec::new();
         let mut truncated = false;
@@ -979,13 +1041,14 @@ impl GeneratedServer {
             retry_after,
             url,
             next_link,
+            location,
         }
     }
 
     /// The tool result for what came back: the answer converted, or the failure told, with
     /// what the model should know on an error (the attempts made, how long the upstream asks
     /// to wait, which credentials the operator could configure).
-    fn shape(
+    pub(super) fn shape(
         &self,
         index: usize,
         tool: &ToolDescriptor,

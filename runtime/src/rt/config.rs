@@ -24,6 +24,9 @@ use super::token_exchange::TokenExchangeSettings;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Upstream bodies are cut after this many bytes unless configured otherwise.
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// How long a call waits for accepted work unless configured otherwise.
+const DEFAULT_TASK_WAIT: Duration = Duration::from_secs(60);
+
 /// How many upstream calls run at once unless configured otherwise.
 const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
 
@@ -101,6 +104,11 @@ pub struct ServeArgs {
     /// `Retry-After` ends the retries.
     #[arg(long, default_value_t = RetryPolicy::default().budget.as_secs())]
     pub retry_budget_secs: u64,
+    /// A call of a long-running operation (one that answers 202 Accepted with a status URL)
+    /// from a client that does not take MCP tasks waits this many seconds at most for the work
+    /// to finish, polling its status; clients that take tasks get a task at once.
+    #[arg(long, default_value_t = DEFAULT_TASK_WAIT.as_secs())]
+    pub task_wait_secs: u64,
     /// Do not offer the `_fields` argument, which selects fields of JSON answers.
     #[arg(long)]
     pub no_field_selection: bool,
@@ -240,9 +248,9 @@ pub struct ServeArgs {
     /// repeatable. Also `<PREFIX>_CONFIRM_TOOLS`, comma-separated.
     #[arg(long = "confirm-tool", value_name = "SELECTOR")]
     pub confirm_tools: Vec<String>,
-    /// Sign the confirmation state 2026-07-28 clients send back with the key in this file (at
-    /// least 32 bytes) instead of one drawn at random per process: replicas behind one address
-    /// need the same key. Also `<PREFIX>_CONFIRM_KEY_FILE`.
+    /// Sign the confirmation state 2026-07-28 clients send back, and the ids of tasks, with the
+    /// key in this file (at least 32 bytes) instead of one drawn at random per process:
+    /// replicas behind one address need the same key. Also `<PREFIX>_CONFIRM_KEY_FILE`.
     #[arg(long, value_name = "FILE")]
     pub confirm_key_file: Option<PathBuf>,
     /// Each caller may make at most N tool calls per second (`N/s`), minute (`N/m`) or hour
@@ -554,6 +562,9 @@ pub struct RuntimeConfig {
     pub rate_limits: RateLimits,
     /// What one run of code mode's `execute` may use (`--code-*`).
     pub code: CodeLimits,
+    /// How long a call of a long-running operation waits for its work, for a client that
+    /// does not take tasks (`--task-wait-secs`).
+    pub task_wait: Duration,
 }
 
 /// The bounds of one run of code mode's `execute`, and of all runs together.
@@ -645,6 +656,7 @@ impl RuntimeConfig {
             confirm_key_file: None,
             rate_limits: RateLimits::default(),
             code: CodeLimits::default(),
+            task_wait: DEFAULT_TASK_WAIT,
         }
     }
 }
@@ -705,6 +717,7 @@ pub fn config_from_args(
         max_retries: args.retries,
         budget: Duration::from_secs(args.retry_budget_secs),
     };
+    config.task_wait = Duration::from_secs(args.task_wait_secs);
     config.field_selection = !args.no_field_selection;
     config.get_resources = args.get_resources;
     config.oauth_token_urls = args.oauth_token_urls.clone();

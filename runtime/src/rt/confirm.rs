@@ -398,6 +398,16 @@ impl StateKey {
         Ok(StateKey(hmac::Key::new(hmac::HMAC_SHA256, key)))
     }
 
+    /// The tag of `bytes` under this key (for other sealed state, such as task ids).
+    pub(super) fn sign(&self, bytes: &[u8]) -> Vec<u8> {
+        hmac::sign(&self.0, bytes).as_ref().to_vec()
+    }
+
+    /// Whether `tag` is the tag of `bytes` under this key (in constant time).
+    pub(super) fn verify(&self, bytes: &[u8], tag: &[u8]) -> bool {
+        hmac::verify(&self.0, bytes, tag).is_ok()
+    }
+
     /// A `requestState` for `binding`, good until [`ANSWER_TIME`] after `now`:
     /// `c1.<expiry in Unix seconds>.<tag, base64url>`.
     pub fn seal(&self, binding: Binding<'_>, now: SystemTime) -> String {

@@ -100,6 +100,8 @@ impl ToolContext {
             extensions: None,
             asker: self.asker.asker(),
             admitted: self.admitted,
+            // A hand-written tool waits for the work it asks for.
+            tasks: false,
         };
         self.server
             .dispatch(tool, Some(arguments), inbound)

@@ -553,6 +553,9 @@ fn inbound<'a>(
         extensions: parts.map(|parts| &parts.extensions),
         asker,
         admitted: false,
+        tasks: context
+            .client_capabilities()
+            .is_some_and(|capabilities| capabilities.supports_tasks()),
     }
 }
 
@@ -574,6 +577,16 @@ impl ServerHandler for GeneratedServer {
         // Log messages about calls, at the level a session (or, on 2026-07-28, a request)
         // asks for; see `notify`.
         capabilities.logging = Some(JsonObject::new());
+        // Long-running operations are tasks for the clients that take them.
+        if self.has_long_running() {
+            capabilities
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert(
+                    rmcp::model::TASKS_EXTENSION_ID.to_owned(),
+                    JsonObject::new(),
+                );
+        }
         let mut instructions = api.instructions.to_owned();
         match self.state.mode {
             ServeMode::Tools => {}
@@ -781,6 +794,24 @@ impl ServerHandler for GeneratedServer {
     ) -> Result<GetPromptResponse, McpError> {
         self.get_prompt(&request.name, request.arguments.as_ref())
             .map(Into::into)
+    }
+
+    async fn get_task(
+        &self,
+        request: rmcp::model::GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetTaskResult, McpError> {
+        let inbound = inbound(&context, false, None);
+        self.task_status(&request.task_id, inbound).await
+    }
+
+    async fn cancel_task(
+        &self,
+        request: rmcp::model::CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let inbound = inbound(&context, false, None);
+        GeneratedServer::cancel_task(self, &request.task_id, inbound).await
     }
 
     #[allow(deprecated)] // Logging is deprecated in MCP 2026-07-28 (SEP-2577), and still served.

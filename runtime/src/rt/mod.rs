@@ -46,6 +46,7 @@ pub mod search;
 pub mod serve;
 pub mod server;
 pub mod stdio;
+pub mod tasks;
 pub mod templates;
 pub mod tls;
 pub mod token_exchange;
@@ -109,6 +110,7 @@ mod tests {
         search_only: false,
         guardrails: ToolGuardrails::NONE,
         pagination: None,
+        long_running: false,
     };
 
     /// An API of `tools` in tools mode, with no security scheme and no document.

@@ -164,6 +164,10 @@ impl Swagger<'_> {
 
     /// Converts non-body parameters in place and moves body/formData ones into `out`.
     fn extract_parameters(&mut self, params: &mut Value, ptr: &str, out: &mut Extracted) {
+        if crate::model::is_one_parameter(params) {
+            self.warn(ptr, crate::model::ONE_PARAMETER_WARNING);
+            *params = Value::Array(vec![std::mem::take(params)]);
+        }
         let Value::Array(list) = params else {
             self.warn(ptr, expected("an array", params));
             return;

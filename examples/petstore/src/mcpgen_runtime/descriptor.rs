@@ -316,6 +316,9 @@ pub struct ToolDescriptor {
     /// How to read further pages of the answer (the `_pages` argument), when the operation
     /// pages its answers in a way the generator recognised.
     pub pagination: Option<Pagination>,
+    /// The operation runs long: it answers 202 Accepted with a status URL, which the server
+    /// polls (as an MCP task when the client takes tasks).
+    pub long_running: bool,
 }
 
 /// How an operation's answers come in pages, and how the next one is asked for.

@@ -48,6 +48,7 @@ pub mod search;
 pub mod serve;
 pub mod server;
 pub mod stdio;
+pub mod tasks;
 pub mod templates;
 pub mod tls;
 pub mod token_exchange;

@@ -97,6 +97,11 @@ impl Upstream {
         url.origin() == self.base.origin()
     }
 
+    /// The length of the base path (without a trailing `/`), which the API's paths follow.
+    pub fn base_path_len(&self) -> usize {
+        self.base_path().len()
+    }
+
     fn base_path(&self) -> &str {
         self.base.path().trim_end_matches('/')
     }
@@ -149,6 +154,49 @@ pub fn build(
     credentials: &[(usize, Credential)],
 ) -> Result<PreparedRequest, CallError> {
     prepare(plan, args, upstream, schemes, credentials).map_err(CallError::Request)
+}
+
+/// A GET of `url` (a status URL or a next page the upstream named) with `credentials`, which
+/// must be on the upstream's origin, below its base path.
+pub fn follow_up(
+    url: reqwest::Url,
+    upstream: &Upstream,
+    schemes: &[SecuritySchemeDescriptor],
+    credentials: &[(usize, Credential)],
+) -> Result<PreparedRequest, CallError> {
+    if !upstream.may_redirect_to(&url) {
+        return Err(CallError::Request(
+            "the upstream named a URL outside the API; it is not followed".to_owned(),
+        ));
+    }
+    let mut headers = HeaderMap::new();
+    let mut query = Vec::new();
+    let mut cookies = Vec::new();
+    for (index, credential) in credentials {
+        if let Some(scheme) = schemes.get(*index) {
+            apply_credential(scheme, credential, &mut headers, &mut query, &mut cookies)
+                .map_err(CallError::Request)?;
+        }
+    }
+    if !cookies.is_empty() {
+        let value = HeaderValue::from_str(&cookies.join("; "))
+            .map_err(|_| CallError::Request("a cookie value cannot be sent".to_owned()))?;
+        headers.insert(http::header::COOKIE, value);
+    }
+    let mut url = url;
+    if !query.is_empty() {
+        let joined = match url.query() {
+            Some(existing) if !existing.is_empty() => format!("{existing}&{}", query.join("&")),
+            _ => query.join("&"),
+        };
+        url.set_query(Some(&joined));
+    }
+    Ok(PreparedRequest {
+        method: http::Method::GET,
+        url,
+        headers,
+        body: None,
+    })
 }
 
 fn prepare(
