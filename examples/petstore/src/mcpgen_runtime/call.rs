@@ -1227,11 +1227,13 @@ pub(super) fn tool_outcome(result: &CallToolResult) -> &'static str {
 
 /// The top-level field names of an answer (of its first element, for a list), for messages.
 /// Progress of a large download, reported at every tenth of its size (or every MiB when the
-/// size is not known), when the request asked for progress.
+/// size is not known) and when the last byte of an announced size has arrived, when the
+/// request asked for progress.
 struct Download {
     total: Option<u64>,
     step: u64,
     next: u64,
+    wanted: bool,
 }
 
 impl Download {
@@ -1245,18 +1247,16 @@ impl Download {
         Download {
             total,
             step,
+            next: step,
             // Nothing to report for a small answer, or when nobody asked.
-            next: if large && notify::wants_progress() {
-                step
-            } else {
-                u64::MAX
-            },
+            wanted: large && notify::wants_progress(),
         }
     }
 
     async fn received(&mut self, bytes: usize) {
         let bytes = bytes as u64;
-        if bytes < self.next {
+        let complete = self.total == Some(bytes);
+        if !self.wanted || (bytes < self.next && !complete) {
             return;
         }
         self.next = bytes.saturating_add(self.step);
