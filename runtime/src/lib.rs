@@ -32,7 +32,7 @@
 //! async fn main() -> Result<(), mcpgen::ServeError> {
 //!     let mut args = <mcpgen::ServeArgs as clap::Parser>::parse_from(["petstore"]);
 //!     args.transport = mcpgen::Transport::Http;
-//!     args.base_url = Some("https://petstore.example.com/v1".to_owned());
+//!     args.base_url = vec!["https://petstore.example.com/v1".to_owned()];
 //!     petstore::serve_with(args).await
 //! }
 //! ```
