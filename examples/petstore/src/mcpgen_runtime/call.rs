@@ -760,18 +760,7 @@ impl GeneratedServer {
                         wait_ms = wait.as_millis() as u64,
                         "retrying"
                     );
-                    let retrying = || {
-                        format!(
-                            "{} answered {status}; trying again in {} ms (retry {} of {})",
-                            operation(),
-                            wait.as_millis(),
-                            retries + 1,
-                            policy.max_retries
-                        )
-                    };
-                    notify::progress(None, None, retrying).await;
-                    notify::log(notify::Level::Warning, retrying).await;
-                    wait
+                    (wait, format!("answered {status}"))
                 }
                 Err(e) => {
                     let wait = retry::backoff(retries);
@@ -782,21 +771,21 @@ impl GeneratedServer {
                         );
                     }
                     tracing::debug!(request = %described, "retrying after a connection failure");
-                    let retrying = || {
-                        format!(
-                            "{} could not be sent (connection failed); trying again in {} ms \
-                             (retry {} of {})",
-                            operation(),
-                            wait.as_millis(),
-                            retries + 1,
-                            policy.max_retries
-                        )
-                    };
-                    notify::progress(None, None, retrying).await;
-                    notify::log(notify::Level::Warning, retrying).await;
-                    wait
+                    (wait, "could not be sent (connection failed)".to_owned())
                 }
             };
+            let (wait, why) = wait;
+            let retrying = || {
+                format!(
+                    "{} {why}; trying again in {} ms (retry {} of {})",
+                    operation(),
+                    wait.as_millis(),
+                    retries + 1,
+                    policy.max_retries
+                )
+            };
+            notify::progress(None, None, retrying).await;
+            notify::log(notify::Level::Warning, retrying).await;
             tokio::time::sleep(wait).await;
             self.state.metrics.retried();
             retries += 1;
