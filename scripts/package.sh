@@ -12,15 +12,22 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/unpacked"
 
+# `path+file:///.../cli#cargo-mcpgen@0.1.0`: the version follows the last `@` or `#`.
+id=$(cargo pkgid --offline -p cargo-mcpgen)
+version=${id##*[#@]}
+
+# `cargo package` verifies each crate against the others through a temporary local registry,
+# which cargo unpacks under $CARGO_HOME/registry/src/-HASH/ (a local registry's folder has no
+# host name, hence the leading dash) and never unpacks again while that folder exists: a copy
+# left by an earlier run of another commit would stand in for the crates packaged now.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/{mcpgen,mcpgen-codegen,mcpgen-macros,cargo-mcpgen}-"$version"
+
 allow_dirty=()
 [ -n "$(git status --porcelain)" ] && allow_dirty=(--allow-dirty)
 echo "==> cargo package (with verify builds): mcpgen-codegen, mcpgen-macros, mcpgen, cargo-mcpgen" >&2
 cargo package --offline --quiet "${allow_dirty[@]}" \
   -p mcpgen-codegen -p mcpgen-macros -p mcpgen -p cargo-mcpgen
 
-# `path+file:///.../cli#cargo-mcpgen@0.1.0`: the version follows the last `@` or `#`.
-id=$(cargo pkgid --offline -p cargo-mcpgen)
-version=${id##*[#@]}
 for crate in mcpgen-codegen mcpgen-macros mcpgen cargo-mcpgen; do
   tar -xzf "${CARGO_TARGET_DIR:-target}/package/$crate-$version.crate" -C "$work/unpacked"
 done
