@@ -155,6 +155,20 @@ pub fn mcpgen_binary() -> &'static Path {
     BIN.get_or_init(|| build_example("cargo-mcpgen"))
 }
 
+/// The arguments of `cargo-mcpgen` that serve the fixture document `tests/fixtures/{fixture}`
+/// against `up`, followed by `extra`.
+pub fn serve_fixture_args(fixture: &str, up: &Upstream, extra: &[&str]) -> Vec<String> {
+    let spec = workspace_root().join("tests/fixtures").join(fixture);
+    let base = format!("http://{}", up.addr());
+    let mut args: Vec<String> = ["mcpgen", "serve", spec.to_str().expect("a UTF-8 path")]
+        .into_iter()
+        .chain(["--base-url", &base])
+        .map(str::to_owned)
+        .collect();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    args
+}
+
 /// Defines functions that return a server generated from a document with the given settings,
 /// built at most once per process.
 macro_rules! generated_servers {

@@ -9,8 +9,8 @@
 use std::sync::{Arc, Mutex};
 
 use mcpgen_tests::{
-    Client, Upstream, assert_ok, call, mcpgen_binary, stdio_client, stdio_client_with, text,
-    workspace_root,
+    Client, Upstream, assert_ok, call, mcpgen_binary, serve_fixture_args, stdio_client,
+    stdio_client_with, text,
 };
 use rmcp::ClientHandler;
 use rmcp::model::{
@@ -19,23 +19,13 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RoleClient};
 use serde_json::{Value, json};
 
-/// `mcpgen serve tests/fixtures/pages.yaml` against `up`.
-fn serve_args(up: &Upstream) -> Vec<String> {
-    let spec = workspace_root().join("tests/fixtures/pages.yaml");
-    let base = format!("http://{}", up.addr());
-    [
-        "mcpgen",
-        "serve",
-        spec.to_str().unwrap(),
-        "--base-url",
-        &base,
-    ]
-    .map(str::to_owned)
-    .to_vec()
+/// `mcpgen serve tests/fixtures/pages.yaml` against `up`, followed by `extra`.
+fn serve_args(up: &Upstream, extra: &[&str]) -> Vec<String> {
+    serve_fixture_args("pages.yaml", up, extra)
 }
 
 async fn server(up: &Upstream) -> Client {
-    let args = serve_args(up);
+    let args = serve_args(up, &[]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     stdio_client(mcpgen_binary(), &args, &[]).await
 }
@@ -179,22 +169,9 @@ async fn pages_stay_on_the_upstream_and_within_bounds() {
     client.cancel().await.ok();
 
     // All pages together stay within the response limit (a page is 55 bytes).
-    let spec = workspace_root().join("tests/fixtures/pages.yaml");
-    let base = format!("http://{}", up.addr());
-    let small = stdio_client(
-        mcpgen_binary(),
-        &[
-            "mcpgen",
-            "serve",
-            spec.to_str().unwrap(),
-            "--base-url",
-            &base,
-            "--max-response-bytes",
-            "120",
-        ],
-        &[],
-    )
-    .await;
+    let args = serve_args(&up, &["--max-response-bytes", "120"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let small = stdio_client(mcpgen_binary(), &args, &[]).await;
     let result = call(&small, "listByLink", json!({"_pages": 3})).await;
     assert_ok(&result);
     let read = ids(&result, "/result");
@@ -242,7 +219,7 @@ impl ClientHandler for Listener {
 async fn progress_and_log_messages_go_only_where_asked() {
     let up = Upstream::start(0).await.unwrap();
     let listener = Listener::default();
-    let args = serve_args(&up);
+    let args = serve_args(&up, &[]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let client = stdio_client_with(listener.clone(), mcpgen_binary(), &args, &[]).await;
     // rmcp's client puts a progress token on every request.
@@ -332,7 +309,7 @@ async fn progress_and_log_messages_go_only_where_asked() {
 async fn no_progress_without_a_token() {
     use std::io::{BufRead, BufReader, Write};
     let up = Upstream::start(0).await.unwrap();
-    let args = serve_args(&up);
+    let args = serve_args(&up, &[]);
     let mut child = std::process::Command::new(mcpgen_binary())
         .args(&args)
         .stdin(std::process::Stdio::piped())

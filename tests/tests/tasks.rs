@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use mcpgen_tests::{
-    Upstream, call, mcpgen_binary, stdio_client, stdio_client_with, text, workspace_root,
+    Upstream, call, mcpgen_binary, serve_fixture_args, stdio_client, stdio_client_with, text,
 };
 use rmcp::ClientHandler;
 use rmcp::model::{
@@ -16,19 +16,7 @@ use rmcp::model::{
 use serde_json::{Value, json};
 
 fn serve_args(up: &Upstream, extra: &[&str]) -> Vec<String> {
-    let spec = workspace_root().join("tests/fixtures/jobs.yaml");
-    let base = format!("http://{}", up.addr());
-    let mut args: Vec<String> = [
-        "mcpgen",
-        "serve",
-        spec.to_str().unwrap(),
-        "--base-url",
-        &base,
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    args.extend(extra.iter().map(|a| (*a).to_owned()));
-    args
+    serve_fixture_args("jobs.yaml", up, extra)
 }
 
 /// A client that declares the tasks extension.
