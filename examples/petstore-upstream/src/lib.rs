@@ -24,11 +24,16 @@
 //! answers `{"slept":N}`; `GET /__big?bytes=N` answers a JSON string whose
 //! encoded body is exactly `N` bytes (at least 2, at most 64 MiB).
 //!
+//! `/__conformance/...` answers the conformance fixture document's operations (see the
+//! `conformance` module).
+//!
 //! `POST /oauth/token` is an OAuth 2.0 token endpoint for the client-credentials grant
 //! (RFC 6749, section 4.4): the client [`OAUTH_CLIENT_ID`] with [`OAUTH_CLIENT_SECRET`],
 //! authenticated with HTTP basic or in the form body, gets `oauth-token-N`. The API refuses
 //! such a token once it has expired or been revoked ([`Upstream::revoke_tokens`]); other
 //! bearer tokens are accepted as they are.
+
+mod conformance;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -392,6 +397,11 @@ fn router(state: AppState) -> Router {
         .route("/__pages/{style}", get(pages))
         .route("/__jobs", axum::routing::post(start_job))
         .route("/__jobs/{id}", get(job_status).delete(cancel_job))
+        .route("/__conformance/{name}", get(conformance::answer))
+        .route(
+            "/__conformance/template/{id}/data",
+            get(conformance::template_data),
+        )
         .route("/oauth/token", axum::routing::post(issue_token));
     api.merge(helpers)
         .fallback(not_found)

@@ -149,6 +149,8 @@ pub struct Inbound<'a> {
     /// The client takes MCP tasks (the `io.modelcontextprotocol/tasks` extension): accepted
     /// long-running work is answered with a task.
     pub tasks: bool,
+    /// How a hand-written tool can ask the client for input.
+    pub interaction: super::interaction::Interaction<'a>,
 }
 
 impl<'a> Inbound<'a> {

@@ -30,6 +30,7 @@ pub mod files;
 pub mod handler;
 pub mod http;
 pub mod inbound;
+pub mod interaction;
 pub mod mask;
 pub mod metrics;
 pub mod notify;
@@ -64,8 +65,9 @@ pub use {
     call::CallError,
     config::{CodeLimits, ConfigError, LogFormat, RuntimeConfig, ServeArgs, Transport},
     confirm::ConfirmMode,
-    extra::{ExtraTool, IntoToolResult, ToolContext},
-    serve::{ServeError, main_with_extra_tools, run},
+    extra::{ExtraPrompt, ExtraTool, IntoToolResult, ToolContext},
+    interaction::{Answer, InputNeeded},
+    serve::{Extras, ServeError, main_with_extra_tools, run},
     server::GeneratedServer,
 };
 

@@ -9,7 +9,7 @@ use rmcp::ServiceExt;
 
 use super::config::{ConfigError, LogFormat, ServeArgs, Transport, config_from_args};
 use super::descriptor::ApiDescriptor;
-use super::extra::ExtraTool;
+use super::extra::{ExtraPrompt, ExtraTool};
 use super::server::GeneratedServer;
 use super::stdio::StdioTransport;
 
@@ -54,9 +54,28 @@ pub fn main_with_extra_tools(
     run(api, ServeArgs::parse(), extra_tools())
 }
 
+/// What a program serves beside the generated tools and prompts: tools and prompts written by
+/// hand. A list of tools alone converts into it.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Hand-written tools.
+    pub tools: Vec<ExtraTool>,
+    /// Hand-written prompts.
+    pub prompts: Vec<ExtraPrompt>,
+}
+
+impl From<Vec<ExtraTool>> for Extras {
+    fn from(tools: Vec<ExtraTool>) -> Self {
+        Extras {
+            tools,
+            prompts: Vec::new(),
+        }
+    }
+}
+
 /// Serves `api` with options already parsed (by a command line that has options of its own
 /// around these, as `cargo mcpgen serve` has) until the client goes away or a signal arrives.
-pub fn run(api: &'static ApiDescriptor, args: ServeArgs, extra_tools: Vec<ExtraTool>) -> ExitCode {
+pub fn run(api: &'static ApiDescriptor, args: ServeArgs, extras: impl Into<Extras>) -> ExitCode {
     if args.health_check {
         // The check reads the options the server reads (`<PREFIX>_TLS_CERT`, for one).
         let mut args = args;
@@ -79,7 +98,7 @@ pub fn run(api: &'static ApiDescriptor, args: ServeArgs, extra_tools: Vec<ExtraT
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve_with_extra_tools(api, args, extra_tools)) {
+    match runtime.block_on(serve_with_extra_tools(api, args, extras)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -88,13 +107,14 @@ pub fn run(api: &'static ApiDescriptor, args: ServeArgs, extra_tools: Vec<ExtraT
     }
 }
 
-/// Serves `api` with the given options, and the hand-written tools `extra_tools` beside the
-/// generated ones.
+/// Serves `api` with the given options, and the hand-written tools and prompts `extras` beside
+/// the generated ones.
 pub async fn serve_with_extra_tools(
     api: &'static ApiDescriptor,
     args: ServeArgs,
-    extra_tools: Vec<ExtraTool>,
+    extras: impl Into<Extras>,
 ) -> Result<(), ServeError> {
+    let extras = extras.into();
     // A program that embeds the server may have installed its own subscriber; keep it.
     let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -112,7 +132,9 @@ pub async fn serve_with_extra_tools(
     let mut args = args;
     args.fill_from_env(api.env_prefix)?;
     let config = config_from_args(api, &args)?;
-    let server = GeneratedServer::new(api, config)?.with_extra_tools(extra_tools)?;
+    let server = GeneratedServer::new(api, config)?
+        .with_extra_tools(extras.tools)?
+        .with_extra_prompts(extras.prompts)?;
     // Where requests (and credentials) will go, so that the operator can see it before the
     // first call: the document may have chosen these.
     for line in server.destinations() {

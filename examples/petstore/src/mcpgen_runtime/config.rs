@@ -1223,6 +1223,15 @@ pub enum ConfigError {
         /// The name.
         name: String,
     },
+    /// A hand-written prompt's name is not a valid name, or is taken.
+    #[error(
+        "the extra prompt `{name}` needs a name of 1 to 64 letters, digits, `_`, `-` or `.` \
+         that no other prompt of this server has"
+    )]
+    PromptNameTaken {
+        /// The name.
+        name: String,
+    },
 }
 
 /// What to add after a token URL problem: how to give another URL, unless the problem's own

@@ -13,21 +13,33 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
-use rmcp::model::{CallToolResult, ClientCapabilities, ContentBlock, JsonObject, Tool};
+use rmcp::model::{
+    CallToolResult, ClientCapabilities, ContentBlock, ElicitResult, GetPromptResult, JsonObject,
+    Prompt, PromptArgument, Tool,
+};
+#[allow(deprecated)] // Sampling and roots (SEP-2577): still what a client may be asked for.
+use rmcp::model::{CreateMessageResult, ListRootsResult};
 use serde_json::Value;
 
 use super::call::{Inbound, check_arguments};
 use super::config::ConfigError;
 use super::confirm::{NestedAsker, completed};
 use super::descriptor::ToolHints;
+use super::interaction::{Answer, Input};
 use super::resource_server::Caller;
 use super::server::GeneratedServer;
 use super::validate::{ArgumentValidator, SchemaError};
 
 /// The future a hand-written tool returns.
-pub type ToolFuture = Pin<Box<dyn Future<Output = CallToolResult> + Send + 'static>>;
+pub type ToolFuture = Pin<Box<dyn Future<Output = Answer<CallToolResult>> + Send + 'static>>;
 
 type Handler = Arc<dyn Fn(Value, ToolContext) -> ToolFuture + Send + Sync>;
+
+/// The future a hand-written prompt returns.
+pub type PromptFuture =
+    Pin<Box<dyn Future<Output = Result<Answer<GetPromptResult>, String>> + Send + 'static>>;
+
+type PromptHandler = Arc<dyn Fn(JsonObject, ToolContext) -> PromptFuture + Send + Sync>;
 
 /// What a hand-written tool gets besides its arguments: the server it runs in, so it can call
 /// the generated tools, and the caller's HTTP headers (and, on a resource server, who the
@@ -42,6 +54,10 @@ pub struct ToolContext {
     asker: NestedAsker,
     /// The tool runs within a call the rate limits admitted: its own calls are not counted.
     admitted: bool,
+    /// What the client answered to the tool's requests for input, and the tool's state.
+    input: Input,
+    /// What the client declared it can do, when a client is behind the call.
+    capabilities: Option<Arc<ClientCapabilities>>,
 }
 
 impl ToolContext {
@@ -54,7 +70,21 @@ impl ToolContext {
             caller: None,
             asker: NestedAsker::default(),
             admitted: false,
+            input: Input::default(),
+            capabilities: None,
         }
+    }
+
+    /// The context of a call from a client that declared `capabilities`.
+    pub(super) fn of_client(mut self, capabilities: Option<ClientCapabilities>) -> Self {
+        self.capabilities = capabilities.map(Arc::new);
+        self
+    }
+
+    /// The context of one attempt at the call, with what the client answered so far.
+    pub(super) fn with_input(mut self, input: Input) -> Self {
+        self.input = input;
+        self
     }
 
     /// The context of a call from `caller`, whose access token the resource server verified:
@@ -93,6 +123,42 @@ impl ToolContext {
         self.headers.as_ref()
     }
 
+    /// What the client declared it can do (`sampling`, `elicitation`, `roots`, ...); `None`
+    /// when no client is behind the call.
+    pub fn client_capabilities(&self) -> Option<&ClientCapabilities> {
+        self.capabilities.as_deref()
+    }
+
+    /// The client's answer to the request for input made under `key` in the previous round,
+    /// as sent: `None` when there is none (the first round, or the client left it out).
+    pub fn input_response(&self, key: &str) -> Option<&Value> {
+        self.input.responses.as_ref()?.get(key)
+    }
+
+    /// The answer to the form asked under `key`, when the client sent one of that shape.
+    pub fn elicited(&self, key: &str) -> Option<ElicitResult> {
+        serde_json::from_value(self.input_response(key)?.clone()).ok()
+    }
+
+    /// The model's reply asked under `key`, when the client sent one of that shape.
+    #[allow(deprecated)]
+    pub fn sampled(&self, key: &str) -> Option<CreateMessageResult> {
+        serde_json::from_value(self.input_response(key)?.clone()).ok()
+    }
+
+    /// The client's roots asked under `key`, when the client sent them.
+    #[allow(deprecated)]
+    pub fn roots(&self, key: &str) -> Option<ListRootsResult> {
+        serde_json::from_value(self.input_response(key)?.clone()).ok()
+    }
+
+    /// The state the tool asked to get back with the answers
+    /// ([`InputNeeded::with_state`](super::interaction::InputNeeded::with_state)), verified:
+    /// a client can return it, not forge or change it.
+    pub fn request_state(&self) -> Option<&str> {
+        self.input.state.as_deref()
+    }
+
     /// Calls another tool of this server (generated or hand-written) on behalf of the same
     /// caller. `None` when no tool has that name.
     pub async fn call(&self, tool: &str, arguments: JsonObject) -> Option<CallToolResult> {
@@ -104,11 +170,16 @@ impl ToolContext {
             admitted: self.admitted,
             // A hand-written tool waits for the work it asks for.
             tasks: false,
+            // Only the outer call can ask the client for input.
+            interaction: Default::default(),
         };
         self.server
             .dispatch(tool, Some(arguments), inbound)
             .await
-            .map(completed)
+            .map(|response| match response {
+                Ok(response) => completed(response),
+                Err(e) => CallToolResult::error(vec![ContentBlock::text(e.message.into_owned())]),
+            })
     }
 }
 
@@ -206,6 +277,21 @@ impl ExtraTool {
     where
         F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = CallToolResult> + Send + 'static,
+    {
+        Self::interactive(name, description, move |args, context| {
+            let result = handler(args, context);
+            async move { Answer::Complete(result.await) }
+        })
+    }
+
+    /// A tool that may ask the client for input before it answers (see
+    /// [`interaction`](super::interaction)): `handler` answers
+    /// [`Answer::InputRequired`] with its requests, and is called again with the answers in
+    /// its [`ToolContext`].
+    pub fn interactive<F, Fut>(name: &str, description: &str, handler: F) -> Self
+    where
+        F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Answer<CallToolResult>> + Send + 'static,
     {
         let mut schema = JsonObject::new();
         schema.insert("type".to_owned(), Value::String("object".to_owned()));
@@ -312,13 +398,13 @@ impl ExtraTool {
         &self,
         arguments: Option<JsonObject>,
         context: ToolContext,
-    ) -> CallToolResult {
+    ) -> Answer<CallToolResult> {
         let args = Value::Object(arguments.unwrap_or_default());
         let validator = self.validator.get_or_init(|| {
             ArgumentValidator::new(&Value::Object(self.tool.input_schema.as_ref().clone()))
         });
         if let Err(e) = check_arguments(&self.tool.name, validator, &args) {
-            return e.into();
+            return Answer::Complete(e.into());
         }
         (self.handler)(args, context).await
     }
@@ -330,6 +416,111 @@ pub fn is_valid_tool_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// A hand-written prompt, served beside the generated ones. Cheap to clone.
+#[derive(Clone)]
+pub struct ExtraPrompt {
+    prompt: Prompt,
+    handler: PromptHandler,
+}
+
+impl std::fmt::Debug for ExtraPrompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtraPrompt")
+            .field("name", &self.prompt.name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[allow(dead_code)]
+impl ExtraPrompt {
+    /// A prompt named `name` whose messages `handler` builds from the arguments given (their
+    /// names checked against the declared ones, required ones present). The handler may ask
+    /// the client for input as a tool can ([`ExtraTool::interactive`]); an `Err` is the
+    /// `prompts/get` error's message.
+    pub fn new<F, Fut>(name: &str, description: &str, handler: F) -> Self
+    where
+        F: Fn(JsonObject, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Answer<GetPromptResult>, String>> + Send + 'static,
+    {
+        ExtraPrompt {
+            prompt: Prompt::new(name, Some(description), None),
+            handler: Arc::new(move |args, context| Box::pin(handler(args, context))),
+        }
+    }
+
+    /// Declares an argument.
+    pub fn with_argument(mut self, name: &str, description: &str, required: bool) -> Self {
+        let argument = PromptArgument::new(name)
+            .with_description(description)
+            .with_required(required);
+        self.prompt
+            .arguments
+            .get_or_insert_with(Vec::new)
+            .push(argument);
+        self
+    }
+
+    /// Sets a human-readable title.
+    pub fn with_title(mut self, title: &str) -> Self {
+        self.prompt.title = Some(title.to_owned());
+        self
+    }
+}
+
+impl ExtraPrompt {
+    /// The prompt as `prompts/list` shows it.
+    pub fn prompt(&self) -> &Prompt {
+        &self.prompt
+    }
+
+    /// The prompt's name.
+    pub fn name(&self) -> &str {
+        &self.prompt.name
+    }
+
+    /// Checks the argument names and required arguments, then runs the handler.
+    pub async fn get(
+        &self,
+        arguments: Option<&JsonObject>,
+        context: ToolContext,
+    ) -> Result<Answer<GetPromptResult>, String> {
+        let declared = self.prompt.arguments.as_deref().unwrap_or_default();
+        let given = arguments.cloned().unwrap_or_default();
+        if let Some(unknown) = given
+            .keys()
+            .find(|k| !declared.iter().any(|a| &a.name == *k))
+        {
+            return Err(format!(
+                "prompt `{}` has no argument `{unknown}`; it takes {}",
+                self.prompt.name,
+                argument_list(declared)
+            ));
+        }
+        if let Some(missing) = declared
+            .iter()
+            .find(|a| a.required == Some(true) && !given.contains_key(&a.name))
+        {
+            return Err(format!(
+                "prompt `{}` needs the argument `{}`",
+                self.prompt.name, missing.name
+            ));
+        }
+        (self.handler)(given, context).await
+    }
+}
+
+/// `` `a`, `b` ``, or "none".
+fn argument_list(arguments: &[PromptArgument]) -> String {
+    if arguments.is_empty() {
+        return "none".to_owned();
+    }
+    arguments
+        .iter()
+        .map(|a| format!("`{}`", a.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The hand-written tools of one server, checked: valid names, unique among themselves and

@@ -11,15 +11,15 @@ use std::sync::Arc;
 use rmcp::ErrorData as McpError;
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, Implementation,
-    InputResponses, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+    Implementation, InputResponses, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, Resource,
     ResourceContents, ResourcesCapability, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
-    GetPromptResponse,
+    GetPromptResponse, GetPromptResult,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
@@ -31,6 +31,7 @@ use super::descriptor::{ServeMode, ToolDescriptor};
 use super::discovery::{self, OperationIndex};
 use super::extra::ToolContext;
 use super::fields::{self, FIELDS_ARG};
+use super::interaction::{self, ConverseError, Conversed, Interaction};
 use super::notify;
 use super::pages;
 use super::resource_server::Caller;
@@ -176,7 +177,12 @@ impl GeneratedServer {
     ) -> Option<CallToolResult> {
         self.dispatch(name, arguments, Inbound::from_headers(headers))
             .await
-            .map(completed)
+            .map(|response| {
+                response.map_or_else(
+                    |e| CallToolResult::error(vec![ContentBlock::text(e.message.into_owned())]),
+                    completed,
+                )
+            })
     }
 
     /// [`Self::call`] for a request the transport knows more of: the caller its access token
@@ -187,14 +193,13 @@ impl GeneratedServer {
         name: &str,
         arguments: Option<JsonObject>,
         inbound: Inbound<'_>,
-    ) -> Option<CallToolResponse> {
+    ) -> Option<Result<CallToolResponse, McpError>> {
         if let Some(&index) = self.state.by_name.get(name) {
             let tool = &self.state.api.tools[index];
             let strict = self.is_direct(tool);
-            return Some(
-                self.call_operation(index, tool, arguments, inbound, strict)
-                    .await,
-            );
+            return Some(Ok(self
+                .call_operation(index, tool, arguments, inbound, strict)
+                .await));
         }
         if discovery_tools_of(self.state.mode).contains(&name) {
             let started = std::time::Instant::now();
@@ -206,25 +211,57 @@ impl GeneratedServer {
             if let (false, CallToolResponse::Complete(result)) = (audited, &result) {
                 self.audit_tool(name, summary, tool_outcome(result), inbound, started);
             }
-            return Some(result);
+            return Some(Ok(result));
         }
         let extra = self.state.extra_tools.get(name)?;
         let started = std::time::Instant::now();
         let summary = self.audit_arguments(arguments.as_ref(), &extra.tool().input_schema);
-        let (result, outcome) = match self.admit(name, &[], inbound) {
+        let (response, outcome) = match self.admit(name, &[], inbound) {
             Ok(_admission) => {
-                let context = ToolContext::new(self.clone(), inbound.headers.cloned())
-                    .acting_for(inbound.caller.cloned())
-                    .asking(NestedAsker::of(inbound.asker))
-                    .within_admitted_call();
-                let result = extra.call(arguments, context).await;
-                let outcome = tool_outcome(&result);
-                (result, outcome)
+                let context = self.extra_context(inbound).within_admitted_call();
+                let caller = super::tasks::bound_caller(inbound.caller_id());
+                let conversed = interaction::converse(
+                    inbound.interaction,
+                    name,
+                    &caller,
+                    &self.state.confirm_key,
+                    |input| extra.call(arguments.clone(), context.clone().with_input(input)),
+                )
+                .await;
+                match conversed {
+                    Ok(Conversed::Complete(result)) => {
+                        let outcome = tool_outcome(&result);
+                        (Ok(result.into()), outcome)
+                    }
+                    Ok(Conversed::InputRequired(asked)) => (Ok(asked.into()), "input_required"),
+                    // A requestState that does not verify is the client's protocol error.
+                    Err(e @ ConverseError::State { .. }) => (
+                        Err(McpError::invalid_params(e.to_string(), None)),
+                        "refused",
+                    ),
+                    Err(e) => (
+                        Ok(CallToolResult::error(vec![ContentBlock::text(e.to_string())]).into()),
+                        "tool_error",
+                    ),
+                }
             }
-            Err(refused) => (CallToolResult::from(refused), "rate_limited"),
+            Err(refused) => (Ok(CallToolResult::from(refused).into()), "rate_limited"),
         };
         self.audit_tool(name, summary, outcome, inbound, started);
-        Some(result.into())
+        Some(response)
+    }
+
+    /// Whether some prompt, generated or hand-written, takes arguments to complete.
+    fn completes_prompts(&self) -> bool {
+        self.has_prompts() || !self.state.extra_prompts.is_empty()
+    }
+
+    /// The context a hand-written tool or prompt runs in for a request `inbound`.
+    fn extra_context(&self, inbound: Inbound<'_>) -> ToolContext {
+        ToolContext::new(self.clone(), inbound.headers.cloned())
+            .acting_for(inbound.caller.cloned())
+            .asking(NestedAsker::of(inbound.asker))
+            .of_client(inbound.interaction.client_capabilities())
     }
 
     async fn call_discovery_tool(
@@ -558,6 +595,7 @@ fn inbound<'a>(
         tasks: context
             .client_capabilities()
             .is_some_and(|capabilities| capabilities.supports_tasks()),
+        interaction: Interaction::of(context, retry),
     }
 }
 
@@ -573,7 +611,7 @@ impl ServerHandler for GeneratedServer {
         if !self.resources().is_empty() || !self.templates().is_empty() {
             capabilities.resources = Some(ResourcesCapability::default());
         }
-        if !self.templates().is_empty() || self.has_prompts() {
+        if !self.templates().is_empty() || self.completes_prompts() {
             capabilities.completions = Some(JsonObject::new());
         }
         // Log messages about calls, at the level a session (or, on 2026-07-28, a request)
@@ -707,7 +745,7 @@ impl ServerHandler for GeneratedServer {
             self.dispatch(&request.name, request.arguments, inbound),
         ));
         match tracing::Instrument::instrument(call, span).await {
-            Some(response) => Ok(response),
+            Some(response) => response,
             None => Err(unknown()),
         }
     }
@@ -747,7 +785,7 @@ impl ServerHandler for GeneratedServer {
         request: CompleteRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
-        if self.templates().is_empty() && !self.has_prompts() {
+        if self.templates().is_empty() && !self.completes_prompts() {
             return Err(McpError::method_not_found::<
                 rmcp::model::CompleteRequestMethod,
             >());
@@ -771,6 +809,10 @@ impl ServerHandler for GeneratedServer {
                     &argument.value,
                 )))
             }
+            // A hand-written prompt's arguments have no known values.
+            Reference::Prompt(reference) if self.extra_prompt(&reference.name).is_some() => {
+                Ok(CompleteResult::new(CompletionInfo::default()))
+            }
             Reference::Prompt(reference) => Ok(CompleteResult::new(
                 self.complete_prompt_argument(&reference.name, &argument.name, &argument.value)?,
             )),
@@ -784,18 +826,58 @@ impl ServerHandler for GeneratedServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        Ok(cacheable!(ListPromptsResult::with_all_items(
-            self.prompts()
-        )))
+        let mut prompts = self.prompts();
+        prompts.extend(self.state.extra_prompts.iter().map(|p| p.prompt().clone()));
+        Ok(cacheable!(ListPromptsResult::with_all_items(prompts)))
     }
 
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        self.get_prompt(&request.name, request.arguments.as_ref())
-            .map(Into::into)
+        let Some(extra) = self.extra_prompt(&request.name) else {
+            return self
+                .get_prompt(&request.name, request.arguments.as_ref())
+                .map(Into::into);
+        };
+        let retry = Some((
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        ));
+        let inbound = inbound(&context, false, retry);
+        let prompt_context = self.extra_context(inbound);
+        let caller = super::tasks::bound_caller(inbound.caller_id());
+        // The handler's own error, kept apart from the conversation's.
+        let failed = std::sync::Mutex::new(None);
+        let conversed = interaction::converse(
+            inbound.interaction,
+            &request.name,
+            &caller,
+            &self.state.confirm_key,
+            |input| {
+                let got = extra.get(
+                    request.arguments.as_ref(),
+                    prompt_context.clone().with_input(input),
+                );
+                let failed = &failed;
+                async move {
+                    got.await.unwrap_or_else(|e| {
+                        *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                        interaction::Answer::Complete(GetPromptResult::new(Vec::new()))
+                    })
+                }
+            },
+        )
+        .await
+        .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
+        if let Some(message) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(McpError::invalid_params(message, None));
+        }
+        Ok(match conversed {
+            Conversed::Complete(result) => result.into(),
+            Conversed::InputRequired(asked) => asked.into(),
+        })
     }
 
     async fn get_task(

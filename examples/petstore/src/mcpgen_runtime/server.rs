@@ -16,7 +16,7 @@ use super::confirm::{StateKey, needs_confirmation, selector_matches};
 use super::credentials::{Credential, EnvCredentials, InsecureCredentials, may_send_credentials};
 use super::descriptor::{ApiDescriptor, BodyShape, HttpMethod, ServeMode, ToolDescriptor};
 use super::discovery::{self, OperationIndex};
-use super::extra::{ExtraTool, ExtraTools};
+use super::extra::{ExtraPrompt, ExtraTool, ExtraTools, is_valid_tool_name};
 use super::fields::FIELDS_ARG;
 use super::mask::{MaskRule, Masker};
 use super::metrics::Metrics;
@@ -75,6 +75,8 @@ pub(super) struct State {
     /// Bounds the upstream calls under way.
     pub(super) permits: Semaphore,
     pub(super) extra_tools: ExtraTools,
+    /// The hand-written prompts, listed after the generated ones.
+    pub(super) extra_prompts: Vec<ExtraPrompt>,
     /// What `/metrics` reports.
     pub(super) metrics: Metrics,
     /// The audit log, with `--audit-log`.
@@ -257,6 +259,7 @@ impl GeneratedServer {
                 session_levels: Default::default(),
                 permits,
                 extra_tools: ExtraTools::default(),
+                extra_prompts: Vec::new(),
                 metrics: Metrics::new(),
                 audit,
                 maskers,
@@ -412,6 +415,28 @@ impl GeneratedServer {
         state.extra_tools = ExtraTools::new(tools, taken)?;
         state.tools_json = OnceLock::new();
         Ok(self)
+    }
+
+    /// Serves the hand-written `prompts` beside the generated ones. Their names must be valid
+    /// and unique among all the server's prompts.
+    pub fn with_extra_prompts(mut self, prompts: Vec<ExtraPrompt>) -> Result<Self, ConfigError> {
+        let state = Arc::get_mut(&mut self.state).ok_or(ConfigError::ServerShared)?;
+        let mut taken: std::collections::HashSet<&str> =
+            state.api.prompts.iter().map(|p| p.name).collect();
+        for prompt in &prompts {
+            if !is_valid_tool_name(prompt.name()) || !taken.insert(prompt.name()) {
+                return Err(ConfigError::PromptNameTaken {
+                    name: prompt.name().to_owned(),
+                });
+            }
+        }
+        state.extra_prompts = prompts;
+        Ok(self)
+    }
+
+    /// The hand-written prompt named `name`.
+    pub(super) fn extra_prompt(&self, name: &str) -> Option<&ExtraPrompt> {
+        self.state.extra_prompts.iter().find(|p| p.name() == name)
     }
 }
 
