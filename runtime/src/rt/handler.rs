@@ -17,7 +17,8 @@ use rmcp::model::{
 };
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
-    GetPromptResponse, GetPromptResult,
+    GetPromptResponse, GetPromptResult, ResourceUpdatedNotificationParam, SubscribeRequestMethod,
+    SubscribeRequestParams, UnsubscribeRequestMethod, UnsubscribeRequestParams,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::Value;
@@ -34,6 +35,7 @@ use super::notify;
 use super::pages;
 use super::resource_server::Caller;
 use super::server::GeneratedServer;
+use super::subscriptions;
 use super::templates::{self, Templates};
 use super::trace::RequestId;
 
@@ -247,6 +249,18 @@ impl GeneratedServer {
         };
         self.audit_tool(name, summary, outcome, inbound, started);
         Some(response)
+    }
+
+    /// The session a request to subscribe belongs to; `None` when it has none to hold a
+    /// subscription (a stateless request, or MCP 2026-07-28).
+    fn subscriber_session(&self, context: &RequestContext<RoleServer>) -> Option<String> {
+        let revision_2026 = context
+            .protocol_version()
+            .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28);
+        if !self.state.config.subscriptions || revision_2026 {
+            return None;
+        }
+        notify::session_of(context)
     }
 
     /// Whether some prompt, generated or hand-written, takes arguments to complete.
@@ -607,7 +621,10 @@ impl ServerHandler for GeneratedServer {
             .enable_prompts()
             .build();
         if !self.resources().is_empty() || !self.templates().is_empty() {
-            capabilities.resources = Some(ResourcesCapability::default());
+            let mut resources = ResourcesCapability::default();
+            // Where clients have sessions to hold them.
+            resources.subscribe = self.state.config.subscriptions.then_some(true);
+            capabilities.resources = Some(resources);
         }
         if !self.templates().is_empty() || self.completes_prompts() {
             capabilities.completions = Some(JsonObject::new());
@@ -907,6 +924,69 @@ impl ServerHandler for GeneratedServer {
         if let Some(session) = notify::session_of(&context) {
             self.state.session_levels.set(&session, request.level);
         }
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let Some(session) = self.subscriber_session(&context) else {
+            return Err(McpError::method_not_found::<SubscribeRequestMethod>());
+        };
+        // Only a resource that can be read now is watched.
+        let first = self
+            .read_as(&request.uri, inbound(&context, false, None))
+            .await?;
+        let parts = context.extensions.get::<http::request::Parts>();
+        let headers = parts.map(|parts| parts.headers.clone());
+        let caller = parts.and_then(|parts| parts.extensions.get::<Caller>().cloned());
+        let (server, peer, uri) = (self.clone(), context.peer.clone(), request.uri.clone());
+        let interval = self.state.config.subscription_poll;
+        let watch = async move {
+            let mut last = subscriptions::fingerprint(&first);
+            loop {
+                tokio::time::sleep(interval).await;
+                if peer.is_transport_closed() {
+                    return;
+                }
+                let inbound = Inbound {
+                    headers: headers.as_ref(),
+                    caller: caller.as_ref(),
+                    ..Inbound::default()
+                };
+                // A failed read is tried again at the next interval.
+                let Ok(contents) = server.read_as(&uri, inbound).await else {
+                    continue;
+                };
+                let now = subscriptions::fingerprint(&contents);
+                if now != last {
+                    last = now;
+                    let updated = ResourceUpdatedNotificationParam::new(uri.clone());
+                    if peer.notify_resource_updated(updated).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        };
+        self.state
+            .subscriptions
+            .add(&session, &request.uri, watch)
+            .map_err(|e| McpError::invalid_request(e.to_string(), None))?;
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let Some(session) = self.subscriber_session(&context) else {
+            return Err(McpError::method_not_found::<UnsubscribeRequestMethod>());
+        };
+        // Unsubscribing from what is not watched is no error: the result is the same.
+        self.state.subscriptions.remove(&session, &request.uri);
         Ok(())
     }
 

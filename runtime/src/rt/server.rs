@@ -73,6 +73,8 @@ pub(super) struct State {
     /// Bounds the upstream calls under way.
     pub(super) permits: Semaphore,
     pub(super) extra_tools: ExtraTools,
+    /// The resources clients subscribed to, watched.
+    pub(super) subscriptions: super::subscriptions::Subscriptions,
     /// The hand-written prompts, listed after the generated ones.
     pub(super) extra_prompts: Vec<ExtraPrompt>,
     /// What `/metrics` reports.
@@ -258,6 +260,7 @@ impl GeneratedServer {
                 permits,
                 extra_tools: ExtraTools::default(),
                 extra_prompts: Vec::new(),
+                subscriptions: Default::default(),
                 metrics: Metrics::new(),
                 audit,
                 maskers,

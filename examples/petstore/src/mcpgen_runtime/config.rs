@@ -28,6 +28,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// How long a call waits for accepted work unless configured otherwise.
 const DEFAULT_TASK_WAIT: Duration = Duration::from_secs(60);
+/// How often a subscribed resource is read again, by default.
+const DEFAULT_SUBSCRIPTION_POLL: Duration = Duration::from_secs(30);
 
 /// How many upstream calls run at once unless configured otherwise.
 const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
@@ -111,6 +113,12 @@ pub struct ServeArgs {
     /// to finish, polling its status; clients that take tasks get a task at once.
     #[arg(long, default_value_t = DEFAULT_TASK_WAIT.as_secs())]
     pub task_wait_secs: u64,
+    /// A resource a client subscribed to (`resources/subscribe`, in a session: stdio, or HTTP
+    /// with --sessions) is read again every this many seconds (at least 1), and the client is
+    /// told when its contents changed.
+    #[arg(long, default_value_t = DEFAULT_SUBSCRIPTION_POLL.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub subscription_poll_secs: u64,
     /// Do not offer the `_fields` argument, which selects fields of JSON answers.
     #[arg(long)]
     pub no_field_selection: bool,
@@ -567,6 +575,11 @@ pub struct RuntimeConfig {
     /// How long a call of a long-running operation waits for its work, for a client that
     /// does not take tasks (`--task-wait-secs`).
     pub task_wait: Duration,
+    /// How often subscribed resources are read again (`--subscription-poll-secs`).
+    pub subscription_poll: Duration,
+    /// Clients have sessions to hold resource subscriptions in (stdio, or HTTP with
+    /// `--sessions`).
+    pub subscriptions: bool,
 }
 
 /// The bounds of one run of code mode's `execute`, and of all runs together.
@@ -659,6 +672,8 @@ impl RuntimeConfig {
             rate_limits: RateLimits::default(),
             code: CodeLimits::default(),
             task_wait: DEFAULT_TASK_WAIT,
+            subscription_poll: DEFAULT_SUBSCRIPTION_POLL,
+            subscriptions: false,
         }
     }
 }
@@ -720,6 +735,8 @@ pub fn config_from_args(
         budget: Duration::from_secs(args.retry_budget_secs),
     };
     config.task_wait = Duration::from_secs(args.task_wait_secs);
+    config.subscription_poll = Duration::from_secs(args.subscription_poll_secs);
+    config.subscriptions = args.transport == Transport::Stdio || args.sessions;
     config.field_selection = !args.no_field_selection;
     config.get_resources = args.get_resources;
     config.oauth_token_urls = args.oauth_token_urls.clone();

@@ -49,6 +49,7 @@ pub mod search;
 pub mod serve;
 pub mod server;
 pub mod stdio;
+pub mod subscriptions;
 pub mod tasks;
 pub mod templates;
 pub mod tls;
