@@ -5,8 +5,10 @@
 //!
 //! All under `/__conformance/` (no auth): `simple-text`, `image`, `audio`, `error` (500),
 //! `large` (320 KiB of text, long enough for download progress), `flaky` (503 twice, then 200,
-//! in a cycle of three), `static-text`, `static-binary`, `example-resource` and
-//! `template/{id}/data`.
+//! in a cycle of three), `static-text`, `static-binary`, `example-resource`,
+//! `template/{id}/data`, `greet?name=N`; and long-running jobs: `POST jobs/{kind}` answers 202
+//! with a status URL `jobs/{id}` that reports `running`, then `completed` (`compute`, after
+//! `?seconds=`), `failed` (`failing`) or disappears (`gone`); `DELETE jobs/{id}` cancels.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -99,4 +101,121 @@ pub(crate) async fn template_data(Path(id): Path<String>) -> Response {
         "data": format!("Data for ID: {id}"),
     }))
     .into_response()
+}
+
+/// How a job of `/__conformance/jobs` ends.
+#[derive(Clone, Copy, PartialEq)]
+enum Ending {
+    /// Completes with a result.
+    Result,
+    /// Completes, saying it failed.
+    Failure,
+    /// Its status URL disappears (404).
+    Gone,
+}
+
+/// One job: when it started, how long it takes, how it ends, whether it was cancelled.
+struct Job {
+    started: std::time::Instant,
+    seconds: f64,
+    label: String,
+    ending: Ending,
+    cancelled: bool,
+}
+
+/// The jobs of all upstreams of the process (ids are unique across them).
+static JOBS: std::sync::Mutex<Vec<Job>> = std::sync::Mutex::new(Vec::new());
+
+/// The query of `POST /__conformance/jobs/{kind}`.
+#[derive(serde::Deserialize)]
+pub(crate) struct JobQuery {
+    #[serde(default)]
+    seconds: f64,
+    #[serde(default)]
+    label: String,
+}
+
+/// `POST /__conformance/jobs/{kind}` (`compute`, `failing` or `gone`): 202 Accepted with the
+/// job's status URL in `Location`.
+pub(crate) async fn start_job(
+    Path(kind): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<JobQuery>,
+) -> Response {
+    let (ending, seconds) = match kind.as_str() {
+        "compute" => (Ending::Result, query.seconds.clamp(0.0, 600.0)),
+        "failing" => (Ending::Failure, 1.0),
+        "gone" => (Ending::Gone, 1.0),
+        _ => return typed(StatusCode::NOT_FOUND, "text/plain", "no such job kind"),
+    };
+    let mut jobs = JOBS.lock().unwrap_or_else(|p| p.into_inner());
+    jobs.push(Job {
+        started: std::time::Instant::now(),
+        seconds,
+        label: query.label,
+        ending,
+        cancelled: false,
+    });
+    let id = jobs.len() - 1;
+    (
+        StatusCode::ACCEPTED,
+        [
+            (header::LOCATION, format!("/__conformance/jobs/{id}")),
+            (header::RETRY_AFTER, "1".to_owned()),
+        ],
+        axum::Json(serde_json::json!({"id": id, "status": "running"})),
+    )
+        .into_response()
+}
+
+/// `GET /__conformance/jobs/{id}`: running until its time is up, then its ending.
+pub(crate) async fn job_status(Path(id): Path<usize>) -> Response {
+    let jobs = JOBS.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(job) = jobs.get(id) else {
+        return typed(StatusCode::NOT_FOUND, "text/plain", "no such job");
+    };
+    let body = if job.cancelled {
+        serde_json::json!({"id": id, "status": "cancelled"})
+    } else if job.started.elapsed().as_secs_f64() < job.seconds {
+        serde_json::json!({"id": id, "status": "running"})
+    } else {
+        match job.ending {
+            Ending::Result => serde_json::json!({
+                "id": id,
+                "status": "completed",
+                "label": job.label,
+                "result": format!("computed {} after {} s", job.label, job.seconds),
+            }),
+            Ending::Failure => serde_json::json!({
+                "id": id,
+                "status": "failed",
+                "error": "the job failed, as this one always does",
+            }),
+            Ending::Gone => return typed(StatusCode::NOT_FOUND, "text/plain", "the job is gone"),
+        }
+    };
+    axum::Json(body).into_response()
+}
+
+/// `DELETE /__conformance/jobs/{id}`: cancels it (a finished job stays as it ended).
+pub(crate) async fn cancel_job(Path(id): Path<usize>) -> Response {
+    let mut jobs = JOBS.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(job) = jobs.get_mut(id) else {
+        return typed(StatusCode::NOT_FOUND, "text/plain", "no such job");
+    };
+    if job.started.elapsed().as_secs_f64() < job.seconds {
+        job.cancelled = true;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /__conformance/greet?name=N`: `Hello, N!`.
+pub(crate) async fn greet(
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let name = query.get("name").map_or("world", String::as_str);
+    typed(
+        StatusCode::OK,
+        "text/plain; charset=utf-8",
+        format!("Hello, {name}!"),
+    )
 }

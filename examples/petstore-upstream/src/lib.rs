@@ -398,6 +398,14 @@ fn router(state: AppState) -> Router {
         .route("/__jobs", axum::routing::post(start_job))
         .route("/__jobs/{id}", get(job_status).delete(cancel_job))
         .route("/__conformance/{name}", get(conformance::answer))
+        .route("/__conformance/greet", get(conformance::greet))
+        // `{job}`: a kind of job to start, or the id of one.
+        .route(
+            "/__conformance/jobs/{job}",
+            axum::routing::post(conformance::start_job)
+                .get(conformance::job_status)
+                .delete(conformance::cancel_job),
+        )
         .route(
             "/__conformance/template/{id}/data",
             get(conformance::template_data),

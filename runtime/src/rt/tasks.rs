@@ -341,14 +341,23 @@ impl GeneratedServer {
             now,
         )
         .with_ttl_ms(TASK_LIFETIME.as_millis() as u64);
+        // A status that cannot be read (an error answer after the retries, or none) is no
+        // answer about the work: the task failed, with the protocol's error, not a result.
         let (phase, retry_after) = match &exchange {
             Exchange::Answer {
                 status,
                 body,
                 retry_after,
                 ..
-            } => (phase(*status, body), *retry_after),
-            Exchange::Failed(_) => (Phase::Done, None),
+            } if status.is_success() => (phase(*status, body), *retry_after),
+            Exchange::Answer { status, .. } => {
+                let message = format!("the work's status URL answered {status}");
+                return Ok(failed_task(task, message));
+            }
+            Exchange::Failed(message) => {
+                let message = format!("the work's status could not be read: {message}");
+                return Ok(failed_task(task, message));
+            }
         };
         let payload = match phase {
             Phase::Working(word) => {
@@ -435,6 +444,14 @@ impl GeneratedServer {
             })?;
         Ok((ticket.tool, tool, ticket))
     }
+}
+
+/// `task`, failed with an internal error saying `message`.
+fn failed_task(task: Task, message: String) -> GetTaskResult {
+    let mut error = JsonObject::new();
+    error.insert("code".to_owned(), json!(-32603));
+    error.insert("message".to_owned(), json!(message));
+    GetTaskResult::new(DetailedTask::new(task, TaskPayload::Failed { error }))
 }
 
 /// A tool result as the JSON object a completed task carries.
