@@ -345,3 +345,49 @@ async fn no_progress_without_a_token() {
     drop(stdin);
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn a_large_upload_reports_its_sending() {
+    let up = Upstream::start(0).await.unwrap();
+    let listener = Listener::default();
+    let echo = format!("http://{}/__echo", up.addr());
+    let args = serve_fixture_args("kitchen-sink.yaml", &up, &[]);
+    // The fixture's own server is a closed port: the echoing upstream instead.
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| {
+            if a.starts_with("http://") {
+                echo.clone()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let client = stdio_client_with(listener.clone(), mcpgen_binary(), &args, &[]).await;
+
+    // Under 256 KiB: no report.
+    call(&client, "plainText", json!({"body": "x".repeat(1000)})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(listener.progress.lock().unwrap().is_empty());
+
+    let size = 300 * 1024;
+    let result = call(&client, "plainText", json!({"body": "x".repeat(size)})).await;
+    assert_ok(&result);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let progress = listener
+        .progress
+        .lock()
+        .unwrap()
+        .drain(..)
+        .collect::<Vec<_>>();
+    assert_eq!(progress.len(), 1, "{progress:?}");
+    assert_eq!(progress[0].total, Some(size as f64));
+    assert_eq!(
+        progress[0].message.as_deref(),
+        Some(format!("sending {size} bytes to POST /text").as_str())
+    );
+    let sent = up.requests().last().unwrap().body.len();
+    assert_eq!(sent, size);
+    client.cancel().await.ok();
+}
