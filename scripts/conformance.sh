@@ -44,10 +44,6 @@ requirement_sets=(2026-07-28 2025-11-25)
 # "Conformance" lists the same. A scenario named here that passes fails the run, so that the
 # list stays true.
 declare -A unmet=(
-  ["2026-07-28 tasks-mrtr-input"]="a task that waits for input: upstream work cannot ask the client"
-  ["2026-07-28 tasks-mrtr-composition"]="input, then a task, from one tool: the same"
-  ["2026-07-28 tasks-dispatch-and-envelope"]="its check on confirm_delete, a task that waits for input"
-  ["2026-07-28 tasks-required-task-error"]="no generated tool refuses a client without tasks: its work can be waited for"
   ["2025-11-25 server-sse-polling"]="a warning: no tool closes its own SSE stream mid-call (SEP-1699)"
 )
 

@@ -8,7 +8,7 @@
 //! in a cycle of three), `static-text`, `static-binary`, `example-resource`,
 //! `template/{id}/data`, `greet?name=N`; and long-running jobs: `POST jobs/{kind}` answers 202
 //! with a status URL `jobs/{id}` that reports `running`, then `completed` (`compute`, after
-//! `?seconds=`), `failed` (`failing`) or disappears (`gone`); `DELETE jobs/{id}` cancels.
+//! `?seconds=`) or disappears (`gone`); `DELETE jobs/{id}` cancels.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -108,8 +108,6 @@ pub(crate) async fn template_data(Path(id): Path<String>) -> Response {
 enum Ending {
     /// Completes with a result.
     Result,
-    /// Completes, saying it failed.
-    Failure,
     /// Its status URL disappears (404).
     Gone,
 }
@@ -135,7 +133,7 @@ pub(crate) struct JobQuery {
     label: String,
 }
 
-/// `POST /__conformance/jobs/{kind}` (`compute`, `failing` or `gone`): 202 Accepted with the
+/// `POST /__conformance/jobs/{kind}` (`compute` or `gone`): 202 Accepted with the
 /// job's status URL in `Location`.
 pub(crate) async fn start_job(
     Path(kind): Path<String>,
@@ -143,7 +141,6 @@ pub(crate) async fn start_job(
 ) -> Response {
     let (ending, seconds) = match kind.as_str() {
         "compute" => (Ending::Result, query.seconds.clamp(0.0, 600.0)),
-        "failing" => (Ending::Failure, 1.0),
         "gone" => (Ending::Gone, 1.0),
         _ => return typed(StatusCode::NOT_FOUND, "text/plain", "no such job kind"),
     };
@@ -184,11 +181,6 @@ pub(crate) async fn job_status(Path(id): Path<usize>) -> Response {
                 "status": "completed",
                 "label": job.label,
                 "result": format!("computed {} after {} s", job.label, job.seconds),
-            }),
-            Ending::Failure => serde_json::json!({
-                "id": id,
-                "status": "failed",
-                "error": "the job failed, as this one always does",
             }),
             Ending::Gone => return typed(StatusCode::NOT_FOUND, "text/plain", "the job is gone"),
         }

@@ -31,6 +31,7 @@ pub mod handler;
 pub mod http;
 pub mod inbound;
 pub mod interaction;
+pub mod local_tasks;
 pub mod mask;
 pub mod metrics;
 pub mod notify;
@@ -66,7 +67,7 @@ pub use {
     call::CallError,
     config::{CodeLimits, ConfigError, LogFormat, RuntimeConfig, ServeArgs, Transport},
     confirm::ConfirmMode,
-    extra::{ExtraPrompt, ExtraTool, IntoToolResult, ToolContext},
+    extra::{ExtraPrompt, ExtraTool, IntoToolResult, TaskSupport, ToolContext},
     interaction::{Answer, InputNeeded},
     serve::{Extras, ServeError, main_with_extra_tools, run},
     server::GeneratedServer,

@@ -12,7 +12,9 @@
 //!   `test_logging_tool` writes a server-side log line, which must not reach a request that set
 //!   no log level;
 //! - a tool whose input schema uses JSON Schema 2020-12 keywords, listed as written;
-//! - tool answers made of several content blocks (an embedded resource, mixed content).
+//! - tool answers made of several content blocks (an embedded resource, mixed content);
+//! - tools whose calls become tasks of the process (the tasks extension's fixtures that wait
+//!   for input, or run only as tasks).
 
 // Roots and sampling are deprecated by MCP 2026-07-28 (SEP-2577); the suite still asks for them.
 #![allow(deprecated)]
@@ -21,7 +23,7 @@ use mcpgen::rmcp::model::{
     CallToolResult, ClientCapabilities, ContentBlock, ElicitationAction, GetPromptResult,
     PromptMessage, ResourceContents, Role,
 };
-use mcpgen::{Answer, ExtraPrompt, ExtraTool, InputNeeded, ToolContext};
+use mcpgen::{Answer, ExtraPrompt, ExtraTool, InputNeeded, TaskSupport, ToolContext};
 use serde_json::{Value, json};
 
 #[mcpgen::server(spec = "conformance.yaml")]
@@ -375,6 +377,91 @@ fn input_required_tools() -> Vec<ExtraTool> {
     ]
 }
 
+/// Tools whose calls become tasks (the tasks extension's fixtures): their work goes on under a
+/// task, which may wait for input the client gives with `tasks/update`.
+fn task_tools() -> Vec<ExtraTool> {
+    vec![
+        ExtraTool::interactive(
+            "confirm_delete",
+            "Deletes a file once the user confirms, as a task.",
+            |args, context| async move {
+                context.run_as_task();
+                let file = args["filename"].as_str().unwrap_or("the file").to_owned();
+                match context.elicited("confirm") {
+                    Some(answer)
+                        if answer.action == ElicitationAction::Accept
+                            && answer.content.as_ref().and_then(|c| c.get("confirm"))
+                                == Some(&json!(true)) =>
+                    {
+                        done(format!("Deleted {file}."))
+                    }
+                    Some(_) => done(format!("Kept {file}.")),
+                    None => InputNeeded::new()
+                        .elicit(
+                            "confirm",
+                            &format!("Delete {file}?"),
+                            json!({
+                                "type": "object",
+                                "properties": {"confirm": {"type": "boolean"}},
+                                "required": ["confirm"]
+                            }),
+                        )
+                        .into(),
+                }
+            },
+        )
+        .with_input_schema_json(
+            r#"{"type":"object","properties":{"filename":{"type":"string"}},"required":["filename"]}"#,
+        )
+        .with_task_support(TaskSupport::Optional),
+        ExtraTool::interactive(
+            "multi_input",
+            "Asks two questions at once, as a task, and answers when both are answered.",
+            |_, context| async move {
+                context.run_as_task();
+                match (
+                    accepted_field(&context, "first", "name"),
+                    accepted_field(&context, "second", "name"),
+                ) {
+                    (Some(first), Some(second)) => done(format!("Got {first} and {second}.")),
+                    _ => InputNeeded::new()
+                        .elicit("first", "The first name?", form("name"))
+                        .elicit("second", "The second name?", form("name"))
+                        .into(),
+                }
+            },
+        )
+        .with_task_support(TaskSupport::Optional),
+        ExtraTool::new(
+            "failing_job",
+            "A job that fails after a second; only as a task.",
+            |_, context| async move {
+                context.run_as_task();
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                CallToolResult::error(vec![ContentBlock::text("The job failed, as it always does.")])
+            },
+        )
+        .with_task_support(TaskSupport::Required),
+        ExtraTool::interactive(
+            "test_tool_with_task",
+            "Asks the user's name within the request, then greets them from a task.",
+            |_, context| async move {
+                match accepted_field(&context, "user_name", "name") {
+                    Some(name) => {
+                        context.run_as_task();
+                        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                        done(format!("Hello, {name}, from a task."))
+                    }
+                    None => InputNeeded::new()
+                        .elicit("user_name", "What is your name?", form("name"))
+                        .into(),
+                }
+            },
+        )
+        .with_task_support(TaskSupport::Required),
+    ]
+}
+
 fn ask_colour(state: &str) -> Answer<CallToolResult> {
     InputNeeded::new()
         .elicit(
@@ -443,6 +530,7 @@ fn main() -> std::process::ExitCode {
         content_tools(),
         asking_tools(),
         input_required_tools(),
+        task_tools(),
     ]
     .concat();
     mcpgen::run(

@@ -58,6 +58,15 @@ pub struct ToolContext {
     input: Input,
     /// What the client declared it can do, when a client is behind the call.
     capabilities: Option<Arc<ClientCapabilities>>,
+    /// The task the call becomes at [`ToolContext::run_as_task`], when the tool supports
+    /// tasks and the client takes them.
+    task: Option<TaskSeed>,
+}
+
+/// How a call that may become a task says that it does: the sender is taken when it does.
+#[derive(Clone)]
+struct TaskSeed {
+    detach: Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
 }
 
 impl ToolContext {
@@ -72,7 +81,26 @@ impl ToolContext {
             admitted: false,
             input: Input::default(),
             capabilities: None,
+            task: None,
         }
+    }
+
+    /// The context of a call that becomes a task when the tool says so, sending on `detach`.
+    pub(super) fn becoming_task(mut self, detach: tokio::sync::oneshot::Sender<()>) -> Self {
+        self.task = Some(TaskSeed {
+            detach: Arc::new(std::sync::Mutex::new(Some(detach))),
+        });
+        self
+    }
+
+    /// Whether the call became a task.
+    pub(super) fn in_task(&self) -> bool {
+        self.task.as_ref().is_some_and(|seed| {
+            seed.detach
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none()
+        })
     }
 
     /// The context of a call from a client that declared `capabilities`.
@@ -157,6 +185,21 @@ impl ToolContext {
     /// a client can return it, not forge or change it.
     pub fn request_state(&self) -> Option<&str> {
         self.input.state.as_deref()
+    }
+
+    /// From here on, the call's work may outlast the request: a client that takes tasks gets
+    /// a task at once, which follows the rest of the work; other clients wait for it within the
+    /// call, as before. Whether the call is now a task. Only tools built
+    /// [`with_task_support`](ExtraTool::with_task_support) become tasks; calling it again is
+    /// harmless.
+    pub fn run_as_task(&self) -> bool {
+        let Some(seed) = &self.task else {
+            return false;
+        };
+        if let Some(detach) = seed.detach.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = detach.send(());
+        }
+        true
     }
 
     /// Calls another tool of this server (generated or hand-written) on behalf of the same
@@ -259,6 +302,21 @@ pub struct ExtraTool {
     validator: Arc<OnceLock<Result<ArgumentValidator, SchemaError>>>,
     /// What the client must have declared for the tool to run (sampling, elicitation, ...).
     requires: Option<Arc<ClientCapabilities>>,
+    /// Whether its calls may become tasks.
+    task_support: TaskSupport,
+}
+
+/// Whether a hand-written tool's calls become tasks (see [`ToolContext::run_as_task`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskSupport {
+    /// Never: the call waits for the work.
+    #[default]
+    Forbidden,
+    /// For clients that take tasks; others wait for the work.
+    Optional,
+    /// Only for clients that take tasks: others are refused with the protocol's "missing
+    /// required client capability" error (-32021).
+    Required,
 }
 
 impl std::fmt::Debug for ExtraTool {
@@ -300,7 +358,14 @@ impl ExtraTool {
             handler: Arc::new(move |args, context| Box::pin(handler(args, context))),
             validator: Arc::new(OnceLock::new()),
             requires: None,
+            task_support: TaskSupport::Forbidden,
         }
+    }
+
+    /// Lets calls of the tool become tasks where it calls [`ToolContext::run_as_task`].
+    pub fn with_task_support(mut self, support: TaskSupport) -> Self {
+        self.task_support = support;
+        self
     }
 
     /// Declares client capabilities the tool cannot run without (for one, `sampling` for a
@@ -371,6 +436,11 @@ impl ExtraTool {
     /// The tool's name.
     pub fn name(&self) -> &str {
         &self.tool.name
+    }
+
+    /// Whether its calls may become tasks.
+    pub fn task_support(&self) -> TaskSupport {
+        self.task_support
     }
 
     /// The client capabilities the tool needs that `declared` lacks; `None` when it has them

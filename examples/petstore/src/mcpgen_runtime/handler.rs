@@ -30,9 +30,10 @@ use super::config::{discovery_tools_of, lists_own_tool};
 use super::confirm::{Asker, NestedAsker, completed};
 use super::descriptor::{ServeMode, ToolDescriptor};
 use super::discovery::{self, OperationIndex};
-use super::extra::ToolContext;
+use super::extra::{ExtraTool, TaskSupport, ToolContext};
 use super::fields::{self, FIELDS_ARG};
-use super::interaction::{self, ConverseError, Conversed, Interaction};
+use super::interaction::{self, Answer, ConverseError, Conversed, Interaction};
+use super::local_tasks::{self, LocalTask};
 use super::notify;
 use super::pages;
 use super::resource_server::Caller;
@@ -222,19 +223,24 @@ impl GeneratedServer {
             Ok(_admission) => {
                 let context = self.extra_context(inbound).within_admitted_call();
                 let caller = super::tasks::bound_caller(inbound.caller_id());
+                let tasks = inbound.tasks && extra.task_support() != TaskSupport::Forbidden;
                 let conversed = interaction::converse(
                     inbound.interaction,
                     name,
                     &caller,
                     &self.state.confirm_key,
-                    |input| extra.call(arguments.clone(), context.clone().with_input(input)),
+                    |input| {
+                        let context = context.clone().with_input(input);
+                        self.attempt_extra(extra, arguments.clone(), context, tasks, &caller)
+                    },
                 )
                 .await;
                 match conversed {
-                    Ok(Conversed::Complete(result)) => {
+                    Ok(Conversed::Complete(CallToolResponse::Complete(result))) => {
                         let outcome = tool_outcome(&result);
                         (Ok(result.into()), outcome)
                     }
+                    Ok(Conversed::Complete(response)) => (Ok(response), "ok"),
                     Ok(Conversed::InputRequired(asked)) => (Ok(asked.into()), "input_required"),
                     // A requestState that does not verify is the client's protocol error.
                     Err(e @ ConverseError::State { .. }) => (
@@ -253,6 +259,68 @@ impl GeneratedServer {
         Some(response)
     }
 
+    /// One attempt at a call of the hand-written tool `extra`. With `tasks` (the tool
+    /// supports them and the client takes them), the tool runs on a task of its own: if it
+    /// calls `run_as_task` before it answers, the call is answered with a task at once and the
+    /// tool goes on under it.
+    async fn attempt_extra(
+        &self,
+        extra: &ExtraTool,
+        arguments: Option<JsonObject>,
+        context: ToolContext,
+        tasks: bool,
+        caller: &str,
+    ) -> Answer<CallToolResponse> {
+        let into_response = |answer: Answer<CallToolResult>| match answer {
+            Answer::Complete(result) => Answer::Complete(result.into()),
+            Answer::InputRequired(needed) => Answer::InputRequired(needed),
+        };
+        if !tasks {
+            return into_response(extra.call(arguments, context).await);
+        }
+        let task = LocalTask::new(caller.to_owned());
+        let (detach, detached) = tokio::sync::oneshot::channel();
+        let context = context.becoming_task(detach);
+        let mut work = tokio::spawn(drive_task(
+            extra.clone(),
+            arguments,
+            context,
+            Arc::clone(&task),
+        ));
+        task.set_work(work.abort_handle());
+        let became_task = tokio::select! {
+            joined = &mut work => match joined {
+                Ok(Some(answer)) => return into_response(answer),
+                // Answered within its task: it became one, and has already ended.
+                Ok(None) => true,
+                Err(e) => {
+                    return Answer::Complete(
+                        CallToolResult::error(vec![ContentBlock::text(format!(
+                            "`{}` stopped without an answer: {e}",
+                            extra.name()
+                        ))])
+                        .into(),
+                    );
+                }
+            },
+            // The sender is dropped unsent when the tool answers without becoming a task.
+            Ok(()) = detached => true,
+        };
+        debug_assert!(became_task);
+        if !self.state.local_tasks.add(Arc::clone(&task)) {
+            task.cancel();
+            return Answer::Complete(
+                CallToolResult::error(vec![ContentBlock::text(format!(
+                    "The server runs as many tasks as it can ({}); nothing more was done. Try \
+                     again later.",
+                    local_tasks::MAX_TASKS
+                ))])
+                .into(),
+            );
+        }
+        Answer::Complete(task.created().into())
+    }
+
     /// The session a request to subscribe belongs to; `None` when it has none to hold a
     /// subscription (a stateless request, or MCP 2026-07-28).
     fn subscriber_session(&self, context: &RequestContext<RoleServer>) -> Option<String> {
@@ -263,6 +331,24 @@ impl GeneratedServer {
             return None;
         }
         notify::session_of(context)
+    }
+
+    /// The task of a hand-written tool `id` names; `None` when `id` is not of that kind, an
+    /// error when it is and there is no such task for this caller.
+    fn local_task(
+        &self,
+        id: &str,
+        inbound: Inbound<'_>,
+    ) -> Result<Option<Arc<LocalTask>>, McpError> {
+        if !id.starts_with(local_tasks::ID_PREFIX) {
+            return Ok(None);
+        }
+        let caller = super::tasks::bound_caller(inbound.caller_id());
+        self.state
+            .local_tasks
+            .get(id, &caller)
+            .map(Some)
+            .ok_or_else(|| local_tasks::unknown(id))
     }
 
     /// Whether some prompt, generated or hand-written, takes arguments to complete.
@@ -520,6 +606,55 @@ impl GeneratedServer {
     }
 }
 
+/// Runs a hand-written tool that may become a task: until it calls `run_as_task`, its answer
+/// is the call's (`Some`); after, its answers go to `task` (`None`): its result, or requests
+/// for input the task waits on before the tool is called again with the answers.
+async fn drive_task(
+    extra: ExtraTool,
+    arguments: Option<JsonObject>,
+    mut context: ToolContext,
+    task: Arc<LocalTask>,
+) -> Option<Answer<CallToolResult>> {
+    for _ in 0..interaction::MAX_ROUNDS {
+        let answer = extra.call(arguments.clone(), context.clone()).await;
+        if !context.in_task() {
+            return Some(answer);
+        }
+        let needed = match answer {
+            Answer::Complete(result) => {
+                task.complete(result);
+                return None;
+            }
+            Answer::InputRequired(needed) => needed,
+        };
+        let checked =
+            interaction::check_requests(extra.name(), &needed, context.client_capabilities());
+        match (checked, needed.into_parts()) {
+            (Ok(()), Ok((requests, state))) => {
+                let input = task.ask(requests, state).await;
+                context = context.with_input(input);
+            }
+            (Err(e), _) => {
+                task.fail(&e.to_string());
+                return None;
+            }
+            (_, Err(problem)) => {
+                task.fail(&format!(
+                    "`{}` built an input request that cannot be sent: {problem}",
+                    extra.name()
+                ));
+                return None;
+            }
+        }
+    }
+    task.fail(&format!(
+        "`{}` asked for input more than {} times",
+        extra.name(),
+        interaction::MAX_ROUNDS
+    ));
+    None
+}
+
 fn parse_object(text: &str) -> JsonObject {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
@@ -635,7 +770,7 @@ impl ServerHandler for GeneratedServer {
         // asks for; see `notify`.
         capabilities.logging = Some(JsonObject::new());
         // Long-running operations are tasks for the clients that take them.
-        if self.has_long_running() {
+        if self.has_long_running() || self.has_task_tools() {
             capabilities
                 .extensions
                 .get_or_insert_with(Default::default)
@@ -733,6 +868,21 @@ impl ServerHandler for GeneratedServer {
                     .and_then(|tool| tool.missing_capabilities(declared.as_ref()))
                 {
                     return Err(McpError::missing_required_client_capability(missing));
+                }
+                let takes_tasks = declared.as_ref().is_some_and(|c| c.supports_tasks());
+                if !takes_tasks
+                    && self
+                        .state
+                        .extra_tools
+                        .get(&request.name)
+                        .map(ExtraTool::task_support)
+                        == Some(TaskSupport::Required)
+                {
+                    return Err(McpError::missing_required_client_capability(
+                        rmcp::model::ClientCapabilities::builder()
+                            .enable_tasks()
+                            .build(),
+                    ));
                 }
             }
             Some(_) => {}
@@ -903,6 +1053,9 @@ impl ServerHandler for GeneratedServer {
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::GetTaskResult, McpError> {
         let inbound = inbound(&context, false, None);
+        if let Some(task) = self.local_task(&request.task_id, inbound)? {
+            return Ok(task.detailed());
+        }
         self.task_status(&request.task_id, inbound).await
     }
 
@@ -912,7 +1065,28 @@ impl ServerHandler for GeneratedServer {
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         let inbound = inbound(&context, false, None);
+        if let Some(task) = self.local_task(&request.task_id, inbound)? {
+            task.cancel();
+            return Ok(());
+        }
         GeneratedServer::cancel_task(self, &request.task_id, inbound).await
+    }
+
+    async fn update_task(
+        &self,
+        request: rmcp::model::UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let inbound = inbound(&context, false, None);
+        match self.local_task(&request.task_id, inbound)? {
+            Some(task) => task.update(request.input_responses),
+            // The work of a long-running operation never waits for input: nothing to answer,
+            // for a task that is there.
+            None => {
+                self.task_status(&request.task_id, inbound).await?;
+            }
+        }
+        Ok(())
     }
 
     #[allow(deprecated)] // Logging is deprecated in MCP 2026-07-28 (SEP-2577), and still served.

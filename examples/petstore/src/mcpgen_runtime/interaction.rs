@@ -129,6 +129,14 @@ impl InputNeeded {
         self
     }
 
+    /// The requests and the state; the problem of a request that could not be built instead.
+    pub(super) fn into_parts(self) -> Result<(InputRequests, Option<String>), String> {
+        match self.invalid {
+            Some(problem) => Err(problem),
+            None => Ok((self.requests, self.state)),
+        }
+    }
+
     /// A request that could not be built: kept as its problem, reported when asked.
     fn invalid(mut self, key: &str, problem: String) -> Self {
         self.invalid.get_or_insert(format!("`{key}`: {problem}"));
@@ -345,7 +353,7 @@ where
 
 /// Refuses requests the client cannot take: one the tool could not build, or one for a
 /// capability the client did not declare.
-fn check_requests(
+pub(super) fn check_requests(
     name: &str,
     needed: &InputNeeded,
     declared: Option<&ClientCapabilities>,

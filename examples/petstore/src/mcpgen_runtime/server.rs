@@ -75,6 +75,8 @@ pub(super) struct State {
     /// Bounds the upstream calls under way.
     pub(super) permits: Semaphore,
     pub(super) extra_tools: ExtraTools,
+    /// The tasks of hand-written tools, running and recently ended.
+    pub(super) local_tasks: super::local_tasks::LocalTasks,
     /// The resources clients subscribed to, watched.
     pub(super) subscriptions: super::subscriptions::Subscriptions,
     /// The hand-written prompts, listed after the generated ones.
@@ -263,6 +265,7 @@ impl GeneratedServer {
                 extra_tools: ExtraTools::default(),
                 extra_prompts: Vec::new(),
                 subscriptions: Default::default(),
+                local_tasks: Default::default(),
                 metrics: Metrics::new(),
                 audit,
                 maskers,
@@ -435,6 +438,14 @@ impl GeneratedServer {
         }
         state.extra_prompts = prompts;
         Ok(self)
+    }
+
+    /// Whether some hand-written tool's calls may become tasks.
+    pub(super) fn has_task_tools(&self) -> bool {
+        self.state
+            .extra_tools
+            .iter()
+            .any(|t| t.task_support() != super::extra::TaskSupport::Forbidden)
     }
 
     /// The hand-written prompt named `name`.
