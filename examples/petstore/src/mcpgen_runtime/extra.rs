@@ -307,6 +307,7 @@ pub struct ExtraTool {
 }
 
 /// Whether a hand-written tool's calls become tasks (see [`ToolContext::run_as_task`]).
+#[allow(dead_code)] // A standalone crate serves no hand-written tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TaskSupport {
     /// Never: the call waits for the work.
