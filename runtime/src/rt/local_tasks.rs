@@ -106,11 +106,6 @@ impl LocalTask {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Its id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     /// The work to stop on `tasks/cancel`.
     pub fn set_work(&self, work: tokio::task::AbortHandle) {
         self.state().work = Some(work);
@@ -333,14 +328,14 @@ mod tests {
         let tasks = LocalTasks::default();
         let task = LocalTask::new("alice".to_owned());
         assert!(tasks.add(Arc::clone(&task)));
-        assert!(tasks.get(task.id(), "bob").is_none());
+        assert!(tasks.get(&task.id, "bob").is_none());
         let work = tokio::spawn(std::future::pending::<()>());
         task.set_work(work.abort_handle());
         task.cancel();
         assert!(work.await.unwrap_err().is_cancelled());
         task.complete(CallToolResult::success(vec![]));
         let shown =
-            serde_json::to_value(tasks.get(task.id(), "alice").unwrap().detailed()).unwrap();
+            serde_json::to_value(tasks.get(&task.id, "alice").unwrap().detailed()).unwrap();
         assert_eq!(shown["status"], "cancelled");
     }
 }

@@ -108,11 +108,6 @@ impl LocalTask {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Its id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     /// The work to stop on `tasks/cancel`.
     pub fn set_work(&self, work: tokio::task::AbortHandle) {
         self.state().work = Some(work);
