@@ -53,6 +53,9 @@ pub mod token_exchange;
 pub mod trace;
 #[cfg(feature = "code-mode")]
 pub mod typescript;
+// The generator compiles it too, and checks with parts a server never needs (`overlaps`).
+#[allow(dead_code)]
+pub mod uri_template;
 pub mod validate;
 
 pub use descriptor::*;
