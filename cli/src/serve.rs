@@ -9,8 +9,8 @@
 use mcpgen::{
     ApiDescriptor, BodyEncoding, BodyPlan, BodyShape, CallPlan, Guardrails, HttpMethod, NextPage,
     Pagination, ParamLocation, ParamPlan, ParamStyle, PromptArgumentDescriptor, PromptDescriptor,
-    PromptPart, SecurityKind, SecuritySchemeDescriptor, ServeMode, StreamFormat, ToolDescriptor,
-    ToolGuardrails, ToolHints, UpstreamApi,
+    PromptPart, ResourceDescriptor, SecurityKind, SecuritySchemeDescriptor, ServeMode,
+    StreamFormat, ToolDescriptor, ToolGuardrails, ToolHints, UpstreamApi,
 };
 use mcpgen_codegen::spec;
 
@@ -170,6 +170,10 @@ fn tool(tool: &spec::ToolSpec) -> ToolDescriptor {
         },
         pagination: tool.pagination.as_ref().map(pagination),
         long_running: tool.long_running,
+        resource: tool.resource.as_ref().map(|r| ResourceDescriptor {
+            uri: text(&r.uri),
+            mime_type: r.mime_type.as_deref().map(text),
+        }),
     }
 }
 

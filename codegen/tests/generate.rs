@@ -145,7 +145,7 @@ fn tool_snapshot(spec: &Path) -> String {
         .tools
         .iter()
         .map(|t| {
-            json!({
+            let mut tool = json!({
                 "name": t.name,
                 "description": t.description,
                 "hints": {
@@ -162,7 +162,11 @@ fn tool_snapshot(spec: &Path) -> String {
                 "inputSchema": t.input_schema,
                 "outputSchema": t.output_schema,
                 "outputWrapped": t.output_wrapped,
-            })
+            });
+            if let Some(resource) = &t.resource {
+                tool["resource"] = json!({"uri": resource.uri, "mimeType": resource.mime_type});
+            }
+            tool
         })
         .collect();
     let summary = json!({

@@ -40,6 +40,7 @@ pub mod prompts;
 pub mod rate_limit;
 pub mod request;
 pub mod resource_server;
+pub mod resources;
 pub mod response;
 pub mod retry;
 pub mod search;
@@ -114,6 +115,7 @@ mod tests {
         guardrails: ToolGuardrails::NONE,
         pagination: None,
         long_running: false,
+        resource: None,
     };
 
     /// An API of `tools` in tools mode, with no security scheme and no document.

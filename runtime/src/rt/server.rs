@@ -66,8 +66,8 @@ pub(super) struct State {
     pub(super) output_validators: Box<[LazyValidator]>,
     pub(super) index: OnceLock<OperationIndex>,
     pub(super) resources: OnceLock<Vec<Resource>>,
-    /// The resource templates of GET operations, with `--get-resources`.
-    pub(super) templates: OnceLock<super::templates::Templates>,
+    /// The resources and resource templates of operations.
+    pub(super) operation_resources: OnceLock<super::resources::OperationResources>,
     /// The log levels sessions chose (MCP before 2026-07-28).
     pub(super) session_levels: super::notify::SessionLevels,
     /// Bounds the upstream calls under way.
@@ -251,7 +251,7 @@ impl GeneratedServer {
                 output_validators: api.tools.iter().map(|_| OnceLock::new()).collect(),
                 index: OnceLock::new(),
                 resources: OnceLock::new(),
-                templates: OnceLock::new(),
+                operation_resources: OnceLock::new(),
                 session_levels: Default::default(),
                 permits,
                 extra_tools: ExtraTools::default(),

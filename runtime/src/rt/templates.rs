@@ -1,9 +1,11 @@
-//! Resource templates: a GET operation whose required arguments are all path parameters is a
-//! family of resources, one per value of those parameters. Its URI template is the operation's
-//! path under a scheme named after the server (`petstore://pets/{petId}`), a client fills it in
-//! and reads the resource, and the server answers with the operation's answer, through the
-//! same path as a call (validation, credentials, masking, limits). Completion offers values for
-//! a template's parameters from what the document says about them: enums, examples, defaults.
+//! Resource templates: a GET operation whose URI is a template is a family of resources, one
+//! per value of its path parameters. The document names such a template
+//! (`x-mcpgen: {resource: "docs://pets/{petId}"}`); with `--get-resources`, every other GET
+//! operation whose required arguments are all path parameters is one too, its path under a
+//! scheme named after the server (`petstore://pets/{petId}`). A client fills one in and reads
+//! the resource, and the server answers with the operation's answer, through the same path as
+//! a call (validation, credentials, masking, limits). Completion offers values for a
+//! template's parameters from what the document says about them: enums, examples, defaults.
 
 use rmcp::model::{CompletionInfo, ResourceTemplate};
 use serde_json::{Map, Value};
@@ -31,17 +33,31 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// The templates of the operations `served` lets through.
-    pub fn build(api: &ApiDescriptor, served: impl Fn(&ToolDescriptor) -> bool) -> Self {
+    /// The templates of the operations `served` lets through: those the document names, then,
+    /// with `derived`, those of the other GET operations whose required arguments are all path
+    /// parameters. A URI is read by the first template it matches, so a named template wins.
+    pub fn build(
+        api: &ApiDescriptor,
+        derived: bool,
+        served: impl Fn(&ToolDescriptor) -> bool,
+    ) -> Self {
         let scheme = scheme_of(api.server_name);
-        let templates = api
+        let served: Vec<(usize, &ToolDescriptor)> = api
             .tools
             .iter()
             .enumerate()
             .filter(|(_, tool)| served(tool))
-            .filter_map(|(index, tool)| template_of(&scheme, index, tool))
             .collect();
-        Templates { templates }
+        let named = served
+            .iter()
+            .filter_map(|&(index, tool)| named_template(index, tool));
+        let derived = served
+            .iter()
+            .filter(|_| derived)
+            .filter_map(|&(index, tool)| derived_template(&scheme, index, tool));
+        Templates {
+            templates: named.chain(derived).collect(),
+        }
     }
 
     /// Whether there is none.
@@ -129,10 +145,31 @@ fn path_argument(tool: &ToolDescriptor, name: &str) -> Option<&'static str> {
         .map(|p| p.arg)
 }
 
-/// The template of a GET operation whose required arguments are all path parameters, and that
-/// has at least one: its path under `scheme`, each parameter written as its argument.
-fn template_of(scheme: &str, index: usize, tool: &ToolDescriptor) -> Option<Template> {
-    if tool.plan.method != HttpMethod::Get {
+/// The template the document names for `tool`, whose variables are its path parameters (the
+/// generator checked that they are all of them).
+fn named_template(index: usize, tool: &ToolDescriptor) -> Option<Template> {
+    let uri = tool.resource?.uri;
+    let template = UriTemplate::parse(uri).ok()?;
+    if !template.has_variables() {
+        return None;
+    }
+    let arguments = template
+        .variables()
+        .map(|name| Some((name.to_owned(), path_argument(tool, name)?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Template {
+        index,
+        uri_template: uri.to_owned(),
+        template,
+        arguments,
+    })
+}
+
+/// The template of a GET operation the document names no resource, whose required arguments
+/// are all path parameters, and that has at least one: its path under `scheme`, each
+/// parameter written as its argument.
+fn derived_template(scheme: &str, index: usize, tool: &ToolDescriptor) -> Option<Template> {
+    if tool.plan.method != HttpMethod::Get || tool.resource.is_some() {
         return None;
     }
     let schema: Map<String, Value> = serde_json::from_str(tool.input_schema).ok()?;
@@ -303,7 +340,7 @@ mod tests {
 
     #[test]
     fn get_operations_with_path_arguments_become_templates() {
-        let templates = Templates::build(&API, |_| true);
+        let templates = Templates::build(&API, true, |_| true);
         let listed: Vec<String> = templates
             .listed(&API)
             .into_iter()
@@ -343,7 +380,7 @@ mod tests {
         ] {
             assert!(templates.resolve(unknown).is_none(), "{unknown}");
         }
-        assert!(Templates::build(&API, |t| t.name == "search").is_empty());
+        assert!(Templates::build(&API, true, |t| t.name == "search").is_empty());
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub mod prompts;
 pub mod rate_limit;
 pub mod request;
 pub mod resource_server;
+pub mod resources;
 pub mod response;
 pub mod retry;
 pub mod search;
