@@ -52,17 +52,27 @@ fn prompt(prompt: &spec::PromptSpec) -> PromptDescriptor {
             required: a.required,
             values: texts(&a.values),
         })),
-        parts: slice(prompt.parts.iter().map(|part| match part {
-            spec::PromptPart::Text(t) => PromptPart::Text(text(t)),
-            spec::PromptPart::Argument(name) => PromptPart::Argument(text(name)),
-            spec::PromptPart::Given { argument, text: t } => PromptPart::Given {
-                argument: text(argument),
-                text: text(t),
-            },
-            spec::PromptPart::Tool(i) => PromptPart::Tool(*i),
-            spec::PromptPart::ToolItem(i) => PromptPart::ToolItem(*i),
-        })),
+        parts: slice(prompt.parts.iter().map(prompt_part)),
+        resources: slice(
+            prompt
+                .resources
+                .iter()
+                .map(|uri| slice(uri.iter().map(prompt_part))),
+        ),
         needs_every_tool: prompt.needs_every_tool,
+    }
+}
+
+fn prompt_part(part: &spec::PromptPart) -> PromptPart {
+    match part {
+        spec::PromptPart::Text(t) => PromptPart::Text(text(t)),
+        spec::PromptPart::Argument(name) => PromptPart::Argument(text(name)),
+        spec::PromptPart::Given { argument, text: t } => PromptPart::Given {
+            argument: text(argument),
+            text: text(t),
+        },
+        spec::PromptPart::Tool(i) => PromptPart::Tool(*i),
+        spec::PromptPart::ToolItem(i) => PromptPart::ToolItem(*i),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Resources at URIs of the document's choosing (`x-mcpgen: {resource: ...}`, the settings'
-//! `[resources]`): what the mapping holds, and the located errors for everything a server could
-//! not read back.
+//! `[resources]`) and prompts of text and embedded resources: what the mapping holds, and the
+//! located errors for everything a server could not read back.
 
 use std::path::{Path, PathBuf};
 
@@ -218,6 +218,60 @@ fn the_settings_name_resources_too_and_win() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn prompts_embed_only_the_servers_own_resources() {
+    let spec = document(
+        "prompt-elsewhere",
+        &two_gets(
+            "{resource: 'docs://static'}",
+            "{resource: 'docs://items/{id}'}",
+        ),
+        "  prompts:
+    fetch:
+      text: Read this.
+      resources: ['https://example.com/secrets']
+",
+    );
+    let err = error(&spec, &Settings::new());
+    assert!(
+        err.contains(
+            "prompt-elsewhere.yaml:21: /x-mcpgen/prompts/fetch: `https://example.com/secrets` \
+             is not a resource of this server (a prompt embeds only the server's own); its \
+             resources are `openapi://spec`, `docs://static` and its resource templates \
+             `docs://items/{id}`"
+        ),
+        "{err}"
+    );
+    let fine = Settings::new().embed_openapi(false);
+    let spec = document(
+        "prompt-own",
+        &two_gets(
+            "{resource: 'docs://static'}",
+            "{resource: 'docs://items/{id}'}",
+        ),
+        "  prompts:
+    fetch:
+      arguments: {id: Which item}
+      resources: ['docs://static', 'docs://items/7', 'docs://items/{id}', '{id}']
+",
+    );
+    let mapped = map_document(&spec, &fine).unwrap();
+    assert_eq!(mapped.api.prompts[0].resources.len(), 4);
+    // Without the embedded document, `openapi://spec` is no resource.
+    let settings = fine.clone();
+    let spec = document(
+        "prompt-spec",
+        &two_gets("{}", "{}"),
+        "  prompts:
+    fetch:
+      resources: ['openapi://spec']
+",
+    );
+    let err = error(&spec, &settings);
+    assert!(err.contains("this server has none"), "{err}");
+    assert!(map_document(&spec, &Settings::new()).is_ok());
 }
 
 #[test]

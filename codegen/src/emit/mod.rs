@@ -634,6 +634,16 @@ fn prompt_expr(prompt: &PromptSpec) -> Expr<'_> {
                 "parts",
                 Expr::Slice(prompt.parts.iter().map(part).collect()),
             ),
+            (
+                "resources",
+                Expr::Slice(
+                    prompt
+                        .resources
+                        .iter()
+                        .map(|uri| Expr::Slice(uri.iter().map(part).collect()))
+                        .collect(),
+                ),
+            ),
             ("needs_every_tool", Expr::Bool(prompt.needs_every_tool)),
         ],
     )

@@ -269,6 +269,7 @@ Steps:
 
 Call the tools in this order, passing what a step returns on to the next; ask the user before a step that deletes or changes data."#),
             ],
+            resources: &[],
             needs_every_tool: true,
         },
         rt::PromptDescriptor {
@@ -300,6 +301,7 @@ Find what a tool needs before calling it (an identifier usually comes from a lis
                     text: "\n\nThe task: ",
                 },
             ],
+            resources: &[],
             needs_every_tool: false,
         },
     ],

@@ -412,8 +412,13 @@ impl GeneratedServer {
         }
     }
 
+    /// Whether `uri` names a resource of this server (without reading it).
+    pub(super) fn has_resource(&self, uri: &str) -> bool {
+        self.document_at(uri).is_some() || self.operation_resources().resolve(uri).is_some()
+    }
+
     /// [`Self::read`] for a request the transport knows more of.
-    async fn read_as(
+    pub(super) async fn read_as(
         &self,
         uri: &str,
         inbound: Inbound<'_>,
@@ -770,9 +775,12 @@ impl ServerHandler for GeneratedServer {
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        self.get_prompt(&request.name, request.arguments.as_ref())
+        // The resources a prompt embeds are read as `resources/read` reads them.
+        let inbound = inbound(&context, self.state.confirms, None);
+        self.get_prompt(&request.name, request.arguments.as_ref(), inbound)
+            .await
             .map(Into::into)
     }
 

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use rmcp::model::Resource;
+use rmcp::model::{ContentBlock, Resource, ResourceContents};
 use serde_json::{Map, Value};
 
 use super::descriptor::{ApiDescriptor, ToolDescriptor};
@@ -77,6 +77,11 @@ impl OperationResources {
             .resolve(uri)
             .map(|(index, arguments)| (index, Some(arguments)))
     }
+
+    /// The URIs of the resources, for messages.
+    pub fn uris(&self) -> impl Iterator<Item = &str> {
+        self.resources.iter().map(|(uri, _)| uri.as_str())
+    }
 }
 
 /// A JSON object from text; empty when the text is not one.
@@ -84,6 +89,24 @@ pub(super) fn parse_object(text: &str) -> Map<String, Value> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
+    }
+}
+
+/// Contents read from a resource as the content of a prompt's message: text as an embedded
+/// resource, an image or audio as such, other binary content as an embedded resource.
+pub fn prompt_content(contents: ResourceContents) -> ContentBlock {
+    match contents {
+        ResourceContents::BlobResourceContents {
+            mime_type: Some(mime_type),
+            blob,
+            ..
+        } if mime_type.starts_with("image/") => ContentBlock::image(blob, mime_type),
+        ResourceContents::BlobResourceContents {
+            mime_type: Some(mime_type),
+            blob,
+            ..
+        } if mime_type.starts_with("audio/") => ContentBlock::audio(blob, mime_type),
+        other => ContentBlock::resource(other),
     }
 }
 
@@ -187,5 +210,33 @@ mod tests {
             listed(&only_get_pet),
             (vec![], vec!["docs://pets/{petId}".into()])
         );
+    }
+
+    #[test]
+    fn binary_contents_become_their_kind_of_content() {
+        let blob = |mime: &str| ResourceContents::BlobResourceContents {
+            uri: "x://y".to_owned(),
+            mime_type: Some(mime.to_owned()),
+            blob: "AAAA".to_owned(),
+            meta: None,
+        };
+        assert!(
+            matches!(prompt_content(blob("image/png")), ContentBlock::Image(i) if i.mime_type == "image/png")
+        );
+        assert!(matches!(
+            prompt_content(blob("audio/wav")),
+            ContentBlock::Audio(_)
+        ));
+        assert!(matches!(
+            prompt_content(blob("application/pdf")),
+            ContentBlock::Resource(_)
+        ));
+        let text = ResourceContents::TextResourceContents {
+            uri: "x://y".to_owned(),
+            mime_type: Some("text/plain".to_owned()),
+            text: "hi".to_owned(),
+            meta: None,
+        };
+        assert!(matches!(prompt_content(text), ContentBlock::Resource(_)));
     }
 }

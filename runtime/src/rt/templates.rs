@@ -102,6 +102,11 @@ impl Templates {
             .iter()
             .find(|t| t.uri_template == uri_template)
     }
+
+    /// The templates as listed, for messages.
+    pub fn uri_templates(&self) -> impl Iterator<Item = &str> {
+        self.templates.iter().map(|t| t.uri_template.as_str())
+    }
 }
 
 impl Template {

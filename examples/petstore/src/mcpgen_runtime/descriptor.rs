@@ -112,8 +112,9 @@ fn owners(counts: impl Iterator<Item = usize>, len: usize) -> Vec<usize> {
     out
 }
 
-/// A prompt. Its one message is rendered at `prompts/get` from [`PromptPart`]s, so that the
-/// tools it names read right in the mode the server serves in.
+/// A prompt. Its text message is rendered at `prompts/get` from [`PromptPart`]s, so that the
+/// tools it names read right in the mode the server serves in; the resources it embeds are read
+/// then too, each a message of its own before the text.
 #[derive(Debug)]
 pub struct PromptDescriptor {
     /// `[A-Za-z0-9_.-]{1,64}`, unique.
@@ -126,6 +127,10 @@ pub struct PromptDescriptor {
     pub arguments: &'static [PromptArgumentDescriptor],
     /// The text of its message.
     pub parts: &'static [PromptPart],
+    /// The URIs of the server's own resources it embeds, each literal text and arguments'
+    /// values ([`PromptPart::Text`] and [`PromptPart::Argument`]); one whose argument was not
+    /// given is left out.
+    pub resources: &'static [&'static [PromptPart]],
     /// Offered only when every tool it names is served (a workflow); otherwise (a guide) the
     /// tools that are not served are left out.
     pub needs_every_tool: bool,

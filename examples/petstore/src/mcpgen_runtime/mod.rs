@@ -11,8 +11,9 @@
 //! ask the user where the call needs it ([`confirm`]), admit the call under the
 //! [`rate_limit`]s, choose credentials ([`credentials`], [`oauth`], [`token_exchange`]), build
 //! the request ([`request`], [`params`], [`files`]), send it ([`retry`]) and shape the answer
-//! ([`response`], [`mask`]). Code mode runs the model's programs in a sandbox (`code`, with
-//! the `code-mode` feature) whose calls take the same path.
+//! ([`response`], [`mask`]). Resources ([`resources`], [`templates`], [`uri_template`]) and
+//! the resources prompts embed ([`prompts`]) are read through the same path, and so are the
+//! calls of code mode's programs, run in a sandbox (`code`, with the `code-mode` feature).
 
 pub mod audit;
 pub mod call;

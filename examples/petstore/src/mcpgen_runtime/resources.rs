@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use rmcp::model::Resource;
+use rmcp::model::{ContentBlock, Resource, ResourceContents};
 use serde_json::{Map, Value};
 
 use super::descriptor::{ApiDescriptor, ToolDescriptor};
@@ -79,6 +79,11 @@ impl OperationResources {
             .resolve(uri)
             .map(|(index, arguments)| (index, Some(arguments)))
     }
+
+    /// The URIs of the resources, for messages.
+    pub fn uris(&self) -> impl Iterator<Item = &str> {
+        self.resources.iter().map(|(uri, _)| uri.as_str())
+    }
 }
 
 /// A JSON object from text; empty when the text is not one.
@@ -86,5 +91,23 @@ pub(super) fn parse_object(text: &str) -> Map<String, Value> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
+    }
+}
+
+/// Contents read from a resource as the content of a prompt's message: text as an embedded
+/// resource, an image or audio as such, other binary content as an embedded resource.
+pub fn prompt_content(contents: ResourceContents) -> ContentBlock {
+    match contents {
+        ResourceContents::BlobResourceContents {
+            mime_type: Some(mime_type),
+            blob,
+            ..
+        } if mime_type.starts_with("image/") => ContentBlock::image(blob, mime_type),
+        ResourceContents::BlobResourceContents {
+            mime_type: Some(mime_type),
+            blob,
+            ..
+        } if mime_type.starts_with("audio/") => ContentBlock::audio(blob, mime_type),
+        other => ContentBlock::resource(other),
     }
 }
