@@ -159,6 +159,31 @@ impl GeneratedServer {
         Ok(GetPromptResult::new(messages).with_description(prompt.description))
     }
 
+    /// The OAuth scopes `prompts/get` of the prompt `name` with `arguments` needs from its
+    /// caller: those of the operations its embedded resources read.
+    pub fn prompt_scopes(&self, name: &str, arguments: Option<&Value>) -> Vec<&'static str> {
+        let Some(prompt) = self.offered_prompts().find(|p| p.name == name) else {
+            return Vec::new();
+        };
+        let given = arguments
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut scopes: Vec<&'static str> = Vec::new();
+        for uri in prompt
+            .resources
+            .iter()
+            .filter_map(|parts| filled_uri(parts, &given))
+        {
+            for scope in self.resource_scopes(&uri) {
+                if !scopes.contains(scope) {
+                    scopes.push(scope);
+                }
+            }
+        }
+        scopes
+    }
+
     /// The URIs of the resources `prompt` embeds with the arguments `given` (one whose
     /// argument was not given is left out); an error for one that is not a resource of this
     /// server, which is never read.

@@ -313,6 +313,15 @@ impl GeneratedServer {
         }
     }
 
+    /// The OAuth scopes reading the resource `uri` needs from its caller: those of the
+    /// operation it reads; none for an API document, or a URI of no resource.
+    pub fn resource_scopes(&self, uri: &str) -> &'static [&'static str] {
+        match self.operation_resources().resolve(uri) {
+            Some((i, _)) => self.state.api.tools[i].plan.caller_scopes,
+            None => &[],
+        }
+    }
+
     /// The server's counters (calls, latency, upstream answers), as `/metrics` reports them.
     pub fn metrics(&self) -> &Metrics {
         &self.state.metrics
