@@ -194,11 +194,17 @@ fn fixture_snapshots() {
             .join(format!("{}.tools.json", name.replace('/', "-")));
         expectorate::assert_contents(snapshot, &tool_snapshot(&fixture(name)));
     }
-    let petstore = root().join("examples/petstore/openapi.yaml");
-    expectorate::assert_contents(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/petstore.tools.json"),
-        &tool_snapshot(&petstore),
-    );
+    for (example, name) in [
+        ("examples/petstore/openapi.yaml", "petstore"),
+        ("tests/fixtures/resources.yaml", "resources"),
+    ] {
+        expectorate::assert_contents(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/snapshots")
+                .join(format!("{name}.tools.json")),
+            &tool_snapshot(&root().join(example)),
+        );
+    }
 }
 
 #[test]

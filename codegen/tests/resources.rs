@@ -4,7 +4,24 @@
 
 use std::path::{Path, PathBuf};
 
+use mcpgen_codegen::spec::{PromptPart, ResourceSpec};
 use mcpgen_codegen::{ApiDocument, Settings, map_document, map_documents};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The fixture the end-to-end tests serve, with its settings file.
+fn fixture_settings() -> Settings {
+    mcpgen_codegen::config::apply_file(
+        &root().join("tests/fixtures/resources.toml"),
+        Settings::new(),
+    )
+    .unwrap()
+}
 
 /// A document of `paths` (YAML, indented for the `paths:` map) and `root_extension` (YAML
 /// under the root `x-mcpgen`), written to a file of its own.
@@ -46,6 +63,82 @@ fn two_gets(on_static: &str, on_item: &str) -> String {
 
 fn error(spec: &Path, settings: &Settings) -> String {
     map_document(spec, settings).unwrap_err().to_string()
+}
+
+#[test]
+fn the_fixture_maps_to_resources_and_prompts() {
+    let spec = root().join("tests/fixtures/resources.yaml");
+    let mapped = map_document(&spec, &fixture_settings()).unwrap();
+    let resources: Vec<(&str, Option<&ResourceSpec>)> = mapped
+        .api
+        .tools
+        .iter()
+        .map(|t| (t.name.as_str(), t.resource.as_ref()))
+        .collect();
+    let resource = |uri: &str, mime: &str| ResourceSpec {
+        uri: uri.to_owned(),
+        mime_type: Some(mime.to_owned()),
+    };
+    assert_eq!(
+        resources,
+        [
+            (
+                "staticText",
+                Some(&resource("test://static-text", "text/plain"))
+            ),
+            (
+                "staticBinary",
+                Some(&resource("test://static-binary", "image/png"))
+            ),
+            (
+                "templateData",
+                Some(&resource("test://template/{id}/data", "application/json"))
+            ),
+            (
+                "getAccount",
+                Some(&resource("test://account", "application/json"))
+            ),
+        ]
+    );
+    let prompt = |name: &str| {
+        mapped
+            .api
+            .prompts
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    assert_eq!(
+        prompt("test_simple_prompt").parts,
+        [PromptPart::Text(
+            "This is a simple prompt for testing.".into()
+        )]
+    );
+    assert!(prompt("test_simple_prompt").resources.is_empty());
+    assert_eq!(
+        prompt("test_prompt_with_embedded_resource").resources,
+        [vec![PromptPart::Argument("resourceUri".into())]]
+    );
+    let read = prompt("read_the_data");
+    assert_eq!(
+        read.resources,
+        [
+            vec![PromptPart::Text("test://static-text".into())],
+            vec![
+                PromptPart::Text("test://template/".into()),
+                PromptPart::Argument("id".into()),
+                PromptPart::Text("/data".into()),
+            ],
+        ]
+    );
+    assert_eq!(
+        read.parts[..3],
+        [
+            PromptPart::Text("Summarise the data of ".into()),
+            PromptPart::Argument("id".into()),
+            PromptPart::Text(".\n\nSteps:\n1. ".into()),
+        ]
+    );
 }
 
 #[test]
