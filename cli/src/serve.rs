@@ -9,8 +9,8 @@
 use mcpgen::{
     ApiDescriptor, BodyEncoding, BodyPlan, BodyShape, CallPlan, Guardrails, HttpMethod, NextPage,
     Pagination, ParamLocation, ParamPlan, ParamStyle, PromptArgumentDescriptor, PromptDescriptor,
-    PromptPart, SecurityKind, SecuritySchemeDescriptor, ServeMode, StreamFormat, ToolDescriptor,
-    ToolGuardrails, ToolHints, UpstreamApi,
+    PromptPart, ResourceDescriptor, SecurityKind, SecuritySchemeDescriptor, ServeMode,
+    StreamFormat, ToolDescriptor, ToolGuardrails, ToolHints, UpstreamApi,
 };
 use mcpgen_codegen::spec;
 
@@ -52,17 +52,27 @@ fn prompt(prompt: &spec::PromptSpec) -> PromptDescriptor {
             required: a.required,
             values: texts(&a.values),
         })),
-        parts: slice(prompt.parts.iter().map(|part| match part {
-            spec::PromptPart::Text(t) => PromptPart::Text(text(t)),
-            spec::PromptPart::Argument(name) => PromptPart::Argument(text(name)),
-            spec::PromptPart::Given { argument, text: t } => PromptPart::Given {
-                argument: text(argument),
-                text: text(t),
-            },
-            spec::PromptPart::Tool(i) => PromptPart::Tool(*i),
-            spec::PromptPart::ToolItem(i) => PromptPart::ToolItem(*i),
-        })),
+        parts: slice(prompt.parts.iter().map(prompt_part)),
+        resources: slice(
+            prompt
+                .resources
+                .iter()
+                .map(|uri| slice(uri.iter().map(prompt_part))),
+        ),
         needs_every_tool: prompt.needs_every_tool,
+    }
+}
+
+fn prompt_part(part: &spec::PromptPart) -> PromptPart {
+    match part {
+        spec::PromptPart::Text(t) => PromptPart::Text(text(t)),
+        spec::PromptPart::Argument(name) => PromptPart::Argument(text(name)),
+        spec::PromptPart::Given { argument, text: t } => PromptPart::Given {
+            argument: text(argument),
+            text: text(t),
+        },
+        spec::PromptPart::Tool(i) => PromptPart::Tool(*i),
+        spec::PromptPart::ToolItem(i) => PromptPart::ToolItem(*i),
     }
 }
 
@@ -170,6 +180,10 @@ fn tool(tool: &spec::ToolSpec) -> ToolDescriptor {
         },
         pagination: tool.pagination.as_ref().map(pagination),
         long_running: tool.long_running,
+        resource: tool.resource.as_ref().map(|r| ResourceDescriptor {
+            uri: text(&r.uri),
+            mime_type: r.mime_type.as_deref().map(text),
+        }),
     }
 }
 

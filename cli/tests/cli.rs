@@ -427,7 +427,17 @@ fn prompts_come_from_settings_the_document_and_arazzo_and_mistakes_are_located()
         ),
         (
             "[prompts.adopt]\ndescription = \"x\"\n",
-            &["mcpgen.toml:1", "a prompt needs `steps`"],
+            &[
+                "mcpgen.toml:1",
+                "a prompt needs `text` (its message), `resources`",
+            ],
+        ),
+        (
+            "[prompts.adopt]\ntext = \"Read it.\"\nresources = [\"https://example.com/\"]\n",
+            &[
+                "prompts",
+                "`adopt`: `https://example.com/` is not a resource of this server",
+            ],
         ),
         (
             "[prompts.\"bad name\"]\nsteps = [\"listPets\"]\n",

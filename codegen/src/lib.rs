@@ -15,6 +15,7 @@
 //! | model | `model` | reads operations, parameters, bodies, responses and security schemes |
 //! | select | `select` | keeps the operations the settings choose, in tools, search or mixed mode |
 //! | tools | `tools` | names each tool and builds its schemas, annotations and call plan |
+//! | resources | `resources` | makes resources of the GET operations the document names |
 //! | compact | `compact` | shrinks the schemas the model reads |
 //! | emit | `emit` | writes the tool table as Rust: a standalone crate or the attribute's tokens |
 //!
@@ -85,6 +86,7 @@ pub mod multi;
 mod overlay;
 #[cfg(feature = "remote-refs")]
 mod remote;
+mod resources;
 mod select;
 mod tools;
 mod upgrade;
@@ -104,6 +106,11 @@ mod methods;
 mod pointer;
 #[doc(hidden)]
 pub mod schema;
+/// The runtime's parser of resource URIs and templates, so that the generator checks a
+/// document's URIs as the server reads them.
+#[path = "../runtime/rt/uri_template.rs"]
+#[allow(dead_code)]
+mod uri_template;
 
 // Around the pipeline: settings, and what the front ends build on it.
 pub mod config;
@@ -265,6 +272,14 @@ fn map_document_unlocated(spec: &Path, settings: &Settings) -> Result<Mapped> {
         .map_err(settings_err)?;
     select::mode::apply(&mut spec_api, settings.serving_mode(), &search_only)
         .map_err(settings_err)?;
+    // Before the prompts, which may embed the resources.
+    resources::apply(
+        &mut spec_api,
+        &doc,
+        &api.operations,
+        &settings.resources,
+        spec,
+    )?;
     prompts::build(
         &mut spec_api,
         &doc,

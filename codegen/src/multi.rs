@@ -93,8 +93,9 @@ pub fn default_namespace(title: &str) -> String {
 /// Maps every document of `documents` with its own settings and joins them into one server
 /// named by `server` (its `crate_name`, `crate_version`, `env_prefix`). Fails, naming the
 /// document, when a namespace is invalid or taken twice, when two tools or prompts end up
-/// with one name, or when the documents disagree on what is the whole server's (the serving
-/// mode, rate limits, the audit log, confirmation, secret detectors).
+/// with one name, when two resources could be read at one URI, or when the documents disagree
+/// on what is the whole server's (the serving mode, rate limits, the audit log, confirmation,
+/// secret detectors).
 pub fn map_documents(documents: &[ApiDocument], server: &Settings) -> Result<Mapped> {
     let Some(first) = documents.first() else {
         return Err(Error::Settings {
@@ -253,6 +254,18 @@ pub fn map_documents(documents: &[ApiDocument], server: &Settings) -> Result<Map
                 return Err(name_clash(path, "tool", &tool.name, &documents[other].path));
             }
             owner_of_tool.insert(tool.name.clone(), i);
+            if tool.resource.is_some()
+                && let Some(message) = joined
+                    .tools
+                    .iter()
+                    .find_map(|earlier| crate::resources::conflict(earlier, tool))
+            {
+                return Err(Error::Settings {
+                    path: path.clone(),
+                    setting: "resources",
+                    message,
+                });
+            }
             for alternative in &mut tool.plan.security {
                 for scheme in alternative {
                     *scheme += scheme_offset;

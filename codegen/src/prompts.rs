@@ -13,7 +13,10 @@
 //!   ```
 //!
 //!   A step names an operation (its `operationId` or `METHOD /path`), then after `: ` a hint in
-//!   which `{argument}` stands for the prompt argument's value;
+//!   which `{argument}` stands for the prompt argument's value. A prompt may also (or only) have
+//!   a `text`, its message, with the same `{argument}`s, before any steps; and `resources`, the
+//!   URIs of the server's own resources to embed (`"docs://readme"`, `"{page}"`), each read
+//!   when the prompt is and a message of its own before the text;
 //! - **Arazzo 1.0** workflows (`--arazzo FILE`): one prompt per workflow, its inputs as
 //!   arguments, its steps with their parameters, success criteria and outputs.
 //!
@@ -31,11 +34,14 @@ use crate::model::{Operation, Tag};
 use crate::pointer::push_token;
 use crate::settings::SettingValue;
 use crate::tools::ApiSpec;
+use crate::uri_template::UriTemplate;
 
 /// At most this many prompts: a document with thousands of tags gets guides for the first.
 const MAX_PROMPTS: usize = 500;
 /// At most this many steps in one workflow.
 const MAX_STEPS: usize = 100;
+/// At most this many resources embedded in one prompt: each is a call when the prompt is read.
+const MAX_EMBEDDED: usize = 10;
 /// The optional argument of every guide.
 const TASK_ARGUMENT: &str = "task";
 
@@ -50,8 +56,11 @@ pub struct PromptSpec {
     pub description: String,
     /// Its arguments.
     pub arguments: Vec<PromptArgumentSpec>,
-    /// The text of its one message.
+    /// The text of its message.
     pub parts: Vec<PromptPart>,
+    /// The URIs of the server's resources it embeds, of [`PromptPart::Text`] and
+    /// [`PromptPart::Argument`].
+    pub resources: Vec<Vec<PromptPart>>,
     /// Whether it is offered only when every tool it names is served (a workflow); a guide
     /// leaves out the tools that are not.
     pub needs_every_tool: bool,
@@ -116,6 +125,10 @@ pub struct WorkflowSetting {
     pub required: Vec<String>,
     /// `operation` or `operation: hint`.
     pub steps: Vec<String>,
+    /// The message, before any steps.
+    pub text: Option<String>,
+    /// URIs of the server's resources to embed.
+    pub resources: Vec<String>,
 }
 
 /// The setting keys this module reads.
@@ -178,6 +191,9 @@ fn workflow_setting(
         match (key.as_str(), value) {
             ("title", SettingValue::Str(s)) => workflow.title = Some(s),
             ("description", SettingValue::Str(s)) => workflow.description = Some(s),
+            ("text", SettingValue::Str(s)) => workflow.text = Some(s),
+            ("resources", SettingValue::List(items)) => workflow.resources = items,
+            ("resources", SettingValue::Str(item)) => workflow.resources = vec![item],
             ("required", SettingValue::List(items)) => workflow.required = items,
             ("required", SettingValue::Str(item)) => workflow.required = vec![item],
             ("steps", SettingValue::List(items)) => workflow.steps = items,
@@ -190,8 +206,10 @@ fn workflow_setting(
                     }
                 }
             }
-            ("title" | "description", _) => return Err(format!("`{}` must be a string", at(&key))),
-            ("required" | "steps", _) => {
+            ("title" | "description" | "text", _) => {
+                return Err(format!("`{}` must be a string", at(&key)));
+            }
+            ("required" | "steps" | "resources", _) => {
                 return Err(format!("`{}` must be a list of strings", at(&key)));
             }
             ("arguments", _) => {
@@ -202,8 +220,8 @@ fn workflow_setting(
             }
             (other, _) => {
                 return Err(format!(
-                    "`{}` is not known; a prompt has title, description, arguments, required \
-                     and steps",
+                    "`{}` is not known; a prompt has title, description, arguments, required, \
+                     text, resources and steps",
                     at(other)
                 ));
             }
@@ -230,11 +248,20 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 fn check_workflow(workflow: &WorkflowSetting) -> Result<(), String> {
-    if workflow.steps.is_empty() {
-        return Err("a prompt needs `steps`: the operations, in order".into());
+    if workflow.steps.is_empty() && workflow.text.is_none() && workflow.resources.is_empty() {
+        return Err(
+            "a prompt needs `text` (its message), `resources` (URIs of this server's resources \
+             to embed) or `steps` (the operations, in order)"
+                .into(),
+        );
     }
     if workflow.steps.len() > MAX_STEPS {
         return Err(format!("at most {MAX_STEPS} steps"));
+    }
+    if workflow.resources.len() > MAX_EMBEDDED {
+        return Err(format!(
+            "at most {MAX_EMBEDDED} resources (each is read when the prompt is)"
+        ));
     }
     for required in &workflow.required {
         if !workflow.arguments.iter().any(|(name, _)| name == required) {
@@ -258,6 +285,7 @@ pub fn build(
     settings: &PromptSettings,
 ) -> Result<()> {
     let tools = ToolFinder::new(api, operations);
+    let own = OwnResources::of(api);
     let mut prompts = Vec::new();
     let mut warnings = Vec::new();
 
@@ -269,7 +297,7 @@ pub fn build(
     })?;
     workflows.extend(settings.workflows.iter().cloned().map(|w| (None, w)));
     for (pointer, workflow) in &workflows {
-        match workflow_prompt(workflow, &tools) {
+        match workflow_prompt(workflow, &tools, &own) {
             Ok(prompt) => prompts.push(prompt),
             Err(message) => {
                 return Err(match pointer {
@@ -436,14 +464,28 @@ fn setting_value(value: &Value) -> Result<SettingValue, String> {
     })
 }
 
-/// A hand-written workflow as a prompt.
-fn workflow_prompt(workflow: &WorkflowSetting, tools: &ToolFinder) -> Result<PromptSpec, String> {
+/// A hand-written prompt: its resources, then its text and its steps.
+fn workflow_prompt(
+    workflow: &WorkflowSetting,
+    tools: &ToolFinder,
+    own: &OwnResources,
+) -> Result<PromptSpec, String> {
     let mut parts = Vec::new();
-    let intro = workflow
-        .description
-        .clone()
-        .unwrap_or_else(|| format!("Run the workflow `{}`.", workflow.name));
-    parts.push(PromptPart::Text(format!("{intro}\n\nSteps:\n")));
+    if let Some(text) = &workflow.text {
+        parts.extend(hint_parts(text, &workflow.arguments));
+    }
+    if !workflow.steps.is_empty() {
+        match &workflow.text {
+            Some(_) => parts.push(PromptPart::Text("\n\nSteps:\n".into())),
+            None => {
+                let intro = workflow
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| format!("Run the workflow `{}`.", workflow.name));
+                parts.push(PromptPart::Text(format!("{intro}\n\nSteps:\n")));
+            }
+        }
+    }
     for (n, step) in workflow.steps.iter().enumerate() {
         let (selector, hint) = match step.split_once(": ") {
             Some((selector, hint)) => (selector.trim(), Some(hint.trim())),
@@ -460,18 +502,35 @@ fn workflow_prompt(workflow: &WorkflowSetting, tools: &ToolFinder) -> Result<Pro
         }
         parts.push(PromptPart::Text("\n".into()));
     }
-    parts.push(PromptPart::Text(
-        "\nCall the tools in this order, passing what a step returns on to the next; ask the \
-         user before a step that deletes or changes data."
-            .into(),
-    ));
+    if !workflow.steps.is_empty() {
+        parts.push(PromptPart::Text(
+            "\nCall the tools in this order, passing what a step returns on to the next; ask the \
+             user before a step that deletes or changes data."
+                .into(),
+        ));
+    }
+    let resources = workflow
+        .resources
+        .iter()
+        .map(|uri| {
+            let parts = merge_text(hint_parts(uri, &workflow.arguments));
+            // A URI of arguments is checked when the prompt is read; a literal one now.
+            match parts.as_slice() {
+                [] => Err("a resource URI is empty".to_owned()),
+                [PromptPart::Text(literal)] => own.check(literal).map(|()| parts),
+                _ => Ok(parts),
+            }
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let description = match (&workflow.description, workflow.steps.is_empty()) {
+        (Some(description), _) => description.clone(),
+        (None, false) => format!("Steps of the workflow `{}`.", workflow.name),
+        (None, true) => format!("The prompt `{}`.", workflow.name),
+    };
     Ok(PromptSpec {
         name: workflow.name.clone(),
         title: workflow.title.clone(),
-        description: workflow
-            .description
-            .clone()
-            .unwrap_or_else(|| format!("Steps of the workflow `{}`.", workflow.name)),
+        description,
         arguments: workflow
             .arguments
             .iter()
@@ -483,8 +542,74 @@ fn workflow_prompt(workflow: &WorkflowSetting, tools: &ToolFinder) -> Result<Pro
             })
             .collect(),
         parts: merge_text(parts),
+        resources,
         needs_every_tool: true,
     })
+}
+
+/// The resources of the server a prompt can embed: the API document, and the resources and
+/// templates of its operations.
+struct OwnResources {
+    /// URIs of single resources.
+    uris: Vec<String>,
+    /// Templates, as written and parsed.
+    templates: Vec<(String, UriTemplate)>,
+}
+
+impl OwnResources {
+    fn of(api: &ApiSpec) -> Self {
+        let mut uris: Vec<String> = api
+            .openapi
+            .as_ref()
+            .map(|_| "openapi://spec".to_owned())
+            .into_iter()
+            .collect();
+        let mut templates = Vec::new();
+        for resource in api.tools.iter().filter_map(|t| t.resource.as_ref()) {
+            match UriTemplate::parse(&resource.uri) {
+                Ok(template) if template.has_variables() => {
+                    templates.push((resource.uri.clone(), template));
+                }
+                _ => uris.push(resource.uri.clone()),
+            }
+        }
+        OwnResources { uris, templates }
+    }
+
+    /// Whether `uri` is one of the resources, or read by one of the templates; the error
+    /// says which are.
+    fn check(&self, uri: &str) -> Result<(), String> {
+        if self.uris.iter().any(|u| u == uri)
+            || self.templates.iter().any(|(_, t)| t.matches(uri).is_some())
+        {
+            return Ok(());
+        }
+        let quoted = |items: &mut dyn Iterator<Item = &String>| {
+            items
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let known = match (self.uris.is_empty(), self.templates.is_empty()) {
+            (true, true) => "this server has none: `x-mcpgen: {resource: URI}` on a GET \
+                             operation makes one"
+                .to_owned(),
+            (false, true) => format!("its resources are {}", quoted(&mut self.uris.iter())),
+            (true, false) => format!(
+                "its resource templates are {}",
+                quoted(&mut self.templates.iter().map(|(u, _)| u))
+            ),
+            (false, false) => format!(
+                "its resources are {} and its resource templates {}",
+                quoted(&mut self.uris.iter()),
+                quoted(&mut self.templates.iter().map(|(u, _)| u))
+            ),
+        };
+        Err(format!(
+            "`{uri}` is not a resource of this server (a prompt embeds only the server's own); \
+             {known}"
+        ))
+    }
 }
 
 /// A hint's text with `{argument}` (for a declared argument) as the argument's value.
@@ -603,6 +728,7 @@ fn guides(api: &ApiSpec, tags: &[Tag], title: &str) -> Vec<PromptSpec> {
                 values: Vec::new(),
             }],
             parts: merge_text(parts),
+            resources: Vec::new(),
             needs_every_tool: false,
         });
     }
@@ -826,6 +952,7 @@ mod arazzo {
                 .unwrap_or_else(|| format!("The Arazzo workflow `{id}`.")),
             arguments,
             parts: merge_text(parts),
+            resources: Vec::new(),
             needs_every_tool: true,
         })
     }
@@ -1001,10 +1128,21 @@ mod tests {
                 fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
             )
         };
+        let err = table(vec![]).unwrap_err();
         assert!(
-            table(vec![])
-                .unwrap_err()
-                .contains("a prompt needs `steps`")
+            err.contains("a prompt needs `text` (its message), `resources`"),
+            "{err}"
+        );
+        let err = table(vec![(
+            "resources",
+            SettingValue::List(vec!["docs://x".into(); MAX_EMBEDDED + 1]),
+        )])
+        .unwrap_err();
+        assert!(err.contains("at most 10 resources"), "{err}");
+        let err = table(vec![("text", SettingValue::List(vec![]))]).unwrap_err();
+        assert!(
+            err.contains("`prompts.adopt.text` must be a string"),
+            "{err}"
         );
         let err = table(vec![
             ("steps", SettingValue::List(vec!["listPets".into()])),
@@ -1019,6 +1157,85 @@ mod tests {
         assert!(err.contains("`prompts.adopt.step` is not known"), "{err}");
         assert!(check_name("bad name").is_err());
         assert_eq!(guide_name("Pet store / orders"), "guide_Pet_store_orders");
+    }
+
+    #[test]
+    fn text_comes_before_steps_and_literal_resources_are_checked() {
+        let tools = ToolFinder {
+            operations: &[],
+            by_operation: HashMap::new(),
+        };
+        let own = OwnResources {
+            uris: vec!["test://static-text".into()],
+            templates: vec![(
+                "test://template/{id}/data".into(),
+                UriTemplate::parse("test://template/{id}/data").unwrap(),
+            )],
+        };
+        let setting = |fields: Vec<(&str, SettingValue)>| {
+            workflow_setting(
+                "p",
+                fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            )
+            .unwrap()
+        };
+        let arguments = SettingValue::Table(vec![
+            ("arg1".into(), "First".into()),
+            ("resourceUri".into(), "Which".into()),
+        ]);
+        let prompt = workflow_prompt(
+            &setting(vec![
+                ("arguments", arguments.clone()),
+                (
+                    "text",
+                    SettingValue::Str("Prompt with arguments: arg1='{arg1}', {other}".into()),
+                ),
+                (
+                    "resources",
+                    SettingValue::List(vec![
+                        "test://static-text".into(),
+                        "{resourceUri}".into(),
+                        "test://template/7/data".into(),
+                    ]),
+                ),
+            ]),
+            &tools,
+            &own,
+        )
+        .unwrap();
+        assert_eq!(
+            prompt.parts,
+            [
+                PromptPart::Text("Prompt with arguments: arg1='".into()),
+                PromptPart::Argument("arg1".into()),
+                PromptPart::Text("', {other}".into()),
+            ]
+        );
+        assert_eq!(
+            prompt.resources,
+            [
+                vec![PromptPart::Text("test://static-text".into())],
+                vec![PromptPart::Argument("resourceUri".into())],
+                vec![PromptPart::Text("test://template/7/data".into())],
+            ]
+        );
+        assert_eq!(prompt.description, "The prompt `p`.");
+
+        let err = workflow_prompt(
+            &setting(vec![(
+                "resources",
+                SettingValue::List(vec!["https://example.com/x".into()]),
+            )]),
+            &tools,
+            &own,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "`https://example.com/x` is not a resource of this server (a prompt embeds only the \
+             server's own); its resources are `test://static-text` and its resource templates \
+             `test://template/{id}/data`"
+        );
     }
 
     #[test]

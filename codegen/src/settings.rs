@@ -33,6 +33,7 @@ pub struct Settings {
     pub(crate) base_url: Option<String>,
     pub(crate) descriptions: Vec<(String, String)>,
     pub(crate) scopes: Vec<(String, String)>,
+    pub(crate) resources: Vec<(String, String)>,
     pub(crate) overlays: Vec<PathBuf>,
     /// `Some(0)`: explicitly no limit (so that a higher layer can lift a lower one's).
     pub(crate) max_description_chars: Option<usize>,
@@ -93,6 +94,7 @@ pub const KEYS: &[&str] = &[
     "tool_names",
     "descriptions",
     "scopes",
+    "resources",
     "masking",
     "rate_limits",
     "audit",
@@ -152,6 +154,7 @@ impl Settings {
             base_url: over.base_url.or(self.base_url),
             descriptions: join(self.descriptions, over.descriptions),
             scopes: join(self.scopes, over.scopes),
+            resources: join(self.resources, over.resources),
             guardrails: self.guardrails.then(over.guardrails),
             prompts: self.prompts.then(over.prompts),
             overlays: join(self.overlays, over.overlays),
@@ -244,6 +247,24 @@ impl Settings {
                 _ => {
                     return Err(format!(
                         "`{key}` maps operations (or `tag:NAME`) to space-separated scopes"
+                    ));
+                }
+            },
+            "resources" => match value {
+                SettingValue::Table(entries) => {
+                    let mut settings = self;
+                    for (operation, uri) in entries {
+                        // Checked here too, so that a settings file's mistake has its line.
+                        crate::uri_template::UriTemplate::parse(&uri)
+                            .map_err(|e| format!("`{key}.{operation}`: {e}"))?;
+                        settings = settings.resource(operation, uri);
+                    }
+                    settings
+                }
+                _ => {
+                    return Err(format!(
+                        "`{key}` maps GET operations to the URIs (or URI templates) they are \
+                         read at"
                     ));
                 }
             },
@@ -452,6 +473,14 @@ impl Settings {
         scopes: impl Into<String>,
     ) -> Self {
         self.scopes.push((selector.into(), scopes.into()));
+        self
+    }
+
+    /// Make the GET operation `operation` (`operationId` or `METHOD /path`) the resource
+    /// `uri`, or the resource template `uri` whose variables are its path parameters
+    /// (`docs://pets/{petId}`), in place of any `x-mcpgen` `resource` of the document.
+    pub fn resource(mut self, operation: impl Into<String>, uri: impl Into<String>) -> Self {
+        self.resources.push((operation.into(), uri.into()));
         self
     }
 

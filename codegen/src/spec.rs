@@ -6,6 +6,6 @@ pub use crate::model::{BodyEncoding, Location, ParamStyle, SchemeKind, StreamKin
 pub use crate::prompts::{PromptArgumentSpec, PromptPart, PromptSpec};
 pub use crate::tools::pagination::{NextPageSpec, PaginationSpec};
 pub use crate::tools::{
-    ApiSpec, BodyShapeSpec, BodySpec, Hints, ParamSpec, PlanSpec, SchemeSpec, ToolGuardrailSpec,
-    ToolSpec, UpstreamApiSpec,
+    ApiSpec, BodyShapeSpec, BodySpec, Hints, ParamSpec, PlanSpec, ResourceSpec, SchemeSpec,
+    ToolGuardrailSpec, ToolSpec, UpstreamApiSpec,
 };

@@ -145,7 +145,7 @@ fn tool_snapshot(spec: &Path) -> String {
         .tools
         .iter()
         .map(|t| {
-            json!({
+            let mut tool = json!({
                 "name": t.name,
                 "description": t.description,
                 "hints": {
@@ -162,7 +162,11 @@ fn tool_snapshot(spec: &Path) -> String {
                 "inputSchema": t.input_schema,
                 "outputSchema": t.output_schema,
                 "outputWrapped": t.output_wrapped,
-            })
+            });
+            if let Some(resource) = &t.resource {
+                tool["resource"] = json!({"uri": resource.uri, "mimeType": resource.mime_type});
+            }
+            tool
         })
         .collect();
     let summary = json!({
@@ -190,11 +194,17 @@ fn fixture_snapshots() {
             .join(format!("{}.tools.json", name.replace('/', "-")));
         expectorate::assert_contents(snapshot, &tool_snapshot(&fixture(name)));
     }
-    let petstore = root().join("examples/petstore/openapi.yaml");
-    expectorate::assert_contents(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/petstore.tools.json"),
-        &tool_snapshot(&petstore),
-    );
+    for (example, name) in [
+        ("examples/petstore/openapi.yaml", "petstore"),
+        ("tests/fixtures/resources.yaml", "resources"),
+    ] {
+        expectorate::assert_contents(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/snapshots")
+                .join(format!("{name}.tools.json")),
+            &tool_snapshot(&root().join(example)),
+        );
+    }
 }
 
 #[test]

@@ -174,16 +174,16 @@ const OWN_OPTIONS: &[&str] = &[
 
 /// Settings the attribute does not take: what only a standalone crate has (`crate_name`,
 /// `crate_version`, `release_profile`; the server's name is `server_name`), `descriptions`
-/// (written as `describe(...)`), the tables (`scopes`, `masking`, `rate_limits`, `audit`,
-/// `prompts`: a
-/// table is no attribute value; they are read from the settings files, which the attribute
-/// reads too), and remote references, which a build never fetches.
+/// (written as `describe(...)`), the tables (`scopes`, `resources`, `masking`, `rate_limits`,
+/// `audit`, `prompts`: a table is no attribute value; they are read from the settings files,
+/// which the attribute reads too), and remote references, which a build never fetches.
 const NOT_OPTIONS: &[&str] = &[
     "crate_name",
     "crate_version",
     "release_profile",
     "descriptions",
     "scopes",
+    "resources",
     "masking",
     "rate_limits",
     "audit",

@@ -248,6 +248,16 @@ generated_servers! {
             Settings::new().crate_name("guardrails-mcp"),
         )
         .expect("the guardrail settings are valid");
+    /// The server generated from `tests/fixtures/resources.yaml` with the settings file
+    /// `tests/fixtures/resources.toml`: resources at the document's URIs and prompts that embed
+    /// them, on the example upstream's helper routes (base URL: the upstream's root),
+    /// credential in `RESOURCES_BEARER_AUTH_TOKEN`.
+    resources_binary => "tests/fixtures/resources.yaml",
+        mcpgen_codegen::config::apply_file(
+            &workspace_root().join("tests/fixtures/resources.toml"),
+            Settings::new().crate_name("resources-mcp"),
+        )
+        .expect("the resource settings are valid");
 }
 
 /// The server generated from the two documents of `tests/fixtures/multi/` (the Notes Desk,

@@ -1,6 +1,6 @@
 //! `cargo mcpgen serve` against the crates the generator writes for the same documents and
-//! settings: the same `initialize` answer, the same `tools/list`, `resources/list` and
-//! `prompts/list`, byte for byte, and the same resource text.
+//! settings: the same `initialize` answer, the same `tools/list`, `resources/list`,
+//! `resources/templates/list` and `prompts/list`, byte for byte, and the same resource text.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -8,11 +8,11 @@ use std::process::{Command, Stdio};
 
 use mcpgen_tests::{
     faults_binary, hardening_binary, kitchen_sink_binary, mcpgen_binary, multi_binary,
-    oauth_binary, openapi32_binary, petstore_binary, workspace_root,
+    oauth_binary, openapi32_binary, petstore_binary, resources_binary, workspace_root,
 };
 
 /// The requests both servers answer, one JSON-RPC message a line.
-const EXCHANGE: [&str; 7] = [
+const EXCHANGE: [&str; 8] = [
     r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"compare","version":"1"}}}"#,
     r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
     r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
@@ -20,6 +20,7 @@ const EXCHANGE: [&str; 7] = [
     r#"{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"openapi://spec"}}"#,
     r#"{"jsonrpc":"2.0","id":5,"method":"prompts/list"}"#,
     r#"{"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"openapi://notes_desk/spec"}}"#,
+    r#"{"jsonrpc":"2.0","id":7,"method":"resources/templates/list"}"#,
 ];
 
 /// No upstream is called: an address nothing listens on.
@@ -80,10 +81,12 @@ fn assert_same_of(generated: &Path, specs: &[&str], args: &[&str], base: &[&str]
         "resources/read",
         "prompts/list",
         "resources/read",
+        "resources/templates/list",
     ];
     for ((name, want), got) in names.iter().zip(&expected).zip(&served) {
         assert!(
-            !want.contains(r#""error""#) || *name == "resources/read" || *name == "prompts/list",
+            !want.contains(r#""error""#)
+                || ["resources/read", "prompts/list", "resources/templates/list"].contains(name),
             "{name}: {want}"
         );
         assert!(
@@ -149,6 +152,40 @@ fn hostile_and_faulty_documents_are_served_as_generated() {
         faults_binary(),
         "tests/fixtures/faults.yaml",
         &["--name", "faults-mcp"],
+    );
+}
+
+#[test]
+fn resources_and_their_prompts_are_served_as_generated() {
+    let answers = assert_same_of(
+        resources_binary(),
+        &["tests/fixtures/resources.yaml"],
+        &[
+            "--name",
+            "resources-mcp",
+            "--config",
+            workspace_root()
+                .join("tests/fixtures/resources.toml")
+                .to_str()
+                .expect("a UTF-8 path"),
+        ],
+        &NO_UPSTREAM,
+    );
+    // What was compared holds the resources, the template and the prompts.
+    assert!(
+        answers[2].contains(r#""uri":"test://account""#),
+        "{}",
+        answers[2]
+    );
+    assert!(
+        answers[6].contains(r#""uriTemplate":"test://template/{id}/data""#),
+        "{}",
+        answers[6]
+    );
+    assert!(
+        answers[4].contains(r#""name":"test_prompt_with_embedded_resource""#),
+        "{}",
+        answers[4]
     );
 }
 

@@ -270,6 +270,56 @@ pub fn server_items(mapped: &Mapped, module: &ServerModule, rt: &TokenStream) ->
             ) -> ::std::result::Result<#model::ReadResourceResponse, #rt::rmcp::ErrorData> {
                 <#rt::GeneratedServer as #handler>::read_resource(&self.0, request, context).await
             }
+
+            async fn complete(
+                &self,
+                request: #model::CompleteRequestParams,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<#model::CompleteResult, #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::complete(&self.0, request, context).await
+            }
+
+            async fn list_prompts(
+                &self,
+                request: ::std::option::Option<#model::PaginatedRequestParams>,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<#model::ListPromptsResult, #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::list_prompts(&self.0, request, context).await
+            }
+
+            async fn get_prompt(
+                &self,
+                request: #model::GetPromptRequestParams,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<#model::GetPromptResponse, #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::get_prompt(&self.0, request, context).await
+            }
+
+            async fn get_task(
+                &self,
+                request: #model::GetTaskParams,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<#model::GetTaskResult, #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::get_task(&self.0, request, context).await
+            }
+
+            async fn cancel_task(
+                &self,
+                request: #model::CancelTaskParams,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<(), #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::cancel_task(&self.0, request, context).await
+            }
+
+            // Logging is deprecated in MCP 2026-07-28 (SEP-2577), and still served.
+            #[allow(deprecated)]
+            async fn set_level(
+                &self,
+                request: #model::SetLevelRequestParams,
+                context: #rt::rmcp::service::RequestContext<#rt::rmcp::service::RoleServer>,
+            ) -> ::std::result::Result<(), #rt::rmcp::ErrorData> {
+                <#rt::GeneratedServer as #handler>::set_level(&self.0, request, context).await
+            }
         }
 
         /// The hand-written tools of this server, served after the generated ones.

@@ -475,7 +475,7 @@ pub fn api_tokens(api: &ApiSpec, rt: &TokenStream) -> TokenStream {
 /// `DESCRIPTOR_FORMAT` must be the same (a test keeps them equal). Raised with every change
 /// to the tables' fields, so that a table written for one layout never meets a runtime of
 /// another: the generated check stops the build with a message that says to regenerate.
-pub const DESCRIPTOR_FORMAT: u32 = 4;
+pub const DESCRIPTOR_FORMAT: u32 = 5;
 
 /// What a build says when a generated table and the runtime disagree on the layout.
 fn format_mismatch_message() -> String {
@@ -633,6 +633,16 @@ fn prompt_expr(prompt: &PromptSpec) -> Expr<'_> {
             (
                 "parts",
                 Expr::Slice(prompt.parts.iter().map(part).collect()),
+            ),
+            (
+                "resources",
+                Expr::Slice(
+                    prompt
+                        .resources
+                        .iter()
+                        .map(|uri| Expr::Slice(uri.iter().map(part).collect()))
+                        .collect(),
+                ),
             ),
             ("needs_every_tool", Expr::Bool(prompt.needs_every_tool)),
         ],
@@ -831,6 +841,19 @@ fn tool_expr(tool: &ToolSpec) -> Expr<'_> {
                 },
             ),
             ("long_running", Expr::Bool(tool.long_running)),
+            (
+                "resource",
+                match &tool.resource {
+                    Some(resource) => Expr::some(Expr::Struct(
+                        "ResourceDescriptor",
+                        vec![
+                            ("uri", Expr::str(&resource.uri)),
+                            ("mime_type", Expr::option_str(resource.mime_type.as_deref())),
+                        ],
+                    )),
+                    None => Expr::None,
+                },
+            ),
         ],
     )
 }

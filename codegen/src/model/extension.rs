@@ -12,6 +12,7 @@
 //!         scopes: [pets:read]           # what a caller's access token must carry
 //!         mask: [owner.email]           # fields of the answer the model never sees
 //!         confirm: true                 # ask the user first (with --confirm on)
+//!         resource: docs://pets/{petId} # a resource (template) with this URI
 //!         parameters:
 //!           X-Tenant: {value: acme}     # not an argument; always sent with this value
 //!           header:X-Debug: {hide: true} # not an argument and never sent
@@ -53,6 +54,9 @@ pub struct Extension {
     /// Whether the operation runs long (answers 202 Accepted with a status URL): `None` lets
     /// a documented 202 answer decide.
     pub task: Option<bool>,
+    /// The URI (or URI template) of the resource a GET operation is; checked against the
+    /// operation when the tools are built.
+    pub resource: Option<String>,
 }
 
 /// What happens to one parameter.
@@ -163,6 +167,19 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                         .ok_or_else(|| err(&here, "`task` must be true or false"))?,
                 );
             }
+            "resource" => {
+                let uri = value
+                    .as_str()
+                    .filter(|u| !u.trim().is_empty())
+                    .ok_or_else(|| {
+                        err(
+                            &here,
+                            "`resource` must be a URI (`docs://readme`) or a URI template whose \
+                         variables are the path parameters (`docs://pets/{petId}`)",
+                        )
+                    })?;
+                out.resource = Some(uri.to_owned());
+            }
             "pagination" => {
                 out.pagination = Some(
                     value
@@ -206,7 +223,7 @@ pub fn read(object: &serde_json::Map<String, Value>, at: &str) -> Result<Extensi
                 return Err(err(
                     &here,
                     format!(
-                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes, mask, confirm, pagination, task or parameters"
+                        "unknown `{KEY}` setting `{other}`; expected exclude, name, description, scopes, mask, confirm, pagination, task, resource or parameters"
                     ),
                 ));
             }
@@ -232,6 +249,7 @@ impl Extension {
             confirm: self.confirm || specific.confirm,
             pagination: specific.pagination.or(self.pagination),
             task: specific.task.or(self.task),
+            resource: specific.resource.or_else(|| self.resource.clone()),
             parameters,
         }
     }

@@ -569,6 +569,16 @@ fn read_path_item(
         None => Vec::new(),
     };
     let item_extension = crate::model::extension::read(item, &item_at)?;
+    if item_extension.resource.is_some() {
+        return Err(err(
+            &pointer_push(
+                &pointer_push(&item_at, crate::model::extension::KEY),
+                "resource",
+            ),
+            "a resource URI names one operation: put `resource` in the `x-mcpgen` of the \
+             path item's GET operation",
+        ));
+    }
     if let Some(more) = item.get(crate::methods::ADDITIONAL) {
         check_additional_operations(more, &pointer_push(&item_at, crate::methods::ADDITIONAL))?;
     }

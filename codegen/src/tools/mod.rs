@@ -122,6 +122,17 @@ pub struct ToolSpec {
     pub pagination: Option<pagination::PaginationSpec>,
     /// The operation runs long: it answers 202 Accepted with a status URL to poll.
     pub long_running: bool,
+    /// The resource the document (or the settings) make of the operation.
+    pub resource: Option<ResourceSpec>,
+}
+
+/// The resource a GET operation is (see [`crate::resources`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceSpec {
+    /// A URI, or a URI template whose variables are the operation's path parameters.
+    pub uri: String,
+    /// The media type of the operation's documented answer.
+    pub mime_type: Option<String>,
 }
 
 /// Guardrails of one tool beyond the server's.
@@ -652,6 +663,7 @@ fn build_tool(
         guardrails: ToolGuardrailSpec::default(),
         pagination: None,
         long_running: false,
+        resource: None,
     })
 }
 

@@ -18,11 +18,14 @@
 //! # }
 //! ```
 //!
-//! Besides the API, two helper routes outside `/v1` (no auth) exist for fault
+//! Besides the API, helper routes outside `/v1` (no auth) exist for fault
 //! tests: `/__echo/...` answers any method with 200 and a JSON summary of the request;
 //! `GET /__slow?ms=N` sleeps `N` milliseconds (at most 30 000) and
 //! answers `{"slept":N}`; `GET /__big?bytes=N` answers a JSON string whose
-//! encoded body is exactly `N` bytes (at least 2, at most 64 MiB).
+//! encoded body is exactly `N` bytes (at least 2, at most 64 MiB). For resource tests,
+//! `GET /__static/text` answers [`STATIC_TEXT`] as `text/plain`, `GET /__static/image`
+//! [`STATIC_PNG`] as `image/png`, and `GET /__static/template/{id}` the JSON
+//! `{"id": ID, "data": "Data for ID: ID"}`.
 //!
 //! `/__conformance/...` answers the conformance fixture document's operations (see the
 //! `conformance` module).
@@ -394,6 +397,9 @@ fn router(state: AppState) -> Router {
         .route("/__echo", any(echo))
         .route("/__echo/{*rest}", any(echo))
         .route("/__answer/{name}", get(canned_answer))
+        .route("/__static/text", get(static_text))
+        .route("/__static/image", get(static_image))
+        .route("/__static/template/{id}", get(static_template))
         .route("/__pages/{style}", get(pages))
         .route("/__jobs", axum::routing::post(start_job))
         .route("/__jobs/{id}", get(job_status).delete(cancel_job))
@@ -1015,6 +1021,35 @@ async fn pages(
         }
         _ => StatusCode::NOT_FOUND.into_response(),
     })
+}
+
+/// The text `/__static/text` answers, as `text/plain`.
+pub const STATIC_TEXT: &str = "This is the content of the static text resource.";
+
+/// The bytes `/__static/image` answers: a 1×1 transparent PNG.
+pub const STATIC_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0b, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x60, 0x00, 0x02, 0x00,
+    0x00, 0x05, 0x00, 0x01, 0xe9, 0xfa, 0xdc, 0xd8, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
+    0xae, 0x42, 0x60, 0x82,
+];
+
+async fn static_text() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        STATIC_TEXT,
+    )
+        .into_response()
+}
+
+async fn static_image() -> Response {
+    ([(header::CONTENT_TYPE, "image/png")], STATIC_PNG).into_response()
+}
+
+/// `{"id": ID, "data": "Data for ID: ID"}` for the id of the path.
+async fn static_template(Path(id): Path<String>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({"id": id, "data": format!("Data for ID: {id}")}))
 }
 
 async fn canned_answer(axum::extract::Path(name): axum::extract::Path<String>) -> Response {

@@ -614,6 +614,41 @@ async fn slow_helper_sleeps_without_auth() {
 }
 
 #[tokio::test]
+async fn static_helpers_answer_text_an_image_and_an_id_without_auth() {
+    let (upstream, client) = start().await;
+    let get = |path: &str| {
+        client
+            .get(format!("http://{}{path}", upstream.addr()))
+            .send()
+    };
+    let text = get("/__static/text").await.expect("request is sent");
+    assert_eq!(text.status(), StatusCode::OK);
+    assert_eq!(text.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(text.text().await.unwrap(), petstore_upstream::STATIC_TEXT);
+    let image = get("/__static/image").await.expect("request is sent");
+    assert_eq!(image.headers()["content-type"], "image/png");
+    let bytes = image.bytes().await.unwrap();
+    assert_eq!(&bytes[..], petstore_upstream::STATIC_PNG);
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let data = get("/__static/template/a%20b")
+        .await
+        .expect("request is sent");
+    assert_eq!(
+        data.json::<Value>().await.expect("JSON"),
+        json!({"id": "a b", "data": "Data for ID: a b"})
+    );
+    let paths: Vec<String> = upstream.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/__static/text",
+            "/__static/image",
+            "/__static/template/a%20b"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn big_helper_returns_exact_size_json_string() {
     let (upstream, client) = start().await;
     for (asked, expected) in [

@@ -5,7 +5,7 @@
 /// The layout of the tables below. Generated code carries the layout it was written for and
 /// refuses to compile against a runtime of another (the generator's `DESCRIPTOR_FORMAT`,
 /// kept equal to this one by a test), with a message that says to regenerate.
-pub const DESCRIPTOR_FORMAT: u32 = 4;
+pub const DESCRIPTOR_FORMAT: u32 = 5;
 
 /// Everything the runtime needs to know about one generated API.
 #[derive(Debug)]
@@ -110,8 +110,9 @@ fn owners(counts: impl Iterator<Item = usize>, len: usize) -> Vec<usize> {
     out
 }
 
-/// A prompt. Its one message is rendered at `prompts/get` from [`PromptPart`]s, so that the
-/// tools it names read right in the mode the server serves in.
+/// A prompt. Its text message is rendered at `prompts/get` from [`PromptPart`]s, so that the
+/// tools it names read right in the mode the server serves in; the resources it embeds are read
+/// then too, each a message of its own before the text.
 #[derive(Debug)]
 pub struct PromptDescriptor {
     /// `[A-Za-z0-9_.-]{1,64}`, unique.
@@ -124,6 +125,10 @@ pub struct PromptDescriptor {
     pub arguments: &'static [PromptArgumentDescriptor],
     /// The text of its message.
     pub parts: &'static [PromptPart],
+    /// The URIs of the server's own resources it embeds, each literal text and arguments'
+    /// values ([`PromptPart::Text`] and [`PromptPart::Argument`]); one whose argument was not
+    /// given is left out.
+    pub resources: &'static [&'static [PromptPart]],
     /// Offered only when every tool it names is served (a workflow); otherwise (a guide) the
     /// tools that are not served are left out.
     pub needs_every_tool: bool,
@@ -317,6 +322,19 @@ pub struct ToolDescriptor {
     /// The operation runs long: it answers 202 Accepted with a status URL, which the server
     /// polls (as an MCP task when the client takes tasks).
     pub long_running: bool,
+    /// The resource the document makes of the operation (`x-mcpgen: {resource: URI}`): listed
+    /// and read whatever the server's options.
+    pub resource: Option<ResourceDescriptor>,
+}
+
+/// The resource a GET operation is, as its document names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceDescriptor {
+    /// A URI, when the operation needs no argument; otherwise a URI template whose variables
+    /// (`{name}`) are exactly the operation's path parameters, by their names in the path.
+    pub uri: &'static str,
+    /// The media type of the operation's documented answer, when it documents one.
+    pub mime_type: Option<&'static str>,
 }
 
 /// How an operation's answers come in pages, and how the next one is asked for.

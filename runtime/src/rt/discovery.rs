@@ -361,18 +361,20 @@ pub fn resource_description(tool: &ToolDescriptor) -> String {
     )
 }
 
-/// The media type of what reading an operation's resource gives.
+/// The media type of what reading an operation's resource gives: the documented one of a
+/// resource the document names, else JSON for an operation with an output schema, text for
+/// others.
 pub fn resource_mime_type(tool: &ToolDescriptor) -> &'static str {
-    if tool.output_schema.is_some() {
-        "application/json"
-    } else {
-        "text/plain"
+    match tool.resource.and_then(|r| r.mime_type) {
+        Some(documented) => documented,
+        None if tool.output_schema.is_some() => "application/json",
+        None => "text/plain",
     }
 }
 
-/// The resource entry of a GET operation.
-pub fn operation_resource(tool: &ToolDescriptor) -> Resource {
-    let mut resource = Resource::new(format!("{OPERATION_URI_PREFIX}{}", tool.name), tool.name)
+/// The resource entry of a GET operation read at `uri`.
+pub fn operation_resource(uri: &str, tool: &ToolDescriptor) -> Resource {
+    let mut resource = Resource::new(uri, tool.name)
         .with_description(resource_description(tool))
         .with_mime_type(resource_mime_type(tool));
     if let Some(title) = tool.title {
@@ -381,33 +383,65 @@ pub fn operation_resource(tool: &ToolDescriptor) -> Resource {
     resource
 }
 
-/// The contents of a resource read from a tool result.
-pub fn resource_contents(uri: &str, result: CallToolResult) -> Vec<ResourceContents> {
-    let json = result.structured_content.is_some();
+/// Whether text of the media type `media` (lower case) is read as text, not bytes.
+fn is_textual(media: &str) -> bool {
+    media.starts_with("text/")
+        || media.ends_with("json")
+        || media.ends_with("xml")
+        || media.contains("yaml")
+}
+
+/// The contents of the resource `uri` of the operation `tool`, from a call's result. Binary
+/// content (an image, audio, other bytes) is a blob of the resource's own URI, without the
+/// text that only says what the bytes are; text is JSON when the answer was, else of the
+/// documented type when that is text.
+pub fn resource_contents(
+    uri: &str,
+    tool: &ToolDescriptor,
+    result: CallToolResult,
+) -> Vec<ResourceContents> {
+    let text_type = if result.structured_content.is_some() {
+        "application/json"
+    } else {
+        tool.resource
+            .and_then(|r| r.mime_type)
+            .filter(|media| is_textual(media))
+            .unwrap_or("text/plain")
+    };
+    let binary = result
+        .content
+        .iter()
+        .any(|block| !matches!(block, ContentBlock::Text(_)));
+    let blob = |mime_type: String, blob: String| ResourceContents::BlobResourceContents {
+        uri: uri.to_owned(),
+        mime_type: Some(mime_type),
+        blob,
+        meta: None,
+    };
     result
         .content
         .into_iter()
         .filter_map(|block| match block {
+            ContentBlock::Text(_) if binary => None,
             ContentBlock::Text(text) => Some(ResourceContents::TextResourceContents {
                 uri: uri.to_owned(),
-                mime_type: Some(
-                    if json {
-                        "application/json"
-                    } else {
-                        "text/plain"
-                    }
-                    .to_owned(),
-                ),
-                text: text.text.clone(),
+                mime_type: Some(text_type.to_owned()),
+                text: text.text,
                 meta: None,
             }),
-            ContentBlock::Image(image) => Some(ResourceContents::BlobResourceContents {
-                uri: uri.to_owned(),
-                mime_type: Some(image.mime_type.clone()),
-                blob: image.data.clone(),
-                meta: None,
+            ContentBlock::Image(image) => Some(blob(image.mime_type, image.data)),
+            ContentBlock::Audio(audio) => Some(blob(audio.mime_type, audio.data)),
+            ContentBlock::Resource(embedded) => Some(match embedded.resource {
+                ResourceContents::BlobResourceContents {
+                    mime_type, blob, ..
+                } => ResourceContents::BlobResourceContents {
+                    uri: uri.to_owned(),
+                    mime_type,
+                    blob,
+                    meta: None,
+                },
+                text => text,
             }),
-            ContentBlock::Resource(embedded) => Some(embedded.resource.clone()),
             _ => None,
         })
         .collect()

@@ -334,8 +334,7 @@ mod tests {
         task.cancel();
         assert!(work.await.unwrap_err().is_cancelled());
         task.complete(CallToolResult::success(vec![]));
-        let shown =
-            serde_json::to_value(tasks.get(&task.id, "alice").unwrap().detailed()).unwrap();
+        let shown = serde_json::to_value(tasks.get(&task.id, "alice").unwrap().detailed()).unwrap();
         assert_eq!(shown["status"], "cancelled");
     }
 }

@@ -1,7 +1,11 @@
 //! Prompts: a guide per tag and workflows, as the generator wrote them. A prompt is offered
-//! when the tools it names are served (a workflow needs every one, a guide at least one), and
-//! its message is rendered at `prompts/get` for the mode the server serves in: a tool of its
-//! own is named as such, an operation reached through search says how to reach it.
+//! when the tools it names are served (a workflow needs every one, a guide at least one) and
+//! the resources it names are the server's, and its message is rendered at `prompts/get` for
+//! the mode the server serves in: a tool of its own is named as such, an operation reached
+//! through search says how to reach it. The resources it embeds are read then, exactly as
+//! `resources/read` reads them (the caller's credentials, the same call path), each a message
+//! of its own before the text; a URI that is not one of the server's own resources is refused,
+//! never fetched.
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
@@ -9,8 +13,10 @@ use rmcp::model::{
 };
 use serde_json::Value;
 
+use super::call::Inbound;
 use super::descriptor::{PromptDescriptor, PromptPart, ToolDescriptor};
 use super::discovery;
+use super::resources::prompt_content;
 use super::search::one_line_summary;
 use super::server::GeneratedServer;
 use super::templates;
@@ -19,6 +25,9 @@ use super::templates;
 const MAX_ARGUMENT_CHARS: usize = 10_000;
 /// At most this many optional arguments are named for a tool.
 const MAX_OPTIONAL_NAMED: usize = 6;
+/// At most this many of the server's resources are named in the message about a URI that is
+/// none of them.
+const MAX_URIS_NAMED: usize = 10;
 
 impl GeneratedServer {
     /// The prompts offered, in the table's order.
@@ -44,11 +53,18 @@ impl GeneratedServer {
             PromptPart::Tool(i) | PromptPart::ToolItem(i) => self.state.api.tools.get(*i),
             _ => None,
         });
-        if prompt.needs_every_tool {
+        let tools_served = if prompt.needs_every_tool {
             tools.all(|tool| self.is_served(tool))
         } else {
             tools.any(|tool| self.is_served(tool))
-        }
+        };
+        // A URI that takes no argument names a resource or not whatever is given.
+        let no_arguments = JsonObject::new();
+        tools_served
+            && prompt.resources.iter().all(|parts| {
+                let literal = !parts.iter().any(|p| matches!(p, PromptPart::Argument(_)));
+                !literal || filled_uri(parts, &no_arguments).is_some_and(|u| self.has_resource(&u))
+            })
     }
 
     fn offered_prompt(&self, name: &str) -> Result<&'static PromptDescriptor, McpError> {
@@ -62,11 +78,13 @@ impl GeneratedServer {
             })
     }
 
-    /// `prompts/get`: the prompt's message with the arguments given.
-    pub(super) fn get_prompt(
+    /// `prompts/get`: the resources the prompt embeds, read as `inbound` would read them with
+    /// `resources/read`, then its text, with the arguments given.
+    pub(super) async fn get_prompt(
         &self,
         name: &str,
         arguments: Option<&JsonObject>,
+        inbound: Inbound<'_>,
     ) -> Result<GetPromptResult, McpError> {
         let prompt = self.offered_prompt(name)?;
         let empty = JsonObject::new();
@@ -115,11 +133,134 @@ impl GeneratedServer {
                 None,
             ));
         }
+        let uris = self.embedded_uris(prompt, given)?;
+        let mut messages = Vec::new();
+        for uri in uris {
+            let contents = self.read_as(&uri, inbound).await.map_err(|e| {
+                McpError::new(
+                    e.code,
+                    format!(
+                        "prompt `{name}` embeds the resource `{uri}`, which could not be read: {}",
+                        e.message
+                    ),
+                    e.data,
+                )
+            })?;
+            messages.extend(
+                contents
+                    .into_iter()
+                    .map(|c| PromptMessage::new(Role::User, prompt_content(c))),
+            );
+        }
         let text = self.render(prompt, given);
-        Ok(
-            GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
-                .with_description(prompt.description),
-        )
+        if !text.is_empty() || messages.is_empty() {
+            messages.push(PromptMessage::new_text(Role::User, text));
+        }
+        Ok(GetPromptResult::new(messages).with_description(prompt.description))
+    }
+
+    /// The OAuth scopes `prompts/get` of the prompt `name` with `arguments` needs from its
+    /// caller: those of the operations its embedded resources read.
+    pub fn prompt_scopes(&self, name: &str, arguments: Option<&Value>) -> Vec<&'static str> {
+        let Some(prompt) = self.offered_prompts().find(|p| p.name == name) else {
+            return Vec::new();
+        };
+        let given = arguments
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut scopes: Vec<&'static str> = Vec::new();
+        for uri in prompt
+            .resources
+            .iter()
+            .filter_map(|parts| filled_uri(parts, &given))
+        {
+            for scope in self.resource_scopes(&uri) {
+                if !scopes.contains(scope) {
+                    scopes.push(scope);
+                }
+            }
+        }
+        scopes
+    }
+
+    /// The URIs of the resources `prompt` embeds with the arguments `given` (one whose
+    /// argument was not given is left out); an error for one that is not a resource of this
+    /// server, which is never read.
+    fn embedded_uris(
+        &self,
+        prompt: &PromptDescriptor,
+        given: &JsonObject,
+    ) -> Result<Vec<String>, McpError> {
+        let mut uris = Vec::new();
+        for parts in prompt.resources {
+            let Some(uri) = filled_uri(parts, given) else {
+                continue;
+            };
+            if !self.has_resource(&uri) {
+                return Err(McpError::invalid_params(
+                    format!(
+                        "prompt `{}` embeds only this server's own resources, and `{uri}` is \
+                         none of them; {}",
+                        prompt.name,
+                        self.resource_uris_hint()
+                    ),
+                    Some(serde_json::json!({ "uri": uri })),
+                ));
+            }
+            uris.push(uri);
+        }
+        Ok(uris)
+    }
+
+    /// Which URIs this server reads, for a message: its resources and templates.
+    fn resource_uris_hint(&self) -> String {
+        let resources = self.resource_uris();
+        let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+        let templates: Vec<&str> = self
+            .operation_resources()
+            .templates
+            .uri_templates()
+            .collect();
+        let list = |items: &[&str]| {
+            let mut named: Vec<String> = items
+                .iter()
+                .take(MAX_URIS_NAMED)
+                .map(|u| format!("`{u}`"))
+                .collect();
+            if items.len() > MAX_URIS_NAMED {
+                named.push("…".to_owned());
+            }
+            named.join(", ")
+        };
+        match (resources.is_empty(), templates.is_empty()) {
+            (true, true) => "this server has no resources".to_owned(),
+            (false, true) => format!("its resources are {}", list(&resources)),
+            (true, false) => format!("its resource templates are {}", list(&templates)),
+            (false, false) => format!(
+                "its resources are {} and its resource templates {}",
+                list(&resources),
+                list(&templates)
+            ),
+        }
+    }
+
+    /// The URIs of the server's resources (not templates).
+    fn resource_uris(&self) -> Vec<String> {
+        let api = self.state.api;
+        let documents = api
+            .openapi
+            .map(|_| discovery::SPEC_URI.to_owned())
+            .into_iter()
+            .chain(
+                api.apis
+                    .iter()
+                    .filter(|a| a.openapi.is_some())
+                    .map(|a| discovery::api_spec_uri(a.name)),
+            );
+        documents
+            .chain(self.operation_resources().uris().map(str::to_owned))
+            .collect()
     }
 
     /// The prompt's message.
@@ -232,6 +373,14 @@ impl GeneratedServer {
             ));
         };
         let mut candidates: Vec<String> = declared.values.iter().map(|v| (*v).to_owned()).collect();
+        // An argument that is a whole URI to embed takes one of the server's resources.
+        let is_uri = prompt
+            .resources
+            .iter()
+            .any(|parts| matches!(parts, [PromptPart::Argument(a)] if *a == argument));
+        if candidates.is_empty() && is_uri {
+            candidates = self.resource_uris();
+        }
         if candidates.is_empty() {
             for part in prompt.parts {
                 if let PromptPart::Tool(i) | PromptPart::ToolItem(i) = part
@@ -269,6 +418,21 @@ fn listed_prompt(prompt: &PromptDescriptor) -> Prompt {
     }
 }
 
+/// The URI `parts` write with the arguments `given`; `None` when an argument it takes was not
+/// given.
+fn filled_uri(parts: &[PromptPart], given: &JsonObject) -> Option<String> {
+    let mut uri = String::new();
+    for part in parts {
+        match part {
+            PromptPart::Text(text) => uri.push_str(text),
+            PromptPart::Argument(name) => uri.push_str(&text_of(given.get(*name)?)),
+            // The generator writes URIs of text and arguments only.
+            _ => {}
+        }
+    }
+    Some(uri)
+}
+
 /// An argument's value as text (MCP sends strings; anything else is shown as JSON).
 fn text_of(value: &Value) -> String {
     match value {
@@ -288,21 +452,46 @@ fn names(names: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::descriptor::{ApiDescriptor, PromptArgumentDescriptor, ServeMode};
+    use super::super::descriptor::{
+        ApiDescriptor, PromptArgumentDescriptor, ResourceDescriptor, ServeMode,
+    };
     use super::super::tests::{TOOL, api, config};
     use super::*;
+
+    const fn argument(name: &'static str, required: bool) -> PromptArgumentDescriptor {
+        PromptArgumentDescriptor {
+            name,
+            description: None,
+            required,
+            values: &[],
+        }
+    }
+
+    const URI_ARGUMENT: PromptArgumentDescriptor = argument("uri", false);
+
+    /// A prompt of `parts` and `resources`, with the optional argument `uri`.
+    const fn embedding(
+        name: &'static str,
+        parts: &'static [PromptPart],
+        resources: &'static [&'static [PromptPart]],
+    ) -> PromptDescriptor {
+        PromptDescriptor {
+            name,
+            title: None,
+            description: "Embeds.",
+            arguments: &[URI_ARGUMENT],
+            parts,
+            resources,
+            needs_every_tool: true,
+        }
+    }
 
     static PROMPTS: &[PromptDescriptor] = &[
         PromptDescriptor {
             name: "guide_things",
             title: Some("Things"),
             description: "How to use things.",
-            arguments: &[PromptArgumentDescriptor {
-                name: "task",
-                description: None,
-                required: false,
-                values: &[],
-            }],
+            arguments: &[argument("task", false)],
             parts: &[
                 PromptPart::Text("Tools:\n"),
                 PromptPart::ToolItem(0),
@@ -311,6 +500,7 @@ mod tests {
                     text: "\nThe task: ",
                 },
             ],
+            resources: &[],
             needs_every_tool: false,
         },
         PromptDescriptor {
@@ -329,13 +519,36 @@ mod tests {
                 PromptPart::Text(" with kind = "),
                 PromptPart::Argument("kind"),
             ],
+            resources: &[],
             needs_every_tool: true,
         },
+        embedding(
+            "with_spec",
+            &[PromptPart::Text("Read the API first.")],
+            &[
+                &[PromptPart::Text("openapi://spec")],
+                &[PromptPart::Argument("uri")],
+            ],
+        ),
+        embedding("only_resources", &[], &[&[PromptPart::Argument("uri")]]),
+        // A literal URI that names no resource of the server: never offered.
+        embedding(
+            "elsewhere",
+            &[],
+            &[&[PromptPart::Text("https://example.com/")]],
+        ),
     ];
     static WITH_PROMPTS: ApiDescriptor = ApiDescriptor {
         prompts: PROMPTS,
+        openapi: Some(r#"{"openapi":"3.1.0"}"#),
         apis: &[],
-        ..api(&[TOOL])
+        ..api(&[ToolDescriptor {
+            resource: Some(ResourceDescriptor {
+                uri: "things://current",
+                mime_type: Some("application/json"),
+            }),
+            ..TOOL
+        }])
     };
 
     fn args(pairs: &[(&str, &str)]) -> JsonObject {
@@ -345,58 +558,126 @@ mod tests {
             .collect()
     }
 
+    async fn get(
+        server: &GeneratedServer,
+        name: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<GetPromptResult, McpError> {
+        let given = (!pairs.is_empty()).then(|| args(pairs));
+        server
+            .get_prompt(name, given.as_ref(), Inbound::default())
+            .await
+    }
+
+    /// The text of the last message (the prompt's text comes after what it embeds).
     fn text(result: &GetPromptResult) -> String {
-        serde_json::to_value(&result.messages[0]).unwrap()["content"]["text"]
+        let last = result.messages.last().unwrap();
+        serde_json::to_value(last).unwrap()["content"]["text"]
             .as_str()
             .unwrap()
             .to_owned()
     }
 
-    #[test]
-    fn prompts_render_arguments_and_tools_for_the_mode() {
+    #[tokio::test]
+    async fn prompts_render_arguments_and_tools_for_the_mode() {
         let server = GeneratedServer::new(&WITH_PROMPTS, config(None)).unwrap();
-        assert_eq!(server.prompts().len(), 2);
-        let guide = server.get_prompt("guide_things", None).unwrap();
-        let guide = text(&guide);
+        assert_eq!(server.prompts().len(), 4);
+        let guide = text(&get(&server, "guide_things", &[]).await.unwrap());
         assert!(guide.starts_with("Tools:\n- `"), "{guide}");
         assert!(!guide.contains("The task"), "{guide}");
-        let flow = server
-            .get_prompt("flow", Some(&args(&[("kind", "cat")])))
-            .unwrap();
+        let flow = get(&server, "flow", &[("kind", "cat")]).await.unwrap();
         assert!(text(&flow).ends_with(" with kind = cat"), "{}", text(&flow));
 
         let search = GeneratedServer::new(&WITH_PROMPTS, config(Some(ServeMode::Search))).unwrap();
-        let flow = search
-            .get_prompt("flow", Some(&args(&[("kind", "cat")])))
-            .unwrap();
+        let flow = get(&search, "flow", &[("kind", "cat")]).await.unwrap();
         assert!(text(&flow).contains("reached through `call_operation`"));
     }
 
-    #[test]
-    fn bad_arguments_are_refused_with_what_to_give() {
+    #[tokio::test]
+    async fn bad_arguments_are_refused_with_what_to_give() {
         let server = GeneratedServer::new(&WITH_PROMPTS, config(None)).unwrap();
-        let err = server.get_prompt("flow", None).unwrap_err();
+        let err = get(&server, "flow", &[]).await.unwrap_err();
         assert!(
             err.message
                 .contains("needs the argument `kind`: which kind")
         );
-        let err = server
-            .get_prompt("flow", Some(&args(&[("kind", "cat"), ("colour", "red")])))
+        let err = get(&server, "flow", &[("kind", "cat"), ("colour", "red")])
+            .await
             .unwrap_err();
         assert!(
             err.message
                 .contains("has no argument `colour`; it takes `kind`")
         );
         let long = "x".repeat(MAX_ARGUMENT_CHARS + 1);
-        assert!(
-            server
-                .get_prompt("flow", Some(&args(&[("kind", &long)])))
-                .is_err()
-        );
-        assert!(server.get_prompt("nothing", None).is_err());
+        assert!(get(&server, "flow", &[("kind", &long)]).await.is_err());
+        assert!(get(&server, "nothing", &[]).await.is_err());
         let info = server
             .complete_prompt_argument("flow", "kind", "c")
             .unwrap();
         assert_eq!(info.values, ["cat", "cow"]);
+    }
+
+    #[tokio::test]
+    async fn resources_are_embedded_before_the_text() {
+        let server = GeneratedServer::new(&WITH_PROMPTS, config(None)).unwrap();
+        let names: Vec<String> = server.prompts().into_iter().map(|p| p.name).collect();
+        assert!(!names.contains(&"elsewhere".to_owned()), "{names:?}");
+
+        // Without the optional argument, its resource is left out.
+        let read = get(&server, "with_spec", &[]).await.unwrap();
+        let messages = serde_json::to_value(&read.messages).unwrap();
+        assert_eq!(messages.as_array().unwrap().len(), 2, "{messages}");
+        assert_eq!(messages[0]["role"], "user");
+        assert_eq!(
+            messages[0]["content"],
+            serde_json::json!({
+                "type": "resource",
+                "resource": {
+                    "uri": "openapi://spec",
+                    "mimeType": "application/json",
+                    "text": r#"{"openapi":"3.1.0"}"#
+                }
+            })
+        );
+        assert_eq!(text(&read), "Read the API first.");
+
+        // A URI that is not one of the server's is refused, naming what is.
+        let err = get(&server, "only_resources", &[("uri", "file:///etc/passwd")])
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, rmcp::model::ErrorCode::INVALID_PARAMS);
+        assert!(
+            err.message.contains("`file:///etc/passwd` is none of them"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message
+                .contains("its resources are `openapi://spec`, `things://current`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.data.unwrap()["uri"], "file:///etc/passwd");
+
+        // One of the server's whose read fails (nothing listens upstream) says which.
+        let err = get(&server, "only_resources", &[("uri", "things://current")])
+            .await
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("embeds the resource `things://current`, which could not be read"),
+            "{}",
+            err.message
+        );
+
+        // An argument that is a whole URI completes to the server's resources.
+        let info = server
+            .complete_prompt_argument("only_resources", "uri", "")
+            .unwrap();
+        assert_eq!(info.values, ["openapi://spec", "things://current"]);
+        let info = server
+            .complete_prompt_argument("guide_things", "task", "")
+            .unwrap();
+        assert!(info.values.is_empty());
     }
 }

@@ -1,53 +1,63 @@
-//! Resource templates: a GET operation whose required arguments are all path parameters is a
-//! family of resources, one per value of those parameters. Its URI template is the operation's
-//! path under a scheme named after the server (`petstore://pets/{petId}`), a client fills it in
-//! and reads the resource, and the server answers with the operation's answer, through the
-//! same path as a call (validation, credentials, masking, limits). Completion offers values for
-//! a template's parameters from what the document says about them: enums, examples, defaults.
+//! Resource templates: a GET operation whose URI is a template is a family of resources, one
+//! per value of its path parameters. The document names such a template
+//! (`x-mcpgen: {resource: "docs://pets/{petId}"}`); with `--get-resources`, every other GET
+//! operation whose required arguments are all path parameters is one too, its path under a
+//! scheme named after the server (`petstore://pets/{petId}`). A client fills one in and reads
+//! the resource, and the server answers with the operation's answer, through the same path as
+//! a call (validation, credentials, masking, limits). Completion offers values for a
+//! template's parameters from what the document says about them: enums, examples, defaults.
 
 use rmcp::model::{CompletionInfo, ResourceTemplate};
 use serde_json::{Map, Value};
 
 use super::descriptor::{ApiDescriptor, HttpMethod, ParamLocation, ToolDescriptor};
 use super::discovery::{resource_description, resource_mime_type};
-
-/// One part of a path segment: literal text, or the value of an argument.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Literal(String),
-    Arg(String),
-}
+use super::uri_template::UriTemplate;
 
 /// The template of one operation.
 #[derive(Debug, Clone)]
 pub struct Template {
     /// The operation's index in the API table.
     pub index: usize,
-    /// As listed: `scheme://path/{arg}`.
+    /// As listed: `scheme://path/{name}`.
     pub uri_template: String,
-    /// The path's segments, each a sequence of parts.
-    segments: Vec<Vec<Part>>,
+    template: UriTemplate,
+    /// The argument each variable fills, by the variable's name.
+    arguments: Vec<(String, &'static str)>,
 }
 
 /// The templates of a server.
 #[derive(Debug, Clone, Default)]
 pub struct Templates {
-    scheme: String,
     templates: Vec<Template>,
 }
 
 impl Templates {
-    /// The templates of the operations `served` lets through.
-    pub fn build(api: &ApiDescriptor, served: impl Fn(&ToolDescriptor) -> bool) -> Self {
+    /// The templates of the operations `served` lets through: those the document names, then,
+    /// with `derived`, those of the other GET operations whose required arguments are all path
+    /// parameters. A URI is read by the first template it matches, so a named template wins.
+    pub fn build(
+        api: &ApiDescriptor,
+        derived: bool,
+        served: impl Fn(&ToolDescriptor) -> bool,
+    ) -> Self {
         let scheme = scheme_of(api.server_name);
-        let templates = api
+        let served: Vec<(usize, &ToolDescriptor)> = api
             .tools
             .iter()
             .enumerate()
             .filter(|(_, tool)| served(tool))
-            .filter_map(|(index, tool)| template_of(&scheme, index, tool))
             .collect();
-        Templates { scheme, templates }
+        let named = served
+            .iter()
+            .filter_map(|&(index, tool)| named_template(index, tool));
+        let derived = served
+            .iter()
+            .filter(|_| derived)
+            .filter_map(|&(index, tool)| derived_template(&scheme, index, tool));
+        Templates {
+            templates: named.chain(derived).collect(),
+        }
     }
 
     /// Whether there is none.
@@ -74,12 +84,16 @@ impl Templates {
 
     /// The operation a URI names, and its arguments; `None` when no template matches.
     pub fn resolve(&self, uri: &str) -> Option<(usize, Map<String, Value>)> {
-        let rest = uri.strip_prefix(&self.scheme)?.strip_prefix("://")?;
-        let path = rest.split(['?', '#']).next().unwrap_or_default();
-        let segments: Vec<&str> = path.split('/').collect();
-        self.templates
-            .iter()
-            .find_map(|t| t.matches(&segments).map(|arguments| (t.index, arguments)))
+        self.templates.iter().find_map(|t| {
+            let values = t.template.matches(uri)?;
+            let arguments = values
+                .into_iter()
+                .filter_map(|(variable, value)| {
+                    Some((t.argument_of(&variable)?.to_owned(), Value::String(value)))
+                })
+                .collect();
+            Some((t.index, arguments))
+        })
     }
 
     /// The template listed as `uri_template`.
@@ -88,40 +102,20 @@ impl Templates {
             .iter()
             .find(|t| t.uri_template == uri_template)
     }
+
+    /// The templates as listed, for messages.
+    pub fn uri_templates(&self) -> impl Iterator<Item = &str> {
+        self.templates.iter().map(|t| t.uri_template.as_str())
+    }
 }
 
 impl Template {
-    fn matches(&self, segments: &[&str]) -> Option<Map<String, Value>> {
-        if segments.len() != self.segments.len() {
-            return None;
-        }
-        let mut arguments = Map::new();
-        for (parts, segment) in self.segments.iter().zip(segments) {
-            let mut rest = *segment;
-            for (i, part) in parts.iter().enumerate() {
-                match part {
-                    Part::Literal(text) => rest = rest.strip_prefix(text.as_str())?,
-                    Part::Arg(arg) => {
-                        // The value runs up to the next literal (or the segment's end).
-                        let end = match parts.get(i + 1) {
-                            Some(Part::Literal(next)) => rest.find(next.as_str())?,
-                            _ => rest.len(),
-                        };
-                        let raw = &rest[..end];
-                        if raw.is_empty() {
-                            return None;
-                        }
-                        let value = percent_decode(raw)?;
-                        arguments.insert(arg.clone(), Value::String(value));
-                        rest = &rest[end..];
-                    }
-                }
-            }
-            if !rest.is_empty() {
-                return None;
-            }
-        }
-        Some(arguments)
+    /// The argument of the operation that the variable `variable` fills.
+    pub fn argument_of(&self, variable: &str) -> Option<&'static str> {
+        self.arguments
+            .iter()
+            .find(|(name, _)| name == variable)
+            .map(|(_, arg)| *arg)
     }
 }
 
@@ -146,14 +140,45 @@ fn scheme_of(server_name: &str) -> String {
     scheme
 }
 
-/// The template of a GET operation whose required arguments are all path parameters, and that
-/// has at least one.
-fn template_of(scheme: &str, index: usize, tool: &ToolDescriptor) -> Option<Template> {
-    if tool.plan.method != HttpMethod::Get {
+/// The argument of the path parameter `name` of `tool` (a parameter with a fixed value is no
+/// argument).
+fn path_argument(tool: &ToolDescriptor, name: &str) -> Option<&'static str> {
+    tool.plan
+        .params
+        .iter()
+        .find(|p| p.location == ParamLocation::Path && p.name == name && p.fixed.is_none())
+        .map(|p| p.arg)
+}
+
+/// The template the document names for `tool`, whose variables are its path parameters (the
+/// generator checked that they are all of them).
+fn named_template(index: usize, tool: &ToolDescriptor) -> Option<Template> {
+    let uri = tool.resource?.uri;
+    let template = UriTemplate::parse(uri).ok()?;
+    if !template.has_variables() {
+        return None;
+    }
+    let arguments = template
+        .variables()
+        .map(|name| Some((name.to_owned(), path_argument(tool, name)?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Template {
+        index,
+        uri_template: uri.to_owned(),
+        template,
+        arguments,
+    })
+}
+
+/// The template of a GET operation the document names no resource, whose required arguments
+/// are all path parameters, and that has at least one: its path under `scheme`, each
+/// parameter written as its argument.
+fn derived_template(scheme: &str, index: usize, tool: &ToolDescriptor) -> Option<Template> {
+    if tool.plan.method != HttpMethod::Get || tool.resource.is_some() {
         return None;
     }
     let schema: Map<String, Value> = serde_json::from_str(tool.input_schema).ok()?;
-    let path_args: Vec<&str> = tool
+    let path_args: Vec<&'static str> = tool
         .plan
         .params
         .iter()
@@ -168,71 +193,33 @@ fn template_of(scheme: &str, index: usize, tool: &ToolDescriptor) -> Option<Temp
     if path_args.is_empty() || !all_in_path {
         return None;
     }
-    let mut segments = Vec::new();
-    let mut listed = String::new();
-    for segment in tool.plan.path.trim_start_matches('/').split('/') {
-        let mut parts = Vec::new();
-        let mut rest = segment;
-        while let Some(open) = rest.find('{') {
-            let close = rest[open..].find('}')? + open;
-            if open > 0 {
-                parts.push(Part::Literal(rest[..open].to_owned()));
-            }
-            let name = &rest[open + 1..close];
-            let arg = tool
-                .plan
-                .params
-                .iter()
-                .find(|p| p.location == ParamLocation::Path && p.name == name && p.fixed.is_none())
-                .map(|p| p.arg)?;
-            // Two values side by side cannot be told apart.
-            if matches!(parts.last(), Some(Part::Arg(_))) {
-                return None;
-            }
-            parts.push(Part::Arg(arg.to_owned()));
-            rest = &rest[close + 1..];
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Literal(rest.to_owned()));
-        }
-        if !listed.is_empty() || !segments.is_empty() {
-            listed.push('/');
-        }
-        for part in &parts {
-            match part {
-                Part::Literal(text) => listed.push_str(text),
-                Part::Arg(arg) => {
-                    listed.push('{');
-                    listed.push_str(arg);
-                    listed.push('}');
-                }
-            }
-        }
-        segments.push(parts);
+    let mut listed = format!("{scheme}://");
+    let mut rest = tool.plan.path.trim_start_matches('/');
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}')? + open;
+        listed.push_str(&rest[..open]);
+        listed.push('{');
+        listed.push_str(path_argument(tool, &rest[open + 1..close])?);
+        listed.push('}');
+        rest = &rest[close + 1..];
     }
+    listed.push_str(rest);
+    // A path whose values cannot be told apart (two side by side) is no template.
+    let template = UriTemplate::parse(&listed).ok()?;
+    // Here each variable is named after its argument.
+    let arguments = template
+        .variables()
+        .map(|variable| {
+            let arg = path_args.iter().find(|arg| **arg == variable)?;
+            Some((variable.to_owned(), *arg))
+        })
+        .collect::<Option<Vec<_>>>()?;
     Some(Template {
         index,
-        uri_template: format!("{scheme}://{listed}"),
-        segments,
+        uri_template: listed,
+        template,
+        arguments,
     })
-}
-
-/// Decodes `%XX` escapes; `None` for a bad escape or bytes that are not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Completion values for argument `arg` of an operation: its schema's `enum` and `const`,
@@ -358,7 +345,7 @@ mod tests {
 
     #[test]
     fn get_operations_with_path_arguments_become_templates() {
-        let templates = Templates::build(&API, |_| true);
+        let templates = Templates::build(&API, true, |_| true);
         let listed: Vec<String> = templates
             .listed(&API)
             .into_iter()
@@ -398,7 +385,7 @@ mod tests {
         ] {
             assert!(templates.resolve(unknown).is_none(), "{unknown}");
         }
-        assert!(Templates::build(&API, |t| t.name == "search").is_empty());
+        assert!(Templates::build(&API, true, |t| t.name == "search").is_empty());
     }
 
     #[test]

@@ -37,6 +37,7 @@ use super::local_tasks::{self, LocalTask};
 use super::notify;
 use super::pages;
 use super::resource_server::Caller;
+use super::resources::{OperationResources, parse_object};
 use super::server::GeneratedServer;
 use super::subscriptions;
 use super::templates::{self, Templates};
@@ -489,7 +490,7 @@ impl GeneratedServer {
         discovery::unknown_operation(name, &suggestions)
     }
 
-    /// The resources the server offers, built once.
+    /// The resources the server offers, built once: the API documents, then the operations'.
     fn resources(&self) -> &[Resource] {
         self.state.resources.get_or_init(|| {
             let api = self.state.api;
@@ -507,28 +508,23 @@ impl GeneratedServer {
                     ));
                 }
             }
-            if self.state.config.get_resources {
-                for tool in api.tools {
-                    let schema = parse_object(tool.input_schema);
-                    if discovery::is_resource_operation(tool, &schema) {
-                        out.push(discovery::operation_resource(tool));
-                    }
-                }
-            }
+            out.extend(self.operation_resources().listed(api));
             out
         })
     }
 
-    /// The resource templates of the GET operations served, with `--get-resources`.
-    fn templates(&self) -> &Templates {
-        self.state.templates.get_or_init(|| {
-            if !self.state.config.get_resources {
-                return Templates::default();
-            }
-            Templates::build(self.state.api, |tool| {
+    /// The resources and templates of the operations served, built once.
+    pub(super) fn operation_resources(&self) -> &OperationResources {
+        self.state.operation_resources.get_or_init(|| {
+            OperationResources::build(self.state.api, self.state.config.get_resources, |tool| {
                 self.state.by_name.contains_key(tool.name)
             })
         })
+    }
+
+    /// The resource templates of the GET operations served.
+    fn templates(&self) -> &Templates {
+        &self.operation_resources().templates
     }
 
     /// Reads a resource: the API document, or the answer of a GET operation.
@@ -542,22 +538,31 @@ impl GeneratedServer {
         self.read_as(uri, Inbound::from_headers(headers)).await
     }
 
-    /// [`Self::read`] for a request the transport knows more of.
-    async fn read_as(
-        &self,
-        uri: &str,
-        inbound: Inbound<'_>,
-    ) -> Result<Vec<ResourceContents>, McpError> {
+    /// The API document a URI names, if it names one.
+    fn document_at(&self, uri: &str) -> Option<&'static str> {
         let api = self.state.api;
-        let document = match uri {
+        match uri {
             discovery::SPEC_URI => api.openapi,
             _ => api
                 .apis
                 .iter()
                 .find(|a| discovery::api_spec_uri(a.name) == uri)
                 .and_then(|a| a.openapi),
-        };
-        if let Some(spec) = document {
+        }
+    }
+
+    /// Whether `uri` names a resource of this server (without reading it).
+    pub(super) fn has_resource(&self, uri: &str) -> bool {
+        self.document_at(uri).is_some() || self.operation_resources().resolve(uri).is_some()
+    }
+
+    /// [`Self::read`] for a request the transport knows more of.
+    pub(super) async fn read_as(
+        &self,
+        uri: &str,
+        inbound: Inbound<'_>,
+    ) -> Result<Vec<ResourceContents>, McpError> {
+        if let Some(spec) = self.document_at(uri) {
             return Ok(vec![ResourceContents::TextResourceContents {
                 uri: uri.to_owned(),
                 mime_type: Some("application/json".to_owned()),
@@ -565,30 +570,13 @@ impl GeneratedServer {
                 meta: None,
             }]);
         }
-        let operation = uri
-            .strip_prefix(discovery::OPERATION_URI_PREFIX)
-            .filter(|_| self.state.config.get_resources)
-            .and_then(|name| self.state.by_name.get(name).copied())
-            .filter(|&i| {
-                discovery::is_resource_operation(
-                    &api.tools[i],
-                    &parse_object(api.tools[i].input_schema),
-                )
-            })
-            .map(|i| (i, None))
-            // A URI of a resource template: the operation, with the arguments it holds.
-            .or_else(|| {
-                self.templates()
-                    .resolve(uri)
-                    .map(|(i, arguments)| (i, Some(arguments)))
-            });
-        let Some((index, arguments)) = operation else {
+        let Some((index, arguments)) = self.operation_resources().resolve(uri) else {
             return Err(McpError::resource_not_found(
                 format!("no resource has the URI `{uri}`"),
                 Some(serde_json::json!({ "uri": uri })),
             ));
         };
-        let tool = &api.tools[index];
+        let tool = &self.state.api.tools[index];
         let result = completed(
             self.call_operation(index, tool, arguments, inbound, false)
                 .await,
@@ -602,7 +590,7 @@ impl GeneratedServer {
                 .join("\n");
             return Err(McpError::internal_error(text, None));
         }
-        Ok(discovery::resource_contents(uri, result))
+        Ok(discovery::resource_contents(uri, tool, result))
     }
 }
 
@@ -653,13 +641,6 @@ async fn drive_task(
         interaction::MAX_ROUNDS
     ));
     None
-}
-
-fn parse_object(text: &str) -> JsonObject {
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => map,
-        _ => JsonObject::new(),
-    }
 }
 
 /// The input schema as listed: the operation's own, plus `_fields` where it is offered and
@@ -970,9 +951,13 @@ impl ServerHandler for GeneratedServer {
                     ));
                 };
                 let tool = &self.state.api.tools[template.index];
+                // A variable of a template the document names is a path parameter's name.
+                let arg = template
+                    .argument_of(&argument.name)
+                    .unwrap_or(&argument.name);
                 Ok(CompleteResult::new(templates::complete(
                     tool,
-                    &argument.name,
+                    arg,
                     &argument.value,
                 )))
             }
@@ -1004,8 +989,11 @@ impl ServerHandler for GeneratedServer {
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
         let Some(extra) = self.extra_prompt(&request.name) else {
+            // The resources a prompt embeds are read as `resources/read` reads them.
+            let inbound = inbound(&context, self.state.confirms, None);
             return self
-                .get_prompt(&request.name, request.arguments.as_ref())
+                .get_prompt(&request.name, request.arguments.as_ref(), inbound)
+                .await
                 .map(Into::into);
         };
         let retry = Some((

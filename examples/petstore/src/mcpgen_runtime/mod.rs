@@ -11,8 +11,9 @@
 //! ask the user where the call needs it ([`confirm`]), admit the call under the
 //! [`rate_limit`]s, choose credentials ([`credentials`], [`oauth`], [`token_exchange`]), build
 //! the request ([`request`], [`params`], [`files`]), send it ([`retry`]) and shape the answer
-//! ([`response`], [`mask`]). Code mode runs the model's programs in a sandbox (`code`, with
-//! the `code-mode` feature) whose calls take the same path.
+//! ([`response`], [`mask`]). Resources ([`resources`], [`templates`], [`uri_template`]) and
+//! the resources prompts embed ([`prompts`]) are read through the same path, and so are the
+//! calls of code mode's programs, run in a sandbox (`code`, with the `code-mode` feature).
 
 pub mod audit;
 pub mod call;
@@ -44,6 +45,7 @@ pub mod prompts;
 pub mod rate_limit;
 pub mod request;
 pub mod resource_server;
+pub mod resources;
 pub mod response;
 pub mod retry;
 pub mod search;
@@ -58,6 +60,9 @@ pub mod token_exchange;
 pub mod trace;
 #[cfg(feature = "code-mode")]
 pub mod typescript;
+// The generator compiles it too, and checks with parts a server never needs (`overlaps`).
+#[allow(dead_code)]
+pub mod uri_template;
 pub mod validate;
 
 pub use descriptor::*;

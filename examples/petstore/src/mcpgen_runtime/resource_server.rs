@@ -844,10 +844,8 @@ pub async fn require_access_token(
             Ok(bytes) => bytes,
             Err(refused) => return refused,
         };
-        let required = called_tool(&bytes)
-            .map(|(name, args)| server.required_scopes(&name, args.as_ref()))
-            .unwrap_or_default();
-        let missing = caller.missing(required);
+        let required = required_scopes(&server, &bytes);
+        let missing = caller.missing(&required);
         if !missing.is_empty() {
             // Ask for what the caller has and what it lacks, so that the new token keeps both.
             let mut wanted: Vec<&str> = caller.scopes.iter().map(String::as_str).collect();
@@ -859,7 +857,7 @@ pub async fn require_access_token(
                     rs.challenge(Some("insufficient_scope"), &wanted),
                 )],
                 format!(
-                    "the access token lacks the scope(s) this tool needs: {}",
+                    "the access token lacks the scope(s) this request needs: {}",
                     missing.join(" ")
                 ),
             )
@@ -874,17 +872,33 @@ pub async fn require_access_token(
         .await
 }
 
-/// The tool a JSON-RPC `tools/call` body calls, and its arguments.
-fn called_tool(body: &[u8]) -> Option<(String, Option<Value>)> {
-    const METHOD: &[u8] = b"tools/call";
-    if !body.windows(METHOD.len()).any(|w| w == METHOD) {
-        return None;
+/// The scopes the JSON-RPC request in `body` needs of its caller: those of the operation a
+/// tool call or a resource read reaches, and of those a prompt's embedded resources reach.
+fn required_scopes(server: &super::server::GeneratedServer, body: &[u8]) -> Vec<&'static str> {
+    // Only these methods reach operations; other bodies are not parsed.
+    const METHODS: [&[u8]; 3] = [b"tools/call", b"resources/read", b"prompts/get"];
+    if !METHODS
+        .iter()
+        .any(|method| body.windows(method.len()).any(|w| w == *method))
+    {
+        return Vec::new();
     }
-    let message: Value = serde_json::from_slice(body).ok()?;
-    if message.get("method")?.as_str()? != "tools/call" {
-        return None;
+    let Ok(message) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let params = message.get("params");
+    let param = |key: &str| params.and_then(|p| p.get(key));
+    let text = |key: &str| param(key).and_then(Value::as_str);
+    match message.get("method").and_then(Value::as_str) {
+        Some("tools/call") => text("name")
+            .map(|name| server.required_scopes(name, param("arguments")).to_vec())
+            .unwrap_or_default(),
+        Some("resources/read") => text("uri")
+            .map(|uri| server.resource_scopes(uri).to_vec())
+            .unwrap_or_default(),
+        Some("prompts/get") => text("name")
+            .map(|name| server.prompt_scopes(name, param("arguments")))
+            .unwrap_or_default(),
+        _ => Vec::new(),
     }
-    let params = message.get("params")?;
-    let name = params.get("name")?.as_str()?.to_owned();
-    Some((name, params.get("arguments").cloned()))
 }

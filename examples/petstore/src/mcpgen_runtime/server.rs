@@ -68,8 +68,8 @@ pub(super) struct State {
     pub(super) output_validators: Box<[LazyValidator]>,
     pub(super) index: OnceLock<OperationIndex>,
     pub(super) resources: OnceLock<Vec<Resource>>,
-    /// The resource templates of GET operations, with `--get-resources`.
-    pub(super) templates: OnceLock<super::templates::Templates>,
+    /// The resources and resource templates of operations.
+    pub(super) operation_resources: OnceLock<super::resources::OperationResources>,
     /// The log levels sessions chose (MCP before 2026-07-28).
     pub(super) session_levels: super::notify::SessionLevels,
     /// Bounds the upstream calls under way.
@@ -259,7 +259,7 @@ impl GeneratedServer {
                 output_validators: api.tools.iter().map(|_| OnceLock::new()).collect(),
                 index: OnceLock::new(),
                 resources: OnceLock::new(),
-                templates: OnceLock::new(),
+                operation_resources: OnceLock::new(),
                 session_levels: Default::default(),
                 permits,
                 extra_tools: ExtraTools::default(),
@@ -320,6 +320,15 @@ impl GeneratedServer {
         };
         match self.state.by_name.get(operation) {
             Some(&i) => self.state.api.tools[i].plan.caller_scopes,
+            None => &[],
+        }
+    }
+
+    /// The OAuth scopes reading the resource `uri` needs from its caller: those of the
+    /// operation it reads; none for an API document, or a URI of no resource.
+    pub fn resource_scopes(&self, uri: &str) -> &'static [&'static str] {
+        match self.operation_resources().resolve(uri) {
+            Some((i, _)) => self.state.api.tools[i].plan.caller_scopes,
             None => &[],
         }
     }
