@@ -2,7 +2,7 @@
 //! `[resources]`), and prompts that carry text and embed the server's own resources, through
 //! real MCP clients (2025-11-25 over stdio, 2026-07-28 over streamable HTTP) against
 //! `cargo mcpgen serve tests/fixtures/resources.yaml` (with `resources.toml`) and the example
-//! upstream's `/__static/*` routes: what is listed, what a read returns and sends upstream, and
+//! upstream's `/__conformance/*` routes: what is listed, what a read returns and sends upstream, and
 //! what `prompts/get` returns, reads and refuses.
 
 use base64::Engine as _;
@@ -198,7 +198,7 @@ async fn resources_are_listed_and_read_at_the_documents_uris() {
             meta: None,
         }]
     );
-    assert_eq!(requests_for(&up, "/__static/text", TOKEN), 1);
+    assert_eq!(requests_for(&up, "/__conformance/static-text", TOKEN), 1);
 
     // An image is a blob of the resource's own URI, and nothing else.
     let image = read(&client, "test://static-binary").await.unwrap();
@@ -228,8 +228,14 @@ async fn resources_are_listed_and_read_at_the_documents_uris() {
     assert_eq!(uri, "test://template/12%203/data");
     assert_eq!(mime_type.as_deref(), Some("application/json"));
     let answer: Value = serde_json::from_str(text).unwrap();
-    assert_eq!(answer, json!({"id": "12 3", "data": "Data for ID: 12 3"}));
-    assert_eq!(requests_for(&up, "/__static/template/12%203", TOKEN), 1);
+    assert_eq!(
+        answer,
+        json!({"id": "12 3", "templateTest": true, "data": "Data for ID: 12 3"})
+    );
+    assert_eq!(
+        requests_for(&up, "/__conformance/template/12%203/data", TOKEN),
+        1
+    );
 
     // The settings' resource is read like the document's.
     assert!(read(&client, "test://account").await.is_ok());
@@ -313,7 +319,7 @@ async fn check_prompts<H: ClientHandler>(client: &Client<H>, up: &Upstream, toke
     );
 
     // An embedded text resource: read as resources/read reads it, before the text.
-    let before = requests_for(up, "/__static/text", token);
+    let before = requests_for(up, "/__conformance/static-text", token);
     let embedded = get(
         client,
         "test_prompt_with_embedded_resource",
@@ -330,7 +336,10 @@ async fn check_prompts<H: ClientHandler>(client: &Client<H>, up: &Upstream, toke
             json!({"role": "user", "content": {"type": "text", "text": "Here is the resource you asked for."}}),
         ]
     );
-    assert_eq!(requests_for(up, "/__static/text", token), before + 1);
+    assert_eq!(
+        requests_for(up, "/__conformance/static-text", token),
+        before + 1
+    );
 
     // An image resource is an image.
     let image = get(client, "test_prompt_with_image", &[]).await.unwrap();
@@ -347,7 +356,7 @@ async fn check_prompts<H: ClientHandler>(client: &Client<H>, up: &Upstream, toke
         image[1]["content"]["text"],
         "This is a test prompt with an image."
     );
-    assert!(requests_for(up, "/__static/image", token) >= 1);
+    assert!(requests_for(up, "/__conformance/static-binary", token) >= 1);
 
     // Literal resources, a template filled from an argument, then the text and the steps.
     let data = get(client, "read_the_data", &[("id", "7")]).await.unwrap();
@@ -365,12 +374,12 @@ async fn check_prompts<H: ClientHandler>(client: &Client<H>, up: &Upstream, toke
     let text = data[2]["content"]["text"].as_str().unwrap();
     assert!(
         text.starts_with(
-            "Summarise the data of 7.\n\nSteps:\n1. `templateData` (GET /__static/template/{id})"
+            "Summarise the data of 7.\n\nSteps:\n1. `templateData` (GET /__conformance/template/{id}/data)"
         ),
         "{text}"
     );
     assert!(text.contains("read 7 again if it changes"), "{text}");
-    assert_eq!(requests_for(up, "/__static/template/7", token), 1);
+    assert_eq!(requests_for(up, "/__conformance/template/7/data", token), 1);
 
     // Anything but the server's own resources is refused, naming the URI and what is valid,
     // and nothing is fetched.

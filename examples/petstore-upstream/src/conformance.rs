@@ -5,7 +5,8 @@
 //!
 //! All under `/__conformance/` (no auth): `simple-text`, `image`, `audio`, `error` (500),
 //! `large` (320 KiB of text, long enough for download progress), `flaky` (503 twice, then 200,
-//! in a cycle of three), `static-text`, `static-binary`, `example-resource`,
+//! in a cycle of three), `static-text`, `static-binary`, `example-resource`, `watched` (a text
+//! that changes with every read),
 //! `template/{id}/data`, `greet?name=N`; and long-running jobs: `POST jobs/{kind}` answers 202
 //! with a status URL `jobs/{id}` that reports `running`, then `completed` (`compute`, after
 //! `?seconds=`) or disappears (`gone`); `DELETE jobs/{id}` cancels.
@@ -15,22 +16,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-
-/// A 1x1 PNG.
-const PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 
 /// The size of `large`.
 const LARGE_BYTES: usize = 320 * 1024;
 
+/// Reads of `watched`, across the process: its text changes with each.
+static WATCHED_READS: AtomicU32 = AtomicU32::new(0);
+
 /// Requests `flaky` has answered, across the process.
 static FLAKY_CALLS: AtomicU32 = AtomicU32::new(0);
-
-fn png() -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(PNG_BASE64)
-        .expect("the PNG constant is base64")
-}
 
 /// A WAV file of eight silent samples (8-bit mono PCM at 8 kHz).
 fn wav() -> Vec<u8> {
@@ -61,9 +55,17 @@ pub(crate) async fn answer(Path(name): Path<String>) -> Response {
     let text = |t: &'static str| typed(StatusCode::OK, "text/plain; charset=utf-8", t);
     match name.as_str() {
         "simple-text" => text("This is a simple text response for testing."),
-        "static-text" => text("This is the content of the static text resource."),
+        "static-text" => text(crate::STATIC_TEXT),
         "example-resource" => text("Embedded resource content for testing."),
-        "image" | "static-binary" => typed(StatusCode::OK, "image/png", png()),
+        "watched" => typed(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            format!(
+                "Read {} times.",
+                WATCHED_READS.fetch_add(1, Ordering::Relaxed) + 1
+            ),
+        ),
+        "image" | "static-binary" => typed(StatusCode::OK, "image/png", crate::STATIC_PNG),
         "audio" => typed(StatusCode::OK, "audio/wav", wav()),
         "error" => (
             StatusCode::INTERNAL_SERVER_ERROR,

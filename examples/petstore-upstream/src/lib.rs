@@ -23,12 +23,8 @@
 //! `GET /__slow?ms=N` sleeps `N` milliseconds (at most 30 000) and
 //! answers `{"slept":N}`; `GET /__big?bytes=N` answers a JSON string whose
 //! encoded body is exactly `N` bytes (at least 2, at most 64 MiB). For resource tests,
-//! `GET /__static/text` answers [`STATIC_TEXT`] as `text/plain`, `GET /__static/image`
-//! [`STATIC_PNG`] as `image/png`, and `GET /__static/template/{id}` the JSON
-//! `{"id": ID, "data": "Data for ID: ID"}`.
-//!
 //! `/__conformance/...` answers the conformance fixture document's operations (see the
-//! `conformance` module).
+//! `conformance` module), [`STATIC_TEXT`] and [`STATIC_PNG`] among them.
 //!
 //! `POST /oauth/token` is an OAuth 2.0 token endpoint for the client-credentials grant
 //! (RFC 6749, section 4.4): the client [`OAUTH_CLIENT_ID`] with [`OAUTH_CLIENT_SECRET`],
@@ -397,9 +393,6 @@ fn router(state: AppState) -> Router {
         .route("/__echo", any(echo))
         .route("/__echo/{*rest}", any(echo))
         .route("/__answer/{name}", get(canned_answer))
-        .route("/__static/text", get(static_text))
-        .route("/__static/image", get(static_image))
-        .route("/__static/template/{id}", get(static_template))
         .route("/__pages/{style}", get(pages))
         .route("/__jobs", axum::routing::post(start_job))
         .route("/__jobs/{id}", get(job_status).delete(cancel_job))
@@ -1023,10 +1016,11 @@ async fn pages(
     })
 }
 
-/// The text `/__static/text` answers, as `text/plain`.
+/// The text `/__conformance/static-text` answers, as `text/plain`.
 pub const STATIC_TEXT: &str = "This is the content of the static text resource.";
 
-/// The bytes `/__static/image` answers: a 1×1 transparent PNG.
+/// The bytes `/__conformance/static-binary` and `/__conformance/image` answer: a 1×1
+/// transparent PNG.
 pub const STATIC_PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
     0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
@@ -1034,23 +1028,6 @@ pub const STATIC_PNG: &[u8] = &[
     0x00, 0x05, 0x00, 0x01, 0xe9, 0xfa, 0xdc, 0xd8, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
     0xae, 0x42, 0x60, 0x82,
 ];
-
-async fn static_text() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        STATIC_TEXT,
-    )
-        .into_response()
-}
-
-async fn static_image() -> Response {
-    ([(header::CONTENT_TYPE, "image/png")], STATIC_PNG).into_response()
-}
-
-/// `{"id": ID, "data": "Data for ID: ID"}` for the id of the path.
-async fn static_template(Path(id): Path<String>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({"id": id, "data": format!("Data for ID: {id}")}))
-}
 
 async fn canned_answer(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
     let json =

@@ -614,38 +614,49 @@ async fn slow_helper_sleeps_without_auth() {
 }
 
 #[tokio::test]
-async fn static_helpers_answer_text_an_image_and_an_id_without_auth() {
+async fn conformance_helpers_answer_without_auth() {
     let (upstream, client) = start().await;
     let get = |path: &str| {
         client
             .get(format!("http://{}{path}", upstream.addr()))
             .send()
     };
-    let text = get("/__static/text").await.expect("request is sent");
+    let text = get("/__conformance/static-text")
+        .await
+        .expect("request is sent");
     assert_eq!(text.status(), StatusCode::OK);
     assert_eq!(text.headers()["content-type"], "text/plain; charset=utf-8");
     assert_eq!(text.text().await.unwrap(), petstore_upstream::STATIC_TEXT);
-    let image = get("/__static/image").await.expect("request is sent");
+    let image = get("/__conformance/static-binary")
+        .await
+        .expect("request is sent");
     assert_eq!(image.headers()["content-type"], "image/png");
     let bytes = image.bytes().await.unwrap();
     assert_eq!(&bytes[..], petstore_upstream::STATIC_PNG);
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
-    let data = get("/__static/template/a%20b")
+    let data = get("/__conformance/template/a%20b/data")
         .await
         .expect("request is sent");
     assert_eq!(
         data.json::<Value>().await.expect("JSON"),
-        json!({"id": "a b", "data": "Data for ID: a b"})
+        json!({"id": "a b", "templateTest": true, "data": "Data for ID: a b"})
     );
-    let paths: Vec<String> = upstream.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(
-        paths,
-        [
-            "/__static/text",
-            "/__static/image",
-            "/__static/template/a%20b"
-        ]
-    );
+    let audio = get("/__conformance/audio").await.expect("request is sent");
+    assert_eq!(audio.headers()["content-type"], "audio/wav");
+    assert!(audio.bytes().await.unwrap().starts_with(b"RIFF"));
+    let error = get("/__conformance/error").await.expect("request is sent");
+    assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // Two 503s with `Retry-After: 0`, then the answer.
+    let flaky: Vec<u16> = [
+        get("/__conformance/flaky").await.unwrap().status().as_u16(),
+        get("/__conformance/flaky").await.unwrap().status().as_u16(),
+        get("/__conformance/flaky").await.unwrap().status().as_u16(),
+    ]
+    .into();
+    assert_eq!(flaky.iter().filter(|s| **s == 503).count(), 2);
+    assert!(flaky.contains(&200));
+    let greeting = get("/__conformance/greet?name=Ada").await.unwrap();
+    assert_eq!(greeting.text().await.unwrap(), "Hello, Ada!");
 }
 
 #[tokio::test]
