@@ -221,7 +221,7 @@ run_requirements() {
   timeout 900 "$node_bin" "$conformance_next_js" server --url "$url" --requirements "$revision" \
     --output-dir "$dir" >"$dir/output.txt" 2>&1 || true
   known=$(for key in "${!unmet[@]}"; do
-    [ "${key%% *}" = "$revision" ] && echo "${key#* }"
+    if [ "${key%% *}" = "$revision" ]; then echo "${key#* }"; fi
   done)
   while IFS= read -r line; do
     rest=${line#* }
