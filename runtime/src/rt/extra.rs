@@ -670,6 +670,44 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn prompt_arguments_are_checked_before_the_handler_runs() {
+        use super::super::descriptor::ApiDescriptor;
+        use super::super::tests::{TOOL, api, config};
+        static PLAIN: ApiDescriptor = api(&[TOOL]);
+        let server = GeneratedServer::new(&PLAIN, config(None)).unwrap();
+        let prompt = ExtraPrompt::new("greet", "Greets someone.", |args, _| async move {
+            let text = format!("Hello, {}!", args["name"].as_str().unwrap_or("?"));
+            Ok(Answer::Complete(GetPromptResult::new(vec![
+                rmcp::model::PromptMessage::new_text(rmcp::model::Role::User, text),
+            ])))
+        })
+        .with_argument("name", "Whom to greet", true)
+        .with_argument("mood", "How", false);
+        let get = |args: serde_json::Value| {
+            let context = ToolContext::new(server.clone(), None);
+            let args = args.as_object().cloned();
+            let prompt = prompt.clone();
+            async move { prompt.get(args.as_ref(), context).await }
+        };
+        let Ok(Answer::Complete(done)) = get(serde_json::json!({"name": "Ada"})).await else {
+            panic!("a complete prompt");
+        };
+        assert_eq!(
+            serde_json::to_value(&done.messages[0].content).unwrap()["text"],
+            "Hello, Ada!"
+        );
+        let missing = get(serde_json::json!({"mood": "glad"})).await.unwrap_err();
+        assert_eq!(missing, "prompt `greet` needs the argument `name`");
+        let unknown = get(serde_json::json!({"name": "Ada", "tone": "x"}))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            unknown,
+            "prompt `greet` has no argument `tone`; it takes `name`, `mood`"
+        );
+    }
+
     #[test]
     fn hints_and_schema_text() {
         let tool = echo("t")

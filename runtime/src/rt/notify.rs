@@ -47,10 +47,7 @@ impl Reporter {
     ) -> Option<Reporter> {
         let progress = context.meta.get_progress_token();
         // 2026-07-28 has no initialize and no session: the level rides on each request.
-        let per_request = context
-            .protocol_version()
-            .is_some_and(|version| !version.has_initialize());
-        let log_level = if per_request {
+        let log_level = if is_revision_2026(context) {
             context.meta.log_level()
         } else {
             session_level
@@ -163,6 +160,14 @@ impl SessionLevels {
             levels.insert(id.to_owned(), level);
         }
     }
+}
+
+/// Whether the request speaks MCP 2026-07-28 or later: no initialize, no session; what a
+/// session held (a log level, a subscription) rides on each request or does not exist.
+pub fn is_revision_2026(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|version| !version.has_initialize())
 }
 
 /// The session a request belongs to: its `Mcp-Session-Id` over HTTP, `""` over stdio; `None`

@@ -13,13 +13,13 @@ use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
     Implementation, InputResponses, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, Resource,
-    ResourceContents, ResourcesCapability, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Reference, Resource, ResourceContents,
+    ResourcesCapability, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
-    GetPromptResponse, GetPromptResult, ResourceUpdatedNotificationParam, SubscribeRequestMethod,
+    GetPromptResponse, ResourceUpdatedNotificationParam, SubscribeRequestMethod,
     SubscribeRequestParams, UnsubscribeRequestMethod, UnsubscribeRequestParams,
 };
 use rmcp::service::{RequestContext, RoleServer};
@@ -289,11 +289,11 @@ impl GeneratedServer {
             Arc::clone(&task),
         ));
         task.set_work(work.abort_handle());
-        let became_task = tokio::select! {
+        tokio::select! {
             joined = &mut work => match joined {
                 Ok(Some(answer)) => return into_response(answer),
                 // Answered within its task: it became one, and has already ended.
-                Ok(None) => true,
+                Ok(None) => {}
                 Err(e) => {
                     return Answer::Complete(
                         CallToolResult::error(vec![ContentBlock::text(format!(
@@ -305,9 +305,8 @@ impl GeneratedServer {
                 }
             },
             // The sender is dropped unsent when the tool answers without becoming a task.
-            Ok(()) = detached => true,
-        };
-        debug_assert!(became_task);
+            Ok(()) = detached => {}
+        }
         if !self.state.local_tasks.add(Arc::clone(&task)) {
             task.cancel();
             return Answer::Complete(
@@ -325,10 +324,7 @@ impl GeneratedServer {
     /// The session a request to subscribe belongs to; `None` when it has none to hold a
     /// subscription (a stateless request, or MCP 2026-07-28).
     fn subscriber_session(&self, context: &RequestContext<RoleServer>) -> Option<String> {
-        let revision_2026 = context
-            .protocol_version()
-            .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28);
-        if !self.state.config.subscriptions || revision_2026 {
+        if !self.state.config.subscriptions || notify::is_revision_2026(context) {
             return None;
         }
         notify::session_of(context)
@@ -702,15 +698,11 @@ fn inbound<'a>(
     let asker = if confirms {
         // Over HTTP without a session (no --sessions, or a 2026-07-28 request) the answer is
         // the only message the server can send.
-        let stateless = parts.is_some_and(|parts| !parts.headers.contains_key("mcp-session-id"));
-        let revision_2026 = context
-            .protocol_version()
-            .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28);
         Asker::for_client(
             &context.peer,
             context.client_capabilities().as_ref(),
-            revision_2026,
-            stateless,
+            notify::is_revision_2026(context),
+            notify::session_of(context).is_none(),
             retry,
         )
     } else {
@@ -1003,8 +995,7 @@ impl ServerHandler for GeneratedServer {
         let inbound = inbound(&context, false, retry);
         let prompt_context = self.extra_context(inbound);
         let caller = super::tasks::bound_caller(inbound.caller_id());
-        // The handler's own error, kept apart from the conversation's.
-        let failed = std::sync::Mutex::new(None);
+        // The handler's own error ends the conversation as its result.
         let conversed = interaction::converse(
             inbound.interaction,
             &request.name,
@@ -1015,24 +1006,22 @@ impl ServerHandler for GeneratedServer {
                     request.arguments.as_ref(),
                     prompt_context.clone().with_input(input),
                 );
-                let failed = &failed;
                 async move {
-                    got.await.unwrap_or_else(|e| {
-                        *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                        interaction::Answer::Complete(GetPromptResult::new(Vec::new()))
-                    })
+                    match got.await {
+                        Ok(Answer::Complete(result)) => Answer::Complete(Ok(result)),
+                        Ok(Answer::InputRequired(needed)) => Answer::InputRequired(needed),
+                        Err(message) => Answer::Complete(Err(message)),
+                    }
                 }
             },
         )
         .await
         .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
-        if let Some(message) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            return Err(McpError::invalid_params(message, None));
+        match conversed {
+            Conversed::Complete(Ok(result)) => Ok(result.into()),
+            Conversed::Complete(Err(message)) => Err(McpError::invalid_params(message, None)),
+            Conversed::InputRequired(asked) => Ok(asked.into()),
         }
-        Ok(match conversed {
-            Conversed::Complete(result) => result.into(),
-            Conversed::InputRequired(asked) => asked.into(),
-        })
     }
 
     async fn get_task(

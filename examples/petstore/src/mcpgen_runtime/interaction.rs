@@ -36,7 +36,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rmcp::model::{
     ClientCapabilities, ClientResult, CreateMessageRequest, CreateMessageRequestParams,
     ElicitRequest, ElicitRequestParams, InputRequest, InputRequests, InputRequiredResult,
-    InputResponses, ListRootsRequest, ProtocolVersion, SamplingMessage, ServerRequest,
+    InputResponses, ListRootsRequest, SamplingMessage, ServerRequest,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer};
 use serde_json::Value;
@@ -276,10 +276,7 @@ where
         };
     };
     let declared = context.client_capabilities();
-    let revision_2026 = context
-        .protocol_version()
-        .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28);
-    if revision_2026 {
+    if super::notify::is_revision_2026(context) {
         let (responses, sent_state) = interaction.retry.unwrap_or_default();
         let state = match sent_state {
             Some(sealed) => Some(open(key, sealed, name, caller, SystemTime::now()).map_err(
@@ -313,10 +310,7 @@ where
         };
     }
     // Over HTTP without a session the answer is the only message the server can send.
-    let stateless = context
-        .extensions
-        .get::<http::request::Parts>()
-        .is_some_and(|parts| !parts.headers.contains_key("mcp-session-id"));
+    let stateless = super::notify::session_of(context).is_none();
     let mut input = Input::default();
     for _ in 0..MAX_ROUNDS {
         let needed = match attempt(input).await {
