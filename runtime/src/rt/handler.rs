@@ -138,6 +138,11 @@ impl GeneratedServer {
         state.extra_tools.get(name).map(|_| Listed::Extra)
     }
 
+    /// Whether `name` is a generated operation listed as a tool of its own.
+    pub(super) fn is_listed_operation(&self, name: &str) -> bool {
+        matches!(self.listed(name), Some(Listed::Operation(_)))
+    }
+
     /// Whether an operation is a tool of its own in the current mode (and served at all).
     pub(super) fn is_direct(&self, tool: &ToolDescriptor) -> bool {
         if !self.is_served(tool) {

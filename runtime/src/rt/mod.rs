@@ -24,6 +24,7 @@ pub mod credentials;
 // of the helpers the generator shares, depends on the API.
 #[allow(dead_code)]
 pub mod descriptor;
+pub mod direct;
 pub mod discovery;
 pub mod extra;
 pub mod fields;

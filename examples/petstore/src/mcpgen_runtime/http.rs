@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::config::ServeArgs;
+use super::direct::DirectCalls;
 use super::handler::SpliceTools;
 use super::inbound::{self, Cors, InboundAuth, StaticTokens};
 use super::resource_server::ResourceServer;
@@ -238,20 +239,27 @@ fn mcp_router(
         .with_json_response(!args.sessions)
         .with_cancellation_token(sessions.child_token())
         .with_max_request_body_bytes(MAX_REQUEST_BYTES);
+    let direct = DirectCalls::new(&http_config.allowed_hosts, args.sessions);
     let lists = server.clone();
     let session_manager = Arc::new(LocalSessionManager::default());
     let served = server.clone();
-    let service = StreamableHttpService::new(
+    // Behind an `Arc`, served by a handler: the router clones its fallback for every request,
+    // and rmcp's service copies its whole configuration (the host and origin lists) when it is
+    // cloned.
+    let service = Arc::new(StreamableHttpService::new(
         move || Ok(served.clone()),
         session_manager.clone(),
         http_config,
-    );
-    let mut router =
-        axum::Router::new()
-            .fallback_service(service)
-            .layer(axum::middleware::from_fn(move |request, next| {
-                splice_tool_list(lists.clone(), request, next)
-            }));
+    ));
+    let service = move |request: axum::extract::Request| {
+        let service = service.clone();
+        async move { service.handle(request).await.map(axum::body::Body::new) }
+    };
+    let mut router = axum::Router::new()
+        .fallback(service)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            answer_directly_or_splice(lists.clone(), direct.clone(), request, next)
+        }));
     if args.sessions {
         let cap = Arc::new(SessionCap {
             sessions: session_manager,
@@ -730,12 +738,14 @@ pub(super) async fn read_request_body(
     }
 }
 
-/// Answers `tools/list` over HTTP from the server's pre-serialised list, as the stdio transport
-/// does: the request is marked [`SpliceTools`], rmcp answers it with an empty list (shaped for
-/// the session's protocol version, framed as JSON or as an SSE event), and the tools are put
-/// into that answer here. Every other request passes through untouched.
-async fn splice_tool_list(
+/// Answers a plain stateless tool call in place ([`DirectCalls`]), and `tools/list` from the
+/// server's pre-serialised list, as the stdio transport does: the request is marked
+/// [`SpliceTools`], rmcp answers it with an empty list (shaped for the session's protocol
+/// version, framed as JSON or as an SSE event), and the tools are put into that answer here.
+/// Every other request passes through untouched.
+async fn answer_directly_or_splice(
     server: GeneratedServer,
+    direct: Option<DirectCalls>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -747,6 +757,11 @@ async fn splice_tool_list(
         Ok(body) => body,
         Err(refused) => return refused,
     };
+    if let Some(direct) = &direct
+        && let Some(answer) = direct.answer(&server, &parts, &body).await
+    {
+        return answer;
+    }
     let splice = is_tools_list(&body) && server.tools_json().is_some();
     if splice {
         parts.extensions.insert(SpliceTools);
