@@ -243,9 +243,8 @@ fn mcp_router(
     let lists = server.clone();
     let session_manager = Arc::new(LocalSessionManager::default());
     let served = server.clone();
-    // Behind an `Arc`, served by a handler: the router clones its fallback for every request,
-    // and rmcp's service copies its whole configuration (the host and origin lists) when it is
-    // cloned.
+    // Behind an `Arc`: the router clones its fallback for every request, and rmcp's service
+    // copies its whole configuration (the host and origin lists) when it is cloned.
     let service = Arc::new(StreamableHttpService::new(
         move || Ok(served.clone()),
         session_manager.clone(),
