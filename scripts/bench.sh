@@ -36,12 +36,15 @@ for arg in "$@"; do
   esac
 done
 
-# MCPGEN_BUILD_PROFILE=quick (as in CI) builds without whole-program optimisation: the figures
-# of such a run check that everything runs, not how fast (BENCHMARKS.md's are release builds).
+# MCPGEN_BUILD_PROFILE=quick builds without whole-program optimisation, and =dev (as in CI, which
+# has built everything that way for the tests already) without optimisation: the figures of
+# such a run check that everything runs, not how fast (BENCHMARKS.md's are release builds).
 profile="${MCPGEN_BUILD_PROFILE:-release}"
 export MCPGEN_BUILD_PROFILE="$profile"
 echo "==> building the example server, the generator (also \`serve\`) and the benchmark ($profile)" >&2
 cargo build --profile "$profile" --quiet -p petstore-mcp -p cargo-mcpgen -p mcpgen-bench
+# The dev profile's folder is target/debug.
+[ "$profile" = dev ] && profile=debug
 
 if [ "$mode" = profile ]; then
   exec target/$profile/mcpgen-bench profile "${args[@]}"

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 # A clean build gains nothing from incremental state, which would double the space it takes on
 # disk; nested builds (generated crates, trybuild) inherit this.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-# The corpus runs and the quick benchmark build optimised, without whole-program optimisation
-# (the `quick` profile): what they check is that everything runs, not how fast.
+# The corpus runs build optimised, without whole-program optimisation (the `quick` profile), and
+# the quick benchmark uses the unoptimised builds the tests made: what they check is that
+# everything runs, not how fast.
 export MCPGEN_BUILD_PROFILE="${MCPGEN_BUILD_PROFILE:-quick}"
 # Each step says how long it took, so that a slow run shows where its time went.
 step() {
@@ -28,4 +29,4 @@ step scripts/corpus-ci.sh
 step scripts/corpus2.sh --sample
 # GitHub's API description, which the corpus installs, ranks the operation search.
 step cargo test -p mcpgen-tests --test search_rank -- --ignored
-step scripts/bench.sh --quick
+step env MCPGEN_BUILD_PROFILE=dev scripts/bench.sh --quick

@@ -1056,9 +1056,11 @@ async fn run_profile(args: BenchArgs, calls: u64) -> Result<bool, String> {
     Ok(true)
 }
 
-/// Where the binaries measured were built: `target/<profile>`, the profile scripts/bench.sh
-/// built with (`MCPGEN_BUILD_PROFILE`, `release` unless CI asks for `quick`).
+/// Where the binaries measured were built: `target/<profile>` (`target/debug` for `dev`), the
+/// profile scripts/bench.sh built with (`MCPGEN_BUILD_PROFILE`, `release` unless CI asks for
+/// another).
 pub fn build_dir(root: &std::path::Path) -> PathBuf {
     let profile = std::env::var("MCPGEN_BUILD_PROFILE").unwrap_or_else(|_| "release".to_owned());
-    root.join("target").join(profile)
+    let folder = if profile == "dev" { "debug" } else { &profile };
+    root.join("target").join(folder)
 }
