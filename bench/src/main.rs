@@ -1060,7 +1060,12 @@ async fn run_profile(args: BenchArgs, calls: u64) -> Result<bool, String> {
 /// profile scripts/bench.sh built with (`MCPGEN_BUILD_PROFILE`, `release` unless CI asks for
 /// another).
 pub fn build_dir(root: &std::path::Path) -> PathBuf {
-    let profile = std::env::var("MCPGEN_BUILD_PROFILE").unwrap_or_else(|_| "release".to_owned());
+    let profile = build_profile();
     let folder = if profile == "dev" { "debug" } else { &profile };
     root.join("target").join(folder)
+}
+
+/// The cargo profile the measured binaries were built with.
+pub fn build_profile() -> String {
+    std::env::var("MCPGEN_BUILD_PROFILE").unwrap_or_else(|_| "release".to_owned())
 }

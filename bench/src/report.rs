@@ -425,13 +425,15 @@ fn overhead_table(out: &mut String, r: &Results) {
     let _ = writeln!(
         out,
         "### Tool-call overhead\n\n`tools/call getPetById {{\"petId\":\"1\"}}` on the example server \
-         (release build) against the floor: the same `GET /v1/pets/1` sent straight to the same \
+         ({} build) against the floor: the same `GET /v1/pets/1` sent straight to the same \
          upstream with the same HTTP client (reqwest, keep-alive). {} sequential calls and {} \
          calls at concurrency 32 each (stdio: pipelined on one pipe, answers matched by id; \
-         HTTP: one session, one POST per call), after a warm-up, in {} round(s) that interleave \
-         floor, stdio and HTTP; figures pool the rounds. Upstream, server and driver share the \
-         machine's CPUs. CPU times come from /proc/<pid>/stat (10 ms ticks, summed over the \
-         runs). In the floor column, the CPU and RSS rows show the upstream's own figures.\n",
+         HTTP: stateless, one POST per call on keep-alive connections), after a warm-up, in {} \
+         round(s) that interleave floor, stdio and HTTP; figures pool the rounds. Upstream, \
+         server and driver share the machine's CPUs. CPU times come from /proc/<pid>/stat (10 ms \
+         ticks, summed over the runs). In the floor column, the CPU and RSS rows show the \
+         upstream's own figures.\n",
+        crate::build_profile(),
         calls(&r.floor_seq),
         calls(&r.floor_conc),
         r.rounds,
