@@ -137,13 +137,17 @@ fn bad_input_exits_2_and_writes_nothing() {
     let spec = dir.path().join("spec.json");
     write(
         &spec,
-        r#"{"openapi": "3.0.0", "paths": {"/a": {"get": {"parameters": [{"in": "query"}]}}}}"#,
+        r#"{"openapi": "3.0.0", "paths": {"/a": {"get": {"parameters": [{"name": "q"}]}}}}"#,
     );
     let output = generate(&spec, &out).run();
     assert_exit(
         &output,
         2,
-        &["spec.json", "/paths/~1a/get/parameters/0", "name"],
+        &[
+            "spec.json",
+            "/paths/~1a/get/parameters/0/in",
+            "found no `in`",
+        ],
     );
     assert!(!out.exists(), "nothing is written for a bad document");
 }
