@@ -137,13 +137,17 @@ fn bad_input_exits_2_and_writes_nothing() {
     let spec = dir.path().join("spec.json");
     write(
         &spec,
-        r#"{"openapi": "3.0.0", "paths": {"/a": {"get": {"parameters": [{"in": "query"}]}}}}"#,
+        r#"{"openapi": "3.0.0", "paths": {"/a": {"get": {"parameters": [{"name": "q"}]}}}}"#,
     );
     let output = generate(&spec, &out).run();
     assert_exit(
         &output,
         2,
-        &["spec.json", "/paths/~1a/get/parameters/0", "name"],
+        &[
+            "spec.json",
+            "/paths/~1a/get/parameters/0/in",
+            "found no `in`",
+        ],
     );
     assert!(!out.exists(), "nothing is written for a bad document");
 }
@@ -706,21 +710,29 @@ fn remote_refs_need_the_flag_and_are_fetched_once_with_it() {
             .env("no_proxy", "127.0.0.1")
             .run()
     };
-    let run = |extra: &[&str]| {
+    let run_into = |out: &Path, extra: &[&str]| {
         local(
             bin()
                 .args(["mcpgen", "generate"])
                 .arg(&spec)
                 .arg("--out")
-                .arg(&out)
+                .arg(out)
                 .args(extra),
         )
     };
+    let run = |extra: &[&str]| run_into(&out, extra);
 
-    let refused = run(&[]);
-    assert_exit(&refused, 2, &[&reference, "--allow-remote-refs"]);
+    // Without the flag nothing is fetched: the schemas accept any value, and the warning
+    // names the reference and the flag that reads it.
+    let unfetched = dir.path().join("unfetched");
+    let not_fetched = run_into(&unfetched, &[]);
+    assert_exit(
+        &not_fetched,
+        0,
+        &[&reference, "--allow-remote-refs", "accepts any value"],
+    );
     assert!(requests.lock().unwrap().is_empty());
-    assert!(!out.exists());
+    assert!(!tools_rs(&unfetched).contains("fetchedName"));
 
     // A loopback host is refused even with the opt-in, unless named as allowed.
     let internal = run(&["--allow-remote-refs"]);
@@ -759,9 +771,11 @@ fn remote_refs_need_the_flag_and_are_fetched_once_with_it() {
             "`allow_remote_hosts` is not read from mcpgen.toml",
         ],
     );
-    // Turning it off there is harmless, and the user's own manifest may turn it on.
+    // Turning it off there is harmless (nothing is fetched), and the user's own manifest may
+    // turn it on.
     write(&config, "allow_remote_refs = false\n");
-    assert_eq!(inspect(dir.path()).status.code(), Some(2));
+    assert_success(&inspect(dir.path()));
+    assert_eq!(requests.lock().unwrap().len(), 2);
     std::fs::remove_file(&config).unwrap();
     let project = dir.path().join("project");
     std::fs::create_dir_all(&project).unwrap();

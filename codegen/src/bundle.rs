@@ -462,6 +462,28 @@ const NON_SCHEMA_MAPS: &[&str] = &[
     "webhooks",
 ];
 
+/// Whether a reference names a remote document (`http:`, `https:`, or `//host`).
+fn is_remote(reference: &str) -> bool {
+    let lower = reference.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//")
+}
+
+/// Whether a `$ref` at `tokens` stands for a parameter, a path item or a response: what the
+/// model can leave out (or, for a response, read as one without content) when the reference
+/// points to nothing. A parameter in a list or written alone in place of one, a section's
+/// entry (`parameters`, `responses`, `pathItems`; Swagger 2.0's root `parameters` and
+/// `responses`), an operation's response, or a path item.
+fn is_omissible_position(tokens: &[String]) -> bool {
+    match tokens {
+        [.., last] if last == "parameters" => true,
+        [.., parent, _] => matches!(
+            parent.as_str(),
+            "parameters" | "responses" | "paths" | "webhooks" | "pathItems"
+        ),
+        _ => false,
+    }
+}
+
 fn is_schema_position(tokens: &[String]) -> bool {
     match tokens {
         [] => false,
@@ -546,6 +568,27 @@ impl Bundler<'_> {
         depth: usize,
     ) -> Result<Value> {
         let at = pointer::push_token(&pointer::from_tokens(tokens), "$ref");
+        if let Some(reason) = self.unreadable(reference, file) {
+            if let Some(forgiven) = self.forgive(object, file, tokens, &at, &reason) {
+                return Ok(forgiven);
+            }
+            // A remote reference is refused below, with the flag that reads it.
+            if !is_remote(reference) {
+                let what = match tokens.last().map(String::as_str) {
+                    Some("requestBody") => "a request body",
+                    _ => "an object that is not a schema, a parameter, a path item or a response",
+                };
+                return Err(self.invalid(
+                    file,
+                    &at,
+                    format!(
+                        "{reason}. It stands for {what}, which cannot be left out or read as \
+                         accepting anything without guessing what the operation sends: add \
+                         the file, or correct the reference"
+                    ),
+                ));
+            }
+        }
         let (target_file, fragment) = self.locate(reference, file, &at)?;
         // A reference back into the root document becomes a local one.
         if target_file == self.root_path {
@@ -567,11 +610,11 @@ impl Bundler<'_> {
             target_pointer.clear();
         }
         if self.target(&target_file, &target_pointer).is_none() {
-            return Err(self.invalid(
-                file,
-                &at,
-                format!("`{reference}` points to nothing in {target_file}"),
-            ));
+            let reason = format!("`{reference}` points to nothing in {target_file}");
+            if let Some(forgiven) = self.forgive(object, file, tokens, &at, &reason) {
+                return Ok(forgiven);
+            }
+            return Err(self.invalid(file, &at, reason));
         }
         let site = Site {
             file: file.clone(),
@@ -894,6 +937,119 @@ impl Bundler<'_> {
             ));
         }
         Ok((target, fragment))
+    }
+
+    /// Why `reference`, found in `file`, cannot be read, when the reason is one a document
+    /// may be forgiven for (see [`Bundler::forgive`]): a remote document while remote
+    /// references are not allowed (nothing is fetched), or a file that does not exist at a
+    /// path that is inside the reference root, not hidden, and not behind a symbolic link
+    /// that leads out of the root. `None` for every other reference, which `locate` reads or
+    /// refuses as before: what a document may not reach stays refused whether it exists or not.
+    fn unreadable(&self, reference: &str, file: &Doc) -> Option<String> {
+        let path_part = reference.split_once('#').map_or(reference, |(p, _)| p);
+        let Doc::File(file_path) = file else {
+            return None;
+        };
+        if path_part.is_empty() {
+            return None;
+        }
+        if is_remote(path_part) {
+            return (!self.policy.allow_remote).then(|| {
+                format!(
+                    "`{reference}` is a remote reference, and remote documents are fetched only \
+                     when allowed (`--allow-remote-refs` for `cargo mcpgen`, or \
+                     `allow_remote_refs = true`); it was not fetched"
+                )
+            });
+        }
+        if path_part.contains("://") {
+            return None;
+        }
+        let decoded = pointer::percent_decode(path_part).unwrap_or(Cow::Borrowed(path_part));
+        let base = file_path.parent().unwrap_or(Path::new("/"));
+        let candidate = base.join(decoded.as_ref());
+        if self.simple_ref(file, path_part, &candidate).is_some() {
+            return None;
+        }
+        // Something is there (a dangling symbolic link included): `locate` judges it.
+        let missing = match std::fs::symlink_metadata(&candidate) {
+            Ok(_) => return None,
+            Err(e) => e,
+        };
+        if !matches!(
+            missing.kind(),
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+        ) {
+            return None;
+        }
+        let written = lexical(&candidate);
+        let inside = written.strip_prefix(&self.root_dir).ok()?;
+        // The nearest folder that exists must be inside the root once links are followed.
+        let existing = written
+            .ancestors()
+            .find(|a| std::fs::symlink_metadata(a).is_ok())?;
+        if !existing.canonicalize().ok()?.starts_with(&self.root_dir) {
+            return None;
+        }
+        let chosen = inside
+            .components()
+            .zip(self.doc_dir_inside.components())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let hidden = inside.components().skip(chosen).any(
+            |c| matches!(c, Component::Normal(name) if name.to_string_lossy().starts_with('.')),
+        );
+        if hidden && !self.policy.allow_hidden {
+            return None;
+        }
+        let why = match missing.kind() {
+            std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+            _ => format!("cannot be read ({missing})"),
+        };
+        Some(format!(
+            "`{reference}` names {}, which {why}",
+            written.display()
+        ))
+    }
+
+    /// What replaces a reference that cannot be read for `reason` (a reference to nothing,
+    /// in effect) where the document can do without what it names; `None` elsewhere. In a
+    /// schema it is a schema that accepts any value, as a reference to nothing within the
+    /// document is (the upstream API stays the judge). A parameter, a path item or a
+    /// response, in place or as an entry of a section, keeps the reference: the model reads
+    /// it as one to nothing, and leaves the parameter or path item out, or the response
+    /// without content. Anything else (a request body, a security scheme, ...) stays refused:
+    /// what the operation sends would be a guess.
+    fn forgive(
+        &mut self,
+        object: &Map<String, Value>,
+        file: &Doc,
+        tokens: &[String],
+        at: &str,
+        reason: &str,
+    ) -> Option<Value> {
+        let place = if *file == self.root_path {
+            String::new()
+        } else {
+            format!(" (in {file})")
+        };
+        if is_schema_position(tokens) {
+            self.warnings.push(format!(
+                "{at}{place}: {reason}; read as a schema that accepts any value (the upstream \
+                 API stays the judge)"
+            ));
+            let mut rest = object.clone();
+            rest.shift_remove("$ref");
+            return Some(Value::Object(rest));
+        }
+        if is_omissible_position(tokens) {
+            self.warnings.push(format!(
+                "{at}{place}: {reason}; read as a reference to nothing: a parameter or path \
+                 item it names is left out, a response has no content"
+            ));
+            return Some(Value::Object(object.clone()));
+        }
+        None
     }
 
     /// A reference written as a bare name (`$ref: Pet`) where no file of that name exists,

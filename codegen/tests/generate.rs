@@ -247,15 +247,26 @@ fn unreadable_and_unparsable_files_are_clear_errors() {
 }
 
 #[test]
-fn remote_and_escaping_references_are_refused() {
-    let err = map_document(&fixture("remote-ref.yaml"), &Settings::new())
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("remote reference"), "{err}");
+fn remote_references_are_not_fetched_and_escaping_ones_are_refused() {
+    // Without `--allow-remote-refs` a remote schema is not fetched: it accepts any value, and
+    // the warning names the reference and the flag that would read it.
+    let mapped = map_document(&fixture("remote-ref.yaml"), &Settings::new()).unwrap();
+    let warning = mapped
+        .warnings
+        .iter()
+        .find(|w| w.contains("remote reference"))
+        .unwrap_or_else(|| panic!("{:#?}", mapped.warnings));
     assert!(
-        err.contains("/paths/~1a/get/responses/200/content/application~1json/schema/$ref"),
-        "{err}"
+        warning.starts_with(
+            "line 11: /paths/~1a/get/responses/200/content/application~1json/schema/$ref: \
+             `https://example.com/schemas/pet.json` is a remote reference"
+        ),
+        "{warning}"
     );
+    assert!(warning.contains("--allow-remote-refs"), "{warning}");
+    assert!(warning.contains("accepts any value"), "{warning}");
+    let output = mapped.api.tools[0].output_schema.as_ref().unwrap();
+    assert!(!output.to_string().contains("example.com"), "{output}");
 
     // `../multi/` is a sibling folder: inside the repository, the default reference root,
     // but outside a root that is the document's own folder.

@@ -155,16 +155,68 @@ paths:
 const REF_POINTER: &str = "/paths/~1pets/post/requestBody/content/application~1json/schema/$ref";
 
 #[test]
-fn remote_refs_are_refused_without_the_flag() {
+fn remote_refs_are_not_fetched_without_the_flag() {
     let server = pet_server();
     let reference = server.url("/schemas/pet.yaml#/Pet");
-    let spec = spec_referring_to("refused", &reference);
-    let err = map_document(&spec, &Settings::new())
+    // A schema: read as one that accepts any value, with a warning that names the flag.
+    let spec = spec_referring_to("not-fetched", &reference);
+    let mapped = map_document(&spec, &Settings::new()).unwrap();
+    let warning = mapped
+        .warnings
+        .iter()
+        .find(|w| w.contains(REF_POINTER))
+        .unwrap_or_else(|| panic!("{:#?}", mapped.warnings));
+    assert!(warning.starts_with("line 12: "), "{warning}");
+    assert!(warning.contains(&reference), "{warning}");
+    assert!(warning.contains("--allow-remote-refs"), "{warning}");
+    assert!(warning.contains("accepts any value"), "{warning}");
+    let input = &mapped.api.tools[0].input_schema;
+    assert!(!input.to_string().contains("name"), "{input}");
+
+    // A path item: left out, the rest generated.
+    let dir = spec.parent().unwrap();
+    let path_item = dir.join("path-item.yaml");
+    std::fs::write(
+        &path_item,
+        format!(
+            "openapi: 3.0.3\ninfo: {{title: R, version: '1'}}\npaths:\n  /remote:\n    $ref: \
+             '{}'\n  /local:\n    get:\n      operationId: local\n      responses: {{'200': \
+             {{description: ok}}}}\n",
+            server.url("/paths/remote.yaml")
+        ),
+    )
+    .unwrap();
+    let mapped = map_document(&path_item, &Settings::new()).unwrap();
+    let names: Vec<&str> = mapped.api.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["local"]);
+    assert!(
+        mapped
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("line 5: /paths/~1remote/$ref: ")
+                && w.contains("path item is left out")),
+        "{:#?}",
+        mapped.warnings
+    );
+
+    // A request body cannot be left out: refused, naming the flag.
+    let body = dir.join("body.yaml");
+    std::fs::write(
+        &body,
+        format!(
+            "openapi: 3.0.3\ninfo: {{title: R, version: '1'}}\npaths:\n  /a:\n    post:\n      \
+             requestBody: {{$ref: '{}'}}\n      responses: {{'200': {{description: ok}}}}\n",
+            server.url("/bodies/pet.yaml")
+        ),
+    )
+    .unwrap();
+    let err = map_document(&body, &Settings::new())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("openapi.yaml"), "{err}");
-    assert!(err.contains(REF_POINTER), "{err}");
-    assert!(err.contains(&reference), "{err}");
+    assert!(
+        err.contains("body.yaml:6: /paths/~1a/post/requestBody/$ref"),
+        "{err}"
+    );
     assert!(err.contains("--allow-remote-refs"), "{err}");
     assert!(server.requests().is_empty(), "{:?}", server.requests());
 }

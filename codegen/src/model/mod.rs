@@ -465,6 +465,10 @@ fn read_security(
             wrapped = vec![value.clone()];
             &wrapped
         }
+        Value::String(_) if scheme_named(value, schemes).is_some() => {
+            wrapped = vec![value.clone()];
+            &wrapped
+        }
         _ => {
             return Err(err(
                 at,
@@ -479,8 +483,43 @@ fn read_security(
     let mut out = Vec::new();
     for (i, requirement) in list.iter().enumerate() {
         let here = pointer_push(at, &i.to_string());
+        // The name of a defined scheme (or a list of just that name) where its requirement
+        // belongs can only mean that scheme without scopes; a list of several names could
+        // mean all of them or any one, so it stays refused.
+        let named;
+        let requirement = match scheme_named(requirement, schemes) {
+            Some(scheme) => {
+                let written = if requirement.is_array() {
+                    format!("[{scheme}]")
+                } else {
+                    format!("`{scheme}`")
+                };
+                let place = if value.is_array() { &here } else { at };
+                warnings.push(err(
+                    place,
+                    format!(
+                        "a security requirement is an object of scheme names; {written} is read \
+                         as `{{{scheme}: []}}`, the defined scheme `{scheme}` without scopes"
+                    ),
+                ));
+                named = Value::Object(Map::from_iter([(
+                    scheme.to_owned(),
+                    Value::Array(Vec::new()),
+                )]));
+                &named
+            }
+            None => requirement,
+        };
         let Value::Object(map) = requirement else {
-            return Err(err(&here, "a security requirement must be an object"));
+            return Err(err(
+                &here,
+                format!(
+                    "a security requirement must be an object of scheme names and their \
+                     scopes, found {}; write e.g. `{{api_key: []}}` (all the schemes of one \
+                     object are needed together; list objects for alternatives)",
+                    kind(requirement)
+                ),
+            ));
         };
         if let Some(unknown) = map.keys().find(|k| !schemes.iter().any(|s| &s.key == *k)) {
             warnings.push(err(
@@ -509,25 +548,42 @@ fn read_security(
     Ok(out)
 }
 
-/// Follows a `$ref` chain from `value` within the document.
-pub fn follow<'v>(
+/// Where a `$ref` chain from a value ends.
+pub(crate) enum Followed<'v> {
+    /// At this value, found at this pointer.
+    Found(&'v Value, String),
+    /// At a reference that points to nothing: a pointer into the document that designates
+    /// no value, or a reference into another file that the bundler could not read (it kept
+    /// such references only where what they name may be left out, and said why).
+    Nothing {
+        /// The reference, as written.
+        reference: String,
+        /// The pointer to its `$ref` member.
+        at: String,
+    },
+}
+
+/// Follows a `$ref` chain from `value` within the document, telling a reference to nothing
+/// apart from other problems: where the object it names may be left out (a parameter, a path
+/// item, a response), the caller forgives it.
+pub(crate) fn follow_lenient<'v>(
     doc: &'v Value,
     value: &'v Value,
     at: &str,
-) -> Result<(&'v Value, String), ModelError> {
+) -> Result<Followed<'v>, ModelError> {
     let mut current = value;
     let mut pointer = at.to_owned();
     for _ in 0..crate::limits::MAX_REF_HOPS {
         let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
-            return Ok((current, pointer));
+            return Ok(Followed::Found(current, pointer));
         };
+        let ref_at = pointer_push(&pointer, "$ref");
         if !reference.starts_with('#') {
-            return Err(err(
-                &pointer_push(&pointer, "$ref"),
-                format!(
-                    "$ref `{reference}` points into another document; only references within the document are supported"
-                ),
-            ));
+            // Bundling replaced every reference to another file it could read.
+            return Ok(Followed::Nothing {
+                reference: reference.to_owned(),
+                at: ref_at,
+            });
         }
         let target = fragment_pointer(reference).ok_or_else(|| {
             err(
@@ -535,15 +591,65 @@ pub fn follow<'v>(
                 format!("$ref `{reference}` is not a valid JSON pointer"),
             )
         })?;
-        current = crate::pointer::value_at(doc, &target).ok_or_else(|| {
-            err(
-                &pointer_push(&pointer, "$ref"),
-                format!("$ref `{reference}` points to nothing"),
-            )
-        })?;
+        let Some(next) = crate::pointer::value_at(doc, &target) else {
+            return Ok(Followed::Nothing {
+                reference: reference.to_owned(),
+                at: ref_at,
+            });
+        };
+        current = next;
         pointer = target;
     }
     Err(err(at, "a loop of references"))
+}
+
+/// For a warning about a reference to nothing: what kind of nothing. A reference to another
+/// file survives bundling only when that file could not be read (the bundler's warning says
+/// why).
+fn unread(reference: &str) -> &'static str {
+    if reference.starts_with('#') {
+        ""
+    } else {
+        " that could be read"
+    }
+}
+
+/// The scheme a requirement names when it is written as a defined scheme's name, or as a list
+/// of just that name, instead of an object.
+fn scheme_named<'v>(requirement: &'v Value, schemes: &[SecurityScheme]) -> Option<&'v str> {
+    let name = match requirement {
+        Value::String(name) => name,
+        Value::Array(names) => match names.as_slice() {
+            [Value::String(name)] => name,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    schemes
+        .iter()
+        .any(|s| &s.key == name)
+        .then_some(name.as_str())
+}
+
+/// Follows a `$ref` chain from `value` within the document.
+pub fn follow<'v>(
+    doc: &'v Value,
+    value: &'v Value,
+    at: &str,
+) -> Result<(&'v Value, String), ModelError> {
+    match follow_lenient(doc, value, at)? {
+        Followed::Found(value, pointer) => Ok((value, pointer)),
+        Followed::Nothing { reference, at } if !reference.starts_with('#') => Err(err(
+            &at,
+            format!(
+                "$ref `{reference}` points into another document that could not be read; \
+                 only references within the document are supported here"
+            ),
+        )),
+        Followed::Nothing { reference, at } => {
+            Err(err(&at, format!("$ref `{reference}` points to nothing")))
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -557,7 +663,22 @@ fn read_path_item(
     warnings: &mut Vec<ModelError>,
     skip_broken: bool,
 ) -> Result<Vec<Operation>, ModelError> {
-    let (item, item_at) = follow(doc, item, at)?;
+    let (item, item_at) = match follow_lenient(doc, item, at)? {
+        Followed::Found(item, item_at) => (item, item_at),
+        // Nothing to read operations from: the other paths are generated without it, as
+        // swagger-parser and kin-openapi keep the document with a message.
+        Followed::Nothing { reference, at } => {
+            warnings.push(err(
+                &at,
+                format!(
+                    "$ref `{reference}` points to nothing{}; this path item is left out (no \
+                     tools for `{path}`)",
+                    unread(&reference)
+                ),
+            ));
+            return Ok(Vec::new());
+        }
+    };
     let Value::Object(item) = item else {
         return Err(err(
             &item_at,
@@ -565,7 +686,13 @@ fn read_path_item(
         ));
     };
     let shared = match item.get("parameters") {
-        Some(p) => read_params(doc, p, &pointer_push(&item_at, "parameters"), warnings)?,
+        Some(p) => read_params(
+            doc,
+            path,
+            p,
+            &pointer_push(&item_at, "parameters"),
+            warnings,
+        )?,
         None => Vec::new(),
     };
     let item_extension = crate::model::extension::read(item, &item_at)?;
@@ -684,7 +811,7 @@ fn read_operation(
     };
     let text = |key: &str| o.get(key).and_then(Value::as_str).map(str::to_owned);
     let own = match o.get("parameters") {
-        Some(p) => read_params(doc, p, &pointer_push(at, "parameters"), warnings)?,
+        Some(p) => read_params(doc, path, p, &pointer_push(at, "parameters"), warnings)?,
         None => Vec::new(),
     };
     // Operation-level parameters override path-level ones with the same name and location.
@@ -730,7 +857,7 @@ fn read_operation(
         None => None,
     };
     let response = match o.get("responses") {
-        Some(r) => read_response(doc, r, &pointer_push(at, "responses"))?,
+        Some(r) => read_response(doc, r, &pointer_push(at, "responses"), warnings)?,
         None => None,
     };
     let security = match o.get("security") {
@@ -826,8 +953,41 @@ pub(crate) fn is_one_parameter(value: &Value) -> bool {
 pub(crate) const ONE_PARAMETER_WARNING: &str =
     "`parameters` is one parameter object, not an array; read as a list of that one parameter";
 
+/// Whether `value` has a string `name` or `in`: what a parameter has and a schema has not.
+fn has_parameter_fields(value: &Value) -> bool {
+    ["name", "in"]
+        .iter()
+        .any(|k| value.get(*k).is_some_and(Value::is_string))
+}
+
+/// `{name, in, $ref, ...}` where `$ref` names a schema (or nothing) rather than a parameter:
+/// the parameter its own fields describe, with the reference as its schema. Swagger 2
+/// documents write this (go-openapi's issue 342), meaning "a parameter of this type".
+fn parameter_around_schema_ref(object: &Value, reference: &str) -> Option<Value> {
+    let o = object.as_object()?;
+    let named = o
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    if !named || !o.get("in").is_some_and(Value::is_string) {
+        return None;
+    }
+    let mut param: Map<String, Value> = o
+        .iter()
+        .filter(|(k, _)| k.as_str() != "$ref")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !param.contains_key("content") {
+        param
+            .entry("schema")
+            .or_insert_with(|| serde_json::json!({ "$ref": reference }));
+    }
+    Some(Value::Object(param))
+}
+
 fn read_params(
     doc: &Value,
+    path: &str,
     list: &Value,
     at: &str,
     warnings: &mut Vec<ModelError>,
@@ -849,8 +1009,72 @@ fn read_params(
         ));
     };
     let mut out: Vec<Param> = Vec::with_capacity(list.len());
-    for (i, p) in list.iter().enumerate() {
-        let (p, p_at) = follow(doc, p, &pointer_push(at, &i.to_string()))?;
+    for (i, item) in list.iter().enumerate() {
+        let item_at = pointer_push(at, &i.to_string());
+        let reference = item.get("$ref").and_then(Value::as_str);
+        // A parameter that names a schema or nothing is read from its own fields when it has
+        // them; without them the tool cannot send it, and leaving it out is the one reading
+        // that does not invent a name or a location (the upstream API stays the judge).
+        let around_ref;
+        let mut around = false;
+        let (p, p_at) = match follow_lenient(doc, item, &item_at)? {
+            Followed::Found(target, target_at) => match reference {
+                Some(reference) if !has_parameter_fields(target) => {
+                    if let Some(param) = parameter_around_schema_ref(item, reference) {
+                        warnings.push(err(
+                            &pointer_push(&item_at, "$ref"),
+                            format!(
+                                "$ref `{reference}` names no parameter (it has neither `name` \
+                                 nor `in`); read as the schema of the parameter that the \
+                                 fields beside it describe"
+                            ),
+                        ));
+                        around_ref = param;
+                        around = true;
+                        (&around_ref, item_at)
+                    } else {
+                        warnings.push(err(
+                            &pointer_push(&item_at, "$ref"),
+                            format!(
+                                "$ref `{reference}` names no parameter (it has neither `name` \
+                                 nor `in`, as a schema has), so the tool cannot send it; it \
+                                 is left out"
+                            ),
+                        ));
+                        continue;
+                    }
+                }
+                _ => (target, target_at),
+            },
+            Followed::Nothing {
+                reference,
+                at: ref_at,
+            } => {
+                if let Some(param) = parameter_around_schema_ref(item, &reference) {
+                    warnings.push(err(
+                        &ref_at,
+                        format!(
+                            "$ref `{reference}` points to nothing{}; read as the schema of \
+                             the parameter that the fields beside it describe",
+                            unread(&reference)
+                        ),
+                    ));
+                    around_ref = param;
+                    around = true;
+                    (&around_ref, item_at)
+                } else {
+                    warnings.push(err(
+                        &ref_at,
+                        format!(
+                            "$ref `{reference}` points to nothing{}; this parameter is left \
+                             out (the tool does not send it)",
+                            unread(&reference)
+                        ),
+                    ));
+                    continue;
+                }
+            }
+        };
         let Value::Object(o) = p else {
             return Err(err(
                 &p_at,
@@ -858,16 +1082,44 @@ fn read_params(
             ));
         };
         let field = |k: &str| o.get(k).and_then(Value::as_str);
-        let name = field("name")
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| err(&p_at, "a parameter needs a non-empty `name`"))?
-            .to_owned();
+        let name = match field("name").filter(|n| !n.is_empty()) {
+            Some(name) => name.to_owned(),
+            // The whole query string goes without a name; its argument needs one.
+            None if field("in") == Some("querystring") => {
+                warnings.push(err(
+                    &p_at,
+                    "an `in: querystring` parameter has no `name`; its argument is called \
+                     `querystring`",
+                ));
+                "querystring".to_owned()
+            }
+            None => {
+                warnings.push(err(
+                    &p_at,
+                    "a parameter needs a non-empty `name` to be sent; this one is left out \
+                     (the tool does not send it)",
+                ));
+                continue;
+            }
+        };
         let location = match field("in") {
             Some("path") => Location::Path,
             Some("query") => Location::Query,
             Some("header") => Location::Header,
             Some("cookie") => Location::Cookie,
             Some("querystring") => Location::QueryString,
+            // Only a path parameter may be named in the path template, and one named there
+            // must be declared: the template says where it goes.
+            None if template_names(path).contains(&name) => {
+                warnings.push(err(
+                    &p_at,
+                    format!(
+                        "parameter `{name}` has no `in`; read as `in: path`, since the path \
+                         template names `{{{name}}}`"
+                    ),
+                ));
+                Location::Path
+            }
             other => {
                 // Where to send it would be a guess: refused, saying what to write.
                 let found = match other {
@@ -899,8 +1151,15 @@ fn read_params(
         {
             continue;
         }
+        // The schema of a parameter read around a reference is that reference, written at
+        // the parameter itself.
+        let schema_home = if around {
+            p_at.clone()
+        } else {
+            pointer_push(&p_at, "schema")
+        };
         let (mut schema, mut schema_pointer, mut json) =
-            (serde_json::json!({}), pointer_push(&p_at, "schema"), false);
+            (serde_json::json!({}), schema_home, false);
         if let Some(s) = o.get("schema") {
             schema = s.clone();
         } else if let Some(Value::Object(content)) = o.get("content")
@@ -1065,6 +1324,7 @@ fn read_response(
     doc: &Value,
     responses: &Value,
     at: &str,
+    warnings: &mut Vec<ModelError>,
 ) -> Result<Option<ResponseSchema>, ModelError> {
     let Value::Object(map) = responses else {
         return Err(err(
@@ -1082,7 +1342,22 @@ fn read_response(
         return Ok(None);
     };
     let response_at = pointer_push(at, code);
-    let (response, response_at) = follow(doc, &map[*code], &response_at)?;
+    let (response, response_at) = match follow_lenient(doc, &map[*code], &response_at)? {
+        Followed::Found(response, response_at) => (response, response_at),
+        // What the answer looks like is unknown, which is no reason to refuse the call: the
+        // tool describes no output, as for a response without content.
+        Followed::Nothing { reference, at } => {
+            warnings.push(err(
+                &at,
+                format!(
+                    "$ref `{reference}` points to nothing{}; the `{code}` response is read as \
+                     one without content (the tool has no output schema)",
+                    unread(&reference)
+                ),
+            ));
+            return Ok(None);
+        }
+    };
     let Some(Value::Object(content)) = response.get("content") else {
         return Ok(None);
     };

@@ -32,6 +32,25 @@ const SCHEMA_FIELDS: [&str; 16] = [
     "multipleOf",
 ];
 
+/// A parameter without `in` that has a `schema`: only a body parameter has one, so it is one.
+fn is_body_without_in(param: &Value) -> bool {
+    param.get("in").is_none() && param.get("schema").is_some()
+}
+
+const BODY_WITHOUT_IN_WARNING: &str =
+    "parameter has no `in`; it has a `schema`, which only a body parameter has: read as `in: body`";
+
+/// The `{name}`s of the path template a pointer below `/paths/<template>` is in.
+fn path_template_names(ptr: &str) -> Vec<String> {
+    let mut tokens = crate::pointer::tokens(ptr);
+    match (tokens.next(), tokens.next()) {
+        (Some(first), Some(template)) if first == "paths" => {
+            crate::model::template_names(&template)
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// A body parameter: inline, with its pointer, or a reference to a global one.
 enum BodyParam {
     Inline(Object, String),
@@ -93,7 +112,8 @@ impl Swagger<'_> {
         // Classified up front because any parameter may be referenced before it is converted.
         for (name, param) in &params {
             self.known_params.insert(name.clone());
-            if param.get("in").and_then(Value::as_str) == Some("body") {
+            if param.get("in").and_then(Value::as_str) == Some("body") || is_body_without_in(param)
+            {
                 self.body_params.insert(name.clone());
             }
         }
@@ -114,8 +134,16 @@ impl Swagger<'_> {
                 parameters.insert(name, Value::Object(param));
                 continue;
             }
+            let body_without_in = is_body_without_in(&Value::Object(param.clone()));
+            if body_without_in {
+                self.warn(&ptr, BODY_WITHOUT_IN_WARNING);
+            }
             match param.get("in").and_then(Value::as_str) {
                 Some("body") => {
+                    let body = self.json_request_body(param, &consumes, &ptr);
+                    request_bodies.insert(name, body);
+                }
+                None if body_without_in => {
                     let body = self.json_request_body(param, &consumes, &ptr);
                     request_bodies.insert(name, body);
                 }
@@ -238,8 +266,27 @@ impl Swagger<'_> {
                 self.move_into_schema(&mut param, &location, ptr);
                 Classified::Other(Value::Object(param))
             }
+            None if param.contains_key("schema") => {
+                self.warn(ptr, BODY_WITHOUT_IN_WARNING);
+                Classified::Body(BodyParam::Inline(param, ptr.to_owned()))
+            }
             None => {
-                self.warn(ptr, "parameter has no `in` location; left as-is");
+                let in_template = param
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| path_template_names(ptr).iter().any(|n| n == name));
+                if in_template {
+                    // Only a path parameter may be named in the path template.
+                    self.warn(
+                        ptr,
+                        "parameter has no `in`; read as `in: path`, since the path template \
+                         names it",
+                    );
+                    param.insert("in".to_owned(), Value::String("path".to_owned()));
+                    self.move_into_schema(&mut param, "path", ptr);
+                } else {
+                    self.warn(ptr, "parameter has no `in` location; left as-is");
+                }
                 Classified::Other(Value::Object(param))
             }
         }
