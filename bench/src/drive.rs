@@ -68,6 +68,19 @@ impl Run {
     pub fn all_ok(&self, total: u64) -> bool {
         self.ok == total && self.lost + self.wrong + self.duplicate + self.not_started == 0
     }
+
+    /// Adds another run of the same thing: samples pooled, counts and times summed (so
+    /// throughput is all calls over all time).
+    pub fn absorb(&mut self, other: Run) {
+        self.latencies.absorb(&other.latencies);
+        self.elapsed += other.elapsed;
+        self.ok += other.ok;
+        self.lost += other.lost;
+        self.wrong += other.wrong;
+        self.duplicate += other.duplicate;
+        self.not_started += other.not_started;
+        self.errors.extend(other.errors);
+    }
 }
 
 /// Makes `total` calls with `concurrency` of them in flight; stops starting calls after

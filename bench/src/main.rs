@@ -11,6 +11,7 @@
 //!
 //! The figures are printed and written to `target/bench/results.md`.
 
+mod balancer;
 mod code_mode;
 mod drive;
 mod generate;
@@ -78,6 +79,12 @@ enum Command {
     /// (example document), and with --github-spec the bytes a model reads and the server's
     /// start-up and memory on GitHub's document (target/bench/code-mode.md).
     CodeMode {
+        #[command(flatten)]
+        bench: BenchArgs,
+    },
+    /// The example server over stateless HTTP as one replica and as three behind HAProxy,
+    /// in the same run (target/bench/balancer.md).
+    Balancer {
         #[command(flatten)]
         bench: BenchArgs,
     },
@@ -330,6 +337,29 @@ fn code_mode_main(runtime: &tokio::runtime::Runtime, bench: &BenchArgs) -> ExitC
     }
 }
 
+/// `mcpgen-bench balancer`: runs it, writes and prints the report.
+fn balancer_main(runtime: &tokio::runtime::Runtime, bench: BenchArgs) -> ExitCode {
+    let outcome = runtime.block_on(async {
+        let ctx = Context::new(bench)?;
+        let env = ctx.server_env();
+        let text = balancer::run(&ctx.server_bin, &ctx.out_dir, &env).await?;
+        let file = ctx.out_dir.join("balancer.md");
+        std::fs::write(&file, &text)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        Ok::<_, String>(text)
+    });
+    match outcome {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -354,6 +384,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Profile { calls, perf, bench }) => (bench, Some((calls, perf))),
         Some(Command::CodeMode { bench }) => return code_mode_main(&runtime, &bench),
+        Some(Command::Balancer { bench }) => return balancer_main(&runtime, bench),
         None => (cli.bench, None),
     };
     let minutes = args

@@ -97,14 +97,7 @@ impl Measured {
         let mut all = parts.next()?;
         for part in parts {
             all.calls += part.calls;
-            all.run.latencies.absorb(&part.run.latencies);
-            all.run.elapsed += part.run.elapsed;
-            all.run.ok += part.run.ok;
-            all.run.lost += part.run.lost;
-            all.run.wrong += part.run.wrong;
-            all.run.duplicate += part.run.duplicate;
-            all.run.not_started += part.run.not_started;
-            all.run.errors.extend(part.run.errors);
+            all.run.absorb(part.run);
             let add = |a: Option<Duration>, b: Option<Duration>| a.zip(b).map(|(a, b)| a + b);
             all.server_cpu = add(all.server_cpu, part.server_cpu);
             all.server_system_cpu = add(all.server_system_cpu, part.server_system_cpu);
