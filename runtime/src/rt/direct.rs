@@ -121,7 +121,7 @@ impl DirectCalls {
             },
         };
         let name = name.to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == name)
+        self.hosts.contains(&name)
     }
 }
 

@@ -123,7 +123,7 @@ impl DirectCalls {
             },
         };
         let name = name.to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == name)
+        self.hosts.contains(&name)
     }
 }
 
