@@ -12,7 +12,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use mcpgen_tests::chaos::Chaos;
-use mcpgen_tests::{Upstream, assert_ok, call, mcpgen_binary, stdio_client, workspace_root};
+use mcpgen_tests::{
+    HttpServer, Upstream, assert_ok, call, mcpgen_binary, stdio_client, workspace_root,
+};
 use rmcp::model::{ReadResourceRequestParams, ResourceContents};
 use serde_json::{Value, json};
 
@@ -150,6 +152,71 @@ async fn each_tool_reaches_only_its_own_api_with_its_own_credential() {
         assert_eq!(document["info"]["title"], title, "{uri}");
     }
     client.cancel().await.unwrap();
+}
+
+/// Over HTTP a caller's own credential is passed through, but a bearer token does not say
+/// which API it is for: with two APIs reading `Authorization` (the File Shelf and the Petstore),
+/// neither gets the caller's token unless `--passthrough-api` names the one it is for; the
+/// other keeps the operator's.
+#[tokio::test]
+async fn a_callers_token_goes_only_to_the_api_it_is_for() {
+    let files_up = Upstream::start(0).await.unwrap();
+    let pets_up = Upstream::start(0).await.unwrap();
+    let files = document("files");
+    let pets = workspace_root().join("examples/petstore/openapi.yaml");
+    let pets = pets.to_str().unwrap();
+    let base_urls = [
+        format!("file_shelf=http://{}", files_up.addr()),
+        format!("pets=http://{}/v1", pets_up.addr()),
+    ];
+    let namespace = format!("pets={pets}");
+    let env = [
+        ("FILE_SHELF_BEARER_AUTH_TOKEN", "files-token"),
+        ("PETS_BEARER_AUTH_TOKEN", "pets-token"),
+    ];
+    for (chosen, files_sees, pets_sees) in [
+        (None, "Bearer files-token", "Bearer pets-token"),
+        (Some("pets"), "Bearer files-token", "Bearer caller-token"),
+        (
+            Some("file_shelf"),
+            "Bearer caller-token",
+            "Bearer pets-token",
+        ),
+    ] {
+        let mut args = vec!["--namespace", &namespace];
+        for url in &base_urls {
+            args.extend(["--base-url", url.as_str()]);
+        }
+        if let Some(api) = chosen {
+            args.extend(["--passthrough-api", api]);
+        }
+        let leading = ["serve", files.as_str(), pets];
+        let server = HttpServer::start_after(mcpgen_binary(), &leading, &args, &env).await;
+        let client = server.client(Some("caller-token")).await;
+        answer(&call(&client, "file_shelf_getFile", json!({"id": "f1"})).await);
+        assert_ok(&call(&client, "pets_getPetById", json!({"petId": "1"})).await);
+        client.cancel().await.unwrap();
+        drop(server);
+        let (files_seen, pets_seen) = (files_up.requests(), pets_up.requests());
+        let last = |seen: &[mcpgen_tests::RecordedRequest]| {
+            seen.last()
+                .and_then(|r| r.header("authorization"))
+                .map(str::to_owned)
+        };
+        assert_eq!(last(&files_seen).as_deref(), Some(files_sees), "{chosen:?}");
+        assert_eq!(last(&pets_seen).as_deref(), Some(pets_sees), "{chosen:?}");
+    }
+    let mut args = vec![files.as_str(), pets, "--namespace", &namespace];
+    for url in &base_urls {
+        args.extend(["--base-url", url.as_str()]);
+    }
+    args.extend(["--passthrough-api", "nope"]);
+    let (code, stderr) = refused(&args);
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("--passthrough-api nope: the server has no API `nope`"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use http::HeaderValue;
 
 use super::config::ConfigError;
-use super::descriptor::{ParamLocation, SecurityKind, SecuritySchemeDescriptor};
+use super::descriptor::{ApiDescriptor, ParamLocation, SecurityKind, SecuritySchemeDescriptor};
 
 /// A secret string whose `Debug` output never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -400,6 +400,52 @@ pub fn passed_through(
     }
 }
 
+/// The request header a caller's own credential for `kind` comes in, lowercase (`None` for
+/// an API key in a query or cookie, which is never passed through).
+fn caller_header(kind: SecurityKind) -> Option<String> {
+    match kind {
+        SecurityKind::Bearer
+        | SecurityKind::Basic
+        | SecurityKind::OAuth2ClientCredentials { .. } => Some("authorization".to_owned()),
+        SecurityKind::ApiKey(ParamLocation::Header, name) => Some(name.to_ascii_lowercase()),
+        SecurityKind::ApiKey(..) => None,
+    }
+}
+
+/// For each API of `api`, whether its tools send the caller's own credential upstream (with
+/// pass-through on): the one API of a server of one; in a server of several, the API
+/// `chosen` names, else every API none of whose credential headers another API reads too. A
+/// bearer token says nothing of the API it is for, so with two APIs reading `Authorization`
+/// it could be for either, and is sent to neither unless `--passthrough-api` says which.
+pub fn passthrough_apis(api: &ApiDescriptor, chosen: Option<usize>) -> Box<[bool]> {
+    let count = api.api_count();
+    if count == 1 {
+        return vec![true].into_boxed_slice();
+    }
+    if let Some(chosen) = chosen {
+        return (0..count).map(|i| i == chosen).collect();
+    }
+    let owners = api.scheme_apis();
+    let readers = |header: &str| -> std::collections::BTreeSet<usize> {
+        api.security_schemes
+            .iter()
+            .zip(&owners)
+            .filter(|(s, _)| caller_header(s.kind).as_deref() == Some(header))
+            .map(|(_, &owner)| owner)
+            .collect()
+    };
+    (0..count)
+        .map(|i| {
+            api.security_schemes
+                .iter()
+                .zip(&owners)
+                .filter(|(_, owner)| **owner == i)
+                .filter_map(|(s, _)| caller_header(s.kind))
+                .all(|header| readers(&header).len() == 1)
+        })
+        .collect()
+}
+
 /// Headers that belong to the MCP transport itself and must never reach the upstream.
 pub fn is_mcp_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -488,6 +534,64 @@ mod tests {
             ],
         },
     ];
+
+    const KEY: SecurityKind = SecurityKind::ApiKey(ParamLocation::Header, "X-Api-Key");
+
+    const fn scheme(kind: SecurityKind) -> SecuritySchemeDescriptor {
+        SecuritySchemeDescriptor {
+            name: "s",
+            kind,
+            env: &[],
+        }
+    }
+
+    const fn upstream_api(name: &'static str, scheme_count: usize) -> super::super::UpstreamApi {
+        super::super::UpstreamApi {
+            name,
+            title: name,
+            default_base_url: None,
+            env_prefix: "X",
+            openapi: None,
+            tool_count: 0,
+            scheme_count,
+        }
+    }
+
+    /// Three APIs: bearer and a key (`X-Api-Key`), basic, and oauth (read from
+    /// `Authorization` like the first two) and a key of its own.
+    static THREE: ApiDescriptor = ApiDescriptor {
+        security_schemes: &[
+            scheme(SecurityKind::Bearer),
+            scheme(KEY),
+            scheme(SecurityKind::Basic),
+            scheme(SecurityKind::OAuth2ClientCredentials { token_url: "/t" }),
+            scheme(SecurityKind::ApiKey(ParamLocation::Header, "X-Own-Key")),
+        ],
+        apis: &[
+            upstream_api("a", 2),
+            upstream_api("b", 1),
+            upstream_api("c", 2),
+        ],
+        ..super::super::tests::api(&[])
+    };
+
+    /// Two APIs whose credential headers differ.
+    static APART: ApiDescriptor = ApiDescriptor {
+        security_schemes: &[scheme(SecurityKind::Bearer), scheme(KEY)],
+        apis: &[upstream_api("a", 1), upstream_api("b", 1)],
+        ..super::super::tests::api(&[])
+    };
+
+    #[test]
+    fn a_callers_header_goes_only_to_the_api_that_alone_reads_it() {
+        // `Authorization` is read by all three: the caller's token could be for any of them.
+        assert_eq!(*passthrough_apis(&THREE, None), [false, false, false]);
+        assert_eq!(*passthrough_apis(&THREE, Some(1)), [false, true, false]);
+        assert_eq!(*passthrough_apis(&APART, None), [true, true]);
+        assert_eq!(*passthrough_apis(&APART, Some(0)), [true, false]);
+        let one = super::super::tests::api(&[]);
+        assert_eq!(*passthrough_apis(&one, None), [true]);
+    }
 
     /// The environment `vars` describes, as `EnvCredentials::load` reads it.
     fn env(vars: &[(&str, &str)]) -> Result<EnvCredentials, ConfigError> {

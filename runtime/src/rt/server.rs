@@ -44,6 +44,8 @@ pub(super) struct State {
     pub(super) clients: Box<[reqwest::Client]>,
     /// Per operation: the index of its API (see [`ApiDescriptor::apis`]).
     pub(super) tool_apis: Box<[usize]>,
+    /// Per API: whether its tools may send the caller's own credential upstream.
+    pub(super) passthrough_apis: Box<[bool]>,
     pub(super) env_credentials: EnvCredentials,
     /// Per API: whether credentials may go to its upstream: over TLS, to this machine, or as
     /// the operator allowed.
@@ -226,6 +228,7 @@ impl GeneratedServer {
             .collect::<Result<_, _>>()?;
         #[cfg(feature = "code-mode")]
         let code_limits = config.code;
+        let passthrough_apis = super::credentials::passthrough_apis(api, config.passthrough_api);
         Ok(GeneratedServer {
             state: Arc::new(State {
                 api,
@@ -233,6 +236,7 @@ impl GeneratedServer {
                 mode,
                 clients,
                 tool_apis: api.tool_apis().into_boxed_slice(),
+                passthrough_apis,
                 env_credentials,
                 credentials_may_travel,
                 oauth,

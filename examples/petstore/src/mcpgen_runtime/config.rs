@@ -68,6 +68,11 @@ pub struct ServeArgs {
     /// Never forward the caller's own credential; use only the environment's.
     #[arg(long)]
     pub no_passthrough: bool,
+    /// In a server of several APIs, the one API (its namespace) whose tools may send the
+    /// caller's own credential upstream. Without it, a caller's header goes only to the API
+    /// that alone reads it: `Authorization` read by two APIs goes to neither.
+    #[arg(long, value_name = "NAME")]
+    pub passthrough_api: Option<String>,
     /// Deadline for one upstream call, in seconds.
     #[arg(long, default_value_t = DEFAULT_TIMEOUT.as_secs())]
     pub timeout_secs: u64,
@@ -531,6 +536,9 @@ pub struct RuntimeConfig {
     pub max_concurrent_calls: usize,
     /// Forward the caller's own upstream credential (HTTP transport only).
     pub passthrough: bool,
+    /// Of a server of several APIs: the one API (its index) whose tools forward the caller's
+    /// credential; `None` leaves it to [`super::credentials::passthrough_apis`].
+    pub passthrough_api: Option<usize>,
     /// When failed requests of idempotent methods are repeated.
     pub retry: RetryPolicy,
     /// How operations are offered; `None` keeps the mode the server was generated with.
@@ -654,6 +662,7 @@ impl RuntimeConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
             passthrough: true,
+            passthrough_api: None,
             retry: RetryPolicy::default(),
             mode: None,
             field_selection: true,
@@ -722,6 +731,23 @@ pub fn config_from_args(
     // operator's upstream credentials, or a token exchanged for theirs (--token-exchange-*),
     // never a credential they send along (nor would the MCP token be theirs).
     config.passthrough = !args.no_passthrough && args.oauth_issuer.is_none();
+    config.passthrough_api = match &args.passthrough_api {
+        None => None,
+        Some(name) => Some(
+            api.apis
+                .iter()
+                .position(|a| a.name == name)
+                .ok_or_else(|| ConfigError::PassthroughApi {
+                    name: name.clone(),
+                    apis: api
+                        .apis
+                        .iter()
+                        .map(|a| a.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?,
+        ),
+    };
     config.mode = args.mode;
     config.code = CodeLimits {
         timeout: Duration::from_secs(args.code_timeout_secs.max(1)),
@@ -978,6 +1004,23 @@ pub enum ConfigError {
         /// The name given.
         name: String,
         /// The APIs' names.
+        apis: String,
+    },
+    /// `--passthrough-api NAME` names no API of the server.
+    #[error(
+        "--passthrough-api {name}: {}",
+        if apis.is_empty() {
+            "the server serves one API, whose tools pass the caller's credentials through unless \
+             --no-passthrough"
+                .to_owned()
+        } else {
+            format!("the server has no API `{name}`; its APIs are {apis}")
+        }
+    )]
+    PassthroughApi {
+        /// The name given.
+        name: String,
+        /// The APIs' names (empty for a server of one API).
         apis: String,
     },
     /// One API's base URL was given twice.

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use http::HeaderValue;
 
 use super::config::ConfigError;
-use super::descriptor::{ParamLocation, SecurityKind, SecuritySchemeDescriptor};
+use super::descriptor::{ApiDescriptor, ParamLocation, SecurityKind, SecuritySchemeDescriptor};
 
 /// A secret string whose `Debug` output never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -400,6 +400,52 @@ pub fn passed_through(
         }
         SecurityKind::ApiKey(..) => None,
     }
+}
+
+/// The request header a caller's own credential for `kind` comes in, lowercase (`None` for
+/// an API key in a query or cookie, which is never passed through).
+fn caller_header(kind: SecurityKind) -> Option<String> {
+    match kind {
+        SecurityKind::Bearer
+        | SecurityKind::Basic
+        | SecurityKind::OAuth2ClientCredentials { .. } => Some("authorization".to_owned()),
+        SecurityKind::ApiKey(ParamLocation::Header, name) => Some(name.to_ascii_lowercase()),
+        SecurityKind::ApiKey(..) => None,
+    }
+}
+
+/// For each API of `api`, whether its tools send the caller's own credential upstream (with
+/// pass-through on): the one API of a server of one; in a server of several, the API
+/// `chosen` names, else every API none of whose credential headers another API reads too. A
+/// bearer token says nothing of the API it is for, so with two APIs reading `Authorization`
+/// it could be for either, and is sent to neither unless `--passthrough-api` says which.
+pub fn passthrough_apis(api: &ApiDescriptor, chosen: Option<usize>) -> Box<[bool]> {
+    let count = api.api_count();
+    if count == 1 {
+        return vec![true].into_boxed_slice();
+    }
+    if let Some(chosen) = chosen {
+        return (0..count).map(|i| i == chosen).collect();
+    }
+    let owners = api.scheme_apis();
+    let readers = |header: &str| -> std::collections::BTreeSet<usize> {
+        api.security_schemes
+            .iter()
+            .zip(&owners)
+            .filter(|(s, _)| caller_header(s.kind).as_deref() == Some(header))
+            .map(|(_, &owner)| owner)
+            .collect()
+    };
+    (0..count)
+        .map(|i| {
+            api.security_schemes
+                .iter()
+                .zip(&owners)
+                .filter(|(_, owner)| **owner == i)
+                .filter_map(|(s, _)| caller_header(s.kind))
+                .all(|header| readers(&header).len() == 1)
+        })
+        .collect()
 }
 
 /// Headers that belong to the MCP transport itself and must never reach the upstream.
