@@ -321,11 +321,16 @@ fn code_mode_main(runtime: &tokio::runtime::Runtime, bench: &BenchArgs) -> ExitC
         bench.github_spec.as_deref(),
         bench.quick,
     ));
-    match report.and_then(|text| {
+    print_report(report.and_then(|text| {
         std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
         std::fs::write(code_mode::report_path(&out_dir), &text).map_err(|e| e.to_string())?;
         Ok(text)
-    }) {
+    }))
+}
+
+/// Prints a subcommand's report, or its error.
+fn print_report(report: Result<String, String>) -> ExitCode {
+    match report {
         Ok(text) => {
             println!("{text}");
             ExitCode::SUCCESS
@@ -348,16 +353,7 @@ fn balancer_main(runtime: &tokio::runtime::Runtime, bench: BenchArgs) -> ExitCod
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
         Ok::<_, String>(text)
     });
-    match outcome {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    print_report(outcome)
 }
 
 fn main() -> ExitCode {
