@@ -610,7 +610,11 @@ impl GeneratedServer {
             });
         }
         let schemes = self.state.api.security_schemes;
-        if let (Some(exchanger), Some(caller)) = (&self.state.token_exchange, inbound.caller)
+        // In a server of several APIs, the exchanged token is for one of them.
+        let exchanges = self.state.api.apis.is_empty()
+            || self.state.config.token_exchange_api == Some(self.api_of(tool));
+        if let (Some(exchanger), Some(caller), true) =
+            (&self.state.token_exchange, inbound.caller, exchanges)
             && let Some(alternative) = tool.plan.security.iter().find(|alternative| {
                 !alternative.is_empty()
                     && alternative

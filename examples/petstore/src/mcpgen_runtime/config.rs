@@ -207,8 +207,9 @@ pub struct ServeArgs {
     /// 8693) at the authorization server for a token for the upstream API, which this URI
     /// identifies there (the `resource` asked for, RFC 8707), and send that token upstream
     /// instead of the environment's credentials. The exchanging client is
-    /// `<PREFIX>_OAUTH_CLIENT_ID` and `<PREFIX>_OAUTH_CLIENT_SECRET`.
-    #[arg(long, value_name = "URI")]
+    /// `<PREFIX>_OAUTH_CLIENT_ID` and `<PREFIX>_OAUTH_CLIENT_SECRET`. A server of several APIs
+    /// takes `NAME=URI`: only the tools of the API named send the token.
+    #[arg(long, value_name = "URI|NAME=URI")]
     pub token_exchange_resource: Option<String>,
     /// With --token-exchange-resource: the `audience` to ask the new token for as well.
     #[arg(long, value_name = "AUDIENCE")]
@@ -561,6 +562,8 @@ pub struct RuntimeConfig {
     pub tool_filter: ToolFilter,
     /// Exchange each resource-server caller's access token for the upstream's (RFC 8693).
     pub token_exchange: Option<TokenExchangeSettings>,
+    /// Of a server of several APIs: the API (its index) whose tools send the exchanged token.
+    pub token_exchange_api: Option<usize>,
     /// Where the audit log goes (`--audit-log`), if anywhere.
     pub audit_log: Option<super::audit::AuditTarget>,
     /// What every tool's answers have masked (`--mask`, `--mask-detector`, and the generated
@@ -673,6 +676,7 @@ impl RuntimeConfig {
             read_only: false,
             tool_filter: ToolFilter::default(),
             token_exchange: None,
+            token_exchange_api: None,
             audit_log: None,
             masking: MaskingConfig::default(),
             confirm: ConfirmMode::None,
@@ -791,8 +795,12 @@ pub fn config_from_args(
     };
     config.confirm_tools = args.confirm_tools.clone();
     config.confirm_key_file = args.confirm_key_file.clone();
+    let (token_exchange_api, exchange_args) = token_exchange_api(api, args)?;
+    config.token_exchange_api = token_exchange_api;
     config.token_exchange =
-        TokenExchangeSettings::from_args(args, api.env_prefix, |name| std::env::var_os(name))?;
+        TokenExchangeSettings::from_args(&exchange_args, api.env_prefix, |name| {
+            std::env::var_os(name)
+        })?;
     // The flags win over what the server was generated with (`[rate_limits]`).
     let generated = |setting: &str, text: Option<&str>| -> Result<Option<Rate>, ConfigError> {
         text.map(|t| {
@@ -864,6 +872,42 @@ fn base_url(
 
 /// The upstream of each API of a server of several, from `--base-url NAME=URL` flags, the
 /// APIs' `<PREFIX>_BASE_URL` variables and their documents.
+/// In a server of several APIs, the API an exchanged token is for: `--token-exchange-resource
+/// NAME=URI` names it (a token minted for one API's resource must not reach another's host),
+/// and the options with the resource alone. For a server of one API, the options as given.
+fn token_exchange_api<'a>(
+    api: &ApiDescriptor,
+    args: &'a ServeArgs,
+) -> Result<(Option<usize>, std::borrow::Cow<'a, ServeArgs>), ConfigError> {
+    let given = args.token_exchange_resource.as_deref().map(str::trim);
+    let (Some(given), false) = (given.filter(|g| !g.is_empty()), api.apis.is_empty()) else {
+        return Ok((None, std::borrow::Cow::Borrowed(args)));
+    };
+    let names = || {
+        api.apis
+            .iter()
+            .map(|a| a.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some((i, resource)) = given
+        .split_once('=')
+        .filter(|(name, _)| !name.contains([':', '/']))
+        .and_then(|(name, resource)| {
+            let i = api.apis.iter().position(|a| a.name == name)?;
+            Some((i, resource))
+        })
+    else {
+        return Err(ConfigError::TokenExchangeApi {
+            value: given.to_owned(),
+            apis: names(),
+        });
+    };
+    let mut args = args.clone();
+    args.token_exchange_resource = Some(resource.to_owned());
+    Ok((Some(i), std::borrow::Cow::Owned(args)))
+}
+
 fn api_upstreams(api: &ApiDescriptor, flags: &[String]) -> Result<Vec<Upstream>, ConfigError> {
     let names = || {
         api.apis
@@ -1003,6 +1047,17 @@ pub enum ConfigError {
     UnknownApi {
         /// The name given.
         name: String,
+        /// The APIs' names.
+        apis: String,
+    },
+    /// `--token-exchange-resource` of a server of several APIs does not name its API.
+    #[error(
+        "--token-exchange-resource {value}: a server of several APIs takes NAME=URI, NAME being \
+         the API whose tools send the exchanged token; its APIs are {apis}"
+    )]
+    TokenExchangeApi {
+        /// The value given.
+        value: String,
         /// The APIs' names.
         apis: String,
     },
