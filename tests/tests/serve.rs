@@ -234,7 +234,7 @@ fn a_document_that_does_not_map_is_a_located_error() {
     let spec = dir.path().join("broken.yaml");
     std::fs::write(
         &spec,
-        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get:\n      parameters: [{$ref: '#/components/parameters/Missing'}]\n      responses: {'200': {description: ok}}\n",
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    post:\n      requestBody: {$ref: '#/components/requestBodies/Missing'}\n      responses: {'200': {description: ok}}\n",
     )
     .expect("the document is written");
     let output = Command::new(mcpgen_binary())
@@ -245,11 +245,11 @@ fn a_document_that_does_not_map_is_a_located_error() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("broken.yaml:6: /paths/~1a/get/parameters/0/$ref"),
+        stderr.contains("broken.yaml:6: /paths/~1a/post/requestBody/$ref"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("/components/parameters/Missing"),
+        stderr.contains("/components/requestBodies/Missing"),
         "{stderr}"
     );
     assert!(output.stdout.is_empty(), "nothing is served");
