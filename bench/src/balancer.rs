@@ -31,12 +31,11 @@ struct Figures {
     balancer_cpu: Duration,
 }
 
-impl Figures {
-    fn absorb(slot: &mut Option<Run>, run: Run) {
-        match slot {
-            Some(pooled) => pooled.absorb(run),
-            None => *slot = Some(run),
-        }
+/// Adds `run` to the runs pooled in `slot`.
+fn pool(slot: &mut Option<Run>, run: Run) {
+    match slot {
+        Some(pooled) => pooled.absorb(run),
+        None => *slot = Some(run),
     }
 }
 
@@ -135,8 +134,8 @@ async fn round(
     }
     figures.replicas_cpu += after.0.saturating_sub(before.0);
     figures.balancer_cpu += after.1.saturating_sub(before.1);
-    Figures::absorb(&mut figures.sequential, sequential);
-    Figures::absorb(&mut figures.concurrent, concurrent);
+    pool(&mut figures.sequential, sequential);
+    pool(&mut figures.concurrent, concurrent);
     Ok(())
 }
 

@@ -794,8 +794,7 @@ impl Bundler<'_> {
             }
         };
         let lower = path_part.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//")
-        {
+        if is_remote(&lower) {
             if !self.policy.allow_remote {
                 return Err(self.invalid(
                     file,

@@ -631,11 +631,10 @@ impl GeneratedServer {
                 callers: true,
             });
         }
-        let passes = self.state.config.passthrough
-            && (self.state.passthrough_apis)
-                .get(self.api_of(tool))
-                .copied()
-                .unwrap_or(false);
+        let passes = (self.state.passthrough_apis)
+            .get(self.api_of(tool))
+            .copied()
+            .unwrap_or(false);
         let headers = inbound.headers.filter(|_| passes);
         let caller = presented_by_caller(schemes, headers);
         let chosen = choose_credentials(tool.plan.security, &caller, &self.state.env_credentials)

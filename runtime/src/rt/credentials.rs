@@ -412,13 +412,20 @@ fn caller_header(kind: SecurityKind) -> Option<String> {
     }
 }
 
-/// For each API of `api`, whether its tools send the caller's own credential upstream (with
-/// pass-through on): the one API of a server of one; in a server of several, the API
+/// For each API of `api`, whether its tools send the caller's own credential upstream: none
+/// with pass-through off; the one API of a server of one; in a server of several, the API
 /// `chosen` names, else every API none of whose credential headers another API reads too. A
 /// bearer token says nothing of the API it is for, so with two APIs reading `Authorization`
 /// it could be for either, and is sent to neither unless `--passthrough-api` says which.
-pub fn passthrough_apis(api: &ApiDescriptor, chosen: Option<usize>) -> Box<[bool]> {
+pub fn passthrough_apis(
+    api: &ApiDescriptor,
+    passthrough: bool,
+    chosen: Option<usize>,
+) -> Box<[bool]> {
     let count = api.api_count();
+    if !passthrough {
+        return vec![false; count].into_boxed_slice();
+    }
     if count == 1 {
         return vec![true].into_boxed_slice();
     }
@@ -585,12 +592,16 @@ mod tests {
     #[test]
     fn a_callers_header_goes_only_to_the_api_that_alone_reads_it() {
         // `Authorization` is read by all three: the caller's token could be for any of them.
-        assert_eq!(*passthrough_apis(&THREE, None), [false, false, false]);
-        assert_eq!(*passthrough_apis(&THREE, Some(1)), [false, true, false]);
-        assert_eq!(*passthrough_apis(&APART, None), [true, true]);
-        assert_eq!(*passthrough_apis(&APART, Some(0)), [true, false]);
+        assert_eq!(*passthrough_apis(&THREE, true, None), [false, false, false]);
+        assert_eq!(
+            *passthrough_apis(&THREE, true, Some(1)),
+            [false, true, false]
+        );
+        assert_eq!(*passthrough_apis(&APART, true, None), [true, true]);
+        assert_eq!(*passthrough_apis(&APART, true, Some(0)), [true, false]);
         let one = super::super::tests::api(&[]);
-        assert_eq!(*passthrough_apis(&one, None), [true]);
+        assert_eq!(*passthrough_apis(&one, true, None), [true]);
+        assert_eq!(*passthrough_apis(&APART, false, Some(0)), [false, false]);
     }
 
     /// The environment `vars` describes, as `EnvCredentials::load` reads it.

@@ -109,7 +109,8 @@ impl DirectCalls {
         let name = match host.strip_prefix('[') {
             // An IPv6 literal, with its brackets, as it is listed.
             Some(rest) => match rest.split_once(']') {
-                Some((address, port)) if port.is_empty() || is_port(port) => {
+                Some((address, "")) => format!("[{address}]"),
+                Some((address, port)) if port.strip_prefix(':').is_some_and(is_port) => {
                     format!("[{address}]")
                 }
                 _ => return false,
@@ -126,10 +127,7 @@ impl DirectCalls {
 }
 
 fn is_port(text: &str) -> bool {
-    text.strip_prefix(':')
-        .unwrap_or(text)
-        .parse::<u16>()
-        .is_ok()
+    text.parse::<u16>().is_ok()
 }
 
 /// A media type without its parameters, when it has none this module would have to weigh.

@@ -738,18 +738,10 @@ pub fn config_from_args(
     config.passthrough_api = match &args.passthrough_api {
         None => None,
         Some(name) => Some(
-            api.apis
-                .iter()
-                .position(|a| a.name == name)
-                .ok_or_else(|| ConfigError::PassthroughApi {
-                    name: name.clone(),
-                    apis: api
-                        .apis
-                        .iter()
-                        .map(|a| a.name)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })?,
+            api_named(api, name).ok_or_else(|| ConfigError::PassthroughApi {
+                name: name.clone(),
+                apis: api_names(api),
+            })?,
         ),
     };
     config.mode = args.mode;
@@ -795,10 +787,11 @@ pub fn config_from_args(
     };
     config.confirm_tools = args.confirm_tools.clone();
     config.confirm_key_file = args.confirm_key_file.clone();
-    let (token_exchange_api, exchange_args) = token_exchange_api(api, args)?;
+    let (token_exchange_api, resource) =
+        token_exchange_api(api, args.token_exchange_resource.as_deref())?;
     config.token_exchange_api = token_exchange_api;
     config.token_exchange =
-        TokenExchangeSettings::from_args(&exchange_args, api.env_prefix, |name| {
+        TokenExchangeSettings::from_args(args, resource, api.env_prefix, |name| {
             std::env::var_os(name)
         })?;
     // The flags win over what the server was generated with (`[rate_limits]`).
@@ -870,67 +863,64 @@ fn base_url(
     Upstream::parse(&base)
 }
 
-/// The upstream of each API of a server of several, from `--base-url NAME=URL` flags, the
-/// APIs' `<PREFIX>_BASE_URL` variables and their documents.
-/// In a server of several APIs, the API an exchanged token is for: `--token-exchange-resource
-/// NAME=URI` names it (a token minted for one API's resource must not reach another's host),
-/// and the options with the resource alone. For a server of one API, the options as given.
-fn token_exchange_api<'a>(
-    api: &ApiDescriptor,
-    args: &'a ServeArgs,
-) -> Result<(Option<usize>, std::borrow::Cow<'a, ServeArgs>), ConfigError> {
-    let given = args.token_exchange_resource.as_deref().map(str::trim);
-    let (Some(given), false) = (given.filter(|g| !g.is_empty()), api.apis.is_empty()) else {
-        return Ok((None, std::borrow::Cow::Borrowed(args)));
-    };
-    let names = || {
-        api.apis
-            .iter()
-            .map(|a| a.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let Some((i, resource)) = given
-        .split_once('=')
-        .filter(|(name, _)| !name.contains([':', '/']))
-        .and_then(|(name, resource)| {
-            let i = api.apis.iter().position(|a| a.name == name)?;
-            Some((i, resource))
-        })
-    else {
-        return Err(ConfigError::TokenExchangeApi {
-            value: given.to_owned(),
-            apis: names(),
-        });
-    };
-    let mut args = args.clone();
-    args.token_exchange_resource = Some(resource.to_owned());
-    Ok((Some(i), std::borrow::Cow::Owned(args)))
+/// The names of a server's APIs, for messages that list them.
+fn api_names(api: &ApiDescriptor) -> String {
+    api.apis
+        .iter()
+        .map(|a| a.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn api_upstreams(api: &ApiDescriptor, flags: &[String]) -> Result<Vec<Upstream>, ConfigError> {
-    let names = || {
-        api.apis
-            .iter()
-            .map(|a| a.name)
-            .collect::<Vec<_>>()
-            .join(", ")
+/// The index of the API named `name`.
+fn api_named(api: &ApiDescriptor, name: &str) -> Option<usize> {
+    api.apis.iter().position(|a| a.name == name)
+}
+
+/// `NAME=VALUE` of a flag that names an API (a name has no `:` or `/`, so a URL alone is not
+/// read as one).
+fn split_api_flag(flag: &str) -> Option<(&str, &str)> {
+    flag.split_once('=')
+        .filter(|(name, _)| !name.contains([':', '/']))
+}
+
+/// In a server of several APIs, the API an exchanged token is for and the resource URI:
+/// `--token-exchange-resource NAME=URI` names it (a token minted for one API's resource must
+/// not reach another's host). For a server of one API, the URI as given.
+fn token_exchange_api(
+    api: &ApiDescriptor,
+    given: Option<&str>,
+) -> Result<(Option<usize>, Option<String>), ConfigError> {
+    let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else {
+        return Ok((None, None));
     };
+    if api.apis.is_empty() {
+        return Ok((None, Some(given.to_owned())));
+    }
+    split_api_flag(given)
+        .and_then(|(name, resource)| Some((api_named(api, name)?, resource)))
+        .map(|(i, resource)| (Some(i), Some(resource.to_owned())))
+        .ok_or_else(|| ConfigError::TokenExchangeApi {
+            value: given.to_owned(),
+            apis: api_names(api),
+        })
+}
+
+/// The upstream of each API of a server of several, from `--base-url NAME=URL` flags, the
+/// APIs' `<PREFIX>_BASE_URL` variables and their documents.
+fn api_upstreams(api: &ApiDescriptor, flags: &[String]) -> Result<Vec<Upstream>, ConfigError> {
     let mut chosen: Vec<Option<&str>> = vec![None; api.apis.len()];
     for flag in flags {
-        let Some((name, url)) = flag
-            .split_once('=')
-            .filter(|(name, _)| !name.contains([':', '/']))
-        else {
+        let Some((name, url)) = split_api_flag(flag) else {
             return Err(ConfigError::BaseUrlWithoutApi {
                 given: flag.clone(),
-                apis: names(),
+                apis: api_names(api),
             });
         };
-        let Some(i) = api.apis.iter().position(|a| a.name == name) else {
+        let Some(i) = api_named(api, name) else {
             return Err(ConfigError::UnknownApi {
                 name: name.to_owned(),
-                apis: names(),
+                apis: api_names(api),
             });
         };
         if chosen[i].replace(url).is_some() {

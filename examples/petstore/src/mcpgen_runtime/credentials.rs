@@ -414,13 +414,20 @@ fn caller_header(kind: SecurityKind) -> Option<String> {
     }
 }
 
-/// For each API of `api`, whether its tools send the caller's own credential upstream (with
-/// pass-through on): the one API of a server of one; in a server of several, the API
+/// For each API of `api`, whether its tools send the caller's own credential upstream: none
+/// with pass-through off; the one API of a server of one; in a server of several, the API
 /// `chosen` names, else every API none of whose credential headers another API reads too. A
 /// bearer token says nothing of the API it is for, so with two APIs reading `Authorization`
 /// it could be for either, and is sent to neither unless `--passthrough-api` says which.
-pub fn passthrough_apis(api: &ApiDescriptor, chosen: Option<usize>) -> Box<[bool]> {
+pub fn passthrough_apis(
+    api: &ApiDescriptor,
+    passthrough: bool,
+    chosen: Option<usize>,
+) -> Box<[bool]> {
     let count = api.api_count();
+    if !passthrough {
+        return vec![false; count].into_boxed_slice();
+    }
     if count == 1 {
         return vec![true].into_boxed_slice();
     }

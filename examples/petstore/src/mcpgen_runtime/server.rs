@@ -46,7 +46,8 @@ pub(super) struct State {
     pub(super) clients: Box<[reqwest::Client]>,
     /// Per operation: the index of its API (see [`ApiDescriptor::apis`]).
     pub(super) tool_apis: Box<[usize]>,
-    /// Per API: whether its tools may send the caller's own credential upstream.
+    /// Per API: whether its tools send the caller's own credential upstream (none with
+    /// pass-through off).
     pub(super) passthrough_apis: Box<[bool]>,
     pub(super) env_credentials: EnvCredentials,
     /// Per API: whether credentials may go to its upstream: over TLS, to this machine, or as
@@ -230,7 +231,8 @@ impl GeneratedServer {
             .collect::<Result<_, _>>()?;
         #[cfg(feature = "code-mode")]
         let code_limits = config.code;
-        let passthrough_apis = super::credentials::passthrough_apis(api, config.passthrough_api);
+        let passthrough_apis =
+            super::credentials::passthrough_apis(api, config.passthrough, config.passthrough_api);
         Ok(GeneratedServer {
             state: Arc::new(State {
                 api,

@@ -66,13 +66,15 @@ pub struct TokenExchangeSettings {
 }
 
 impl TokenExchangeSettings {
-    /// The exchange `args` ask for (`--token-exchange-resource`), `None` when they ask for
-    /// none. The client's id and secret are read through `var` under `prefix`. Every problem
-    /// stops the server: no issuer, a resource that is not an absolute URI, a token endpoint
-    /// that is neither https nor on this machine, no client, or an option of the exchange
-    /// without `--token-exchange-resource`.
+    /// The exchange `args` ask for, for `resource` (the URI `--token-exchange-resource` gives,
+    /// without the API's name in a server of several), `None` when they ask for none. The
+    /// client's id and secret are read through `var` under `prefix`. Every problem stops the
+    /// server: no issuer, a resource that is not an absolute URI, a token endpoint that is
+    /// neither https nor on this machine, no client, or an option of the exchange without
+    /// `--token-exchange-resource`.
     pub fn from_args(
         args: &ServeArgs,
+        resource: Option<String>,
         prefix: &str,
         var: impl Fn(&str) -> Option<std::ffi::OsString>,
     ) -> Result<Option<Self>, ConfigError> {
@@ -94,7 +96,7 @@ impl TokenExchangeSettings {
         let scope = given(&args.token_exchange_scope)
             .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "));
         let url = given(&args.token_exchange_url);
-        let Some(resource) = given(&args.token_exchange_resource) else {
+        let Some(resource) = given(&resource) else {
             for (option, value) in [
                 ("--token-exchange-audience", &audience),
                 ("--token-exchange-scope", &scope),
