@@ -103,6 +103,10 @@ mod json;
 mod limits;
 mod locate;
 mod methods;
+/// The runtime's reading of JSON Schema patterns, so that the generator leaves out, with a
+/// warning, a pattern the server could not check.
+#[path = "../runtime/rt/pattern.rs"]
+mod pattern;
 mod pointer;
 #[doc(hidden)]
 pub mod schema;

@@ -45,7 +45,8 @@ pub struct SchemaSet<'d> {
     cache: HashMap<String, Rc<Converted>>,
     names: HashMap<String, String>,
     taken: HashSet<String>,
-    patterns: HashMap<String, bool>,
+    /// Each distinct pattern's verdict: why the server could not check it, if it could not.
+    patterns: HashMap<String, Option<String>>,
     sizes: HashMap<String, usize>,
     /// Keywords left out because their value was invalid, by pointer.
     pub warnings: Vec<SchemaError>,
@@ -340,8 +341,10 @@ impl<'d> SchemaSet<'d> {
                 let mut converted = Map::with_capacity(map.len());
                 for (name, sub) in map {
                     let sub_at = push_token(&here, name);
-                    if key == "patternProperties" && !self.pattern_compiles(name) {
-                        self.warn(&sub_at, format!("pattern `{name}` is not a regular expression the validator accepts; it is left out"));
+                    if key == "patternProperties"
+                        && let Some(why) = self.pattern_problem(name)
+                    {
+                        self.warn(&sub_at, format!("pattern `{name}` is left out: {why}"));
                         continue;
                     }
                     converted.insert(name.clone(), self.walk(sub, &sub_at, depth + 1, refs)?);
@@ -401,11 +404,13 @@ impl<'d> SchemaSet<'d> {
                 .is_some_and(|r| r.iter().all(Value::is_string)),
             "enum" => value.is_array(),
             "pattern" => match value.as_str() {
-                Some(p) if self.pattern_compiles(p) => true,
-                Some(p) => {
-                    self.warn(here, format!("pattern `{p}` is not a regular expression the validator accepts; it is left out"));
-                    return None;
-                }
+                Some(p) => match self.pattern_problem(p) {
+                    None => true,
+                    Some(why) => {
+                        self.warn(here, format!("pattern `{p}` is left out: {why}"));
+                        return None;
+                    }
+                },
                 None => false,
             },
             "examples" => {
@@ -450,14 +455,17 @@ impl<'d> SchemaSet<'d> {
         }
     }
 
-    /// Whether the runtime's validator accepts `pattern`; checked once per distinct pattern.
-    fn pattern_compiles(&mut self, pattern: &str) -> bool {
-        if let Some(ok) = self.patterns.get(pattern) {
-            return *ok;
+    /// Why the runtime's validator could not check `pattern`, if it could not; checked once
+    /// per distinct pattern.
+    fn pattern_problem(&mut self, pattern: &str) -> Option<String> {
+        if let Some(verdict) = self.patterns.get(pattern) {
+            return verdict.clone();
         }
-        let ok = jsonschema::draft202012::new(&serde_json::json!({ "pattern": pattern })).is_ok();
-        self.patterns.insert(pattern.to_owned(), ok);
-        ok
+        let verdict = crate::pattern::compile(pattern)
+            .err()
+            .map(|e| e.to_string());
+        self.patterns.insert(pattern.to_owned(), verdict.clone());
+        verdict
     }
 
     fn warn(&mut self, pointer: &str, message: String) {

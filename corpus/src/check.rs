@@ -4,10 +4,13 @@
 
 use std::collections::HashSet;
 
+use mcpgen::rt::validate::ArgumentValidator;
 use mcpgen_codegen::ToolSpec;
 use mcpgen_codegen::schema::{SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS, kind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::instances::instances;
 
 /// One broken rule, or one thing that went wrong while running a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,8 +96,9 @@ pub fn check_tools(tools: &[ToolSpec]) -> Vec<Finding> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaProblem {
     /// `root` (not `"type": "object"`), `ref` (a `$ref` that does not resolve inside the
-    /// schema), `meta` (invalid against the 2020-12 meta-schema) or `compile` (rejected by the
-    /// validator the runtime uses).
+    /// schema), `meta` (invalid against the 2020-12 meta-schema), `compile` (rejected by the
+    /// validator the runtime uses) or `verdict` (that validator and the reference one disagree
+    /// on a value).
     pub kind: &'static str,
     /// What is wrong, and where.
     pub message: String,
@@ -127,16 +131,39 @@ pub fn check_schema(schema: &Value) -> Vec<SchemaProblem> {
             kind: "meta",
             message: format!("at {}: {}", pointer_or_root(e.instance_path()), e.masked()),
         }),
-        Ok(()) => {
-            if let Err(e) = jsonschema::draft202012::new(schema) {
-                out.push(SchemaProblem {
-                    kind: "compile",
-                    message: format!("at {}: {}", pointer_or_root(e.instance_path()), e),
-                });
-            }
-        }
+        Ok(()) => match ArgumentValidator::new(schema) {
+            Err(e) => out.push(SchemaProblem {
+                kind: "compile",
+                message: e.to_string(),
+            }),
+            Ok(server) => out.extend(compare_verdicts(schema, &server)),
+        },
     }
     out
+}
+
+/// The server's validator and the reference validator (the `jsonschema` crate) must agree on
+/// every value [`instances`] builds for the schema.
+fn compare_verdicts(schema: &Value, server: &ArgumentValidator) -> Option<SchemaProblem> {
+    let reference = match jsonschema::draft202012::new(schema) {
+        Ok(reference) => reference,
+        Err(e) => {
+            return Some(SchemaProblem {
+                kind: "compile",
+                message: format!("the reference validator refuses it: {e}"),
+            });
+        }
+    };
+    instances(schema).into_iter().find_map(|value| {
+        let ours = server.check(&value).is_ok();
+        (ours != reference.is_valid(&value)).then(|| SchemaProblem {
+            kind: "verdict",
+            message: format!(
+                "the server's validator {} {value}, the reference validator does not",
+                if ours { "accepts" } else { "refuses" }
+            ),
+        })
+    })
 }
 
 fn pointer_or_root(location: &impl std::fmt::Display) -> String {

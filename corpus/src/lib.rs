@@ -9,5 +9,6 @@
 pub mod check;
 pub mod collect;
 pub mod document;
+pub mod instances;
 pub mod report;
 pub mod select;

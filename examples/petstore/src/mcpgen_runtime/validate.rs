@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use super::json_schema::CompiledSchema;
+
 /// At most this many problems are reported for one call; the model fixes them in rounds.
 const MAX_REPORTED: usize = 8;
 /// Messages quote the offending value; a huge value must not flood the model's context.
@@ -30,7 +32,7 @@ pub enum SchemaError {
 
 /// A compiled input schema.
 pub struct ArgumentValidator {
-    inner: jsonschema::Validator,
+    inner: CompiledSchema,
 }
 
 impl std::fmt::Debug for ArgumentValidator {
@@ -42,9 +44,9 @@ impl std::fmt::Debug for ArgumentValidator {
 impl ArgumentValidator {
     /// Compiles a JSON Schema 2020-12 document.
     pub fn new(schema: &Value) -> Result<Self, SchemaError> {
-        jsonschema::draft202012::new(schema)
+        CompiledSchema::compile(schema)
             .map(|inner| ArgumentValidator { inner })
-            .map_err(|e| SchemaError::Invalid(e.to_string()))
+            .map_err(SchemaError::Invalid)
     }
 
     /// Compiles a schema a generated table carries as JSON text.
@@ -61,20 +63,19 @@ impl ArgumentValidator {
         }
         let problems: Vec<String> = self
             .inner
-            .iter_errors(args)
-            .take(MAX_REPORTED)
-            .map(|error| {
-                let path = error.instance_path().as_str();
-                let message = truncate(&error.to_string());
-                if path.is_empty() {
+            .problems(args, MAX_REPORTED)
+            .into_iter()
+            .map(|problem| {
+                let message = truncate(&problem.message);
+                if problem.pointer.is_empty() {
                     message
                 } else {
-                    format!("`{}`: {message}", pointer_to_dotted(path))
+                    format!("`{}`: {message}", pointer_to_dotted(&problem.pointer))
                 }
             })
             .collect();
         if problems.is_empty() {
-            // is_valid and iter_errors disagree only if the schema is odd; say so rather
+            // The quick check and the full one disagree only through a bug; say so rather
             // than report success.
             return Err(vec![
                 "the arguments do not match the input schema".to_owned(),
