@@ -113,6 +113,31 @@ fn generate_then_check_then_detect_staleness() {
     assert_exit(&stale, 1, &["src/tools.rs"]);
 }
 
+/// `generate` says how servers can share compiled dependencies, unless a shared target folder
+/// is already set.
+#[test]
+fn generate_offers_a_shared_target_folder() {
+    let dir = scratch();
+    let out = dir.path().join("out");
+    let unset = generate(&example_spec(), &out)
+        .env_remove("CARGO_TARGET_DIR")
+        .run();
+    assert_exit(
+        &unset,
+        0,
+        &["export CARGO_TARGET_DIR=~/.cache/mcpgen/target"],
+    );
+    let set = generate(&example_spec(), &out)
+        .env("CARGO_TARGET_DIR", dir.path().join("target"))
+        .run();
+    assert_success(&set);
+    assert!(
+        !stderr(&set).contains("CARGO_TARGET_DIR"),
+        "{}",
+        stderr(&set)
+    );
+}
+
 #[test]
 fn direct_invocation_works_too() {
     let dir = scratch();
@@ -985,7 +1010,8 @@ fn hostile_file_names_and_server_urls_stay_inert() {
             "[[bin]]",
             "[dependencies]",
             "[features]",
-            "[profile.release]"
+            "[profile.release]",
+            "[profile.release.package.\"pets-mcp\"]"
         ],
         "{manifest}"
     );

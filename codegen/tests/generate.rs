@@ -47,11 +47,20 @@ fn the_workspace_builds_releases_as_generated_crates_do() {
         let table: toml::Table = manifest.parse().unwrap();
         table["profile"]["release"].clone()
     };
-    let generated = generate_crate(&spec, &Settings::new()).unwrap();
+    let generated = generate_crate(&spec, &Settings::new().crate_name("petstore-mcp")).unwrap();
     let manifest = generated.file("Cargo.toml").unwrap();
-    let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    assert_eq!(profile(manifest), profile(&workspace));
-    assert_eq!(profile(manifest)["lto"].as_str(), Some("fat"));
+    let workspace = profile(&std::fs::read_to_string(root().join("Cargo.toml")).unwrap());
+    let profile = profile(manifest);
+    assert_eq!(profile["lto"].as_str(), Some("thin"));
+    assert_eq!(profile["lto"], workspace["lto"]);
+    // The crate's own settings; the workspace gives `cargo mcpgen serve` the same.
+    let own = &profile["package"]["petstore-mcp"];
+    assert_eq!(own["codegen-units"].as_integer(), Some(2));
+    for package in ["petstore-mcp", "cargo-mcpgen"] {
+        assert_eq!(&workspace["package"][package], own, "{package}");
+    }
+    assert_eq!(profile.as_table().unwrap().len(), 2, "{profile:#?}");
+    assert_eq!(workspace.as_table().unwrap().len(), 2, "{workspace:#?}");
 
     let without = generate_crate(&spec, &Settings::new().release_profile(false)).unwrap();
     let manifest = without.file("Cargo.toml").unwrap();
