@@ -63,6 +63,9 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
 
 /// A value meant to satisfy `schema` (optional properties too when `full`).
 fn build(root: &Value, schema: &Value, depth: usize, full: bool) -> Value {
+    if depth > MAX_DEPTH {
+        return Value::Null;
+    }
     let schema = resolve(root, schema);
     let Value::Object(map) = schema else {
         return json!("x");
@@ -212,5 +215,17 @@ mod tests {
         assert!(validator.is_valid(built), "{built}");
         let invalid = values.iter().filter(|v| !validator.is_valid(v)).count();
         assert!(invalid >= 6, "{invalid} of {} invalid", values.len());
+    }
+
+    /// A schema that includes itself through `allOf` (as Brex's `Card` does) stops at the
+    /// depth limit instead of overflowing the stack.
+    #[test]
+    fn self_including_schemas_stop() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"card": {"$ref": "#/$defs/Card"}},
+            "$defs": {"Card": {"allOf": [{"$ref": "#/$defs/Card"}, {"properties": {"id": {"type": "string"}}}]}}
+        });
+        assert!(instances(&schema).len() > 3);
     }
 }

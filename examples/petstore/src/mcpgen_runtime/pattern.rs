@@ -7,7 +7,9 @@
 //! class a list of ranges), so the two dialects' differences in escapes, classes and braces
 //! cannot change what a pattern means. What a linear-time engine cannot do (look-around,
 //! back-references) and Unicode property classes are refused, as are patterns ECMA-262 itself
-//! refuses.
+//! refuses. Where JavaScript reads a pattern two ways (with and without its `u` flag), the
+//! reading without it is taken when it is what the pattern plainly means (`[\d-_]`: a digit,
+//! `-` or `_`) and the pattern is refused when it is a likely slip (`{1-3}` as literal text).
 //!
 //! The semantics are those of a pattern with the `u` flag: the text is read in code points;
 //! `\d`, `\w` and `\b` are ASCII as ECMA-262 defines them; `\s` is ECMA's white space and line
