@@ -62,6 +62,14 @@ fn the_workspace_builds_releases_as_generated_crates_do() {
     assert_eq!(profile.as_table().unwrap().len(), 2, "{profile:#?}");
     assert_eq!(workspace.as_table().unwrap().len(), 2, "{workspace:#?}");
 
+    // A crate depending on the runtime crate gives it the same settings.
+    let settings = Settings::new()
+        .crate_name("petstore-mcp")
+        .runtime(mcpgen_codegen::RuntimeDependency::Version("0.1.0".into()));
+    let generated = generate_crate(&spec, &settings).unwrap();
+    let manifest: toml::Table = generated.file("Cargo.toml").unwrap().parse().unwrap();
+    assert_eq!(&manifest["profile"]["release"]["package"]["mcpgen"], own);
+
     let without = generate_crate(&spec, &Settings::new().release_profile(false)).unwrap();
     let manifest = without.file("Cargo.toml").unwrap();
     assert!(!manifest.contains("[profile"), "{manifest}");

@@ -185,6 +185,8 @@ struct ManifestTemplate<'a> {
     dependencies: String,
     features: String,
     release_profile: bool,
+    /// The runtime is the `mcpgen` crate, not a copy in this one.
+    runtime_is_dependency: bool,
 }
 
 /// The Rust release a generated crate's `Dockerfile` builds with: the `rust-version` of mcpgen's
@@ -355,6 +357,7 @@ pub fn render(mapped: &Mapped, settings: &Settings) -> Result<GeneratedCrate> {
             settings.runtime_dependency() == RuntimeDependency::Inline,
         ),
         release_profile: settings.writes_release_profile(),
+        runtime_is_dependency: settings.runtime_dependency() != RuntimeDependency::Inline,
     }
     .render()
     .map_err(|e| Error::Internal(e.to_string()))?
