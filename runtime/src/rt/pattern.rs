@@ -660,6 +660,80 @@ mod tests {
         }
     }
 
+    /// Pieces of pattern syntax, well-formed or not, for the property test below.
+    const PIECES: &[&str] = &[
+        "a",
+        "é",
+        "0",
+        "-",
+        ",",
+        "^",
+        "$",
+        ".",
+        "|",
+        "*",
+        "+",
+        "?",
+        "{2}",
+        "{1,3}",
+        "{2,}",
+        "{3,1}",
+        "{",
+        "}",
+        "[",
+        "]",
+        "[^",
+        "(",
+        ")",
+        "(?:",
+        "(?<n>",
+        "(?=",
+        "(?!",
+        "(?<=",
+        "(?x)",
+        r"\d",
+        r"\D",
+        r"\s",
+        r"\W",
+        r"\b",
+        r"\B",
+        r"\c",
+        r"\cA",
+        r"\x4",
+        r"\x41",
+        r"\u00e9",
+        r"\u{1F600}",
+        r"\u{110000}",
+        r"\uD83D",
+        r"\uDE00",
+        r"\p{L}",
+        r"\1",
+        r"\k<n>",
+        r"\0",
+        r"\/",
+        r"\-",
+        r"\",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any sequence of pattern pieces compiles or is refused, never panics (the generator
+        /// reads patterns from the documents it is given), and what compiles can be matched.
+        #[test]
+        fn any_pattern_compiles_or_is_refused(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..14),
+            text in "[a-c0-9{}é-]{0,8}",
+        ) {
+            if let Ok(regex) = compile(&pieces.concat()) {
+                let _ = regex.is_match(&text);
+            }
+        }
+    }
+
     #[test]
     fn huge_repetitions_are_refused_not_built() {
         let error = compile("(a{1000}){1000}").unwrap_err().to_string();
