@@ -4,13 +4,13 @@
 
 use std::collections::HashSet;
 
-use mcpgen::rt::validate::ArgumentValidator;
 use mcpgen_codegen::ToolSpec;
 use mcpgen_codegen::schema::{SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS, kind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::instances::instances;
+use crate::server_validator::ServerValidator;
 
 /// One broken rule, or one thing that went wrong while running a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,10 +131,10 @@ pub fn check_schema(schema: &Value) -> Vec<SchemaProblem> {
             kind: "meta",
             message: format!("at {}: {}", pointer_or_root(e.instance_path()), e.masked()),
         }),
-        Ok(()) => match ArgumentValidator::new(schema) {
+        Ok(()) => match ServerValidator::new(schema) {
             Err(e) => out.push(SchemaProblem {
                 kind: "compile",
-                message: e.to_string(),
+                message: e,
             }),
             Ok(server) => out.extend(compare_verdicts(schema, &server)),
         },
@@ -144,13 +144,13 @@ pub fn check_schema(schema: &Value) -> Vec<SchemaProblem> {
 
 /// The server's validator and the reference validator (the `jsonschema` crate) must agree on
 /// every value [`instances`] builds for the schema.
-fn compare_verdicts(schema: &Value, server: &ArgumentValidator) -> Option<SchemaProblem> {
+fn compare_verdicts(schema: &Value, server: &ServerValidator) -> Option<SchemaProblem> {
     // The reference's regex engine refuses some patterns JavaScript reads without its `u` flag
     // (`[\d-_]`: a digit, `-` or `_`), which the server reads as JavaScript does: nothing to
     // compare with then.
     let reference = jsonschema::draft202012::new(schema).ok()?;
     instances(schema).into_iter().find_map(|value| {
-        let ours = server.check(&value).is_ok();
+        let ours = server.accepts(&value);
         (ours != reference.is_valid(&value)).then(|| SchemaProblem {
             kind: "verdict",
             message: format!(

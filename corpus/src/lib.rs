@@ -12,3 +12,4 @@ pub mod document;
 pub mod instances;
 pub mod report;
 pub mod select;
+pub mod server_validator;
