@@ -1178,7 +1178,10 @@ impl<'a> Compiler<'a> {
         let pointer = if fragment.is_empty() {
             document
         } else if fragment.starts_with('/') {
-            format!("{document}{}", percent_decode(fragment))
+            format!(
+                "{document}{}",
+                percent_encoding::percent_decode_str(fragment).decode_utf8_lossy()
+            )
         } else {
             self.anchors.get(fragment).cloned().ok_or_else(|| {
                 format!("`{at}`: the reference {reference:?} names no anchor of this schema")
@@ -1462,29 +1465,6 @@ fn type_mask(types: &Value) -> Option<u8> {
 /// `pointer` extended by one reference token.
 fn push(pointer: &str, token: &str) -> String {
     format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
-}
-
-/// A URI fragment's `%XX` escapes decoded (a `$ref` to `#/$defs/a%20b`).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(high), Some(low)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((high * 16 + low) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
