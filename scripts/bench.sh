@@ -15,6 +15,11 @@
 #                               anything fails (target/bench/results-quick.md)
 #   scripts/bench.sh --profile  where a tool call's instructions go: the example server under
 #                               valgrind's callgrind (target/bench/profile.md)
+#   scripts/bench.sh --bare-relay
+#                               the tool-call overhead of `mcpgen-bare-relay` in the example
+#                               server's place: what the same parts (axum, hyper, reqwest,
+#                               serde_json) cost with no MCP work at all, the bound of what the
+#                               example server can reach (target/bench/bare-relay/)
 #
 # Other arguments go to mcpgen-bench (`target/release/mcpgen-bench --help`), e.g.
 # --no-release-build, or for experiments --overhead-only, --server-env NAME=VALUE and
@@ -32,6 +37,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) mode=quick; args+=(--quick) ;;
     --profile) mode=profile ;;
+    --bare-relay) mode=bare-relay ;;
     *) args+=("$arg") ;;
   esac
 done
@@ -48,6 +54,14 @@ cargo build --profile "$profile" --quiet -p petstore-mcp -p cargo-mcpgen -p mcpg
 
 if [ "$mode" = profile ]; then
   exec target/$profile/mcpgen-bench profile "${args[@]}"
+fi
+bare_relay() {
+  target/$profile/mcpgen-bench --overhead-only --server-bin "target/$profile/mcpgen-bare-relay" \
+    --out-dir target/bench/bare-relay "$@"
+}
+if [ "$mode" = bare-relay ]; then
+  bare_relay "${args[@]}"
+  exit
 fi
 
 if [ "$mode" = full ]; then
@@ -71,6 +85,8 @@ if [ "$mode" = full ]; then
 fi
 
 target/$profile/mcpgen-bench "${args[@]}"
+# The bound's tool too: its answers are checked like the server's.
+[ "$mode" = quick ] && bare_relay --quick
 # Code mode's figures (target/bench/code-mode.md): the example document in --quick, GitHub's too
 # otherwise.
 code_args=()

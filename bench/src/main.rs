@@ -1057,6 +1057,7 @@ async fn run_profile(args: BenchArgs, calls: u64) -> Result<bool, String> {
         ("stdio, sequential", 1usize, false),
         ("stdio, concurrency 32", 32, false),
         ("HTTP, sequential", 1, true),
+        ("HTTP, concurrency 32", 32, true),
     ] {
         step(&format!("callgrind, {label}"));
         let file_label = label.replace([',', ' '], "-").replace("--", "-");

@@ -237,7 +237,8 @@ fn mcp_router(
         .with_json_response(!args.sessions)
         .with_cancellation_token(sessions.child_token())
         .with_max_request_body_bytes(MAX_REQUEST_BYTES);
-    let direct = DirectCalls::new(&http_config.allowed_hosts, args.sessions);
+    // Shared: the router clones its layers' captures for every request.
+    let direct = DirectCalls::new(&http_config.allowed_hosts, args.sessions).map(Arc::new);
     let lists = server.clone();
     let session_manager = Arc::new(LocalSessionManager::default());
     let served = server.clone();
@@ -742,7 +743,7 @@ pub(super) async fn read_request_body(
 /// Every other request passes through untouched.
 async fn answer_directly_or_splice(
     server: GeneratedServer,
-    direct: Option<DirectCalls>,
+    direct: Option<Arc<DirectCalls>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {

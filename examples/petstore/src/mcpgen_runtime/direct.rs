@@ -14,12 +14,44 @@
 //! (an `Origin` header, a host or media type it does not recognise), goes to rmcp untouched, so
 //! what is accepted or refused, and how, stays rmcp's.
 
-use rmcp::model::{CallToolRequest, ErrorData, JsonRpcRequest, ServerJsonRpcMessage, ServerResult};
+use rmcp::model::{
+    ErrorData, JsonObject, JsonRpcVersion2_0, RequestId, ServerJsonRpcMessage, ServerResult,
+};
+use serde::Deserialize;
 
 use super::call::Inbound;
 use super::confirm::{Asker, Unreachable};
 use super::resource_server::Caller;
 use super::server::GeneratedServer;
+
+/// A `tools/call` request with nothing but a tool's name and arguments: any other member
+/// (`_meta`, `inputResponses`, `requestState`, `task`, ...) fails to decode, and the request
+/// goes to rmcp. Decoded straight into this shape, not into rmcp's request types, whose
+/// flattened members are read through an intermediate tree.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlainCall {
+    #[allow(dead_code)] // Checked by decoding: only "2.0".
+    jsonrpc: JsonRpcVersion2_0,
+    id: RequestId,
+    #[allow(dead_code)] // Checked by decoding: only `tools/call`.
+    method: ToolsCall,
+    params: PlainParams,
+}
+
+#[derive(Deserialize)]
+enum ToolsCall {
+    #[serde(rename = "tools/call")]
+    ToolsCall,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlainParams {
+    name: String,
+    #[serde(default)]
+    arguments: Option<JsonObject>,
+}
 
 /// The protocol versions answered here: those whose stateless requests name their version in
 /// the `MCP-Protocol-Version` header and nowhere else.
@@ -52,15 +84,9 @@ impl DirectCalls {
         if !self.takes(&parts.headers) {
             return None;
         }
-        let request = serde_json::from_slice::<JsonRpcRequest<CallToolRequest>>(body).ok()?;
-        // rmcp reads `params._meta` into the request's extensions (and only there).
-        let params = request.request.params;
-        if !request.request.extensions.is_empty()
-            || params.meta.is_some()
-            || params.input_responses.is_some()
-            || params.request_state.is_some()
-            || !server.is_listed_operation(&params.name)
-        {
+        let request = serde_json::from_slice::<PlainCall>(body).ok()?;
+        let params = request.params;
+        if !server.is_listed_operation(&params.name) {
             return None;
         }
         let inbound = Inbound {
