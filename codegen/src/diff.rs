@@ -1,12 +1,13 @@
 //! Compares the tool surface two versions of a document give an agent: tools added, removed
-//! or renamed; arguments added, removed, newly required or retyped; output schemas changed.
+//! or renamed; arguments added, removed, newly required or retyped; output schemas and
+//! resources changed.
 //! Each change says whether it breaks callers written against the old surface.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::tools::{ApiSpec, ToolSpec};
+use crate::tools::{ApiSpec, ResourceSpec, ToolSpec};
 
 /// One change to the tool surface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,8 @@ pub enum ChangeKind {
     OutputChanged,
     /// The method's annotations changed (e.g. no longer read-only).
     HintsChanged,
+    /// The operation's resource appeared, disappeared, or moved to another URI or media type.
+    ResourceChanged,
 }
 
 impl ChangeKind {
@@ -57,6 +60,7 @@ impl ChangeKind {
             ChangeKind::ArgumentTypeChanged => "argument_type_changed",
             ChangeKind::OutputChanged => "output_changed",
             ChangeKind::HintsChanged => "hints_changed",
+            ChangeKind::ResourceChanged => "resource_changed",
         }
     }
 }
@@ -277,6 +281,15 @@ fn compare_tool(old: &ToolSpec, new: &ToolSpec, changes: &mut Vec<Change>) {
             breaking,
         });
     }
+    if let Some((detail, breaking)) = resource_change(old.resource.as_ref(), new.resource.as_ref())
+    {
+        changes.push(Change {
+            tool: tool.clone(),
+            kind: ChangeKind::ResourceChanged,
+            detail,
+            breaking,
+        });
+    }
     if old.hints != new.hints {
         changes.push(Change {
             tool,
@@ -292,6 +305,31 @@ fn compare_tool(old: &ToolSpec, new: &ToolSpec, changes: &mut Vec<Change>) {
             ),
             breaking: old.hints.read_only && !new.hints.read_only,
         });
+    }
+}
+
+/// How an operation's resource changed, and whether that breaks a client that reads the old
+/// URI (or URI template) or expects the old media type; `None` when it did not.
+fn resource_change(
+    old: Option<&ResourceSpec>,
+    new: Option<&ResourceSpec>,
+) -> Option<(String, bool)> {
+    let media = |r: &ResourceSpec| {
+        r.mime_type
+            .clone()
+            .unwrap_or_else(|| "no media type".to_owned())
+    };
+    match (old, new) {
+        (Some(old), None) => Some((format!("resource `{}` removed", old.uri), true)),
+        (None, Some(new)) => Some((format!("resource `{}` added", new.uri), false)),
+        (Some(old), Some(new)) if old.uri != new.uri => {
+            Some((format!("resource `{}` -> `{}`", old.uri, new.uri), true))
+        }
+        (Some(old), Some(new)) if old.mime_type != new.mime_type => Some((
+            format!("resource `{}`: {} -> {}", new.uri, media(old), media(new)),
+            true,
+        )),
+        _ => None,
     }
 }
 

@@ -388,3 +388,71 @@ fn two_documents_cannot_share_a_uri() {
         "{err}"
     );
 }
+
+#[test]
+fn diff_reports_resources_added_removed_moved_and_retyped() {
+    use mcpgen_codegen::diff::{ChangeKind, diff, to_text};
+    let map = |name: &str, on_static: &str, on_item: &str| {
+        map_document(
+            &document(name, &two_gets(on_static, on_item), ""),
+            &Settings::new(),
+        )
+        .unwrap()
+        .api
+    };
+    let resource_changes = |old: &mcpgen_codegen::ApiSpec, new: &mcpgen_codegen::ApiSpec| {
+        diff(old, new)
+            .into_iter()
+            .filter(|c| c.kind == ChangeKind::ResourceChanged)
+            .map(|c| (c.tool, c.detail, c.breaking))
+            .collect::<Vec<_>>()
+    };
+    let before = map("diff-before", "{resource: 'docs://static'}", "{}");
+    let after = map("diff-after", "{}", "{resource: 'docs://items/{id}'}");
+    assert_eq!(
+        resource_changes(&before, &after),
+        [
+            (
+                "getItem".to_owned(),
+                "resource `docs://items/{id}` added".to_owned(),
+                false
+            ),
+            (
+                "getStatic".to_owned(),
+                "resource `docs://static` removed".to_owned(),
+                true
+            ),
+        ]
+    );
+    let moved = map("diff-moved", "{resource: 'docs://static/v2'}", "{}");
+    assert_eq!(
+        resource_changes(&before, &moved),
+        [(
+            "getStatic".to_owned(),
+            "resource `docs://static` -> `docs://static/v2`".to_owned(),
+            true
+        )]
+    );
+    let text = to_text(&diff(&before, &moved));
+    assert!(
+        text.contains("~ getStatic: resource `docs://static` -> `docs://static/v2`  [breaking]"),
+        "{text}"
+    );
+    let retyped_paths =
+        two_gets("{resource: 'docs://static'}", "{}").replace("text/markdown", "text/plain");
+    let retyped = map_document(
+        &document("diff-retyped", &retyped_paths, ""),
+        &Settings::new(),
+    )
+    .unwrap()
+    .api;
+    assert_eq!(
+        resource_changes(&before, &retyped),
+        [(
+            "getStatic".to_owned(),
+            "resource `docs://static`: text/markdown -> text/plain".to_owned(),
+            true
+        )]
+    );
+    assert!(resource_changes(&before, &before).is_empty());
+}
