@@ -285,6 +285,68 @@ async fn clients_of_every_revision_are_served_without_sessions() {
 }
 
 #[tokio::test]
+async fn a_2026_request_gets_log_messages_at_the_level_its_meta_asks_for() {
+    let up = upstream().await;
+    let server = Petstore::Standalone
+        .http(&up, &[], &[(TOKEN_VAR, ENV_TOKEN)])
+        .await;
+    let client = http();
+    let call_at = |level: Option<&'static str>| {
+        let (client, url) = (client.clone(), server.url.clone());
+        async move {
+            let mut request = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", "getPetById");
+            let mut meta = json!({
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+            });
+            if let Some(level) = level {
+                meta["io.modelcontextprotocol/logLevel"] = json!(level);
+            }
+            request = request.json(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                "params": {"name": "getPetById", "arguments": {"petId": "1"}, "_meta": meta}}));
+            let answer = request.send().await.expect("the MCP server answers");
+            assert_eq!(answer.status(), 200);
+            let body = answer.text().await.unwrap();
+            // Every message of the answer: one JSON body, or the SSE events' data.
+            let messages: Vec<Value> = if body.trim_start().starts_with('{') {
+                vec![serde_json::from_str(&body).unwrap()]
+            } else {
+                body.lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .filter(|d| !d.trim().is_empty())
+                    .map(|d| serde_json::from_str(d.trim()).unwrap())
+                    .collect()
+            };
+            let result = messages
+                .last()
+                .unwrap_or_else(|| panic!("no answer: {body}"));
+            assert_eq!(result["id"], 7, "{body}");
+            assert_eq!(result["result"]["isError"], false, "{body}");
+            messages[..messages.len() - 1].to_vec()
+        }
+    };
+    // Asked for `info`: the call's outcome comes as a log message before the result, naming
+    // the operation and the status, and nothing of the request's values.
+    let logs = call_at(Some("info")).await;
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0]["method"], "notifications/message", "{logs:?}");
+    assert_eq!(logs[0]["params"]["level"], "info");
+    assert_eq!(logs[0]["params"]["logger"], "mcpgen");
+    let text = logs[0]["params"]["data"].as_str().unwrap();
+    assert!(text.contains("GET /pets/{petId}"), "{text}");
+    assert!(!text.contains(ENV_TOKEN), "{text}");
+    // `warning` is above a successful call's `info`, and no `_meta` level asks for nothing.
+    assert!(call_at(Some("warning")).await.is_empty());
+    assert!(call_at(None).await.is_empty());
+}
+
+#[tokio::test]
 async fn sessions_are_kept_when_asked_for() {
     let up = upstream().await;
     let server = Petstore::Standalone
