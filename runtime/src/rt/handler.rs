@@ -863,8 +863,9 @@ impl ServerHandler for GeneratedServer {
             }
             Some(_) => {}
         }
-        // Boxed: rmcp spawns a task per request around this future, and tokio moves a task's
-        // future several times; a pointer is cheaper to move than the whole call's state.
+        // Boxed, as every handler's upstream work below: rmcp spawns a task per request around
+        // the future of whichever handler it calls, sized for the largest, and tokio moves a
+        // task's future several times; a pointer is cheaper to move than a call's state.
         let retry = Some((
             request.input_responses.as_ref(),
             request.request_state.as_deref(),
@@ -986,8 +987,7 @@ impl ServerHandler for GeneratedServer {
         let Some(extra) = self.extra_prompt(&request.name) else {
             // The resources a prompt embeds are read as `resources/read` reads them.
             let inbound = inbound(&context, self.state.confirms, None);
-            return self
-                .get_prompt(&request.name, request.arguments.as_ref(), inbound)
+            return Box::pin(self.get_prompt(&request.name, request.arguments.as_ref(), inbound))
                 .await
                 .map(Into::into);
         };
@@ -999,7 +999,7 @@ impl ServerHandler for GeneratedServer {
         let prompt_context = self.extra_context(inbound);
         let caller = super::tasks::bound_caller(inbound.caller_id());
         // The handler's own error ends the conversation as its result.
-        let conversed = interaction::converse(
+        let conversed = Box::pin(interaction::converse(
             inbound.interaction,
             &request.name,
             &caller,
@@ -1017,7 +1017,7 @@ impl ServerHandler for GeneratedServer {
                     }
                 }
             },
-        )
+        ))
         .await
         .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
         match conversed {
@@ -1036,7 +1036,7 @@ impl ServerHandler for GeneratedServer {
         if let Some(task) = self.local_task(&request.task_id, inbound)? {
             return Ok(task.detailed());
         }
-        self.task_status(&request.task_id, inbound).await
+        Box::pin(self.task_status(&request.task_id, inbound)).await
     }
 
     async fn cancel_task(
@@ -1049,7 +1049,12 @@ impl ServerHandler for GeneratedServer {
             task.cancel();
             return Ok(());
         }
-        GeneratedServer::cancel_task(self, &request.task_id, inbound).await
+        Box::pin(GeneratedServer::cancel_task(
+            self,
+            &request.task_id,
+            inbound,
+        ))
+        .await
     }
 
     async fn update_task(
@@ -1063,7 +1068,7 @@ impl ServerHandler for GeneratedServer {
             // The work of a long-running operation never waits for input: nothing to answer,
             // for a task that is there.
             None => {
-                self.task_status(&request.task_id, inbound).await?;
+                Box::pin(self.task_status(&request.task_id, inbound)).await?;
             }
         }
         Ok(())
@@ -1092,9 +1097,7 @@ impl ServerHandler for GeneratedServer {
             return Err(McpError::method_not_found::<SubscribeRequestMethod>());
         };
         // Only a resource that can be read now is watched.
-        let first = self
-            .read_as(&request.uri, inbound(&context, false, None))
-            .await?;
+        let first = Box::pin(self.read_as(&request.uri, inbound(&context, false, None))).await?;
         let parts = context.extensions.get::<http::request::Parts>();
         let headers = parts.map(|parts| parts.headers.clone());
         let caller = parts.and_then(|parts| parts.extensions.get::<Caller>().cloned());
@@ -1151,9 +1154,9 @@ impl ServerHandler for GeneratedServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let contents = self
-            .read_as(&request.uri, inbound(&context, self.state.confirms, None))
-            .await?;
+        let contents =
+            Box::pin(self.read_as(&request.uri, inbound(&context, self.state.confirms, None)))
+                .await?;
         Ok(ReadResourceResult::new(contents).into())
     }
 }

@@ -198,8 +198,9 @@ pub async fn serve_http(server: GeneratedServer, args: &ServeArgs) -> Result<(),
     Ok(())
 }
 
-/// The MCP endpoint: rmcp's streamable HTTP service with its limits, the spliced tool list,
-/// the session cap (with `--sessions`) and the drain's request count.
+/// The MCP endpoint ([`Endpoint`]): rmcp's streamable HTTP service with its limits, the
+/// shortcut for plain calls, the spliced tool list, the session cap (with `--sessions`) and
+/// the drain's request count.
 fn mcp_router(
     server: &GeneratedServer,
     args: &ServeArgs,
@@ -237,41 +238,147 @@ fn mcp_router(
         .with_json_response(!args.sessions)
         .with_cancellation_token(sessions.child_token())
         .with_max_request_body_bytes(MAX_REQUEST_BYTES);
-    // Shared: the router clones its layers' captures for every request.
-    let direct = DirectCalls::new(&http_config.allowed_hosts, args.sessions).map(Arc::new);
-    let lists = server.clone();
+    let direct = DirectCalls::new(&http_config.allowed_hosts, args.sessions);
     let session_manager = Arc::new(LocalSessionManager::default());
     let served = server.clone();
-    // Behind an `Arc`: the router clones its fallback for every request, and rmcp's service
-    // copies its whole configuration (the host and origin lists) when it is cloned.
-    let service = Arc::new(StreamableHttpService::new(
+    let rmcp = StreamableHttpService::new(
         move || Ok(served.clone()),
         session_manager.clone(),
         http_config,
-    ));
-    let service = move |request: axum::extract::Request| {
-        let service = service.clone();
-        async move { service.handle(request).await.map(axum::body::Body::new) }
-    };
-    let mut router = axum::Router::new()
-        .fallback(service)
-        .layer(axum::middleware::from_fn(move |request, next| {
-            answer_directly_or_splice(lists.clone(), direct.clone(), request, next)
-        }));
-    if args.sessions {
-        let cap = Arc::new(SessionCap {
-            sessions: session_manager,
-            max: args.max_sessions.max(1),
-            admitting: tokio::sync::Mutex::new(()),
+    );
+    let sessions = args.sessions.then(|| SessionCap {
+        sessions: session_manager,
+        max: args.max_sessions.max(1),
+        admitting: tokio::sync::Mutex::new(()),
+    });
+    let endpoint = Arc::new(Endpoint {
+        server: server.clone(),
+        direct,
+        rmcp,
+        sessions,
+        drain: drain.clone(),
+    });
+    axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let endpoint = endpoint.clone();
+        async move { endpoint.answer(request).await }
+    })
+}
+
+/// The MCP endpoint as one handler: the drain's count, the session cap (with `--sessions`),
+/// the shortcut for plain calls and the spliced tool list, then rmcp's streamable HTTP
+/// service. Written as one handler rather than a router with a layer for each: the router
+/// clones and boxes every layer for every request.
+struct Endpoint {
+    server: GeneratedServer,
+    direct: Option<DirectCalls>,
+    rmcp: StreamableHttpService<GeneratedServer, LocalSessionManager>,
+    sessions: Option<SessionCap>,
+    drain: Arc<Drain>,
+}
+
+impl Endpoint {
+    /// Counts the request until its answer is sent; while draining, asks the client to close
+    /// the connection after it, so that its next request goes to another replica.
+    async fn answer(&self, request: axum::extract::Request) -> axum::response::Response {
+        let counted = self.drain.count();
+        let response = self.admit(request).await;
+        let (mut parts, body) = response.into_parts();
+        if self.drain.is_draining() {
+            parts.headers.insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+        }
+        let body = axum::body::Body::new(Counted {
+            body,
+            _request: counted,
         });
-        router = router.layer(axum::middleware::from_fn(move |request, next| {
-            cap_sessions(cap.clone(), request, next)
-        }));
+        axum::response::Response::from_parts(parts, body)
     }
-    let drain = drain.clone();
-    router.layer(axum::middleware::from_fn(move |request, next| {
-        count_request(drain.clone(), request, next)
-    }))
+
+    /// Reads a POST's body (once, within its limits) and admits a new session only under
+    /// the cap (with `--sessions`); everything else goes to rmcp as it came.
+    async fn admit(&self, request: axum::extract::Request) -> axum::response::Response {
+        if request.method() != http::Method::POST {
+            return self.rmcp(request).await;
+        }
+        let (parts, body) = request.into_parts();
+        let body = match read_request_body(body).await {
+            Ok(body) => body,
+            Err(refused) => return refused,
+        };
+        // Requests of an existing session create none.
+        let initialize = match &self.sessions {
+            Some(cap) if !parts.headers.contains_key("mcp-session-id") => {
+                initialize_id(&body).map(|id| (cap, id))
+            }
+            _ => None,
+        };
+        let Some((cap, id)) = initialize else {
+            return self.answer_directly_or_splice(parts, body).await;
+        };
+        let _admitting = cap.admitting.lock().await;
+        if cap.sessions.sessions.read().await.len() >= cap.max {
+            return cap.refusal(id);
+        }
+        self.answer_directly_or_splice(parts, body).await
+    }
+
+    /// Answers a plain stateless tool call in place ([`DirectCalls`]), and `tools/list` from
+    /// the server's pre-serialised list, as the stdio transport does: the request is marked
+    /// [`SpliceTools`], rmcp answers it with an empty list (shaped for the session's protocol
+    /// version, framed as JSON or as an SSE event), and the tools are put into that answer
+    /// here. Every other request goes to rmcp untouched.
+    async fn answer_directly_or_splice(
+        &self,
+        mut parts: http::request::Parts,
+        body: axum::body::Bytes,
+    ) -> axum::response::Response {
+        let server = &self.server;
+        if let Some(direct) = &self.direct
+            && let Some(answer) = direct.answer(server, &parts, &body).await
+        {
+            return answer;
+        }
+        let splice = is_tools_list(&body) && server.tools_json().is_some();
+        if splice {
+            parts.extensions.insert(SpliceTools);
+        }
+        let response = self
+            .rmcp(axum::extract::Request::from_parts(parts, body.into()))
+            .await;
+        let tools = match server.tools_json() {
+            Some(tools) if splice && response.status() == http::StatusCode::OK => tools,
+            _ => return response,
+        };
+        // The answer to one request: a JSON body, or an SSE stream that ends after it (bounded
+        // in time all the same: a stream that stayed open must not hold the request forever).
+        let (mut parts, body) = response.into_parts();
+        let read = axum::body::to_bytes(body, MAX_REQUEST_BYTES);
+        match tokio::time::timeout(Duration::from_secs(30), read)
+            .await
+            .unwrap_or_else(|_| Err(axum::Error::new("timed out")))
+        {
+            Ok(answer) => {
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+                let answer = splice_tools(answer.to_vec(), tools);
+                axum::response::Response::from_parts(parts, answer.into())
+            }
+            Err(e) => (
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read the tool list's answer: {e}"),
+            )
+                .into_response(),
+        }
+    }
+
+    async fn rmcp(&self, request: axum::extract::Request) -> axum::response::Response {
+        // Boxed: rmcp's future is large, and every future that holds it is moved whole when
+        // the request's future is built, whether or not rmcp is called.
+        Box::pin(self.rmcp.handle(request))
+            .await
+            .map(axum::body::Body::new)
+    }
 }
 
 /// Gives every request an id (the caller's sane `X-Request-Id`, else a new one), logs within
@@ -312,6 +419,12 @@ struct Drain {
 }
 
 impl Drain {
+    /// Counts one more request under way, until the returned guard is dropped.
+    fn count(self: &Arc<Self>) -> InFlightRequest {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlightRequest(self.clone())
+    }
+
     fn start(&self) {
         self.draining.store(true, Ordering::SeqCst);
     }
@@ -372,30 +485,6 @@ impl http_body::Body for Counted {
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
     }
-}
-
-/// Counts a request of the MCP endpoint until its answer is sent; while draining, asks the
-/// client to close the connection after it, so that its next request goes to another replica.
-async fn count_request(
-    drain: Arc<Drain>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    drain.in_flight.fetch_add(1, Ordering::SeqCst);
-    let counted = InFlightRequest(drain.clone());
-    let response = next.run(request).await;
-    let (mut parts, body) = response.into_parts();
-    if drain.is_draining() {
-        parts.headers.insert(
-            http::header::CONNECTION,
-            http::HeaderValue::from_static("close"),
-        );
-    }
-    let body = axum::body::Body::new(Counted {
-        body,
-        _request: counted,
-    });
-    axum::response::Response::from_parts(parts, body)
 }
 
 /// `/readyz`: 200 while the server can serve calls (its upstream answers), 503 while it
@@ -643,31 +732,11 @@ struct SessionCap {
     admitting: tokio::sync::Mutex<()>,
 }
 
-/// Answers a new session's `initialize` with HTTP 503 and a JSON-RPC error while the server
-/// holds its maximum of sessions: each session keeps a task and buffers until it ends or stays
-/// idle for five minutes, so unbounded sessions would be unbounded memory.
-async fn cap_sessions(
-    cap: Arc<SessionCap>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    // Requests of an existing session, and everything but POST, create no session.
-    if request.method() != http::Method::POST || request.headers().contains_key("mcp-session-id") {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let body = match read_request_body(body).await {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let Some(id) = initialize_id(&body) else {
-        return next
-            .run(axum::extract::Request::from_parts(parts, body.into()))
-            .await;
-    };
-    let _admitting = cap.admitting.lock().await;
-    let live = cap.sessions.sessions.read().await.len();
-    if live >= cap.max {
+impl SessionCap {
+    /// The answer to a new session's `initialize` while the server holds its maximum of
+    /// sessions: HTTP 503 and a JSON-RPC error. Each session keeps a task and buffers until it
+    /// ends or stays idle for five minutes, so unbounded sessions would be unbounded memory.
+    fn refusal(&self, id: serde_json::Value) -> axum::response::Response {
         let error = serde_json::json!({
             "jsonrpc": "2.0",
             "id": id,
@@ -677,11 +746,11 @@ async fn cap_sessions(
                     "This MCP server already has its maximum of {} sessions (--max-sessions). \
                      Try again later; a session ends when its client closes it (HTTP DELETE \
                      with its Mcp-Session-Id) or after five idle minutes.",
-                    cap.max
+                    self.max
                 ),
             },
         });
-        return (
+        (
             http::StatusCode::SERVICE_UNAVAILABLE,
             [
                 (http::header::CONTENT_TYPE, "application/json"),
@@ -689,10 +758,8 @@ async fn cap_sessions(
             ],
             error.to_string(),
         )
-            .into_response();
+            .into_response()
     }
-    next.run(axum::extract::Request::from_parts(parts, body.into()))
-        .await
 }
 
 /// The id of `body` when it is a JSON-RPC `initialize` request.
@@ -733,62 +800,6 @@ pub(super) async fn read_request_body(
             ),
         )
             .into_response()),
-    }
-}
-
-/// Answers a plain stateless tool call in place ([`DirectCalls`]), and `tools/list` from the
-/// server's pre-serialised list, as the stdio transport does: the request is marked
-/// [`SpliceTools`], rmcp answers it with an empty list (shaped for the session's protocol
-/// version, framed as JSON or as an SSE event), and the tools are put into that answer here.
-/// Every other request passes through untouched.
-async fn answer_directly_or_splice(
-    server: GeneratedServer,
-    direct: Option<Arc<DirectCalls>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if request.method() != http::Method::POST {
-        return next.run(request).await;
-    }
-    let (mut parts, body) = request.into_parts();
-    let body = match read_request_body(body).await {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    if let Some(direct) = &direct
-        && let Some(answer) = direct.answer(&server, &parts, &body).await
-    {
-        return answer;
-    }
-    let splice = is_tools_list(&body) && server.tools_json().is_some();
-    if splice {
-        parts.extensions.insert(SpliceTools);
-    }
-    let response = next
-        .run(axum::extract::Request::from_parts(parts, body.into()))
-        .await;
-    let tools = match server.tools_json() {
-        Some(tools) if splice && response.status() == http::StatusCode::OK => tools,
-        _ => return response,
-    };
-    // The answer to one request: a JSON body, or an SSE stream that ends after it (bounded in
-    // time all the same: a stream that stayed open must not hold the request forever).
-    let (mut parts, body) = response.into_parts();
-    let read = axum::body::to_bytes(body, MAX_REQUEST_BYTES);
-    match tokio::time::timeout(Duration::from_secs(30), read)
-        .await
-        .unwrap_or_else(|_| Err(axum::Error::new("timed out")))
-    {
-        Ok(answer) => {
-            parts.headers.remove(http::header::CONTENT_LENGTH);
-            let answer = splice_tools(answer.to_vec(), tools);
-            axum::response::Response::from_parts(parts, answer.into())
-        }
-        Err(e) => (
-            http::StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot read the tool list's answer: {e}"),
-        )
-            .into_response(),
     }
 }
 
