@@ -14,8 +14,9 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// A 2026-07-28 request: no session, the revision and the client's capabilities in `_meta`,
-/// the method (and the name, where it has one) mirrored into headers.
+/// A 2026-07-28 request: no session, the revision and the client's capabilities in `_meta`
+/// (beside any member `params` has there), the method (and the name, where it has one)
+/// mirrored into headers.
 async fn post_2026(
     client: &reqwest::Client,
     url: &str,
@@ -23,10 +24,12 @@ async fn post_2026(
     mut params: Value,
     headers: &[(&str, &str)],
 ) -> reqwest::Response {
-    params["_meta"] = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-    });
+    let meta = &mut params["_meta"];
+    if meta.is_null() {
+        *meta = json!({});
+    }
+    meta["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
+    meta["io.modelcontextprotocol/clientCapabilities"] = json!({});
     let mut request = client
         .post(url)
         .header("content-type", "application/json")
@@ -294,23 +297,11 @@ async fn a_2026_request_gets_log_messages_at_the_level_its_meta_asks_for() {
     let call_at = |level: Option<&'static str>| {
         let (client, url) = (client.clone(), server.url.clone());
         async move {
-            let mut request = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("accept", "application/json, text/event-stream")
-                .header("mcp-protocol-version", "2026-07-28")
-                .header("mcp-method", "tools/call")
-                .header("mcp-name", "getPetById");
-            let mut meta = json!({
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {},
-            });
+            let mut params = json!({"name": "getPetById", "arguments": {"petId": "1"}});
             if let Some(level) = level {
-                meta["io.modelcontextprotocol/logLevel"] = json!(level);
+                params["_meta"] = json!({"io.modelcontextprotocol/logLevel": level});
             }
-            request = request.json(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
-                "params": {"name": "getPetById", "arguments": {"petId": "1"}, "_meta": meta}}));
-            let answer = request.send().await.expect("the MCP server answers");
+            let answer = post_2026(&client, &url, "tools/call", params, &[]).await;
             assert_eq!(answer.status(), 200);
             let body = answer.text().await.unwrap();
             // Every message of the answer: one JSON body, or the SSE events' data.
@@ -326,7 +317,7 @@ async fn a_2026_request_gets_log_messages_at_the_level_its_meta_asks_for() {
             let result = messages
                 .last()
                 .unwrap_or_else(|| panic!("no answer: {body}"));
-            assert_eq!(result["id"], 7, "{body}");
+            assert_eq!(result["id"], 1, "{body}");
             assert_eq!(result["result"]["isError"], false, "{body}");
             messages[..messages.len() - 1].to_vec()
         }
