@@ -299,7 +299,7 @@ impl Endpoint {
     }
 
     /// Reads a POST's body (once, within its limits) and admits a new session only under
-    /// the cap (with `--sessions`); everything else goes to rmcp as it came.
+    /// the cap (with `--sessions`); requests other than POST go to rmcp as they came.
     async fn admit(&self, request: axum::extract::Request) -> axum::response::Response {
         if request.method() != http::Method::POST {
             return self.rmcp(request).await;
