@@ -962,13 +962,7 @@ mod arazzo {
         let Some(schema) = schema else {
             return Vec::new();
         };
-        let required: Vec<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required = crate::schema::required_names(schema);
         schema
             .get("properties")
             .and_then(Value::as_object)

@@ -143,14 +143,7 @@ fn check(tool: &ToolSpec, uri: &str) -> Result<(), String> {
              choose another for `{uri}`"
         ));
     }
-    let required: Vec<&str> = tool
-        .input_schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let required = crate::schema::required_names(&tool.input_schema);
     // The path parameters a URI can give: (name in the path, argument).
     let path_params: Vec<(&str, &str)> = tool
         .plan

@@ -610,6 +610,17 @@ pub fn open_refs(value: &mut Value, left_out: &LeftOut, depth: usize) {
     }
 }
 
+/// The names a schema's `required` lists (strings only; nothing when it lists none).
+pub fn required_names(schema: &Value) -> Vec<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// The strings of a JSON array (`required`, `enum` of names, ...); anything else gives none.
 pub fn string_list(value: Option<&Value>) -> Vec<String> {
     value
