@@ -612,27 +612,21 @@ pub fn open_refs(value: &mut Value, left_out: &LeftOut, depth: usize) {
 
 /// The names a schema's `required` lists (strings only; nothing when it lists none).
 pub fn required_names(schema: &Value) -> Vec<&str> {
-    schema
-        .get("required")
+    strings(schema.get("required"))
+}
+
+/// The strings of a JSON array (`required`, `enum` of names, ...); anything else gives none.
+pub fn string_list(value: Option<&Value>) -> Vec<String> {
+    strings(value).into_iter().map(str::to_owned).collect()
+}
+
+fn strings(value: Option<&Value>) -> Vec<&str> {
+    value
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
         .collect()
-}
-
-/// The strings of a JSON array (`required`, `enum` of names, ...); anything else gives none.
-pub fn string_list(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A short name for a JSON value's kind, for messages.

@@ -680,11 +680,7 @@ fn first_sentence(text: &str) -> String {
 
 /// `name*`, `limit`, ... for a README table: required arguments are starred.
 fn argument_list(schema: &serde_json::Value) -> String {
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(serde_json::Value::as_array)
-        .map(|r| r.iter().filter_map(serde_json::Value::as_str).collect())
-        .unwrap_or_default();
+    let required = crate::schema::required_names(schema);
     let names: Vec<String> = schema
         .get("properties")
         .and_then(serde_json::Value::as_object)
