@@ -278,7 +278,9 @@ impl GeneratedServer {
             let schema = serde_json::from_str(tool.input_schema).unwrap_or_default();
             self.audit_arguments(arguments.as_ref(), &schema)
         });
-        let called = async {
+        // Boxed: the upstream exchange's state is large, and every future that holds this one
+        // (a request handler's, the task rmcp spawns per request) is moved whole.
+        let called = Box::pin(async {
             let (args, selection, pages) = self.checked_arguments(index, tool, arguments)?;
             if let Some(ask) = self.confirm(index, tool, &args, inbound).await? {
                 return Ok((
@@ -393,7 +395,7 @@ impl GeneratedServer {
                 exchange.status(),
                 bytes,
             ))
-        };
+        });
         let (result, outcome, status, bytes) = match called.await {
             Ok(done) => done,
             Err(e) => {

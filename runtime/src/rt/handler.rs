@@ -863,9 +863,10 @@ impl ServerHandler for GeneratedServer {
             }
             Some(_) => {}
         }
-        // Boxed, as every handler's upstream work below: rmcp spawns a task per request around
-        // the future of whichever handler it calls, sized for the largest, and tokio moves a
-        // task's future several times; a pointer is cheaper to move than a call's state.
+        // Boxed, as an operation's upstream exchange is (`call_operation`) and the task and
+        // prompt work below: rmcp spawns a task per request around the future of whichever
+        // handler it calls, sized for the largest, and tokio moves a task's future several
+        // times; a pointer is cheaper to move than a call's state.
         let retry = Some((
             request.input_responses.as_ref(),
             request.request_state.as_deref(),
@@ -987,7 +988,8 @@ impl ServerHandler for GeneratedServer {
         let Some(extra) = self.extra_prompt(&request.name) else {
             // The resources a prompt embeds are read as `resources/read` reads them.
             let inbound = inbound(&context, self.state.confirms, None);
-            return Box::pin(self.get_prompt(&request.name, request.arguments.as_ref(), inbound))
+            return self
+                .get_prompt(&request.name, request.arguments.as_ref(), inbound)
                 .await
                 .map(Into::into);
         };
@@ -1097,7 +1099,9 @@ impl ServerHandler for GeneratedServer {
             return Err(McpError::method_not_found::<SubscribeRequestMethod>());
         };
         // Only a resource that can be read now is watched.
-        let first = Box::pin(self.read_as(&request.uri, inbound(&context, false, None))).await?;
+        let first = self
+            .read_as(&request.uri, inbound(&context, false, None))
+            .await?;
         let parts = context.extensions.get::<http::request::Parts>();
         let headers = parts.map(|parts| parts.headers.clone());
         let caller = parts.and_then(|parts| parts.extensions.get::<Caller>().cloned());
@@ -1154,9 +1158,9 @@ impl ServerHandler for GeneratedServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let contents =
-            Box::pin(self.read_as(&request.uri, inbound(&context, self.state.confirms, None)))
-                .await?;
+        let contents = self
+            .read_as(&request.uri, inbound(&context, self.state.confirms, None))
+            .await?;
         Ok(ReadResourceResult::new(contents).into())
     }
 }
