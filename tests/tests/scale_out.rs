@@ -54,7 +54,8 @@ fn authority(server: &HttpServer) -> String {
 }
 
 /// Starts HAProxy in front of `replicas`: round robin, health checks on `/readyz` every
-/// 100 ms (down after 2 failures), a request that could not be connected is sent to another
+/// 100 ms (down after 2 failures; a killed replica refuses the connection at once, while a live
+/// one on a busy machine may take longer than 100 ms to answer, so a check may take 2 s), a request that could not be connected is sent to another
 /// replica, and a CSV status page.
 async fn balancer(replicas: &[String], dir: &std::path::Path) -> (tokio::process::Child, u16, u16) {
     let (port, stats) = (free_port(), free_port());
@@ -66,7 +67,7 @@ async fn balancer(replicas: &[String], dir: &std::path::Path) -> (tokio::process
     let config = format!(
         "global\n    maxconn 4096\n\
          defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    \
-         timeout server 30s\n    retries 3\n    option redispatch 1\n\
+         timeout server 30s\n    timeout check 2s\n    retries 3\n    option redispatch 1\n\
          frontend mcp\n    bind 127.0.0.1:{port}\n    default_backend replicas\n\
          backend replicas\n    balance roundrobin\n    option httpchk GET /readyz\n{servers}\
          listen stats\n    bind 127.0.0.1:{stats}\n    stats enable\n    stats uri /stats\n"
