@@ -293,14 +293,11 @@ fn body(body: &spec::BodySpec) -> BodyPlan {
     }
 }
 
-/// Hands the memory the mapping freed back to the system: the allocator keeps freed heap for
+/// Hands the memory the mapping freed back to the system: the allocator keeps freed memory for
 /// reuse, and a large document's mapping frees far more than the server will ever use again
-/// (GitHub's: about 120 MiB of the 160 MiB resident after start-up).
+/// (GitHub's: without this, 179 MiB stay resident after start-up; with it, 74 MiB).
 pub fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `malloc_trim` only returns unused memory of glibc's allocator to the system;
-    // it is thread-safe and takes no pointer.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    // SAFETY: `mi_collect` only returns mimalloc's unused memory to the system (and frees
+    // nothing in use); it takes no pointer and may be called at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }

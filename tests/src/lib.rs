@@ -45,6 +45,17 @@ pub fn workspace_root() -> PathBuf {
 /// would take the crate for an unlisted member: the manifest gets an empty `[workspace]` table
 /// of its own, as trybuild does for the crates it builds under `target/`.
 pub fn build_generated_server(spec: &Path, settings: Settings) -> PathBuf {
+    build_generated_server_with(spec, settings, &[])
+}
+
+/// [`build_generated_server`] with more arguments for `cargo build` (`--no-default-features`,
+/// say). The crate's binary is named after it: give a crate built with other features a name
+/// of its own, or the two builds overwrite each other's binary.
+pub fn build_generated_server_with(
+    spec: &Path,
+    settings: Settings,
+    cargo_args: &[&str],
+) -> PathBuf {
     // The runtime as a path dependency: built once for every generated crate of the run, where
     // a copy inside each crate would be compiled again for each. The copy itself is what the
     // example crate (examples/petstore, built with the workspace) and scripts/package.sh build.
@@ -53,7 +64,7 @@ pub fn build_generated_server(spec: &Path, settings: Settings) -> PathBuf {
     ));
     let generated = mcpgen_codegen::generate_crate(spec, &settings)
         .unwrap_or_else(|e| panic!("generation failed: {e}"));
-    build_crate(generated)
+    build_crate(generated, cargo_args)
 }
 
 /// [`build_generated_server`] for a server of several documents (see
@@ -65,12 +76,12 @@ pub fn build_generated_multi_server(
     let generated = mcpgen_codegen::map_documents(documents, &server)
         .and_then(|mapped| mcpgen_codegen::render_crate(&mapped, &server))
         .unwrap_or_else(|e| panic!("generation failed: {e}"));
-    build_crate(generated)
+    build_crate(generated, &[])
 }
 
 /// Writes a generated crate under `target/e2e/crates` and builds it (see
 /// [`build_generated_server`]).
-fn build_crate(mut generated: mcpgen_codegen::GeneratedCrate) -> PathBuf {
+fn build_crate(mut generated: mcpgen_codegen::GeneratedCrate, cargo_args: &[&str]) -> PathBuf {
     let manifest = generated
         .files
         .iter_mut()
@@ -96,7 +107,8 @@ fn build_crate(mut generated: mcpgen_codegen::GeneratedCrate) -> PathBuf {
         // The workspace's own profile: the generated crate has none, and with cargo's default
         // its dependencies carry full debug info, gigabytes on disk.
         .args(["--config", "profile.dev.debug=\"line-tables-only\""])
-        .args(["--config", "profile.dev.package.\"*\".debug=false"]);
+        .args(["--config", "profile.dev.package.\"*\".debug=false"])
+        .args(cargo_args);
     run_cargo(&mut build, &generated.crate_name);
     target.join("debug").join(&generated.crate_name)
 }

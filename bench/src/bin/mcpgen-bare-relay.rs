@@ -1,6 +1,6 @@
 //! `mcpgen-bare-relay`: the least any MCP server built on the same parts as a generated one
-//! (tokio, axum and hyper to take requests, reqwest to call the upstream, serde_json) must do
-//! for the benchmark's `tools/call getPetById`: read the JSON-RPC request, send the upstream
+//! (tokio, axum and hyper to take requests, reqwest to call the upstream, serde_json, mimalloc)
+//! must do for the benchmark's `tools/call getPetById`: read the JSON-RPC request, send the upstream
 //! request, parse the upstream's JSON and answer with it as text and as structured content.
 //! No validation, credentials, guardrails, metrics, logging or protocol checks.
 //!
@@ -15,6 +15,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+// The allocator generated servers run with (their default `mimalloc` feature).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Relay {
     client: reqwest::Client,
