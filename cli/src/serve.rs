@@ -292,12 +292,3 @@ fn body(body: &spec::BodySpec) -> BodyPlan {
         file_fields: texts(&body.file_fields),
     }
 }
-
-/// Hands the memory the mapping freed back to the system: the allocator keeps freed memory for
-/// reuse, and a large document's mapping frees far more than the server will ever use again
-/// (GitHub's: without this, 179 MiB stay resident after start-up; with it, 74 MiB).
-pub fn release_freed_memory() {
-    // SAFETY: `mi_collect` only returns mimalloc's unused memory to the system (and frees
-    // nothing in use); it takes no pointer and may be called at any time.
-    unsafe { libmimalloc_sys::mi_collect(true) }
-}

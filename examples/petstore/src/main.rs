@@ -6,12 +6,6 @@ mod mcpgen_runtime;
 #[rustfmt::skip]
 mod tools;
 
-// mimalloc: about a third less CPU per HTTP call than the system allocator.
-// `--no-default-features` keeps the system's.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     crate::mcpgen_runtime::main(&tools::API)
 }

@@ -13,6 +13,7 @@
 //! the resources prompts embed ([`prompts`]) are read through the same path, and so are the
 //! calls of code mode's programs, run in a sandbox (`code`, with the `code-mode` feature).
 
+pub mod allocator;
 pub mod audit;
 pub mod call;
 #[cfg(feature = "code-mode")]

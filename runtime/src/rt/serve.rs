@@ -76,6 +76,7 @@ impl From<Vec<ExtraTool>> for Extras {
 /// Serves `api` with options already parsed (by a command line that has options of its own
 /// around these, as `cargo mcpgen serve` has) until the client goes away or a signal arrives.
 pub fn run(api: &'static ApiDescriptor, args: ServeArgs, extras: impl Into<Extras>) -> ExitCode {
+    super::allocator::configure();
     if args.health_check {
         // The check reads the options the server reads (`<PREFIX>_TLS_CERT`, for one).
         let mut args = args;
