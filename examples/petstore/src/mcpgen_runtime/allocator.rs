@@ -7,7 +7,7 @@
 //! allocated it, which hyper, tokio and reqwest do on every HTTP request, and two worker
 //! threads waiting on each other's arenas wake each other up; mimalloc frees such a block
 //! without a lock. The example server spends a quarter to a third less CPU per HTTP call with
-//! it, in the same memory (BENCHMARKS.md, "The allocator"). It is built with `no_thp`: by
+//! it, for 1 MiB more memory (BENCHMARKS.md, "The allocator"). It is built with `no_thp`: by
 //! default it asks for transparent huge pages, 8 MiB more resident for nothing measurable.
 
 #[cfg(feature = "mimalloc")]
@@ -22,8 +22,8 @@ pub const PURGE_DELAY_OPTION: i32 = 15;
 /// How long mimalloc keeps freed memory before handing it back to the system, in ms.
 /// mimalloc 3 keeps it a second (and hands it back only on a later allocation), mimalloc 2 kept
 /// it 10 ms: with a second, a GitHub server (1,223 tools) peaked at 47 MiB over its 8.5 MiB
-/// `tools/list` answers where glibc's allocator peaked at 35; with 10 ms, at 36, for no
-/// measurable cost per call.
+/// `tools/list` answers where glibc's allocator peaked at 35; with 10 ms (and what was freed
+/// before handed back at start, see [`configure`]), at 35, for no measurable cost per call.
 #[cfg_attr(not(feature = "mimalloc"), allow(dead_code))]
 pub const PURGE_DELAY_MS: i64 = 10;
 
