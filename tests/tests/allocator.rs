@@ -1,14 +1,16 @@
 //! The allocator a generated server runs with: mimalloc, through the generated crate's default
 //! `mimalloc` feature, without transparent huge pages; the system's when the crate is built with
 //! `--no-default-features`. Both serve tool calls over streamable HTTP against the example
-//! upstream on 127.0.0.1.
+//! upstream on 127.0.0.1. `cargo mcpgen serve` and the attribute example (the runtime's
+//! `mimalloc` feature) run on mimalloc too.
 
 use std::path::Path;
 
 use mcpgen_codegen::Settings;
 use mcpgen_tests::petstore::{ENV_TOKEN, TOKEN_VAR, upstream};
 use mcpgen_tests::{
-    HttpServer, assert_ok, build_generated_server_with, call, petstore_binary, workspace_root,
+    HttpServer, assert_ok, build_example, build_generated_server_with, call, mcpgen_binary,
+    petstore_binary, workspace_root,
 };
 use serde_json::json;
 
@@ -23,6 +25,16 @@ fn verbose_start(bin: &Path) -> String {
         .expect("the server runs");
     assert!(output.status.success(), "{output:?}");
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_on_mimalloc(verbose_start: &str, what: &str) {
+    assert!(
+        verbose_start
+            .lines()
+            .any(|l| l.starts_with("mimalloc: process init")),
+        "{what} runs on mimalloc: {verbose_start}"
+    );
 }
 
 /// The kernel's transparent huge page mode (`always`, `madvise` or `never`), where it has one.
@@ -71,12 +83,7 @@ async fn a_generated_server_runs_on_mimalloc_without_huge_pages_and_on_the_syste
 
     let default_build = petstore_binary();
     let start = verbose_start(default_build);
-    assert!(
-        start
-            .lines()
-            .any(|l| l.starts_with("mimalloc: process init")),
-        "the default build runs on mimalloc: {start}"
-    );
+    assert_on_mimalloc(&start, "the default build");
     // The runtime sets the purge delay by the option's number, which mimalloc's Rust bindings
     // do not name: the number must still be that option's in the mimalloc built.
     let options: Vec<&str> = start
@@ -112,4 +119,13 @@ async fn a_generated_server_runs_on_mimalloc_without_huge_pages_and_on_the_syste
         "built without the feature, the server runs on the system allocator: {start}"
     );
     serve_one_call(&system_build, &up).await.stop().await;
+}
+
+#[test]
+fn serve_and_a_crate_with_the_runtimes_feature_run_on_mimalloc() {
+    assert_on_mimalloc(&verbose_start(mcpgen_binary()), "`cargo mcpgen serve`");
+    assert_on_mimalloc(
+        &verbose_start(&build_example("macro-petstore")),
+        "the attribute example",
+    );
 }
